@@ -1,0 +1,161 @@
+"""PingOne worker tokens for httpx: fetched, cached, refreshed and kept secret.
+
+>>> import httpx
+>>> from httpx_pingone_worker import PingOneWorkerAuth
+>>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")  # doctest: +SKIP
+>>> with httpx.Client(auth=auth) as client:  # doctest: +SKIP
+...     client.get(f"https://api.pingone.eu/v1/environments/{env_id}")
+
+Heavy dependencies (python-jose, cryptography, keyring, redis, the emulator) load on first
+use: the names below that need them are resolved lazily through ``__getattr__``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._cache import MemoryTokenCache, TokenCache, cache_key
+from ._credentials import ClientCredentials
+from ._errors import (
+    ConfigurationError,
+    CredentialFormatError,
+    EmulatorError,
+    InsecureTransportError,
+    IntrospectionError,
+    JWTError,
+    ManagementApiError,
+    PingOneError,
+    ScopeError,
+    StorageError,
+    TokenEndpointUnreachableError,
+    TokenError,
+    TokenProtocolError,
+    TokenRequestError,
+)
+from ._logging import EventKind, LogEvent, plugin_manager, register_secret
+from ._regions import Endpoints, Region
+from ._secrets import Secret
+from ._token import Token, TokenState
+from ._version import __version__
+from .hookspecs import hookimpl
+
+if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
+    pass  # lazily-imported modules add their `from ._x import Y` lines here
+
+# name -> private module that defines it; imported on first attribute access.
+_LAZY: dict[str, str] = {
+    "PingOneWorkerAuth": "._auth",
+    "request_client_credentials_token": "._token_endpoint",
+    "arequest_client_credentials_token": "._token_endpoint",
+    "resolve_credentials": "._config",
+    "resolve_settings": "._config",
+    "validate_credential_format": "._config",
+    "CredentialProblem": "._config",
+    "introspect_token": "._introspection",
+    "aintrospect_token": "._introspection",
+    "Introspection": "._introspection",
+    "decode_jwt": "._jwt",
+    "verify_jwt": "._jwt",
+    "DecodedJWT": "._jwt",
+    "JWKSCache": "._jwt",
+    "PingOneClient": "._management",
+    "AsyncPingOneClient": "._management",
+    "create_pingone_client": "._management",
+    "RateLimiter": "._management",
+    "discover_worker_app": "._discovery",
+    "adiscover_worker_app": "._discovery",
+    "test_api_access": "._discovery",
+    "atest_api_access": "._discovery",
+    "validate_worker_credentials": "._discovery",
+    "WorkerApp": "._discovery",
+    "RoleGrant": "._discovery",
+    "ProbeResult": "._discovery",
+    "ApiAccessReport": "._discovery",
+    "ValidationReport": "._discovery",
+    "EncryptedFileTokenCache": "._filecache",
+    "secure_store": "._storage",
+    "secure_retrieve": "._storage",
+    "secure_list": "._storage",
+    "secure_delete": "._storage",
+    "RedisTokenCache": "._redis",
+}
+
+__all__ = [
+    "ApiAccessReport",
+    "AsyncPingOneClient",
+    "ClientCredentials",
+    "ConfigurationError",
+    "CredentialFormatError",
+    "CredentialProblem",
+    "DecodedJWT",
+    "EmulatorError",
+    "EncryptedFileTokenCache",
+    "Endpoints",
+    "EventKind",
+    "InsecureTransportError",
+    "Introspection",
+    "IntrospectionError",
+    "JWKSCache",
+    "JWTError",
+    "LogEvent",
+    "ManagementApiError",
+    "MemoryTokenCache",
+    "PingOneClient",
+    "PingOneError",
+    "PingOneWorkerAuth",
+    "ProbeResult",
+    "RateLimiter",
+    "RedisTokenCache",
+    "Region",
+    "RoleGrant",
+    "ScopeError",
+    "Secret",
+    "StorageError",
+    "Token",
+    "TokenCache",
+    "TokenEndpointUnreachableError",
+    "TokenError",
+    "TokenProtocolError",
+    "TokenRequestError",
+    "TokenState",
+    "ValidationReport",
+    "WorkerApp",
+    "__version__",
+    "adiscover_worker_app",
+    "aintrospect_token",
+    "arequest_client_credentials_token",
+    "atest_api_access",
+    "cache_key",
+    "create_pingone_client",
+    "decode_jwt",
+    "discover_worker_app",
+    "hookimpl",
+    "introspect_token",
+    "plugin_manager",
+    "register_secret",
+    "request_client_credentials_token",
+    "resolve_credentials",
+    "resolve_settings",
+    "secure_delete",
+    "secure_list",
+    "secure_retrieve",
+    "secure_store",
+    "test_api_access",
+    "validate_credential_format",
+    "validate_worker_credentials",
+    "verify_jwt",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # cache: later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

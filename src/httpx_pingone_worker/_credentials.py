@@ -1,0 +1,112 @@
+"""``ClientCredentials``: what a worker app needs to get a token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ._errors import ConfigurationError
+from ._regions import Region
+from ._secrets import Secret
+from ._token import normalize_scopes
+
+__all__ = ["AUTH_METHODS", "AuthMethod", "ClientCredentials", "parse_auth_method"]
+
+AuthMethod = Literal[
+    "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"
+]
+AUTH_METHODS: tuple[AuthMethod, ...] = (
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+)
+
+
+def parse_auth_method(value: str) -> AuthMethod:
+    """Accept ``client_secret_basic`` or PingOne's ``CLIENT_SECRET_BASIC`` spelling."""
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            f"auth_method must be a str, not {type(value).__name__}",
+            hint=f"use one of {', '.join(AUTH_METHODS)}",
+        )
+    norm = value.strip().lower()
+    for method in AUTH_METHODS:
+        if norm == method:
+            return method
+    raise ConfigurationError(
+        f"unknown token endpoint auth method {value!r}",
+        hint=f"use one of {', '.join(AUTH_METHODS)}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    """A worker app's credentials and where its environment lives.
+
+    ``client_secret`` is kept as a :class:`Secret` (a plain ``str`` is wrapped);
+    ``private_key`` (PEM, for ``private_key_jwt``) likewise. ``repr`` shows ids, never
+    secrets.
+    """
+
+    client_id: str
+    client_secret: Secret | None
+    environment_id: str
+    region: Region = Region.NA
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    auth_method: AuthMethod = "client_secret_basic"
+    private_key: Secret | None = None
+    key_id: str | None = None
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str | Secret | None,
+        environment_id: str,
+        region: Region | str | None = Region.NA,
+        scopes: str | Iterable[str] | None = None,
+        *,
+        auth_method: str = "client_secret_basic",
+        private_key: str | bytes | Secret | None = None,
+        key_id: str | None = None,
+    ) -> None:
+        missing = [
+            name
+            for name, value in (("client_id", client_id), ("environment_id", environment_id))
+            if not isinstance(value, str) or not value.strip()
+        ]
+        method = parse_auth_method(auth_method)
+        if method == "private_key_jwt":
+            if private_key is None or (isinstance(private_key, (str, bytes)) and not private_key):
+                missing.append("private_key")
+        elif client_secret is None or (isinstance(client_secret, str) and not client_secret):
+            missing.append("client_secret")
+        if missing:
+            raise ConfigurationError(
+                f"ClientCredentials is missing {', '.join(missing)}",
+                hint="pass every value, or use resolve_credentials() to read them "
+                "from PINGONE_* environment variables",
+            )
+        secret = None if client_secret is None else Secret(client_secret)
+        if isinstance(private_key, bytes):
+            private_key = private_key.decode()
+        pkey = None if private_key is None else Secret(private_key)
+        object.__setattr__(self, "client_id", client_id.strip())
+        object.__setattr__(self, "client_secret", secret)
+        object.__setattr__(self, "environment_id", environment_id.strip())
+        object.__setattr__(self, "region", Region.parse(region))
+        object.__setattr__(self, "scopes", normalize_scopes(scopes))
+        object.__setattr__(self, "auth_method", method)
+        object.__setattr__(self, "private_key", pkey)
+        object.__setattr__(self, "key_id", key_id)
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientCredentials(client_id={self.client_id!r}, client_secret=Secret('**********'), "
+            f"environment_id={self.environment_id!r}, region={self.region.value!r}, "
+            f"scopes={sorted(self.scopes)!r}, auth_method={self.auth_method!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("ClientCredentials refuses to be pickled: it holds a secret")

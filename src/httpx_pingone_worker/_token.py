@@ -1,0 +1,106 @@
+"""The ``Token`` value and its freshness rules (pure; the clock is passed in)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ._secrets import Secret, fingerprint
+
+__all__ = ["DEFAULT_EXPIRY_MARGIN", "Token", "TokenState", "normalize_scopes", "token_state"]
+
+#: Seconds before ``expires_at`` at which a token counts as expired: covers clock skew
+#: and the time a request spends in flight (PingOne documents no skew tolerance).
+DEFAULT_EXPIRY_MARGIN = 30.0
+
+
+def normalize_scopes(scopes: str | Iterable[str] | None) -> frozenset[str]:
+    """Turn ``"a b"``, ``["a", "b"]`` or ``None`` into a frozenset of scope names."""
+    if scopes is None:
+        return frozenset()
+    if isinstance(scopes, str):
+        return frozenset(s for s in scopes.split() if s)
+    out: set[str] = set()
+    for s in scopes:
+        if not isinstance(s, str):
+            raise TypeError(f"scopes must be strings, got {type(s).__name__}")
+        out.update(p for p in s.split() if p)
+    return frozenset(out)
+
+
+class TokenState(enum.Enum):
+    """Where a cached token stands in its life."""
+
+    FRESH = "fresh"  # use it
+    STALE = "stale"  # still valid; one caller refreshes in the background of the others
+    EXPIRED = "expired"  # unusable: callers wait for a new one
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """An access token from the token endpoint.
+
+    ``access_token`` is a :class:`Secret`. ``obtained_at`` and ``expires_at`` are absolute
+    epoch seconds from the clock that fetched it. ``scopes`` are the granted scopes (the
+    response's ``scope``, or the requested ones when the server omitted it, per RFC 6749
+    §5.1); ``requested_scopes`` are what was asked for.
+    """
+
+    access_token: Secret
+    token_type: str
+    expires_in: int
+    obtained_at: float
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    requested_scopes: frozenset[str] = field(default_factory=frozenset)
+    scope_returned: bool = True
+
+    @property
+    def expires_at(self) -> float:
+        """Epoch seconds at which the server stops accepting the token."""
+        return self.obtained_at + self.expires_in
+
+    @property
+    def fingerprint(self) -> str:
+        """8 hex chars of the token's SHA-256: safe to log."""
+        return fingerprint(self.access_token)
+
+    @property
+    def missing_scopes(self) -> frozenset[str]:
+        """Requested scopes the server did not grant."""
+        return self.requested_scopes - self.scopes
+
+    def authorization_header(self) -> str:
+        """``Bearer <token>``: the value for the ``Authorization`` header."""
+        return f"Bearer {self.access_token.get_secret_value()}"
+
+    def refresh_at(self, refresh_ratio: float) -> float:
+        """Epoch seconds after which a refresh is due."""
+        return self.obtained_at + self.expires_in * refresh_ratio
+
+    def state(
+        self, now: float, refresh_ratio: float, expiry_margin: float = DEFAULT_EXPIRY_MARGIN
+    ) -> TokenState:
+        """This token's :class:`TokenState` at ``now``."""
+        return token_state(self, now, refresh_ratio, expiry_margin)
+
+    def __repr__(self) -> str:
+        return (
+            f"Token(fingerprint={self.fingerprint!r}, token_type={self.token_type!r}, "
+            f"expires_in={self.expires_in}, expires_at={self.expires_at:.0f}, "
+            f"scopes={sorted(self.scopes)!r})"
+        )
+
+
+def token_state(
+    token: Token, now: float, refresh_ratio: float, expiry_margin: float = DEFAULT_EXPIRY_MARGIN
+) -> TokenState:
+    """Fresh until ``refresh_ratio`` of the lifetime has passed, then stale, then expired
+    ``expiry_margin`` seconds before ``expires_at`` (the margin shrinks for very short
+    lifetimes so that a token is never born expired)."""
+    margin = min(expiry_margin, token.expires_in * (1.0 - refresh_ratio) / 2)
+    if now >= token.expires_at - margin:
+        return TokenState.EXPIRED
+    if now >= token.refresh_at(refresh_ratio):
+        return TokenState.STALE
+    return TokenState.FRESH
