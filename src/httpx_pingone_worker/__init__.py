@@ -41,7 +41,13 @@ from ._version import __version__
 from .hookspecs import hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
-    pass  # lazily-imported modules add their `from ._x import Y` lines here
+    # lazily-imported modules add their `from ._x import Y` lines here
+    from ._config import (
+        CredentialProblem,
+        resolve_credentials,
+        resolve_settings,
+        validate_credential_format,
+    )
 
 # name -> private module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
