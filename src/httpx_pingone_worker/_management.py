@@ -1,0 +1,1412 @@
+"""PingOne Management (Platform) API client: sync and async shells around one sans-IO core.
+
+- :class:`PingOneClient` / :class:`AsyncPingOneClient` wrap an ``httpx.Client`` /
+  ``httpx.AsyncClient`` with the region's API base URL, a ``User-Agent``, timeouts, a
+  :class:`RateLimiter` and retries of 429/502/503/504 (``Retry-After`` honoured, capped).
+- Errors become :class:`~httpx_pingone_worker.ManagementApiError` with PingOne's ``code``,
+  ``details`` and ``Correlation-Id``; a 403 names the role that is likely missing.
+- :meth:`PingOneClient.paginate` follows ``_links.next.href`` lazily and stops on a repeated
+  next link (logged as a warning) so a misbehaving server cannot loop forever.
+
+Everything that decides (paths, headers, retry delays, paging, error mapping) is a pure
+function or a small state object shared by both shells.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json as _json
+import math
+import random
+import threading
+import time
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from ._errors import ConfigurationError, ManagementApiError
+from ._logging import get_logger, register_secret
+from ._regions import Region, check_secure_url
+from ._secrets import Secret
+from ._token import Token
+from ._version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from types import TracebackType
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "USER_AGENT",
+    "ApiRetryPolicy",
+    "Application",
+    "AsyncPingOneClient",
+    "Environment",
+    "Group",
+    "Page",
+    "PingOneClient",
+    "Population",
+    "RateLimiter",
+    "Role",
+    "RoleAssignment",
+    "User",
+    "create_pingone_client",
+]
+
+USER_AGENT = f"httpx-pingone-worker/{__version__}"
+#: Connect fast, allow PingOne's slower list endpoints time to answer.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: Requests per minute of the default limiter: below the 35 % of a 600/min license that
+#: one IP address may use by default (PINGONE.md), so one process never trips the limit.
+DEFAULT_RATE_PER_MINUTE = 200.0
+DEFAULT_BURST = 10
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_MAX_TRANSACTION_ID = 100
+
+_log = get_logger("management")
+
+
+# --- typed results -----------------------------------------------------------------------
+
+
+def _s(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _id_of(value: Any) -> str | None:
+    return _s(value.get("id")) if isinstance(value, Mapping) else None
+
+
+def _raw_field() -> Any:
+    return field(default_factory=dict, repr=False, compare=False, hash=False)
+
+
+def _expect_object(body: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(body, Mapping):
+        raise ManagementApiError(
+            f"PingOne returned a {type(body).__name__} where a {what} object was expected",
+            hint="check the path: it must name a single resource",
+        )
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """``GET /environments/{id}``: what the client interprets; everything else in ``raw``."""
+
+    id: str
+    name: str | None
+    description: str | None
+    type: str | None
+    region: str | None
+    license_id: str | None
+    organization_id: str | None
+    status: str | None
+    products: tuple[str, ...]
+    created_at: str | None
+    updated_at: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Environment:
+        """Build from a PingOne environment JSON object."""
+        d = _expect_object(body, "environment")
+        bom = d.get("billOfMaterials")
+        products: list[str] = []
+        if isinstance(bom, Mapping) and isinstance(bom.get("products"), list):
+            products = [
+                p["type"] for p in bom["products"] if isinstance(p, Mapping) and _s(p.get("type"))
+            ]
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            type=_s(d.get("type")),
+            region=_s(d.get("region")),
+            license_id=_id_of(d.get("license")),
+            organization_id=_id_of(d.get("organization")),
+            status=_s(d.get("status")),
+            products=tuple(products),
+            created_at=_s(d.get("createdAt")),
+            updated_at=_s(d.get("updatedAt")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """``GET /environments/{id}/applications/{appId}``."""
+
+    id: str
+    name: str | None
+    description: str | None
+    enabled: bool | None
+    type: str | None
+    protocol: str | None
+    token_endpoint_auth_method: str | None
+    grant_types: tuple[str, ...]
+    environment_id: str | None
+    client_id: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Application:
+        """Build from a PingOne application JSON object."""
+        d = _expect_object(body, "application")
+        grants = d.get("grantTypes")
+        enabled = d.get("enabled")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            enabled=enabled if isinstance(enabled, bool) else None,
+            type=_s(d.get("type")),
+            protocol=_s(d.get("protocol")),
+            token_endpoint_auth_method=_s(d.get("tokenEndpointAuthMethod")),
+            grant_types=tuple(g for g in grants if isinstance(g, str))
+            if isinstance(grants, list)
+            else (),
+            environment_id=_id_of(d.get("environment")),
+            client_id=_s(d.get("clientId")) or _s(d.get("id")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    """One entry of ``_embedded.roleAssignments``."""
+
+    id: str
+    role_id: str | None
+    scope_id: str | None
+    scope_type: str | None
+    environment_id: str | None
+    read_only: bool | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> RoleAssignment:
+        """Build from a PingOne role assignment JSON object."""
+        d = _expect_object(body, "role assignment")
+        scope = d.get("scope")
+        ro = d.get("readOnly")
+        return cls(
+            id=str(d.get("id", "")),
+            role_id=_id_of(d.get("role")),
+            scope_id=_id_of(scope),
+            scope_type=_s(scope.get("type")) if isinstance(scope, Mapping) else None,
+            environment_id=_id_of(d.get("environment")),
+            read_only=ro if isinstance(ro, bool) else None,
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """``GET /roles/{roleId}``: ``name`` is e.g. "Identity Data Admin"."""
+
+    id: str
+    name: str | None
+    description: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Role:
+        """Build from a PingOne role JSON object."""
+        d = _expect_object(body, "role")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A PingOne user (``/environments/{id}/users``)."""
+
+    id: str
+    username: str | None
+    email: str | None
+    enabled: bool | None
+    population_id: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> User:
+        """Build from a PingOne user JSON object."""
+        d = _expect_object(body, "user")
+        enabled = d.get("enabled")
+        return cls(
+            id=str(d.get("id", "")),
+            username=_s(d.get("username")),
+            email=_s(d.get("email")),
+            enabled=enabled if isinstance(enabled, bool) else None,
+            population_id=_id_of(d.get("population")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A PingOne group (``/environments/{id}/groups``)."""
+
+    id: str
+    name: str | None
+    description: str | None
+    population_id: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Group:
+        """Build from a PingOne group JSON object."""
+        d = _expect_object(body, "group")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            population_id=_id_of(d.get("population")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """A PingOne population (``/environments/{id}/populations``)."""
+
+    id: str
+    name: str | None
+    description: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Population:
+        """Build from a PingOne population JSON object."""
+        d = _expect_object(body, "population")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One HAL collection page: its items, the next link and PingOne's counters."""
+
+    items: tuple[Mapping[str, Any], ...]
+    next_url: str | None
+    count: int | None
+    size: int | None
+    key: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any, key: str | None = None, *, path: str = "") -> Page:
+        """Parse a collection: items from ``_embedded[key]`` (or its only list)."""
+        d = _expect_object(body, "collection")
+        embedded = d.get("_embedded")
+        items: list[Any] = []
+        chosen: str | None = key
+        if isinstance(embedded, Mapping):
+            if key is None:
+                lists = [k for k, v in embedded.items() if isinstance(v, list)]
+                if len(lists) == 1:
+                    chosen = lists[0]
+                else:
+                    last = path.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+                    chosen = last if last in lists else None
+            if chosen is not None and isinstance(embedded.get(chosen), list):
+                items = embedded[chosen]
+        links = d.get("_links")
+        nxt = links.get("next") if isinstance(links, Mapping) else None
+        href = _s(nxt.get("href")) if isinstance(nxt, Mapping) else None
+        count, size = d.get("count"), d.get("size")
+        return cls(
+            items=tuple(i for i in items if isinstance(i, Mapping)),
+            next_url=href or None,
+            count=count if isinstance(count, int) else None,
+            size=size if isinstance(size, int) else None,
+            key=chosen,
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+# --- rate limiting -------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """A client-side token bucket: ``rate`` requests per ``per`` seconds, bursts of ``burst``.
+
+    Share one instance between clients (sync and async alike) to keep a whole process under
+    PingOne's per-license limit. :meth:`reserve` is the sans-IO core: under a lock it takes
+    one token (running into debt when empty) and returns how long the caller must wait, so
+    concurrent callers are spaced out exactly and never oversubscribe. ``clock``/``sleep``
+    are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        rate: float = DEFAULT_RATE_PER_MINUTE,
+        per: float = 60.0,
+        *,
+        burst: int = DEFAULT_BURST,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        if not rate > 0 or not per > 0:
+            raise ConfigurationError(
+                f"RateLimiter needs rate > 0 and per > 0 (got rate={rate!r}, per={per!r})",
+                hint="e.g. RateLimiter(200, 60) for 200 requests per minute",
+            )
+        if not isinstance(burst, int) or burst < 1:
+            raise ConfigurationError(
+                f"RateLimiter burst must be an int >= 1 (got {burst!r})",
+                hint="burst is how many requests may go out back to back",
+            )
+        self.rate = float(rate)
+        self.per = float(per)
+        self.burst = burst
+        self._per_second = self.rate / self.per
+        self._clock = clock
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._lock = threading.Lock()
+        self._tokens = float(burst)
+        self._last = clock()
+
+    def reserve(self) -> float:
+        """Take one token; return the seconds to wait before sending (0.0 when available)."""
+        with self._lock:
+            now = self._clock()
+            elapsed = max(0.0, now - self._last)
+            self._last = now
+            self._tokens = min(float(self.burst), self._tokens + elapsed * self._per_second)
+            self._tokens -= 1.0
+            if self._tokens >= 0:
+                return 0.0
+            return -self._tokens / self._per_second
+
+    def try_acquire(self) -> bool:
+        """Take a token only if one is available now; never waits, never runs into debt."""
+        with self._lock:
+            now = self._clock()
+            elapsed = max(0.0, now - self._last)
+            self._last = now
+            self._tokens = min(float(self.burst), self._tokens + elapsed * self._per_second)
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return True
+            return False
+
+    def acquire(self) -> float:
+        """Block until a request may go out; returns the seconds waited."""
+        wait = self.reserve()
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+    async def aacquire(self) -> float:
+        """Async :meth:`acquire` (asyncio or trio, through anyio)."""
+        wait = self.reserve()
+        if wait > 0:
+            if self._async_sleep is not None:
+                await self._async_sleep(wait)
+            else:
+                import anyio
+
+                await anyio.sleep(wait)
+        return wait
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(rate={self.rate:g}, per={self.per:g}, burst={self.burst})"
+
+
+# --- retries -------------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRetryPolicy:
+    """When and how long to wait before retrying a Management API call (pure).
+
+    ``Retry-After`` (seconds or HTTP date) is honoured up to ``retry_after_cap``; otherwise
+    exponential backoff with full jitter. ``total_budget`` bounds the summed waits: a retry
+    that would exceed it is not made.
+    """
+
+    max_attempts: int = 4
+    statuses: frozenset[int] = RETRY_STATUSES
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    retry_after_cap: float = 30.0
+    total_budget: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ConfigurationError(
+                "ApiRetryPolicy.max_attempts must be >= 1", hint="1 means: never retry"
+            )
+
+    def delay(
+        self,
+        attempt: int,
+        *,
+        retry_after: str | None,
+        waited: float,
+        rng: random.Random | None = None,
+        now: float | None = None,
+    ) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1`` (1-based ``attempt``), or ``None``."""
+        if attempt >= self.max_attempts:
+            return None
+        parsed = parse_retry_after(retry_after, now=now)
+        if parsed is not None:
+            wait = min(parsed, self.retry_after_cap)
+        else:
+            ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+            wait = (rng or random).uniform(0.0, ceiling)
+        if waited + wait > self.total_budget:
+            return None
+        return wait
+
+
+# --- the sans-IO core ---------------------------------------------------------------------
+
+
+class _StaticTokenAuth(httpx.Auth):
+    """Bearer auth with a fixed token (``PingOneClient(token=...)``)."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
+        yield request
+
+    def __repr__(self) -> str:
+        return f"_StaticTokenAuth(fingerprint={self._token.fingerprint()!r})"
+
+
+_ROLE_HINTS: tuple[tuple[str, str, str], ...] = (
+    # (path segment, read role(s), write role(s))
+    ("users", '"Identity Data Read Only" or "Identity Data Admin"', '"Identity Data Admin"'),
+    ("groups", '"Identity Data Read Only" or "Identity Data Admin"', '"Identity Data Admin"'),
+    (
+        "populations",
+        '"Identity Data Read Only" or "Identity Data Admin"',
+        '"Identity Data Admin" or "Environment Admin"',
+    ),
+    (
+        "roleAssignments",
+        '"Environment Admin" or "Identity Data Admin"',
+        '"Environment Admin" (a role can only grant roles it holds)',
+    ),
+    (
+        "applications",
+        '"Client Application Developer" or "Environment Admin"',
+        '"Client Application Developer" or "Environment Admin"',
+    ),
+    ("roles", "any admin role", '"Environment Admin"'),
+)
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in urlsplit(path).path.split("/") if s]
+
+
+def permission_hint(method: str, path: str, detail_codes: Sequence[str] = ()) -> str:
+    """One sentence naming the role a worker app likely lacks for ``method path``."""
+    if "LICENSE_EXCEEDED" in detail_codes:
+        return "the environment's license does not include this feature or its quota is used up"
+    segs = _segments(path)
+    write = method.upper() not in {"GET", "HEAD", "OPTIONS"}
+    for seg in reversed(segs):
+        for name, read_roles, write_roles in _ROLE_HINTS:
+            if seg == name:
+                roles = write_roles if write else read_roles
+                return (
+                    f"the worker app likely lacks a role for {name}: assign {roles} "
+                    "to the app (Applications → the app → Roles) scoped to this environment"
+                )
+    if segs[-2:-1] == ["environments"] or segs[-1:] == ["environments"]:
+        return (
+            'the worker app likely lacks "Environment Admin" (or "Organization Admin") '
+            "for this environment"
+        )
+    return (
+        "the worker app's role assignments do not cover this endpoint; check the app's Roles "
+        'tab ("Environment Admin" covers most configuration APIs)'
+    )
+
+
+def _error_hint(status: int, method: str, path: str, detail_codes: Sequence[str]) -> str | None:
+    if status == 403:
+        return permission_hint(method, path, detail_codes)
+    if status == 401:
+        return (
+            "the access token was rejected (expired, revoked, or for another environment); "
+            "check client id, environment id and region"
+        )
+    if status == 404:
+        return (
+            "check the ids in the path, the environment id and the region (each region "
+            "has its own API host); just after creating an environment, retry shortly"
+        )
+    if status == 429:
+        return "PingOne rate limit hit; lower the RateLimiter rate or share one limiter"
+    if status == 400 and detail_codes:
+        return "fix the request fields named in details (filter syntax, values, limits)"
+    if status >= 500:
+        return "PingOne had a server-side problem; retry later and quote the correlation id"
+    return None
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    from ._logging import redact
+
+    text = " ".join(redact(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_from_response(response: httpx.Response, *, method: str, path: str) -> ManagementApiError:
+    """Map a failed API response to :class:`ManagementApiError` (the body is never quoted)."""
+    status = response.status_code
+    correlation_id = response.headers.get("correlation-id")
+    code: str | None = None
+    description: str | None = None
+    details: list[Mapping[str, Any]] = []
+    try:
+        body = _json.loads(response.content) if response.content else None
+    except ValueError:
+        body = None
+    if isinstance(body, Mapping):
+        code = _s(body.get("code"))
+        if _s(body.get("message")):
+            description = _clean(body["message"])
+        raw_details = body.get("details")
+        if isinstance(raw_details, list):
+            details = [d for d in raw_details if isinstance(d, Mapping)]
+        if code is None and _s(body.get("error")):
+            code = body["error"]  # an OAuth-style error body from a proxy/auth layer
+    detail_codes = [c for c in (_s(d.get("code")) for d in details) if c]
+    targets = [t for t in (_s(d.get("target")) for d in details) if t]
+    clean_path = urlsplit(path).path or path
+    msg = f"PingOne API {method.upper()} {clean_path} failed with HTTP {status}"
+    if code:
+        msg += f" {code}"
+    if detail_codes:
+        msg += f" ({', '.join(dict.fromkeys(detail_codes))}"
+        msg += f" on {', '.join(dict.fromkeys(targets))})" if targets else ")"
+    if body is None and response.content:
+        msg += " (response body was not JSON)"
+    return ManagementApiError(
+        msg,
+        status_code=status,
+        code=code,
+        details=details,
+        correlation_id=correlation_id,
+        error_description=description,
+        hint=_error_hint(status, method, path, detail_codes),
+    )
+
+
+def _validate_header_value(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > _MAX_TRANSACTION_ID:
+        raise ConfigurationError(
+            f"{name} must be a non-empty string of at most {_MAX_TRANSACTION_ID} characters "
+            f"(got {len(value) if isinstance(value, str) else type(value).__name__})",
+            hint="PingOne stores it in audit logs; use a short request or trace id",
+        )
+    if not value.isascii() or not value.isprintable():
+        raise ConfigurationError(
+            f"{name} must be printable ASCII", hint="use letters, digits, '-', '_' or '.'"
+        )
+    return value
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ManagementApiError(
+            f"PingOne API answered HTTP {response.status_code} with a body that is not JSON",
+            status_code=response.status_code,
+            correlation_id=response.headers.get("correlation-id"),
+            hint="check api_base_url: it must point at the PingOne API (…/v1)",
+        ) from None
+
+
+def _cursor_of(url: str) -> str | None:
+    values = parse_qs(urlsplit(url).query).get("cursor")
+    return values[0] if values else None
+
+
+@dataclass(slots=True)
+class _Pager:
+    """Paging state: which URL comes next, and which next-links were already seen."""
+
+    path: str
+    params: Mapping[str, Any] | None
+    key: str | None
+    seen_urls: set[str] = field(default_factory=set)
+    seen_cursors: set[str] = field(default_factory=set)
+    next_url: str | None = None
+    first: bool = True
+    done: bool = False
+    pages: int = 0
+
+    def request(self) -> tuple[str, Mapping[str, Any] | None] | None:
+        if self.done:
+            return None
+        if self.first:
+            self.first = False
+            return self.path, self.params
+        assert self.next_url is not None  # noqa: S101 - invariant of feed()
+        return self.next_url, None
+
+    def feed(self, body: Any) -> Page:
+        page = Page.from_json(body, self.key, path=self.path)
+        self.pages += 1
+        if self.key is None:
+            self.key = page.key
+        nxt = page.next_url
+        if not nxt:
+            self.done = True
+            return page
+        cursor = _cursor_of(nxt)
+        if nxt in self.seen_urls or (cursor is not None and cursor in self.seen_cursors):
+            _log.warning(
+                "paginate %s: PingOne returned a next link seen before after %d page(s); "
+                "stopping to avoid an endless loop",
+                urlsplit(self.path).path,
+                self.pages,
+            )
+            self.done = True
+            return page
+        self.seen_urls.add(nxt)
+        if cursor is not None:
+            self.seen_cursors.add(cursor)
+        self.next_url = nxt
+        return page
+
+
+_UNSET: Any = object()
+
+
+class _Core:
+    """Configuration and pure request preparation shared by the sync and async clients."""
+
+    def __init__(
+        self,
+        *,
+        auth: httpx.Auth | None,
+        token: str | Secret | Token | None,
+        environment_id: str | None,
+        region: Region | str | None,
+        api_base_url: str | None,
+        rate_limiter: RateLimiter | Literal[False] | None,
+        retry: ApiRetryPolicy | Literal[False] | None,
+        allow_loopback_http: bool,
+        rng: random.Random | None,
+    ) -> None:
+        if auth is not None and token is not None:
+            raise ConfigurationError(
+                "PingOneClient takes auth= or token=, not both",
+                hint="pass a PingOneWorkerAuth as auth=, or a static access token as token=",
+            )
+        if auth is None and token is None:
+            raise ConfigurationError(
+                "PingOneClient needs credentials: auth= or token=",
+                hint="pass auth=PingOneWorkerAuth(client_id, secret, environment_id, region=...)",
+            )
+        if token is not None:
+            if isinstance(token, Token):
+                secret = token.access_token
+            elif isinstance(token, (str, Secret)):
+                secret = Secret(token)
+            else:
+                raise ConfigurationError(
+                    f"token must be a str, Secret or Token, not {type(token).__name__}"
+                )
+            if not secret:
+                raise ConfigurationError("token is empty", hint="pass a PingOne access token")
+            register_secret(secret)
+            auth = _StaticTokenAuth(secret)
+        elif not isinstance(auth, httpx.Auth):
+            raise ConfigurationError(
+                f"auth must be an httpx.Auth such as PingOneWorkerAuth, not {type(auth).__name__}"
+            )
+        self.auth: httpx.Auth = auth
+        # A PingOneWorkerAuth knows its environment, region and API host: use them as defaults.
+        env = environment_id or _s(getattr(auth, "environment_id", None))
+        if region is None:
+            region = getattr(auth, "region", None)
+        self.region = Region.parse(region)
+        base = api_base_url or _s(getattr(auth, "api_base_url", None)) or self.region.api_base_url
+        allow = allow_loopback_http or bool(getattr(auth, "allow_loopback_http", False))
+        self.api_base_url = check_secure_url(base, what="api_base_url", allow_loopback_http=allow)
+        if env is not None and (not isinstance(env, str) or not env.strip()):
+            raise ConfigurationError(
+                "environment_id is empty", hint="pass a PingOne environment id"
+            )
+        self.environment_id = env.strip() if env else None
+        self.rate_limiter = RateLimiter() if rate_limiter is None else rate_limiter or None
+        self.retry = ApiRetryPolicy() if retry is None else retry or None
+        self._rng = rng or random.Random()  # noqa: S311 - jitter only
+        base_parts = urlsplit(self.api_base_url)
+        self._origin = (base_parts.scheme.lower(), (base_parts.netloc or "").lower())
+
+    # paths ---------------------------------------------------------------------------
+    def url_for(self, path: str) -> str:
+        """Resolve ``path`` (relative to the API base, ``{env}`` templated) or check a URL."""
+        if not isinstance(path, str) or not path:
+            raise ConfigurationError(
+                "path must be a non-empty string such as '/environments/{env}'"
+            )
+        if "://" in path:
+            parts = urlsplit(path)
+            if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
+                # Never send the bearer token to a host other than the API base.
+                raise ManagementApiError(
+                    f"refusing to call {parts.scheme}://{parts.netloc}: not the API host "
+                    f"{self._origin[0]}://{self._origin[1]}",
+                    hint="pass paths relative to the API base, e.g. /environments/{env}/users",
+                )
+            return path
+        for placeholder in ("{env}", "{environment_id}", "{envId}"):
+            if placeholder in path:
+                if not self.environment_id:
+                    raise ConfigurationError(
+                        f"path uses {placeholder} but the client has no environment_id",
+                        hint="pass environment_id= to the client",
+                    )
+                path = path.replace(placeholder, self.environment_id)
+        base = self.api_base_url
+        if path.startswith(urlsplit(base).path + "/") and urlsplit(base).path:
+            path = path[len(urlsplit(base).path) :]  # "/v1/environments" → "/environments"
+        return base + (path if path.startswith("/") else "/" + path)
+
+    def require_env(self, environment_id: str | None) -> str:
+        env = environment_id or self.environment_id
+        if not env:
+            raise ConfigurationError(
+                "no environment id: pass environment_id= to the client or to this call",
+                hint="the environment id is the UUID in the PingOne admin console's URL",
+            )
+        return env
+
+    def headers_for(
+        self,
+        headers: Mapping[str, str] | None,
+        transaction_id: str | None,
+        session_id: str | None,
+    ) -> dict[str, str]:
+        out = dict(headers or {})
+        tid = _validate_header_value(transaction_id, "transaction_id")
+        sid = _validate_header_value(session_id, "session_id")
+        if tid:
+            out["X-Ping-External-Transaction-Id"] = tid
+        if sid:
+            out["X-Ping-External-Session-Id"] = sid
+        return out
+
+    def may_retry(self, method: str, safe: bool) -> bool:
+        return self.retry is not None and (method.upper() in IDEMPOTENT_METHODS or safe)
+
+    def retry_delay(
+        self, attempt: int, response: httpx.Response | None, waited: float
+    ) -> float | None:
+        assert self.retry is not None  # noqa: S101 - checked by may_retry
+        if response is not None and response.status_code not in self.retry.statuses:
+            return None
+        retry_after = response.headers.get("retry-after") if response is not None else None
+        return self.retry.delay(attempt, retry_after=retry_after, waited=waited, rng=self._rng)
+
+
+def _log_request(request: httpx.Request, attempt: int) -> None:
+    if _log.isEnabledFor(10):
+        _log.debug("→ %s %s attempt=%d", request.method, request.url.path, attempt)
+
+
+def _log_response(request: httpx.Request, response: httpx.Response, elapsed: float) -> None:
+    if _log.isEnabledFor(10):
+        _log.debug(
+            "← %s %s status=%d correlation_id=%s elapsed=%.3fs",
+            request.method,
+            request.url.path,
+            response.status_code,
+            response.headers.get("correlation-id", "-"),
+            elapsed,
+        )
+
+
+def _unreachable(method: str, path: str, exc: httpx.TransportError) -> ManagementApiError:
+    return ManagementApiError(
+        f"PingOne API {method.upper()} {urlsplit(path).path or path} could not be completed: "
+        f"{type(exc).__name__}",
+        hint="check network access to the API host (proxy, firewall, region)",
+    )
+
+
+# --- sync client ---------------------------------------------------------------------------
+
+
+class PingOneClient:
+    """A PingOne Management API client over ``httpx.Client``.
+
+    >>> with PingOneClient(auth=auth, environment_id=env, region="EU") as client:  # doctest: +SKIP
+    ...     env = client.get_environment()
+    ...     for user in client.paginate("/environments/{env}/users", params={"limit": 100}):
+    ...         ...
+
+    ``auth`` is a :class:`~httpx_pingone_worker.PingOneWorkerAuth` (its 401 resend-once
+    applies) or any ``httpx.Auth``; ``token`` a static access token. ``rate_limiter=None``
+    gives the client its own default limiter, ``False`` disables it; ``retry=None`` uses
+    :class:`ApiRetryPolicy` defaults, ``False`` disables retries.
+    """
+
+    def __init__(
+        self,
+        *,
+        auth: httpx.Auth | None = None,
+        token: str | Secret | Token | None = None,
+        environment_id: str | None = None,
+        region: Region | str | None = None,
+        api_base_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        rate_limiter: RateLimiter | Literal[False] | None = None,
+        retry: ApiRetryPolicy | Literal[False] | None = None,
+        headers: Mapping[str, str] | None = None,
+        allow_loopback_http: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        **httpx_kwargs: Any,
+    ) -> None:
+        self._core = _Core(
+            auth=auth,
+            token=token,
+            environment_id=environment_id,
+            region=region,
+            api_base_url=api_base_url,
+            rate_limiter=rate_limiter,
+            retry=retry,
+            allow_loopback_http=allow_loopback_http,
+            rng=rng,
+        )
+        self._sleep = sleep
+        self.http = httpx.Client(
+            auth=self._core.auth,
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            **httpx_kwargs,
+        )
+
+    # properties ------------------------------------------------------------------------
+    @property
+    def environment_id(self) -> str | None:
+        """The default environment of ``{env}`` paths and the typed getters."""
+        return self._core.environment_id
+
+    @property
+    def auth(self) -> httpx.Auth:
+        """The ``httpx.Auth`` used for every request."""
+        return self._core.auth
+
+    @property
+    def api_base_url(self) -> str:
+        """``https://api.pingone.<tld>/v1`` or the override."""
+        return self._core.api_base_url
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The client-side limiter (shareable), or ``None`` when disabled."""
+        return self._core.rate_limiter
+
+    def __repr__(self) -> str:
+        return (
+            f"PingOneClient(api_base_url={self.api_base_url!r}, "
+            f"environment_id={self.environment_id!r})"
+        )
+
+    # lifetime --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the underlying ``httpx.Client``."""
+        self.http.close()
+
+    def __enter__(self) -> PingOneClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # requests --------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        transaction_id: str | None = None,
+        session_id: str | None = None,
+        safe_to_retry: bool = False,
+    ) -> Any:
+        """Send one API request; return the parsed JSON (``None`` for an empty body).
+
+        429/502/503/504 and network errors are retried for idempotent methods, and for
+        POST/PATCH only when ``safe_to_retry`` is true.
+        """
+        response = self._send(
+            method,
+            path,
+            params=params,
+            json=json,
+            headers=headers,
+            transaction_id=transaction_id,
+            session_id=session_id,
+            safe_to_retry=safe_to_retry,
+        )
+        return _json_or_none(response)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        transaction_id: str | None = None,
+        session_id: str | None = None,
+        safe_to_retry: bool = False,
+    ) -> httpx.Response:
+        core = self._core
+        url = core.url_for(path)
+        hdrs = core.headers_for(headers, transaction_id, session_id)
+        retryable = core.may_retry(method, safe_to_retry)
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self.http.build_request(method, url, params=params, json=json, headers=hdrs)
+            if core.rate_limiter is not None:
+                core.rate_limiter.acquire()
+            _log_request(request, attempt)
+            started = time.monotonic()
+            try:
+                response = self.http.send(request)
+            except httpx.TransportError as exc:
+                delay = core.retry_delay(attempt, None, waited) if retryable else None
+                if delay is None:
+                    raise _unreachable(method, url, exc) from None
+                self._sleep(delay)
+                waited += delay
+                continue
+            _log_response(request, response, time.monotonic() - started)
+            if response.is_success:
+                return response
+            delay = core.retry_delay(attempt, response, waited) if retryable else None
+            if delay is None:
+                raise error_from_response(response, method=method, path=url)
+            response.close()
+            self._sleep(delay)
+            waited += delay
+
+    def get(self, path: str, **kw: Any) -> Any:
+        """``GET path``; see :meth:`request` for keyword arguments."""
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Any:
+        """``POST path`` (retried only with ``safe_to_retry=True``)."""
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Any:
+        """``PUT path``."""
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Any:
+        """``PATCH path`` (retried only with ``safe_to_retry=True``)."""
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        """``DELETE path``."""
+        return self.request("DELETE", path, **kw)
+
+    # paging ----------------------------------------------------------------------------
+    def pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        **kw: Any,
+    ) -> Iterator[Page]:
+        """Yield collection pages lazily, following ``_links.next.href``."""
+        pager = _Pager(path, params, key)
+        while (nxt := pager.request()) is not None:
+            url, page_params = nxt
+            yield pager.feed(self.request("GET", url, params=page_params, **kw))
+
+    def paginate(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        **kw: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every item of a collection lazily; the next page is fetched when needed.
+
+        Items come from ``_embedded[key]`` (default: the collection's only list). The
+        returned page size is trusted, not the requested ``limit``. A repeated next link
+        or cursor stops paging with a logged warning.
+        """
+        for page in self.pages(path, params, key=key, **kw):
+            for item in page.items:
+                yield dict(item)
+
+    # typed getters ---------------------------------------------------------------------
+    def get_environment(self, environment_id: str | None = None) -> Environment:
+        """The environment (name, type, region, license, organization, products)."""
+        env = self._core.require_env(environment_id)
+        return Environment.from_json(self.get(f"/environments/{env}"))
+
+    def get_application(self, app_id: str, *, environment_id: str | None = None) -> Application:
+        """One application (for a worker app, its id is its client id)."""
+        env = self._core.require_env(environment_id)
+        return Application.from_json(self.get(f"/environments/{env}/applications/{app_id}"))
+
+    def list_applications(self, *, environment_id: str | None = None) -> list[Application]:
+        """Every application of the environment."""
+        env = self._core.require_env(environment_id)
+        return [
+            Application.from_json(a) for a in self.paginate(f"/environments/{env}/applications")
+        ]
+
+    def list_role_assignments(
+        self, app_id: str, *, environment_id: str | None = None
+    ) -> list[RoleAssignment]:
+        """The application's role assignments (role ids and scopes; names via :meth:`get_role`)."""
+        env = self._core.require_env(environment_id)
+        path = f"/environments/{env}/applications/{app_id}/roleAssignments"
+        return [RoleAssignment.from_json(r) for r in self.paginate(path, key="roleAssignments")]
+
+    def get_role(self, role_id: str) -> Role:
+        """A role by id (``GET /roles/{roleId}``)."""
+        return Role.from_json(self.get(f"/roles/{role_id}"))
+
+    def get_user(self, user_id: str, *, environment_id: str | None = None) -> User:
+        """One user."""
+        env = self._core.require_env(environment_id)
+        return User.from_json(self.get(f"/environments/{env}/users/{user_id}"))
+
+    def iter_users(
+        self,
+        *,
+        filter: str | None = None,
+        limit: int | None = None,
+        environment_id: str | None = None,
+    ) -> Iterator[User]:
+        """Users of the environment, lazily (``filter`` is PingOne's SCIM-like filter)."""
+        env = self._core.require_env(environment_id)
+        params: dict[str, Any] = {}
+        if filter:
+            params["filter"] = filter
+        if limit:
+            params["limit"] = limit
+        for item in self.paginate(f"/environments/{env}/users", params or None, key="users"):
+            yield User.from_json(item)
+
+    def iter_groups(self, *, environment_id: str | None = None) -> Iterator[Group]:
+        """Groups of the environment, lazily."""
+        env = self._core.require_env(environment_id)
+        for item in self.paginate(f"/environments/{env}/groups", key="groups"):
+            yield Group.from_json(item)
+
+    def iter_populations(self, *, environment_id: str | None = None) -> Iterator[Population]:
+        """Populations of the environment, lazily."""
+        env = self._core.require_env(environment_id)
+        for item in self.paginate(f"/environments/{env}/populations", key="populations"):
+            yield Population.from_json(item)
+
+
+# --- async client --------------------------------------------------------------------------
+
+
+async def _anyio_sleep(seconds: float) -> None:
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
+class AsyncPingOneClient:
+    """The async twin of :class:`PingOneClient` over ``httpx.AsyncClient`` (asyncio or trio)."""
+
+    def __init__(
+        self,
+        *,
+        auth: httpx.Auth | None = None,
+        token: str | Secret | Token | None = None,
+        environment_id: str | None = None,
+        region: Region | str | None = None,
+        api_base_url: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        rate_limiter: RateLimiter | Literal[False] | None = None,
+        retry: ApiRetryPolicy | Literal[False] | None = None,
+        headers: Mapping[str, str] | None = None,
+        allow_loopback_http: bool = False,
+        sleep: Callable[[float], Awaitable[None]] = _anyio_sleep,
+        rng: random.Random | None = None,
+        **httpx_kwargs: Any,
+    ) -> None:
+        self._core = _Core(
+            auth=auth,
+            token=token,
+            environment_id=environment_id,
+            region=region,
+            api_base_url=api_base_url,
+            rate_limiter=rate_limiter,
+            retry=retry,
+            allow_loopback_http=allow_loopback_http,
+            rng=rng,
+        )
+        self._sleep = sleep
+        self.http = httpx.AsyncClient(
+            auth=self._core.auth,
+            transport=transport,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            **httpx_kwargs,
+        )
+
+    @property
+    def environment_id(self) -> str | None:
+        """The default environment of ``{env}`` paths and the typed getters."""
+        return self._core.environment_id
+
+    @property
+    def auth(self) -> httpx.Auth:
+        """The ``httpx.Auth`` used for every request."""
+        return self._core.auth
+
+    @property
+    def api_base_url(self) -> str:
+        """``https://api.pingone.<tld>/v1`` or the override."""
+        return self._core.api_base_url
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The client-side limiter (shareable), or ``None`` when disabled."""
+        return self._core.rate_limiter
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncPingOneClient(api_base_url={self.api_base_url!r}, "
+            f"environment_id={self.environment_id!r})"
+        )
+
+    async def aclose(self) -> None:
+        """Close the underlying ``httpx.AsyncClient``."""
+        await self.http.aclose()
+
+    async def __aenter__(self) -> AsyncPingOneClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        transaction_id: str | None = None,
+        session_id: str | None = None,
+        safe_to_retry: bool = False,
+    ) -> Any:
+        """Send one API request; see :meth:`PingOneClient.request`."""
+        core = self._core
+        url = core.url_for(path)
+        hdrs = core.headers_for(headers, transaction_id, session_id)
+        retryable = core.may_retry(method, safe_to_retry)
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self.http.build_request(method, url, params=params, json=json, headers=hdrs)
+            if core.rate_limiter is not None:
+                await core.rate_limiter.aacquire()
+            _log_request(request, attempt)
+            started = time.monotonic()
+            try:
+                response = await self.http.send(request)
+            except httpx.TransportError as exc:
+                delay = core.retry_delay(attempt, None, waited) if retryable else None
+                if delay is None:
+                    raise _unreachable(method, url, exc) from None
+                await self._sleep(delay)
+                waited += delay
+                continue
+            _log_response(request, response, time.monotonic() - started)
+            if response.is_success:
+                return _json_or_none(response)
+            delay = core.retry_delay(attempt, response, waited) if retryable else None
+            if delay is None:
+                raise error_from_response(response, method=method, path=url)
+            await response.aclose()
+            await self._sleep(delay)
+            waited += delay
+
+    async def get(self, path: str, **kw: Any) -> Any:
+        """``GET path``."""
+        return await self.request("GET", path, **kw)
+
+    async def post(self, path: str, **kw: Any) -> Any:
+        """``POST path`` (retried only with ``safe_to_retry=True``)."""
+        return await self.request("POST", path, **kw)
+
+    async def put(self, path: str, **kw: Any) -> Any:
+        """``PUT path``."""
+        return await self.request("PUT", path, **kw)
+
+    async def patch(self, path: str, **kw: Any) -> Any:
+        """``PATCH path`` (retried only with ``safe_to_retry=True``)."""
+        return await self.request("PATCH", path, **kw)
+
+    async def delete(self, path: str, **kw: Any) -> Any:
+        """``DELETE path``."""
+        return await self.request("DELETE", path, **kw)
+
+    async def pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        **kw: Any,
+    ) -> AsyncIterator[Page]:
+        """Yield collection pages lazily, following ``_links.next.href``."""
+        pager = _Pager(path, params, key)
+        while (nxt := pager.request()) is not None:
+            url, page_params = nxt
+            yield pager.feed(await self.request("GET", url, params=page_params, **kw))
+
+    async def paginate(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        **kw: Any,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield every item of a collection lazily; see :meth:`PingOneClient.paginate`."""
+        async for page in self.pages(path, params, key=key, **kw):
+            for item in page.items:
+                yield dict(item)
+
+    async def get_environment(self, environment_id: str | None = None) -> Environment:
+        """The environment (name, type, region, license, organization, products)."""
+        env = self._core.require_env(environment_id)
+        return Environment.from_json(await self.get(f"/environments/{env}"))
+
+    async def get_application(
+        self, app_id: str, *, environment_id: str | None = None
+    ) -> Application:
+        """One application (for a worker app, its id is its client id)."""
+        env = self._core.require_env(environment_id)
+        return Application.from_json(await self.get(f"/environments/{env}/applications/{app_id}"))
+
+    async def list_applications(self, *, environment_id: str | None = None) -> list[Application]:
+        """Every application of the environment."""
+        env = self._core.require_env(environment_id)
+        return [
+            Application.from_json(a)
+            async for a in self.paginate(f"/environments/{env}/applications")
+        ]
+
+    async def list_role_assignments(
+        self, app_id: str, *, environment_id: str | None = None
+    ) -> list[RoleAssignment]:
+        """The application's role assignments."""
+        env = self._core.require_env(environment_id)
+        path = f"/environments/{env}/applications/{app_id}/roleAssignments"
+        return [
+            RoleAssignment.from_json(r) async for r in self.paginate(path, key="roleAssignments")
+        ]
+
+    async def get_role(self, role_id: str) -> Role:
+        """A role by id (``GET /roles/{roleId}``)."""
+        return Role.from_json(await self.get(f"/roles/{role_id}"))
+
+    async def get_user(self, user_id: str, *, environment_id: str | None = None) -> User:
+        """One user."""
+        env = self._core.require_env(environment_id)
+        return User.from_json(await self.get(f"/environments/{env}/users/{user_id}"))
+
+
+def create_pingone_client(
+    token_or_auth: str | Secret | Token | httpx.Auth,
+    environment_id: str | None = None,
+    region: Region | str | None = None,
+    **kw: Any,
+) -> PingOneClient:
+    """A :class:`PingOneClient` from a static token or an ``httpx.Auth`` (the seed's helper)."""
+    if isinstance(token_or_auth, httpx.Auth):
+        return PingOneClient(auth=token_or_auth, environment_id=environment_id, region=region, **kw)
+    return PingOneClient(token=token_or_auth, environment_id=environment_id, region=region, **kw)

@@ -1,0 +1,143 @@
+"""RateLimiter (token bucket) and ApiRetryPolicy: pure logic with a fake clock."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+import respx
+
+from conftest import ENV, STATIC_TOKEN
+from httpx_pingone_worker import ConfigurationError, PingOneClient, RateLimiter
+from httpx_pingone_worker._management import ApiRetryPolicy, parse_retry_after
+
+
+class FakeClock:
+    """A monotonic clock that only moves when told (or when the limiter sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_burst_then_spaced() -> None:
+    """A full bucket lets `burst` requests through at once, then spaces them at the rate."""
+    clock = FakeClock()
+    limiter = RateLimiter(60, 60, burst=3, clock=clock, sleep=clock.sleep)
+    waits = [limiter.reserve() for _ in range(6)]
+    assert waits == [0.0, 0.0, 0.0, 1.0, 2.0, 3.0]
+
+
+def test_refills_with_time() -> None:
+    """After waiting, tokens come back at `rate/per` per second, up to `burst`."""
+    clock = FakeClock()
+    limiter = RateLimiter(120, 60, burst=2, clock=clock, sleep=clock.sleep)
+    assert limiter.try_acquire()
+    assert limiter.try_acquire()
+    assert not limiter.try_acquire()
+    clock.now += 0.5  # 2/s → one token
+    assert limiter.try_acquire()
+    assert not limiter.try_acquire()
+    clock.now += 100  # capped at burst
+    assert [limiter.try_acquire() for _ in range(3)] == [True, True, False]
+
+
+def test_acquire_sleeps_and_count_over_a_minute() -> None:
+    """With a fake clock, acquire() lets exactly rate+burst requests through in one period."""
+    clock = FakeClock()
+    limiter = RateLimiter(200, 60, burst=10, clock=clock, sleep=clock.sleep)
+    start = clock.now
+    sent = 0
+    while True:
+        limiter.acquire()
+        if clock.now - start > 60.0:
+            break
+        sent += 1
+    # burst (10) immediately, then 200/min for 60 s: 10 + 200 requests.
+    assert sent == 210
+
+
+def test_reservations_are_exact_under_threads() -> None:
+    """16 threads x 50 reservations on a frozen clock get every wait slot exactly once."""
+    clock = FakeClock()
+    limiter = RateLimiter(10, 1, burst=5, clock=clock)
+    results: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(16)
+
+    def worker() -> None:
+        barrier.wait()
+        mine = [limiter.reserve() for _ in range(50)]
+        with lock:
+            results.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert len(results) == 800
+    expected = [0.0] * 5 + [round(k / 10, 6) for k in range(1, 796)]
+    assert sorted(round(w, 6) for w in results) == expected
+
+
+def test_shared_between_clients(api: respx.MockRouter) -> None:
+    """Two clients sharing one limiter draw from one bucket (counted in fake time)."""
+    clock = FakeClock()
+    limiter = RateLimiter(60, 60, burst=2, clock=clock, sleep=clock.sleep)
+    api.get(f"/environments/{ENV}").respond(200, json={"id": ENV})
+    with (
+        PingOneClient(token=STATIC_TOKEN, environment_id=ENV, rate_limiter=limiter) as a,
+        PingOneClient(token=STATIC_TOKEN, environment_id=ENV, rate_limiter=limiter) as b,
+    ):
+        assert a.rate_limiter is b.rate_limiter
+        for _ in range(3):
+            a.get_environment()
+            b.get_environment()
+    # 6 requests, burst 2, 1/s → the clock advanced by 4 seconds of waiting.
+    assert clock.now - 1000.0 == pytest.approx(4.0)
+
+
+def test_default_limiter_is_below_license_share(api: respx.MockRouter) -> None:
+    """Each client gets a default limiter below 35% of a 600/min license."""
+    with PingOneClient(token=STATIC_TOKEN) as c:
+        assert c.rate_limiter is not None
+        assert c.rate_limiter.rate / c.rate_limiter.per * 60 <= 210
+
+
+@pytest.mark.parametrize("kwargs", [{"rate": 0}, {"per": -1}, {"burst": 0}])
+def test_limiter_rejects_bad_config(kwargs: dict[str, float]) -> None:
+    """Non-positive rate, period or burst is a configuration error."""
+    with pytest.raises(ConfigurationError):
+        RateLimiter(**kwargs)  # type: ignore[arg-type]
+
+
+def test_retry_after_parsing() -> None:
+    """Retry-After accepts delta seconds and HTTP dates; junk is ignored."""
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("nan") is None
+    assert parse_retry_after(None) is None
+
+
+def test_retry_policy_decisions() -> None:
+    """The policy honours Retry-After (capped), max attempts and the total budget."""
+    policy = ApiRetryPolicy(max_attempts=3, retry_after_cap=30, total_budget=40)
+    rng = random.Random(0)
+    assert policy.delay(1, retry_after="5", waited=0, rng=rng) == 5.0
+    assert policy.delay(1, retry_after="500", waited=0, rng=rng) == 30.0
+    assert policy.delay(2, retry_after="30", waited=30, rng=rng) is None
+    assert policy.delay(3, retry_after="1", waited=0, rng=rng) is None
+    jittered = policy.delay(2, retry_after=None, waited=0, rng=rng)
+    assert jittered is not None
+    assert 0.0 <= jittered <= 1.0
+    with pytest.raises(ConfigurationError):
+        ApiRetryPolicy(max_attempts=0)
