@@ -1,0 +1,851 @@
+"""``RedisTokenCache``: one token for a whole fleet, encrypted, with distributed single-flight.
+
+Install with ``pip install "httpx-pingone-worker[redis]"`` (redis-py; both the sync client
+and ``redis.asyncio`` are used).
+
+What lives in Redis
+-------------------
+``<id>`` is the cache key from :func:`~httpx_pingone_worker.cache_key` with its
+``pingone:`` namespace removed (32 hex characters of a SHA-256 over token endpoint, client
+id and scopes; the client secret is never part of it). With the default
+``key_prefix="pingone:"``:
+
+=================================  =========================================================
+``pingone:token:<id>``             the encrypted token (string), ``PX`` = time left until the
+                                   token expires
+``pingone:lock:<id>``              the fetch lock (string): a random owner token, ``SET NX
+                                   PX lock_ttl``; deleted by its owner only (compare-and-delete
+                                   Lua script)
+``pingone:notify:<id>``            pub/sub channel (not a key): ``stored`` after a token is
+                                   written, ``released`` after the lock is released
+=================================  =========================================================
+
+Inspect with ``redis-cli --scan --pattern 'pingone:*'``; flush everything with
+``redis-cli --scan --pattern 'pingone:*' | xargs -r redis-cli del`` (processes simply
+fetch a new token on their next miss).
+
+Encryption
+----------
+Values are ``hpw1:`` + base64url(12-byte nonce ‖ AES-256-GCM ciphertext and tag) of a small
+JSON document; the Redis key is the associated data, so a value copied to another key does
+not decrypt. The key is ``encryption_key=`` (16, 24 or 32 random bytes) or is derived from a
+secret with HKDF-SHA256 (salt ``b"httpx-pingone-worker/redis-token-cache/v1"``, info
+``b"aes-256-gcm token encryption key"``, 32 bytes): from ``secret=``, or from the client
+secret (or private key) of the credentials the auth binds with :meth:`RedisTokenCache.bind`.
+So every process that holds the client secret reads the shared token and nobody else can.
+A value that does not decrypt (tampered, another key, garbage) is a miss.
+
+Single-flight across processes
+------------------------------
+:meth:`RedisTokenCache.fetch_lock` takes ``SET <lock> <random owner> NX PX <lock_ttl>``.
+Waiters subscribe to the notify channel and sleep until a message arrives or the lock's
+remaining ``PTTL`` (at most ``poll_interval``) passes, then try again: no busy loop, and a
+holder that died is replaced once its lock expires. Waiting longer than ``lock_timeout``
+raises :class:`~httpx_pingone_worker.StorageError` (the auth engine then fetches without
+the lock).
+
+Degraded mode
+-------------
+Redis unreachable, slow (``socket_timeout``) or answering garbage: every operation acts as
+a miss, writes are skipped and ``fetch_lock`` yields without locking, so requests still
+succeed by fetching directly. One ``⛔`` line is logged per episode; Redis is tried again
+after ``retry_interval`` seconds and sharing resumes by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import importlib.util
+import json
+import logging
+import math
+import os
+import secrets as _secrets
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ._credentials import ClientCredentials
+from ._errors import ConfigurationError, StorageError
+from ._logging import EventKind, get_logger, log_event
+from ._secrets import Secret
+from ._token import Token
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+__all__ = ["HKDF_INFO", "HKDF_SALT", "RedisTokenCache", "derive_encryption_key"]
+
+#: HKDF salt for keys derived from a secret (fixed and public: it separates this use).
+HKDF_SALT = b"httpx-pingone-worker/redis-token-cache/v1"
+#: HKDF info for keys derived from a secret.
+HKDF_INFO = b"aes-256-gcm token encryption key"
+
+_VALUE_PREFIX = "hpw1:"
+_NONCE_LEN = 12
+_KEY_NAMESPACE = "pingone:"
+
+# Compare-and-delete: only the owner that set the lock removes it, then wakes the waiters.
+_RELEASE_LUA = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    redis.call('del', KEYS[1])
+    redis.call('publish', ARGV[2], 'released')
+    return 1
+end
+return 0
+"""
+
+_log = get_logger("cache.redis")
+
+
+def derive_encryption_key(secret: str | Secret) -> bytes:
+    """The 32-byte AES key :class:`RedisTokenCache` derives from a client secret (HKDF-SHA256)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    raw = secret.get_secret_value() if isinstance(secret, Secret) else secret
+    if not isinstance(raw, str) or not raw:
+        raise ConfigurationError(
+            "cannot derive a Redis cache encryption key from an empty secret",
+            hint="pass the client secret (str or Secret), or encryption_key= with 32 random bytes",
+        )
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO)
+    return hkdf.derive(raw.encode())
+
+
+def _aead(key: bytes) -> AESGCM:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
+def _describe_target(url: str) -> str:
+    """A URL without user name or password, for logs and repr."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _describe_client(client: Any) -> str:
+    try:
+        kwargs = client.connection_pool.connection_kwargs
+    except AttributeError:  # pragma: no cover - unusual client objects
+        return type(client).__name__
+    if "path" in kwargs:
+        return f"unix://{kwargs['path']}"
+    return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    import redis
+
+    return (redis.RedisError, OSError, asyncio.TimeoutError)
+
+
+def _encode_token(token: Token) -> bytes:
+    doc = {
+        "access_token": token.access_token.get_secret_value(),
+        "token_type": token.token_type,
+        "expires_in": token.expires_in,
+        "obtained_at": token.obtained_at,
+        "scopes": sorted(token.scopes),
+        "requested_scopes": sorted(token.requested_scopes),
+        "scope_returned": token.scope_returned,
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _decode_token(data: bytes) -> Token | None:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    access = doc.get("access_token")
+    token_type = doc.get("token_type")
+    expires_in = doc.get("expires_in")
+    obtained_at = doc.get("obtained_at")
+    scopes = doc.get("scopes", [])
+    requested = doc.get("requested_scopes", [])
+    returned = doc.get("scope_returned", True)
+    if not (
+        isinstance(access, str)
+        and access
+        and isinstance(token_type, str)
+        and isinstance(expires_in, int)
+        and not isinstance(expires_in, bool)
+        and isinstance(obtained_at, (int, float))
+        and not isinstance(obtained_at, bool)
+        and math.isfinite(obtained_at)
+        and isinstance(scopes, list)
+        and all(isinstance(s, str) for s in scopes)
+        and isinstance(requested, list)
+        and all(isinstance(s, str) for s in requested)
+        and isinstance(returned, bool)
+    ):
+        return None
+    return Token(
+        access_token=Secret(access),
+        token_type=token_type,
+        expires_in=expires_in,
+        obtained_at=float(obtained_at),
+        scopes=frozenset(scopes),
+        requested_scopes=frozenset(requested),
+        scope_returned=returned,
+    )
+
+
+def _unwrap(raw: object) -> bytes:
+    """``hpw1:<base64url>`` → nonce ‖ ciphertext; ValueError for anything else."""
+    text = raw.decode("ascii") if isinstance(raw, bytes) else raw
+    if not isinstance(text, str) or not text.startswith(_VALUE_PREFIX):
+        raise ValueError("unknown value format")
+    blob = base64.urlsafe_b64decode(text[len(_VALUE_PREFIX) :].encode("ascii"))
+    if len(blob) < _NONCE_LEN + 16:
+        raise ValueError("value too short")
+    return blob
+
+
+class _Breaker:
+    """Degraded-mode switch: after a Redis failure, skip Redis for ``interval`` seconds."""
+
+    def __init__(self, interval: float, target: str) -> None:
+        self._interval = interval
+        self._target = target
+        self._lock = threading.Lock()
+        self._down = False
+        self._retry_at = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        return self._down
+
+    def available(self) -> bool:
+        return not self._down or time.monotonic() >= self._retry_at
+
+    def failure(self, exc: BaseException, operation: str) -> None:
+        with self._lock:
+            first = not self._down
+            self._down = True
+            self._retry_at = time.monotonic() + self._interval
+        if first:
+            # Type only: a driver message may echo a URL with a password in it.
+            log_event(
+                EventKind.ERROR,
+                "redis token cache unavailable; fetching tokens directly until it returns",
+                level=logging.WARNING,
+                logger="cache.redis",
+                type=type(exc).__name__,
+                operation=operation,
+                target=self._target,
+                retry_in=f"{self._interval:g}s",
+            )
+        else:
+            _log.debug("redis still unavailable (%s during %s)", type(exc).__name__, operation)
+
+    def success(self) -> None:
+        if self._down:
+            self._recover()
+
+    def _recover(self) -> None:
+        with self._lock:
+            was_down, self._down = self._down, False
+        if not was_down:  # another thread logged the recovery
+            return
+        log_event(
+            EventKind.CACHE,
+            "redis token cache reachable again; sharing tokens",
+            logger="cache.redis",
+            target=self._target,
+        )
+
+
+class RedisTokenCache:
+    """A :class:`~httpx_pingone_worker.TokenCache` in Redis, shared by every process of a fleet.
+
+    ``url_or_client`` is a Redis URL (``redis://``, ``rediss://``, ``unix://``), a
+    ``redis.Redis`` or a ``redis.asyncio.Redis``; ``async_client=`` adds an async client
+    next to a sync one. Clients built from a URL get short socket timeouts
+    (``socket_timeout``) and no driver retries, so a dead Redis costs milliseconds, not
+    seconds; a client you pass in is used as it is (give it short timeouts too). Without an
+    async client the async methods run the sync ones in a worker thread.
+
+    Encryption (see the module docs): ``encryption_key=`` (16/24/32 random bytes) or
+    ``secret=`` (key derived with HKDF); otherwise :class:`PingOneWorkerAuth` calls
+    :meth:`bind` with its credentials and the key is derived from the client secret.
+
+    ``lock_ttl``: seconds a fetch lock lives (a dead holder is replaced after it);
+    ``lock_timeout``: seconds a waiter waits for the lock before
+    :class:`~httpx_pingone_worker.StorageError`; ``poll_interval``: longest sleep between
+    lock attempts when no notification arrives; ``retry_interval``: seconds Redis is left
+    alone after a failure (degraded mode). ``clock`` gives epoch seconds for entry TTLs.
+    """
+
+    def __init__(
+        self,
+        url_or_client: str | Any | None = None,
+        *,
+        async_client: Any | None = None,
+        key_prefix: str = "pingone:",
+        encryption_key: bytes | None = None,
+        secret: str | Secret | None = None,
+        lock_ttl: float = 15.0,
+        lock_timeout: float = 20.0,
+        poll_interval: float = 0.25,
+        socket_timeout: float = 0.5,
+        retry_interval: float = 5.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if importlib.util.find_spec("redis") is None:  # pragma: no cover - without the extra
+            raise ConfigurationError(
+                "RedisTokenCache needs redis-py",
+                hint='install the extra: pip install "httpx-pingone-worker[redis]"',
+            )
+
+        if not isinstance(key_prefix, str) or not key_prefix:
+            raise ConfigurationError(
+                "key_prefix must be a non-empty string",
+                hint='use the default "pingone:" or a namespace such as "myapp:pingone:"',
+            )
+        for name, value in (
+            ("lock_ttl", lock_ttl),
+            ("lock_timeout", lock_timeout),
+            ("poll_interval", poll_interval),
+            ("socket_timeout", socket_timeout),
+        ):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigurationError(
+                    f"{name} must be a positive number of seconds, got {value!r}"
+                )
+        if isinstance(retry_interval, bool) or not isinstance(retry_interval, (int, float)):
+            raise ConfigurationError(
+                f"retry_interval must be a number of seconds, got {retry_interval!r}"
+            )
+        if retry_interval < 0:
+            raise ConfigurationError(f"retry_interval must not be negative, got {retry_interval!r}")
+
+        self._owns_sync = False
+        self._url: str | None = None
+        self._socket_timeout = float(socket_timeout)
+        self._sync: Any | None = None
+        self._async: Any | None = None
+        self._async_by_loop: dict[int, tuple[Any, Any]] = {}  # id(loop) -> (loop, client)
+        self._async_lock = threading.Lock()
+
+        target = self._init_clients(url_or_client, async_client)
+        self._explicit: AESGCM | None = None
+        self._key_source = "unbound"
+        self._init_encryption(encryption_key, secret)
+        self._bound: dict[str | None, AESGCM] = {}
+        self._bound_lock = threading.Lock()
+
+        self._prefix = key_prefix
+        self._lock_ttl_ms = max(1, round(lock_ttl * 1000))
+        self._lock_timeout = float(lock_timeout)
+        self._poll = float(poll_interval)
+        self._clock: Callable[[], float] = clock or time.time
+        self._target = target
+        self._breaker = _Breaker(float(retry_interval), target)
+
+    def _init_clients(self, url_or_client: str | Any | None, async_client: Any | None) -> str:
+        import redis
+        import redis.asyncio
+
+        if isinstance(url_or_client, str):
+            if not url_or_client.strip():
+                raise ConfigurationError(
+                    "the Redis URL is empty", hint="pass e.g. redis://127.0.0.1:6379/0"
+                )
+            scheme = urlsplit(url_or_client).scheme
+            if scheme not in ("redis", "rediss", "unix"):
+                raise ConfigurationError(
+                    f"unsupported Redis URL scheme {scheme!r}",
+                    hint="use redis://host:port/db, rediss://… (TLS) or unix:///path/to/socket",
+                )
+            self._url = url_or_client
+            self._sync = redis.Redis.from_url(url_or_client, **self._client_options())
+            self._owns_sync = True
+            target = _describe_target(url_or_client)
+        elif isinstance(url_or_client, redis.asyncio.Redis):
+            self._async = url_or_client
+            target = _describe_client(url_or_client)
+        elif isinstance(url_or_client, redis.Redis):
+            self._sync = url_or_client
+            target = _describe_client(url_or_client)
+        elif url_or_client is None:
+            if async_client is None:
+                raise ConfigurationError(
+                    "RedisTokenCache needs a Redis URL or client",
+                    hint='pass RedisTokenCache("redis://127.0.0.1:6379/0") or a redis.Redis',
+                )
+            target = _describe_client(async_client)
+        else:
+            raise ConfigurationError(
+                f"RedisTokenCache takes a URL, redis.Redis or redis.asyncio.Redis, "
+                f"not {type(url_or_client).__name__}"
+            )
+        if async_client is not None:
+            if not isinstance(async_client, redis.asyncio.Redis):
+                raise ConfigurationError(
+                    f"async_client must be a redis.asyncio.Redis, not {type(async_client).__name__}"
+                )
+            if self._async is not None:
+                raise ConfigurationError(
+                    "two async clients given",
+                    hint="pass the redis.asyncio.Redis either first or as async_client=, not both",
+                )
+            self._async = async_client
+
+        return target
+
+    def _init_encryption(self, encryption_key: bytes | None, secret: str | Secret | None) -> None:
+        if encryption_key is not None and secret is not None:
+            raise ConfigurationError(
+                "pass encryption_key= or secret=, not both",
+                hint="encryption_key is used as is; secret derives a key with HKDF",
+            )
+        if encryption_key is not None:
+            if not isinstance(encryption_key, (bytes, bytearray)):
+                raise ConfigurationError(
+                    f"encryption_key must be bytes, not {type(encryption_key).__name__}",
+                    hint="use os.urandom(32), or pass secret= to derive a key from a string",
+                )
+            if len(encryption_key) not in (16, 24, 32):
+                raise ConfigurationError(
+                    f"encryption_key must be 16, 24 or 32 bytes long, got {len(encryption_key)}",
+                    hint="use os.urandom(32) (AES-256-GCM)",
+                )
+            self._explicit = _aead(bytes(encryption_key))
+            self._key_source = "encryption_key"
+        elif secret is not None:
+            self._explicit = _aead(derive_encryption_key(secret))
+            self._key_source = "secret"
+
+    # --- configuration ----------------------------------------------------------------
+
+    def _client_options(self) -> dict[str, Any]:
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        return {
+            "socket_timeout": self._socket_timeout,
+            "socket_connect_timeout": self._socket_timeout,
+            "retry": Retry(NoBackoff(), 0),
+        }
+
+    def bind(self, credentials: ClientCredentials, *, cache_key: str | None = None) -> None:
+        """Derive the encryption key from ``credentials`` (client secret, else private key).
+
+        :class:`PingOneWorkerAuth` calls this with its credentials and cache key, and again
+        after :meth:`~PingOneWorkerAuth.rotate_secret`. With ``cache_key`` the key applies
+        to that entry only (several apps can share one cache); without it, to every entry
+        that has no key of its own. A key given to the constructor always wins.
+        """
+        if not isinstance(credentials, ClientCredentials):
+            raise ConfigurationError(
+                f"bind() takes ClientCredentials, not {type(credentials).__name__}"
+            )
+        material = credentials.client_secret or credentials.private_key
+        if material is None:  # pragma: no cover - ClientCredentials requires one
+            raise ConfigurationError("credentials carry neither a client secret nor a private key")
+        if self._explicit is not None:
+            return
+        aead = _aead(derive_encryption_key(material))
+        with self._bound_lock:
+            self._bound[cache_key] = aead
+        if self._key_source == "unbound":
+            self._key_source = "client secret"
+
+    def _cipher(self, key: str) -> AESGCM:
+        if self._explicit is not None:
+            return self._explicit
+        aead = self._bound.get(key) or self._bound.get(None)
+        if aead is None:
+            raise ConfigurationError(
+                "RedisTokenCache has no encryption key",
+                hint="pass encryption_key= or secret=, or give the cache to PingOneWorkerAuth "
+                "(cache=...), which binds its client secret",
+            )
+        return aead
+
+    # --- names ------------------------------------------------------------------------
+
+    def _id(self, key: str) -> str:
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"cache keys are non-empty strings, got {type(key).__name__}")
+        return key[len(_KEY_NAMESPACE) :] if key.startswith(_KEY_NAMESPACE) else key
+
+    def token_key(self, key: str) -> str:
+        """The Redis key holding the encrypted token for cache key ``key``."""
+        return f"{self._prefix}token:{self._id(key)}"
+
+    def lock_key(self, key: str) -> str:
+        """The Redis key of the fetch lock for cache key ``key``."""
+        return f"{self._prefix}lock:{self._id(key)}"
+
+    def notify_channel(self, key: str) -> str:
+        """The pub/sub channel announcing stored tokens and released locks for ``key``."""
+        return f"{self._prefix}notify:{self._id(key)}"
+
+    @property
+    def degraded(self) -> bool:
+        """True while Redis is considered unavailable (requests fetch tokens directly)."""
+        return self._breaker.degraded
+
+    # --- value codec (pure) -----------------------------------------------------------
+
+    def _seal(self, key: str, token: Token) -> str:
+        rkey = self.token_key(key)
+        nonce = os.urandom(_NONCE_LEN)
+        sealed = self._cipher(key).encrypt(nonce, _encode_token(token), rkey.encode())
+        return _VALUE_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+    def _open(self, key: str, raw: object) -> Token | None:
+        from cryptography.exceptions import InvalidTag
+
+        aead = self._cipher(key)
+        if raw is None:
+            return None
+        rkey = self.token_key(key)
+        try:
+            blob = _unwrap(raw)
+            plain = aead.decrypt(blob[:_NONCE_LEN], blob[_NONCE_LEN:], rkey.encode())
+        except (ValueError, UnicodeError, binascii.Error, InvalidTag) as exc:
+            log_event(
+                EventKind.ERROR,
+                "redis token entry unreadable (tampered, other key or garbage); treated as a miss",
+                level=logging.WARNING,
+                logger="cache.redis",
+                type=type(exc).__name__,
+                key=rkey,
+            )
+            return None
+        token = _decode_token(plain)
+        if token is None:
+            log_event(
+                EventKind.ERROR,
+                "redis token entry has an unknown layout; treated as a miss",
+                level=logging.WARNING,
+                logger="cache.redis",
+                key=rkey,
+            )
+        return token
+
+    def _ttl_ms(self, token: Token) -> int:
+        """Milliseconds the entry lives: until the token expires, never beyond its lifetime."""
+        left = token.expires_at - self._clock()
+        if left > token.expires_in:  # clocks disagree (e.g. a test clock): trust the lifetime
+            left = float(token.expires_in)
+        return math.floor(left * 1000)
+
+    # --- sync API ---------------------------------------------------------------------
+
+    def _sync_client(self) -> Any:
+        if self._sync is None:
+            raise ConfigurationError(
+                "this RedisTokenCache has only an async client, and sync code used it",
+                hint="pass a URL or a redis.Redis (plus async_client=) to use it from sync code",
+            )
+        return self._sync
+
+    def get(self, key: str) -> Token | None:
+        """The token stored under ``key``, or ``None`` (missing, unreadable or Redis down)."""
+        client = self._sync_client()
+        self._cipher(key)
+        if not self._breaker.available():
+            return None
+        try:
+            raw = client.get(self.token_key(key))
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "get")
+            return None
+        self._breaker.success()
+        return self._open(key, raw)
+
+    def set(self, key: str, token: Token) -> None:
+        """Store ``token`` encrypted, expiring with the token; wake processes waiting for it."""
+        client = self._sync_client()
+        value = self._seal(key, token)
+        ttl = self._ttl_ms(token)
+        if ttl <= 0 or not self._breaker.available():
+            return
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.set(self.token_key(key), value, px=ttl)
+            pipe.publish(self.notify_channel(key), "stored")
+            pipe.execute()
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "set")
+            return
+        self._breaker.success()
+        _log.debug("stored encrypted token in redis key=%s ttl=%ss", key, ttl // 1000)
+
+    def delete(self, key: str) -> None:
+        """Remove the entry under ``key`` (no error when it is absent or Redis is down)."""
+        client = self._sync_client()
+        rkey = self.token_key(key)
+        if not self._breaker.available():
+            return
+        try:
+            client.delete(rkey)
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "delete")
+            return
+        self._breaker.success()
+
+    def _wait_seconds(self, pttl: int, deadline: float) -> float:
+        """How long a waiter sleeps before its next attempt (bounded by lock expiry)."""
+        remaining = deadline - time.monotonic()
+        lock_left = pttl / 1000 if pttl > 0 else 0.005
+        return max(0.0, min(remaining, self._poll, lock_left + 0.005))
+
+    def _timeout_error(self, key: str) -> StorageError:
+        return StorageError(
+            f"waited {self._lock_timeout:g}s for the Redis fetch lock {self.lock_key(key)}",
+            hint="another process holds it for longer than expected; raise lock_timeout, "
+            "or lower lock_ttl so that a stuck holder is replaced sooner",
+        )
+
+    def _acquire(self, key: str, owner: str) -> bool:
+        """Take the lock (True), or return False in degraded mode; StorageError on timeout."""
+        client = self._sync_client()
+        if not self._breaker.available():
+            return False
+        lock, channel = self.lock_key(key), self.notify_channel(key)
+        deadline = time.monotonic() + self._lock_timeout
+        try:
+            if client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
+                self._breaker.success()
+                return True
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(channel)
+                while True:
+                    # Subscribed first, then tried: a release between the two is not missed.
+                    if client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
+                        self._breaker.success()
+                        return True
+                    wait = self._wait_seconds(int(client.pttl(lock)), deadline)
+                    if wait <= 0:
+                        raise self._timeout_error(key)
+                    pubsub.get_message(timeout=wait)
+            finally:
+                pubsub.close()
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "lock")
+            return False
+
+    def _release(self, key: str, owner: str) -> None:
+        client = self._sync_client()
+        try:
+            released = client.eval(
+                _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key)
+            )
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "unlock")
+            return
+        if not released:
+            _log.debug("fetch lock %s had expired before release", self.lock_key(key))
+
+    @contextmanager
+    def _lock_cm(self, key: str) -> Iterator[None]:
+        owner = _secrets.token_hex(16)
+        held = self._acquire(key, owner)
+        try:
+            yield
+        finally:
+            if held:
+                self._release(key, owner)
+
+    def fetch_lock(self, key: str) -> AbstractContextManager[None]:
+        """Hold the fleet-wide fetch lock for ``key`` (yields unlocked when Redis is down)."""
+        self._id(key)
+        return self._lock_cm(key)
+
+    # --- async API --------------------------------------------------------------------
+
+    def _async_client(self) -> Any | None:
+        """The async client for the running loop, or None (then sync ops run in a thread)."""
+        if self._async is not None:
+            return self._async
+        if self._url is None:
+            return None
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        with self._async_lock:
+            entry = self._async_by_loop.get(id(loop))
+            if entry is not None and entry[0] is loop:
+                return entry[1]
+            client = redis.asyncio.Redis.from_url(self._url, **self._client_options())
+            self._async_by_loop[id(loop)] = (loop, client)
+            return client
+
+    @staticmethod
+    def _in_asyncio() -> bool:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
+
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._in_asyncio():
+            return await asyncio.to_thread(fn, *args)
+        trio = sys.modules.get("trio")
+        if trio is not None:  # trio: redis.asyncio does not run there; use a worker thread
+            return await trio.to_thread.run_sync(fn, *args)
+        return fn(*args)  # pragma: no cover - other event loops: short blocking call
+
+    def _aclient(self) -> Any | None:
+        """The asyncio client to use, or None: run the sync method in a worker thread."""
+        return self._async_client() if self._in_asyncio() else None
+
+    async def aget(self, key: str) -> Token | None:
+        """Async :meth:`get`."""
+        self._cipher(key)
+        client = self._aclient()
+        if client is None:
+            result: Token | None = await self._in_thread(self.get, key)
+            return result
+        if not self._breaker.available():
+            return None
+        try:
+            raw = await client.get(self.token_key(key))
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "get")
+            return None
+        self._breaker.success()
+        return self._open(key, raw)
+
+    async def aset(self, key: str, token: Token) -> None:
+        """Async :meth:`set`."""
+        client = self._aclient()
+        if client is None:
+            await self._in_thread(self.set, key, token)
+            return
+        value = self._seal(key, token)
+        ttl = self._ttl_ms(token)
+        if ttl <= 0 or not self._breaker.available():
+            return
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.set(self.token_key(key), value, px=ttl)
+            pipe.publish(self.notify_channel(key), "stored")
+            await pipe.execute()
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "set")
+            return
+        self._breaker.success()
+        _log.debug("stored encrypted token in redis key=%s ttl=%ss", key, ttl // 1000)
+
+    async def adelete(self, key: str) -> None:
+        """Async :meth:`delete`."""
+        client = self._aclient()
+        if client is None:
+            await self._in_thread(self.delete, key)
+            return
+        rkey = self.token_key(key)
+        if not self._breaker.available():
+            return
+        try:
+            await client.delete(rkey)
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "delete")
+            return
+        self._breaker.success()
+
+    async def _aacquire(self, client: Any, key: str, owner: str) -> bool:
+        if not self._breaker.available():
+            return False
+        lock, channel = self.lock_key(key), self.notify_channel(key)
+        deadline = time.monotonic() + self._lock_timeout
+        try:
+            if await client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
+                self._breaker.success()
+                return True
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(channel)
+                while True:
+                    if await client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
+                        self._breaker.success()
+                        return True
+                    wait = self._wait_seconds(int(await client.pttl(lock)), deadline)
+                    if wait <= 0:
+                        raise self._timeout_error(key)
+                    await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+            finally:
+                await pubsub.aclose()
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "lock")
+            return False
+
+    async def _arelease(self, client: Any, key: str, owner: str) -> None:
+        try:
+            released = await client.eval(
+                _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key)
+            )
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "unlock")
+            return
+        if not released:
+            _log.debug("fetch lock %s had expired before release", self.lock_key(key))
+
+    @asynccontextmanager
+    async def _alock_cm(self, key: str) -> AsyncIterator[None]:
+        client = self._aclient()
+        if client is None:
+            cm = self._lock_cm(key)
+            await self._in_thread(cm.__enter__)
+            try:
+                yield
+            finally:
+                await self._in_thread(cm.__exit__, None, None, None)
+            return
+        owner = _secrets.token_hex(16)
+        held = await self._aacquire(client, key, owner)
+        try:
+            yield
+        finally:
+            if held:
+                await self._arelease(client, key, owner)
+
+    def afetch_lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Async :meth:`fetch_lock`."""
+        self._id(key)
+        return self._alock_cm(key)
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the sync client this cache created (clients you passed in stay open)."""
+        if self._owns_sync and self._sync is not None:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        """Close the async client this cache created for the running event loop."""
+        loop = asyncio.get_running_loop()
+        with self._async_lock:
+            entry = self._async_by_loop.pop(id(loop), None)
+        if entry is not None:
+            await entry[1].aclose()
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisTokenCache(target={self._target!r}, key_prefix={self._prefix!r}, "
+            f"encryption={self._key_source!r}, degraded={self.degraded})"
+        )

@@ -1,0 +1,139 @@
+"""Shared helpers for the Redis cache tests (tokens, credentials, caches)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, CANARY_TOKEN
+from httpx_pingone_worker import ClientCredentials, Secret, Token, cache_key
+
+KEY = cache_key("https://auth.pingone.com/env/as/token", CANARY_CLIENT_ID, ["a", "b"])
+
+
+def make_token(
+    access: str = CANARY_TOKEN, *, expires_in: int = 3600, obtained_at: float | None = None
+) -> Token:
+    """A token as the token endpoint would return it."""
+    return Token(
+        access_token=Secret(access),
+        token_type="Bearer",
+        expires_in=expires_in,
+        obtained_at=time.time() if obtained_at is None else obtained_at,
+        scopes=frozenset({"a", "b"}),
+        requested_scopes=frozenset({"a", "b", "c"}),
+        scope_returned=True,
+    )
+
+
+def credentials(secret: str = CANARY_SECRET) -> ClientCredentials:
+    """The canary worker app's credentials."""
+    return ClientCredentials(CANARY_CLIENT_ID, secret, CANARY_ENV_ID, "NA")
+
+
+def bound_cache(url: str, secret: str = CANARY_SECRET, **kwargs: Any) -> Any:
+    """A RedisTokenCache bound to the canary credentials, as PingOneWorkerAuth binds it."""
+    from httpx_pingone_worker import RedisTokenCache
+
+    cache = RedisTokenCache(url, **kwargs)
+    cache.bind(credentials(secret))
+    return cache
+
+
+REDIS_SERVER = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+REDIS_CLI = shutil.which("redis-cli")
+HERE = Path(__file__).parent
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """One ``redis-server`` process we own: start, stop (SIGTERM, then SIGKILL), restart."""
+
+    def __init__(self, binary: str, directory: Path) -> None:
+        self.binary = binary
+        self.directory = directory
+        self.port = _free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start on ``self.port`` and wait (bounded) until it answers PING."""
+        import redis
+
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--enable-debug-command",
+                "local",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=0.5)
+        deadline = time.monotonic() + 10
+        try:
+            while True:
+                try:
+                    if client.ping():
+                        return
+                except redis.RedisError:
+                    pass
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {self.port}")
+                time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Stop the server and wait until it is gone."""
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        self.proc = None
+
+    def client(self, **kwargs: Any) -> Any:
+        """A fresh sync client for assertions (caller closes it)."""
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, **kwargs)
+
+    def cli(self, *args: str) -> bytes:
+        """Run ``redis-cli`` against this server and return its raw output."""
+        if REDIS_CLI is None:  # pragma: no cover - redis-tools ships with redis-server
+            pytest.skip("redis-cli is not installed")
+        return subprocess.run(
+            [REDIS_CLI, "-h", "127.0.0.1", "-p", str(self.port), *args],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        ).stdout

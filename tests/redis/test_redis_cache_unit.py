@@ -1,0 +1,100 @@
+"""RedisTokenCache: construction, validation and key derivation (no server needed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from redis_support import KEY, credentials
+
+from canary import CANARY_SECRET, assert_no_canary
+from httpx_pingone_worker import ConfigurationError, RedisTokenCache, Secret
+from httpx_pingone_worker._redis import HKDF_INFO, HKDF_SALT, derive_encryption_key
+
+URL = "redis://127.0.0.1:1/0"
+
+
+def test_import_does_not_load_redis_or_cryptography() -> None:
+    """Importing the package leaves redis-py and cryptography unloaded until the cache is used."""
+    code = (
+        "import sys, httpx_pingone_worker as h;"
+        "assert 'redis' not in sys.modules, 'redis';"
+        "assert 'httpx_pingone_worker._redis' not in sys.modules;"
+        "h.RedisTokenCache;"
+        "assert 'cryptography.hazmat.primitives.ciphers.aead' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "fragment"),
+    [
+        (("",), {}, "URL is empty"),
+        (("http://127.0.0.1:6379",), {}, "unsupported Redis URL scheme"),
+        ((42,), {}, "not int"),
+        ((), {}, "needs a Redis URL or client"),
+        ((URL,), {"key_prefix": ""}, "key_prefix"),
+        ((URL,), {"lock_ttl": 0}, "lock_ttl must be a positive"),
+        ((URL,), {"lock_timeout": -1}, "lock_timeout must be a positive"),
+        ((URL,), {"socket_timeout": True}, "socket_timeout must be a positive"),
+        ((URL,), {"retry_interval": -1}, "retry_interval must not be negative"),
+        ((URL,), {"encryption_key": b"short"}, "16, 24 or 32 bytes"),
+        ((URL,), {"encryption_key": "x" * 32}, "must be bytes"),
+        ((URL,), {"encryption_key": os.urandom(32), "secret": "s"}, "not both"),
+        ((URL,), {"async_client": object()}, "async_client must be a redis.asyncio.Redis"),
+        ((URL,), {"secret": ""}, "empty secret"),
+    ],
+)
+def test_bad_arguments_are_rejected_with_a_reason(
+    args: tuple[object, ...], kwargs: dict[str, object], fragment: str
+) -> None:
+    """Each bad argument raises ConfigurationError that names what is wrong."""
+    with pytest.raises(ConfigurationError, match=fragment):
+        RedisTokenCache(*args, **kwargs)
+
+
+def test_key_derivation_is_hkdf_with_the_documented_parameters() -> None:
+    """The derived key equals HKDF-SHA256(secret, documented salt and info), per secret."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO).derive(
+        CANARY_SECRET.encode()
+    )
+    assert derive_encryption_key(CANARY_SECRET) == expected
+    assert derive_encryption_key(Secret(CANARY_SECRET)) == expected
+    assert derive_encryption_key("another-secret") != expected
+
+
+def test_unbound_cache_says_how_to_supply_a_key() -> None:
+    """A cache with no key and no bound credentials refuses to read, explaining the fix."""
+    cache = RedisTokenCache(URL)
+    with pytest.raises(ConfigurationError, match="no encryption key") as info:
+        cache.get(KEY)
+    assert "encryption_key=" in str(info.value)
+    cache.close()
+
+
+def test_repr_hides_password_and_secret() -> None:
+    """repr shows the target without credentials and never the secret."""
+    cache = RedisTokenCache(f"redis://user:{CANARY_SECRET}@127.0.0.1:1/0")
+    cache.bind(credentials())
+    text = repr(cache)
+    assert "127.0.0.1:1/0" in text
+    assert "client secret" in text
+    assert_no_canary(text)
+    cache.close()
+
+
+def test_key_names_are_documented_shape() -> None:
+    """Token, lock and channel names are prefix + kind + the hashed cache key."""
+    cache = RedisTokenCache(URL, key_prefix="app:")
+    digest = KEY.removeprefix("pingone:")
+    assert cache.token_key(KEY) == f"app:token:{digest}"
+    assert cache.lock_key(KEY) == f"app:lock:{digest}"
+    assert cache.notify_channel(KEY) == f"app:notify:{digest}"
+    with pytest.raises(TypeError):
+        cache.token_key("")
+    cache.close()
