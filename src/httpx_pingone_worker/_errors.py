@@ -113,7 +113,7 @@ class PingOneError(Exception):
 
 def _rebuild(cls: type[PingOneError], message: str, kwargs: dict[str, Any]) -> PingOneError:
     err = cls.__new__(cls)
-    PingOneError.__init__(err, message, **kwargs)
+    cls.__init__(err, message, **kwargs)  # the subclass __init__ takes its own fields
     return err
 
 
@@ -177,7 +177,17 @@ class ManagementApiError(PingOneError):
 
 
 class StorageError(PingOneError):
-    """Encrypted credential storage or the file token cache failed (the file is named)."""
+    """Encrypted credential storage or the file token cache failed (the file is named).
+
+    ``path`` is the file or directory concerned (a ``str``), when there is one.
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, **kwargs: Any) -> None:
+        self.path = path
+        super().__init__(message, **kwargs)
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {**super()._kwargs(), "path": self.path}
 
 
 class EmulatorError(PingOneError):
