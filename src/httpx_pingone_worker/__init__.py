@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         resolve_settings,
         validate_credential_format,
     )
+    from ._redis import RedisTokenCache
 
 # name -> private module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
