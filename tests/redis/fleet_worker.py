@@ -1,0 +1,62 @@
+"""A fleet member for the multi-process Redis tests (run as a script, one per process).
+
+Modes:
+  flight <url> <index> [--no-lock]   get → fetch_lock → re-get → "fetch" (INCR a counter) → set
+  hold <url> <lock_ttl>              take the fetch lock, print "locked", then sleep (to be killed)
+
+Every member waits on its own start list (BLPOP) so that the test releases all at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+
+from redis_support import KEY, bound_cache, make_token
+
+import redis
+
+FETCHES = "test:fetches"
+READY = "test:ready"
+
+
+def wait_for_start(client: redis.Redis, index: str) -> None:
+    client.incr(READY)
+    if client.blpop([f"test:go:{index}"], timeout=30) is None:
+        raise SystemExit("never started")
+
+
+def flight(url: str, index: str, use_lock: bool) -> None:
+    client = redis.Redis.from_url(url)
+    cache = bound_cache(url, lock_timeout=20)
+    wait_for_start(client, index)
+    token = cache.get(KEY)
+    if token is None:
+        lock = cache.fetch_lock(KEY) if use_lock else contextlib.nullcontext()
+        with lock:
+            token = cache.get(KEY)
+            if token is None:
+                client.incr(FETCHES)
+                time.sleep(0.2)  # the token request
+                cache.set(KEY, make_token(f"token-from-{index}"))
+                token = cache.get(KEY)
+    assert token is not None
+    print(token.access_token.get_secret_value()[:16], flush=True)
+
+
+def hold(url: str, lock_ttl: float) -> None:
+    cache = bound_cache(url, lock_ttl=lock_ttl)
+    with cache.fetch_lock(KEY):
+        print("locked", flush=True)
+        time.sleep(60)
+
+
+if __name__ == "__main__":
+    mode, url, arg = sys.argv[1:4]
+    if mode == "flight":
+        flight(url, arg, "--no-lock" not in sys.argv)
+    elif mode == "hold":
+        hold(url, float(arg))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
