@@ -42,6 +42,7 @@ from .hookspecs import hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     # lazily-imported modules add their `from ._x import Y` lines here
+    from ._auth import PingOneWorkerAuth
     from ._config import (
         CredentialProblem,
         resolve_credentials,
@@ -49,6 +50,10 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         validate_credential_format,
     )
     from ._redis import RedisTokenCache
+    from ._token_endpoint import (
+        arequest_client_credentials_token,
+        request_client_credentials_token,
+    )
 
 # name -> private module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {

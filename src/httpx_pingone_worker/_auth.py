@@ -1,0 +1,837 @@
+"""``PingOneWorkerAuth``: PingOne worker tokens inside httpx request flows (sync and async).
+
+The adapter is a thin shell over :class:`~httpx_pingone_worker._token_endpoint.TokenEngine`
+(sans-IO: token state, freshness, single-flight, the fetch as a generator of actions):
+
+- the hot path (a fresh token) is a memory look-up and a clock read;
+- a *stale* token (``refresh_ratio`` of its lifetime passed) is refreshed by exactly one
+  caller while every other request goes on with the still-valid token;
+- with no usable token, N threads / asyncio tasks / trio tasks cause one token request and
+  wait for it (threads on a ``threading.Event``, tasks on a loop-safe wake-up: no event loop
+  is ever blocked);
+- the token request is yielded through the user's client, so its transport, proxies and
+  TLS settings (and respx / ``MockTransport``) apply; the response is read explicitly;
+- a 401 from the resource server invalidates exactly the token that was sent
+  (compare-and-invalidate) and the request is resent once, when its body can be replayed.
+
+Limitation inherited from httpx's ``Auth`` API: inside a request flow, a *transport* error
+on the token request (connect error, timeout) is raised by httpx to the request that carried
+it and closes the flow, so it cannot be retried there; the flight is released and the next
+request tries again. ``get_token()``/``aget_token()`` and
+:func:`~httpx_pingone_worker.request_client_credentials_token` send with a client of their
+own and do retry transport errors. Status-based retries (429/5xx) work everywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ._cache import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
+from ._credentials import ClientCredentials, parse_auth_method
+from ._errors import ConfigurationError, StorageError, TokenEndpointUnreachableError
+from ._logging import EventKind, get_logger, log_event, register_secret
+from ._regions import Endpoints, Region, check_secure_url, endpoints_for
+from ._retry import DEFAULT_RETRY, RetryPolicy
+from ._secrets import Secret
+from ._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
+from ._token_endpoint import (
+    CacheRead,
+    CacheWrite,
+    Flow,
+    HttpResult,
+    Plan,
+    ReloadSecret,
+    SendRequest,
+    Sleep,
+    TokenEngine,
+    default_cache_key,
+    to_httpx_request,
+    transport_failure,
+)
+
+__all__ = ["PingOneWorkerAuth"]
+
+_log = get_logger("auth")
+
+
+@dataclass(frozen=True, slots=True)
+class _Obtained:
+    token: Token
+    header: str
+
+
+SecretProvider = Callable[[], "str | Secret | None"]
+
+
+class PingOneWorkerAuth(httpx.Auth):
+    """httpx authentication with PingOne worker tokens (OAuth 2.0 client credentials).
+
+    >>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")  # doctest: +SKIP
+    >>> with httpx.Client(auth=auth) as client:  # doctest: +SKIP
+    ...     client.get(f"https://api.pingone.eu/v1/environments/{env_id}")
+
+    One instance serves sync and async clients, threads and event loops (asyncio and
+    trio) at the same time. See the module docstring for the caching and refresh rules.
+
+    Parameters beyond DESIGN.md's contract: ``key_id`` (``kid`` of the private key),
+    ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
+    ``http_client`` / ``async_http_client`` (used by :meth:`get_token`/:meth:`aget_token`
+    outside a request flow), ``secret_provider`` (asked once for a new secret after
+    ``invalid_client``), ``retry`` (:class:`RetryPolicy` of the token endpoint),
+    ``api_base_url`` / ``custom_domain`` (host overrides), ``expiry_margin`` (seconds before
+    ``expires_at`` a token counts as expired), ``sleep`` / ``async_sleep`` (for tests),
+    ``wait_timeout`` (longest wait for another caller's token request).
+    """
+
+    def __init__(  # noqa: PLR0915 - validation of the documented keywords, in one place
+        self,
+        client_id: str,
+        client_secret: str | Secret | None = None,
+        environment_id: str | None = None,
+        *,
+        region: Region | str | None = None,
+        scopes: str | Iterable[str] | None = None,
+        token_endpoint: str | None = None,
+        issuer: str | None = None,
+        auth_method: str = "client_secret_basic",
+        private_key: str | bytes | Secret | None = None,
+        cache: TokenCache | None = None,
+        refresh_ratio: float = 0.8,
+        auth_base_url: str | None = None,
+        allow_loopback_http: bool = False,
+        clock: Callable[[], float] | None = None,
+        key_id: str | None = None,
+        strict_scopes: bool = False,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        secret_provider: SecretProvider | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        api_base_url: str | None = None,
+        custom_domain: str | None = None,
+        expiry_margin: float = DEFAULT_EXPIRY_MARGIN,
+        sleep: Callable[[float], None] | None = None,
+        async_sleep: Callable[[float], Any] | None = None,
+        wait_timeout: float = 120.0,
+    ) -> None:
+        if not isinstance(client_id, str) or not client_id.strip():
+            raise ConfigurationError(
+                "client_id is missing or empty",
+                hint="pass the worker app's client id, or use PingOneWorkerAuth.from_env()",
+            )
+        method = parse_auth_method(auth_method)
+        if client_secret is None and secret_provider is not None:
+            client_secret = secret_provider()
+        if isinstance(client_secret, str) and not client_secret:
+            client_secret = None
+        if client_secret is not None and not isinstance(client_secret, (str, Secret)):
+            raise ConfigurationError(
+                f"client_secret must be a str or Secret, not {type(client_secret).__name__}"
+            )
+        if method == "private_key_jwt":
+            if not private_key:
+                raise ConfigurationError(
+                    "auth_method='private_key_jwt' needs private_key",
+                    hint="pass private_key= with the PEM-encoded RSA private key",
+                )
+        elif client_secret is None:
+            raise ConfigurationError(
+                f"auth_method={method!r} needs a client secret",
+                hint="pass client_secret=, set PINGONE_CLIENT_SECRET and use from_env(), "
+                "or use from_store()",
+            )
+        if token_endpoint and issuer:
+            raise ConfigurationError(
+                "pass either token_endpoint= or issuer=, not both",
+                hint="issuer= discovers the token endpoint; token_endpoint= names it",
+            )
+        if not isinstance(refresh_ratio, (int, float)) or not 0.0 < refresh_ratio <= 1.0:
+            raise ConfigurationError(
+                f"refresh_ratio must be a number in (0, 1], got {refresh_ratio!r}",
+                hint="0.8 refreshes when 80% of the token lifetime has passed",
+            )
+        if expiry_margin < 0 or wait_timeout <= 0:
+            raise ConfigurationError("expiry_margin must be >= 0 and wait_timeout > 0")
+        if environment_id is not None and (
+            not isinstance(environment_id, str) or not environment_id.strip()
+        ):
+            environment_id = None
+        if environment_id is None and not (token_endpoint or issuer or custom_domain):
+            raise ConfigurationError(
+                "environment_id is missing",
+                hint="pass environment_id= (or token_endpoint=/issuer= for a custom OIDC "
+                "server), or set PINGONE_ENVIRONMENT_ID and use from_env()",
+            )
+        self._region = Region.parse(region)
+        self._client_id = client_id.strip()
+        self._environment_id = environment_id.strip() if environment_id else None
+        self._scopes = normalize_scopes(scopes)
+        self._auth_method = method
+        self._private_key = (
+            None
+            if private_key is None
+            else Secret(private_key.decode() if isinstance(private_key, bytes) else private_key)
+        )
+        self._key_id = key_id
+        secret = None if client_secret is None else Secret(client_secret)
+        register_secret(secret)
+        register_secret(self._private_key)
+        self._endpoints: Endpoints | None
+        if issuer:
+            issuer = check_secure_url(
+                issuer, what="issuer", allow_loopback_http=allow_loopback_http
+            )
+            self._endpoints = None
+            token_url: str | None = None
+            self._api_base_url = check_secure_url(
+                api_base_url or self._region.api_base_url,
+                what="api_base_url",
+                allow_loopback_http=allow_loopback_http,
+            )
+        elif self._environment_id is None and not custom_domain:
+            assert token_endpoint is not None  # noqa: S101 - checked above
+            token_url = check_secure_url(
+                token_endpoint, what="token_endpoint", allow_loopback_http=allow_loopback_http
+            )
+            self._api_base_url = check_secure_url(
+                api_base_url or self._region.api_base_url,
+                what="api_base_url",
+                allow_loopback_http=allow_loopback_http,
+            )
+            base = token_url.rsplit("/", 1)[0]
+            self._endpoints = Endpoints(
+                issuer=base,
+                token=token_url,
+                jwks=None,
+                introspection=None,
+                discovery=None,
+                revocation=None,
+                api_base_url=self._api_base_url,
+            )
+        else:
+            self._endpoints = endpoints_for(
+                self._environment_id,
+                self._region,
+                auth_base_url=auth_base_url,
+                api_base_url=api_base_url,
+                custom_domain=custom_domain,
+                token_endpoint=token_endpoint,
+                allow_loopback_http=allow_loopback_http,
+            )
+            token_url = self._endpoints.token
+            self._api_base_url = self._endpoints.api_base_url or self._region.api_base_url
+        self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
+        self._cache_key = default_cache_key(token_url, issuer, self._client_id, self._scopes)
+        self._locking = isinstance(self._cache, SupportsFetchLock)
+        self._async_cache = isinstance(self._cache, AsyncTokenCache)
+        self._clock: Callable[[], float] = clock or time.time
+        self._sleep = sleep or time.sleep
+        self._async_sleep = async_sleep
+        self._wait_timeout = wait_timeout
+        self._secret_provider = secret_provider
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+        self._own_client: httpx.Client | None = None
+        self._own_client_lock = threading.Lock()
+        self._engine = TokenEngine(
+            client_id=self._client_id,
+            client_secret=secret,
+            scopes=self._scopes,
+            auth_method=method,
+            private_key=self._private_key,
+            key_id=key_id,
+            token_endpoint=token_url,
+            issuer=issuer,
+            cache_key=self._cache_key,
+            refresh_ratio=float(refresh_ratio),
+            clock=self._clock,
+            retry=retry,
+            expiry_margin=expiry_margin,
+            strict_scopes=strict_scopes,
+            can_reload_secret=secret_provider is not None,
+            allow_loopback_http=allow_loopback_http,
+            api_base_url=self._api_base_url,
+        )
+        log_event(
+            EventKind.CONFIGURING,
+            "configuring",
+            logger="auth",
+            client_id=self._client_id,
+            env=self._environment_id or "-",
+        )
+
+    # -- constructors --------------------------------------------------------------------
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> PingOneWorkerAuth:
+        """Build from ``PINGONE_*`` environment variables (and optional files).
+
+        Accepts every :func:`~httpx_pingone_worker.resolve_settings` argument (``env``,
+        ``env_file``, ``settings_file``, ``client_id`` …) plus any constructor keyword;
+        explicit keywords win. Missing settings raise one :class:`ConfigurationError`
+        listing all of them.
+        """
+        from ._config import resolve_settings
+
+        resolve_keys = (
+            "client_id",
+            "client_secret",
+            "environment_id",
+            "region",
+            "scopes",
+            "auth_base_url",
+            "api_base_url",
+            "env",
+            "env_file",
+            "settings_file",
+            "stored",
+        )
+        resolve_args = {k: overrides.pop(k) for k in resolve_keys if k in overrides}
+        loopback = bool(overrides.get("allow_loopback_http", False))
+        settings = resolve_settings(**resolve_args, allow_loopback_http=loopback)
+        creds = settings.credentials
+        assert creds is not None  # noqa: S101 - require=True raises instead
+        kwargs: dict[str, Any] = {
+            "region": creds.region,
+            "scopes": creds.scopes or settings.scopes,
+            "auth_base_url": settings.auth_base_url,
+            "api_base_url": settings.api_base_url,
+            "refresh_ratio": settings.refresh_ratio,
+            "auth_method": creds.auth_method,
+            "private_key": creds.private_key,
+            "key_id": creds.key_id,
+        }
+        kwargs.update(overrides)
+        return cls(creds.client_id, creds.client_secret, creds.environment_id, **kwargs)
+
+    @classmethod
+    def from_store(
+        cls, client_id: str, *, directory: str | None = None, **kwargs: Any
+    ) -> PingOneWorkerAuth:
+        """Build from credentials saved with :func:`~httpx_pingone_worker.secure_store`.
+
+        The store is read now and once more after an ``invalid_client`` answer (the secret
+        may have been rotated in the store meanwhile).
+        """
+        from ._storage import secure_retrieve
+
+        def provider() -> Secret | None:
+            return secure_retrieve(client_id, directory=directory).client_secret
+
+        creds: ClientCredentials = secure_retrieve(client_id, directory=directory)
+        options: dict[str, Any] = {
+            "region": creds.region,
+            "scopes": creds.scopes,
+            "auth_method": creds.auth_method,
+            "private_key": creds.private_key,
+            "key_id": creds.key_id,
+            "secret_provider": provider,
+        }
+        options.update(kwargs)
+        return cls(creds.client_id, creds.client_secret, creds.environment_id, **options)
+
+    # -- attributes ----------------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str:
+        """The worker app's client id."""
+        return self._client_id
+
+    @property
+    def environment_id(self) -> str | None:
+        """The PingOne environment id (``None`` for a custom OIDC server without one)."""
+        return self._environment_id
+
+    @property
+    def region(self) -> Region:
+        """The PingOne region."""
+        return self._region
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The requested scopes."""
+        return self._scopes
+
+    @property
+    def endpoints(self) -> Endpoints | None:
+        """The environment's endpoints; with ``issuer=`` filled after discovery."""
+        return self._engine.discovered or self._endpoints
+
+    @property
+    def token_endpoint(self) -> str | None:
+        """The token endpoint URL (``None`` until discovered with ``issuer=``)."""
+        return self._engine.token_endpoint
+
+    @property
+    def api_base_url(self) -> str:
+        """Base URL of the PingOne Platform API for this region / override."""
+        return self._api_base_url
+
+    @property
+    def cache(self) -> TokenCache:
+        """The token cache."""
+        return self._cache
+
+    @property
+    def cache_key(self) -> str:
+        """This instance's cache key (issuer/endpoint + client id + scopes, hashed)."""
+        return self._cache_key
+
+    @property
+    def credentials(self) -> ClientCredentials:
+        """The credentials in use (with the current, possibly rotated, secret)."""
+        if self._environment_id is None:
+            raise ConfigurationError(
+                "this auth object has no environment_id, so no ClientCredentials",
+                hint="pass environment_id=",
+            )
+        return ClientCredentials(
+            self._client_id,
+            self._engine.client_secret,
+            self._environment_id,
+            self._region,
+            self._scopes,
+            auth_method=self._auth_method,
+            private_key=self._private_key,
+            key_id=self._key_id,
+        )
+
+    @property
+    def current_token(self) -> Token | None:
+        """The token held in memory, without I/O (may be stale or expired)."""
+        return self._engine.current_token
+
+    def __repr__(self) -> str:
+        token = self._engine.current_token
+        return (
+            f"PingOneWorkerAuth(client_id={self._client_id!r}, "
+            f"environment_id={self._environment_id!r}, region={self._region.value!r}, "
+            f"auth_method={self._auth_method!r}, scopes={sorted(self._scopes)!r}, "
+            f"client_secret=Secret('**********'), "
+            f"token={token.fingerprint if token else None!r})"
+        )
+
+    def __reduce__(self) -> Any:
+        raise TypeError("PingOneWorkerAuth refuses to be pickled: it holds a secret")
+
+    # -- management ----------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        """Drop the cached token (memory and cache); the next request fetches a new one."""
+        self._engine.invalidate()
+        try:
+            self._cache.delete(self._cache_key)
+        except Exception as exc:  # noqa: BLE001 - a broken cache must not break callers
+            _log.warning("token cache delete failed (%s)", type(exc).__name__)
+
+    async def ainvalidate(self) -> None:
+        """Async :meth:`invalidate` (uses the cache's ``adelete`` when it has one)."""
+        self._engine.invalidate()
+        await self._acache_delete_if(None)
+
+    def rotate_secret(self, new_secret: str | Secret) -> None:
+        """Use ``new_secret`` for the next token request; the cached token stays valid."""
+        if not isinstance(new_secret, (str, Secret)) or not new_secret:
+            raise ConfigurationError("rotate_secret() needs a non-empty str or Secret")
+        self._engine.rotate_secret(Secret(new_secret))
+        log_event(EventKind.CONFIGURING, "client secret rotated", logger="auth")
+
+    def close(self) -> None:
+        """Close the internal client :meth:`get_token` created (not one you passed)."""
+        with self._own_client_lock:
+            client, self._own_client = self._own_client, None
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close` (the async internal client is per call; nothing to close)."""
+        self.close()
+
+    # -- cache helpers -------------------------------------------------------------------
+
+    def _cache_get(self, key: str) -> Token | None:
+        try:
+            return self._cache.get(key)
+        except Exception as exc:  # noqa: BLE001 - a broken cache is a miss
+            _log.warning("token cache read failed (%s); treating as a miss", type(exc).__name__)
+            return None
+
+    def _cache_set(self, key: str, token: Token) -> None:
+        try:
+            self._cache.set(key, token)
+        except Exception as exc:  # noqa: BLE001 - the token is still usable from memory
+            _log.warning("token cache write failed (%s)", type(exc).__name__)
+
+    def _cache_delete_if(self, token: Token | None) -> None:
+        try:
+            if token is not None:
+                cached = self._cache.get(self._cache_key)
+                if cached is None or cached.access_token != token.access_token:
+                    return
+            self._cache.delete(self._cache_key)
+        except Exception as exc:  # noqa: BLE001
+            _log.warning("token cache delete failed (%s)", type(exc).__name__)
+
+    async def _acache_get(self, key: str) -> Token | None:
+        if not self._async_cache:
+            return self._cache_get(key)
+        try:
+            return await self._cache.aget(key)  # type: ignore[attr-defined, no-any-return]
+        except Exception as exc:  # noqa: BLE001
+            _log.warning("token cache read failed (%s); treating as a miss", type(exc).__name__)
+            return None
+
+    async def _acache_set(self, key: str, token: Token) -> None:
+        if not self._async_cache:
+            self._cache_set(key, token)
+            return
+        try:
+            await self._cache.aset(key, token)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001
+            _log.warning("token cache write failed (%s)", type(exc).__name__)
+
+    async def _acache_delete_if(self, token: Token | None) -> None:
+        if not self._async_cache:
+            self._cache_delete_if(token)
+            return
+        cache: Any = self._cache
+        try:
+            if token is not None:
+                cached = await cache.aget(self._cache_key)
+                if cached is None or cached.access_token != token.access_token:
+                    return
+            await cache.adelete(self._cache_key)
+        except Exception as exc:  # noqa: BLE001
+            _log.warning("token cache delete failed (%s)", type(exc).__name__)
+
+    @contextlib.contextmanager
+    def _fetch_lock(self) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            if self._locking:
+                try:
+                    stack.enter_context(self._cache.fetch_lock(self._cache_key))  # type: ignore[attr-defined]
+                except StorageError as exc:
+                    _log.warning(
+                        "could not take the cache's fetch lock (%s); fetching without it",
+                        type(exc).__name__,
+                    )
+            yield
+
+    @contextlib.asynccontextmanager
+    async def _afetch_lock(self) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._locking:
+                try:
+                    await stack.enter_async_context(
+                        self._cache.afetch_lock(self._cache_key)  # type: ignore[attr-defined]
+                    )
+                except StorageError as exc:
+                    _log.warning(
+                        "could not take the cache's fetch lock (%s); fetching without it",
+                        type(exc).__name__,
+                    )
+            yield
+
+    def _header_for(self, token: Token) -> str:
+        entry = self._engine.entry
+        if entry is not None and entry.token is token:
+            return entry.header
+        return token.authorization_header()
+
+    def _wait_timed_out(self) -> TokenEndpointUnreachableError:
+        return TokenEndpointUnreachableError(
+            f"waited {self._wait_timeout:.0f}s for another caller's token request to "
+            f"{self._engine.token_endpoint or self._engine.issuer}",
+            hint="the token endpoint is very slow or the request hangs; check timeouts",
+        )
+
+    # -- sync ----------------------------------------------------------------------------
+
+    def _sync_drive(self, flow: Flow) -> Generator[httpx.Request, httpx.Response, Token]:
+        outcome: Any = None
+        while True:
+            try:
+                action = flow.send(outcome)
+            except StopIteration as stop:
+                token: Token = stop.value
+                return token
+            outcome = None
+            if isinstance(action, SendRequest):
+                try:
+                    response = yield to_httpx_request(action.request)
+                    response.read()
+                except httpx.TransportError as exc:
+                    outcome = transport_failure(exc)
+                else:
+                    outcome = HttpResult(
+                        response.status_code, dict(response.headers), response.content
+                    )
+            elif isinstance(action, Sleep):
+                self._sleep(action.seconds)
+            elif isinstance(action, CacheRead):
+                outcome = self._cache_get(action.key)
+            elif isinstance(action, CacheWrite):
+                self._cache_set(action.key, action.token)
+            elif isinstance(action, ReloadSecret):
+                outcome = self._secret_provider() if self._secret_provider else None
+
+    def _sync_obtain(self) -> Generator[httpx.Request, httpx.Response, Token]:
+        engine = self._engine
+        while True:
+            plan = engine.plan()
+            if plan.kind == "use":
+                assert plan.token is not None  # noqa: S101
+                return plan.token
+            assert plan.flight is not None  # noqa: S101
+            if plan.kind == "wait":
+                if not plan.flight.wait(self._wait_timeout):
+                    raise self._wait_timed_out()
+                token = engine.follower_result(plan.flight)
+                if token is not None:
+                    return token
+                continue
+            return (yield from self._sync_lead(plan))
+
+    def _sync_lead(self, plan: Plan) -> Generator[httpx.Request, httpx.Response, Token]:
+        try:
+            with self._fetch_lock():
+                token = yield from self._sync_drive(self._engine.fetch_flow(plan))
+        except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
+            return self._engine.complete(plan, exc)
+        except BaseException:
+            self._engine.abandon(plan)
+            raise
+        return self._engine.complete(plan, token)
+
+    def _drive_with_client(self, gen: Generator[httpx.Request, httpx.Response, Token]) -> Token:
+        try:
+            request = next(gen)
+        except StopIteration as stop:
+            token: Token = stop.value
+            return token
+        client = self._http_client or self._internal_client()
+        while True:
+            try:
+                response = client.send(request)
+            except httpx.TransportError as exc:
+                try:
+                    request = gen.throw(exc)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+                continue
+            try:
+                request = gen.send(response)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            finally:
+                response.close()
+
+    def _internal_client(self) -> httpx.Client:
+        with self._own_client_lock:
+            if self._own_client is None:
+                self._own_client = httpx.Client(timeout=10.0)
+            return self._own_client
+
+    def get_token(self) -> Token:
+        """A valid token: cached, or fetched/refreshed now (single-flight).
+
+        Outside a request flow the token request uses ``http_client`` or an internal
+        client (closed by :meth:`close`); transport errors are retried under ``retry``.
+        """
+        entry = self._engine.entry
+        if entry is not None and self._clock() < entry.refresh_at:
+            return entry.token
+        return self._drive_with_client(self._sync_obtain())
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Add ``Authorization: Bearer …``; on 401 get a new token and resend once."""
+        entry = self._engine.entry
+        if entry is not None and self._clock() < entry.refresh_at:
+            token = entry.token
+            request.headers["Authorization"] = entry.header
+        else:
+            token = yield from self._sync_obtain()
+            request.headers["Authorization"] = self._header_for(token)
+        response = yield request
+        if response.status_code != 401:
+            return
+        if not _replayable(request):
+            _log.debug("401 on a request whose body cannot be replayed; not resending")
+            if self._engine.invalidate_if(token):
+                self._cache_delete_if(token)
+            return
+        if self._engine.invalidate_if(token):
+            self._cache_delete_if(token)
+        fresh = yield from self._sync_obtain()
+        if fresh.access_token == token.access_token:
+            return
+        request.headers["Authorization"] = self._header_for(fresh)
+        yield request
+
+    # -- async ---------------------------------------------------------------------------
+
+    async def _aobtain(  # noqa: PLR0915 - the async twin of _sync_obtain/_sync_lead/_sync_drive
+        self,
+    ) -> AsyncGenerator[httpx.Request | _Obtained, httpx.Response | None]:
+        engine = self._engine
+        while True:
+            plan = engine.plan()
+            if plan.kind == "use":
+                assert plan.token is not None  # noqa: S101
+                yield _Obtained(plan.token, plan.header)
+                return
+            assert plan.flight is not None  # noqa: S101
+            if plan.kind == "wait":
+                import anyio
+
+                try:
+                    with anyio.fail_after(self._wait_timeout):
+                        await plan.flight.wait_async()
+                except TimeoutError:
+                    raise self._wait_timed_out() from None
+                token = engine.follower_result(plan.flight)
+                if token is not None:
+                    yield _Obtained(token, self._header_for(token))
+                    return
+                continue
+            try:
+                async with self._afetch_lock():
+                    flow = engine.fetch_flow(plan)
+                    outcome: Any = None
+                    while True:
+                        try:
+                            action = flow.send(outcome)
+                        except StopIteration as stop:
+                            result: Token = stop.value
+                            break
+                        outcome = None
+                        if isinstance(action, SendRequest):
+                            try:
+                                response = yield to_httpx_request(action.request)
+                                assert response is not None  # noqa: S101
+                                await response.aread()
+                            except httpx.TransportError as exc:
+                                outcome = transport_failure(exc)
+                            else:
+                                outcome = HttpResult(
+                                    response.status_code, dict(response.headers), response.content
+                                )
+                        elif isinstance(action, Sleep):
+                            await self._asleep(action.seconds)
+                        elif isinstance(action, CacheRead):
+                            outcome = await self._acache_get(action.key)
+                        elif isinstance(action, CacheWrite):
+                            await self._acache_set(action.key, action.token)
+                        elif isinstance(action, ReloadSecret) and self._secret_provider:
+                            import anyio.to_thread
+
+                            outcome = await anyio.to_thread.run_sync(self._secret_provider)
+            except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
+                token = engine.complete(plan, exc)
+            except BaseException:
+                engine.abandon(plan)
+                raise
+            else:
+                token = engine.complete(plan, result)
+            yield _Obtained(token, self._header_for(token))
+            return
+
+    async def _asleep(self, seconds: float) -> None:
+        if self._async_sleep is not None:
+            await self._async_sleep(seconds)
+            return
+        import anyio
+
+        await anyio.sleep(seconds)
+
+    async def aget_token(self) -> Token:
+        """Async :meth:`get_token` (asyncio or trio); never blocks the event loop."""
+        entry = self._engine.entry
+        if entry is not None and self._clock() < entry.refresh_at:
+            return entry.token
+        agen = self._aobtain()
+        client = self._async_http_client
+        own: httpx.AsyncClient | None = None
+        try:
+            sent: httpx.Response | None = None
+            error: httpx.TransportError | None = None
+            while True:
+                if error is not None:
+                    item = await agen.athrow(error)
+                    error = None
+                else:
+                    item = await agen.asend(sent)
+                if isinstance(item, _Obtained):
+                    return item.token
+                if client is None:
+                    own = client = httpx.AsyncClient(timeout=10.0)
+                sent = None
+                try:
+                    sent = await client.send(item)
+                except httpx.TransportError as exc:
+                    error = exc
+        finally:
+            await agen.aclose()
+            if own is not None:
+                await own.aclose()
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Async twin of :meth:`sync_auth_flow`."""
+        entry = self._engine.entry
+        if entry is not None and self._clock() < entry.refresh_at:
+            token = entry.token
+            request.headers["Authorization"] = entry.header
+        else:
+            obtained = None
+            agen = self._aobtain()
+            try:
+                sent: httpx.Response | None = None
+                while True:
+                    item = await agen.asend(sent)
+                    if isinstance(item, _Obtained):
+                        obtained = item
+                        break
+                    sent = yield item
+            finally:
+                await agen.aclose()
+            token = obtained.token
+            request.headers["Authorization"] = obtained.header
+        response = yield request
+        if response.status_code != 401:
+            return
+        if self._engine.invalidate_if(token):
+            await self._acache_delete_if(token)
+        if not _replayable(request):
+            _log.debug("401 on a request whose body cannot be replayed; not resending")
+            return
+        fresh = None
+        agen = self._aobtain()
+        try:
+            sent = None
+            while True:
+                item = await agen.asend(sent)
+                if isinstance(item, _Obtained):
+                    fresh = item
+                    break
+                sent = yield item
+        finally:
+            await agen.aclose()
+        if fresh.token.access_token == token.access_token:
+            return
+        request.headers["Authorization"] = fresh.header
+        yield request
+
+
+def _replayable(request: httpx.Request) -> bool:
+    """A request can be resent when its body is in memory (bytes, form, JSON, or read)."""
+    return isinstance(request.stream, httpx.ByteStream)
