@@ -1,0 +1,354 @@
+"""``EncryptedFileTokenCache``: one token, many processes, one token request.
+
+Each cache key maps to two files in the cache directory (default
+``platformdirs.user_cache_dir("httpx-pingone-worker") / "tokens"``, or
+``$PINGONE_WORKER_CACHE_DIR``, or ``path=``)::
+
+    <sha256(key)>.token   AES-256-GCM(JSON token), written atomically, 0600
+    <sha256(key)>.lock    filelock lock file for the fetch
+
+How the auth engine uses it (see :mod:`._cache`): a fresh token is read with :meth:`get`,
+which never takes a lock (``os.replace`` makes every read see a whole file). On a miss, the
+engine takes :meth:`fetch_lock`, reads again (another process may have fetched meanwhile),
+fetches only if still needed and :meth:`set`-s the result. So N processes with an empty
+cache make one token request.
+
+Stale locks: filelock uses OS locks (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
+Windows) that the kernel drops when the holding process dies, so a crashed process never
+leaves a lock behind; the ``.lock`` file that may remain on disk is not the lock. Only on
+file systems without OS locking does filelock fall back to a lock file's existence; a lock
+left there by a dead process costs each waiter ``lock_timeout`` seconds, after which
+:meth:`fetch_lock` raises :class:`StorageError` and the engine fetches without the lock.
+
+A corrupted, truncated or foreign-key ``.token`` file is a miss with a WARNING log line,
+and the next :meth:`set` replaces it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ._errors import StorageError
+from ._logging import EventKind, get_logger, log_event
+from ._secrets import Secret
+from ._storage import APP_NAME, atomic_write, ensure_private_directory, load_key, parse_key
+from ._storage import seal as _seal
+from ._storage import unseal as _unseal
+from ._token import Token
+
+__all__ = ["CACHE_DIR_ENV", "EncryptedFileTokenCache", "default_cache_directory"]
+
+#: Environment variable overriding the token cache directory.
+CACHE_DIR_ENV = "PINGONE_WORKER_CACHE_DIR"
+
+_MAGIC = b"HPWT1"
+_TOKEN_SUFFIX = ".token"
+_LOCK_SUFFIX = ".lock"
+_POLL_INTERVAL = 0.05  # seconds between lock attempts, as filelock does
+
+_log = get_logger("cache.file")
+
+
+def default_cache_directory() -> Path:
+    """``$PINGONE_WORKER_CACHE_DIR`` or the platform's user cache directory + ``tokens``."""
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "tokens"
+
+
+class EncryptedFileTokenCache:
+    """A token cache on disk, encrypted, shared safely by every process of a host.
+
+    Implements :class:`~httpx_pingone_worker.TokenCache`, its async twins (``aget`` …, run in
+    a worker thread so the event loop never blocks on the disk; ``afetch_lock`` polls) and
+    ``fetch_lock``/``afetch_lock`` (cross-process single-flight through ``filelock``).
+
+    - ``path``: the cache directory (created 0700); default ``$PINGONE_WORKER_CACHE_DIR`` or
+      the platform's user cache directory.
+    - ``key``: a 256-bit key (32 bytes, or the text from
+      :func:`~httpx_pingone_worker._storage.generate_key`); default: kept in the OS keyring,
+      or a 0600 key file in ``path`` where no keyring exists (see :mod:`._storage`). Every
+      process sharing the cache must use the same key.
+    - ``lock_timeout``: seconds :meth:`fetch_lock` waits before raising
+      :class:`StorageError` (then the engine fetches without the lock).
+
+    Tokens are sealed with AES-256-GCM; the file name is the hash of the cache key and the
+    raw token exists only inside the ciphertext. Writes are atomic and 0600. ``get``/``set``
+    never raise for I/O trouble: a cache must not break requests; problems are logged.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        key: str | bytes | Secret | None = None,
+        lock_timeout: float = 10.0,
+    ) -> None:
+        if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)):
+            raise StorageError(
+                f"lock_timeout must be a number of seconds, not {type(lock_timeout).__name__}"
+            )
+        if lock_timeout < 0:
+            raise StorageError(
+                f"lock_timeout must be >= 0, not {lock_timeout}",
+                hint="use 0 to fail at once when another process is fetching",
+            )
+        self._dir = ensure_private_directory(
+            Path(path).expanduser() if path is not None else default_cache_directory()
+        )
+        self._key = (
+            parse_key(key, source="EncryptedFileTokenCache key")
+            if key is not None
+            else load_key(self._dir, "tokens", create=True)
+        )
+        self._lock_timeout = float(lock_timeout)
+
+    @property
+    def path(self) -> Path:
+        """The cache directory."""
+        return self._dir
+
+    @property
+    def lock_timeout(self) -> float:
+        """Seconds :meth:`fetch_lock` waits for another process."""
+        return self._lock_timeout
+
+    def _stem(self, key: str) -> str:
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"cache key must be a non-empty str, not {type(key).__name__}")
+        return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+    def token_path(self, key: str) -> Path:
+        """The file that holds the token for ``key``."""
+        return self._dir / (self._stem(key) + _TOKEN_SUFFIX)
+
+    def lock_path(self, key: str) -> Path:
+        """The lock file :meth:`fetch_lock` uses for ``key``."""
+        return self._dir / (self._stem(key) + _LOCK_SUFFIX)
+
+    # --- TokenCache -------------------------------------------------------------------
+
+    def get(self, key: str) -> Token | None:
+        """The token stored under ``key``, or ``None`` (missing or unreadable: never raises)."""
+        path = self.token_path(key)
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            self._warn(path, f"cannot read it ({type(exc).__name__})")
+            return None
+        try:
+            plaintext = _unseal(self._key, _MAGIC, path.name, blob, path=path, what="token cache")
+        except StorageError as exc:
+            self._warn(path, exc.message)
+            return None
+        token = _decode_token(plaintext, key)
+        if token is None:
+            self._warn(path, "it holds no usable token for this key")
+        return token
+
+    def set(self, key: str, token: Token) -> None:
+        """Store ``token`` under ``key`` (atomic replace; failures are logged, not raised)."""
+        if not isinstance(token, Token):
+            raise TypeError(f"set() takes a Token, not {type(token).__name__}")
+        path = self.token_path(key)
+        blob = _seal(self._key, _MAGIC, path.name, _encode_token(key, token))
+        try:
+            atomic_write(path, blob)
+        except StorageError as exc:
+            log_event(
+                EventKind.ERROR,
+                "could not store token in file cache",
+                level=logging.WARNING,
+                logger="cache.file",
+                error=exc.message,
+            )
+            return
+        log_event(
+            EventKind.CACHE,
+            "stored token",
+            level=logging.DEBUG,
+            logger="cache.file",
+            key=key,
+            ttl=f"{token.expires_in}s",
+        )
+
+    def delete(self, key: str) -> None:
+        """Remove the entry under ``key``, if any (failures are logged, not raised)."""
+        path = self.token_path(key)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            _log.warning("could not delete token cache file %s (%s)", path, type(exc).__name__)
+
+    def clear(self) -> None:
+        """Remove every cached token (lock files stay: they may be held right now)."""
+        for path in self._dir.glob("*" + _TOKEN_SUFFIX):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    # --- AsyncTokenCache --------------------------------------------------------------
+
+    async def aget(self, key: str) -> Token | None:
+        """:meth:`get` in a worker thread."""
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self.get, key)
+
+    async def aset(self, key: str, token: Token) -> None:
+        """:meth:`set` in a worker thread."""
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(self.set, key, token)
+
+    async def adelete(self, key: str) -> None:
+        """:meth:`delete` in a worker thread."""
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(self.delete, key)
+
+    # --- SupportsFetchLock ------------------------------------------------------------
+
+    def _new_lock(self, key: str) -> Any:
+        import filelock
+
+        # A fresh, non-thread-local lock object per acquisition: the async path acquires in
+        # one worker thread and may release from the event loop thread; two holders in one
+        # process exclude each other because each opens its own file descriptor.
+        return filelock.FileLock(
+            str(self.lock_path(key)), timeout=self._lock_timeout, mode=0o600, thread_local=False
+        )
+
+    def _timeout_error(self, key: str, exc: BaseException) -> StorageError:
+        import filelock
+
+        path = self.lock_path(key)
+        # filelock.Timeout is a TimeoutError, itself an OSError: test for it first.
+        if not isinstance(exc, filelock.Timeout):
+            return StorageError(
+                f"cannot open the token cache lock {path} ({type(exc).__name__})",
+                path=str(path),
+                hint="check the cache directory's permissions",
+            )
+        return StorageError(
+            f"timed out after {self._lock_timeout:g}s waiting for the token cache lock {path}",
+            path=str(path),
+            hint="another process is fetching a token; raise lock_timeout if fetches are slow",
+        )
+
+    @contextlib.contextmanager
+    def fetch_lock(self, key: str) -> Iterator[None]:
+        """Hold the cross-process lock for ``key`` (``StorageError`` after ``lock_timeout``)."""
+        import filelock
+
+        lock = self._new_lock(key)
+        try:
+            lock.acquire()
+        except (filelock.Timeout, OSError) as exc:
+            raise self._timeout_error(key, exc) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextlib.asynccontextmanager
+    async def afetch_lock(self, key: str) -> AsyncIterator[None]:
+        """:meth:`fetch_lock` for async code: the event loop never waits on the lock.
+
+        Non-blocking attempts alternate with ``anyio.sleep`` (filelock itself polls the same
+        way), so a cancelled waiter stops at once and never ends up holding the lock.
+        """
+        import anyio
+        import filelock
+
+        lock = self._new_lock(key)
+        deadline = anyio.current_time() + self._lock_timeout
+        while True:
+            try:
+                lock.acquire(timeout=0)
+                break
+            except filelock.Timeout as exc:
+                if anyio.current_time() >= deadline:
+                    raise self._timeout_error(key, exc) from None
+            except OSError as exc:
+                raise self._timeout_error(key, exc) from None
+            await anyio.sleep(_POLL_INTERVAL)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # --- misc -------------------------------------------------------------------------
+
+    def _warn(self, path: Path, problem: str) -> None:
+        log_event(
+            EventKind.CACHE,
+            "ignoring unreadable token cache entry; the next token replaces it",
+            level=logging.WARNING,
+            logger="cache.file",
+            file=str(path),
+            problem=problem,
+        )
+
+    def __repr__(self) -> str:
+        path = str(self._dir)
+        return f"EncryptedFileTokenCache(path={path!r}, lock_timeout={self._lock_timeout:g})"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            "EncryptedFileTokenCache refuses to be pickled: it holds its encryption key. "
+            "Create one per process with the same path (and key)."
+        )
+
+
+def _encode_token(key: str, token: Token) -> bytes:
+    doc = {
+        "v": 1,
+        "key": key,
+        "access_token": token.access_token.get_secret_value(),
+        "token_type": token.token_type,
+        "expires_in": token.expires_in,
+        "obtained_at": token.obtained_at,
+        "scopes": sorted(token.scopes),
+        "requested_scopes": sorted(token.requested_scopes),
+        "scope_returned": token.scope_returned,
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def _decode_token(plaintext: bytes, key: str) -> Token | None:
+    try:
+        doc = json.loads(plaintext)
+    except ValueError:
+        return None
+    if not isinstance(doc, Mapping) or doc.get("v") != 1 or doc.get("key") != key:
+        return None
+    try:
+        expires_in = doc["expires_in"]
+        obtained_at = doc["obtained_at"]
+        if not isinstance(expires_in, int) or not isinstance(obtained_at, (int, float)):
+            return None
+        return Token(
+            access_token=Secret(doc["access_token"]),
+            token_type=str(doc["token_type"]),
+            expires_in=expires_in,
+            obtained_at=float(obtained_at),
+            scopes=frozenset(doc.get("scopes") or ()),
+            requested_scopes=frozenset(doc.get("requested_scopes") or ()),
+            scope_returned=bool(doc.get("scope_returned", True)),
+        )
+    except (KeyError, TypeError):
+        return None
