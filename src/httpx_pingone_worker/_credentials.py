@@ -110,3 +110,10 @@ class ClientCredentials:
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("ClientCredentials refuses to be pickled: it holds a secret")
+
+    # Immutable: a copy is the object itself (and copy must not go through __reduce__).
+    def __copy__(self) -> ClientCredentials:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> ClientCredentials:
+        return self

@@ -130,6 +130,21 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def _display(url: str) -> str:
+    """``url`` safe to put in a message: no user info, query or fragment (they may hold
+    credentials or tokens)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    tail = "?…" if parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{tail}"
+
+
 def check_secure_url(url: str, *, what: str, allow_loopback_http: bool = False) -> str:
     """Return ``url`` without a trailing slash if it is safe to send credentials to.
 
@@ -143,7 +158,8 @@ def check_secure_url(url: str, *, what: str, allow_loopback_http: bool = False) 
     parts = urlsplit(url)
     if not parts.scheme or not parts.hostname:
         raise ConfigurationError(
-            f"{what} {url!r} is not an absolute URL",
+            # Not echoed: a value that is not a URL may be a secret pasted into the wrong place.
+            f"{what} is not an absolute URL",
             hint="give a full URL such as https://auth.pingone.com/<environment-id>/as/token",
         )
     if parts.username or parts.password:
@@ -158,18 +174,18 @@ def check_secure_url(url: str, *, what: str, allow_loopback_http: bool = False) 
     if scheme == "http":
         if not is_loopback_host(parts.hostname):
             raise InsecureTransportError(
-                f"{what} {url!r} uses plain http to a non-loopback host",
+                f"{what} {_display(url)!r} uses plain http to a non-loopback host",
                 hint="use https://; plain http is only allowed for 127.0.0.1, ::1 or localhost",
             )
         if not allow_loopback_http:
             raise InsecureTransportError(
-                f"{what} {url!r} uses plain http",
+                f"{what} {_display(url)!r} uses plain http",
                 hint="pass allow_loopback_http=True to allow http:// to a loopback host "
                 "(emulator and tests only)",
             )
         return url.rstrip("/")
     raise InsecureTransportError(
-        f"{what} {url!r} uses unsupported scheme {parts.scheme!r}", hint="use https://"
+        f"{what} {_display(url)!r} uses unsupported scheme {parts.scheme!r}", hint="use https://"
     )
 
 
@@ -284,7 +300,10 @@ def parse_discovery_document(
     got = doc.get("issuer")
     if not isinstance(got, str) or got.rstrip("/") != expected:
         raise ConfigurationError(
-            f"discovery document issuer does not match: expected {expected!r}, got {got!r}",
+            f"discovery document issuer does not match: expected {expected!r}, got "
+            f"{_display(got)!r}"
+            if isinstance(got, str)
+            else f"discovery document of {expected} has no string issuer",
             hint="the issuer= setting must be exactly the provider's issuer URL",
         )
 
