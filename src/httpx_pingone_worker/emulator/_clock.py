@@ -1,0 +1,64 @@
+"""The emulator's clock: real time plus an offset that tests move forward."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["EmulatorClock"]
+
+
+class EmulatorClock:
+    """Epoch seconds that tests can :meth:`advance` so expiry needs no sleeping.
+
+    By default it follows ``time.time()`` plus an offset, so JWTs it stamps also verify with
+    libraries that read the real clock. ``start=`` freezes it at that epoch instead (it then
+    moves only through :meth:`advance`); ``source=`` follows another clock (any callable
+    returning epoch seconds). Instances are callable, so ``clock=emu.clock`` can be passed
+    wherever a ``Callable[[], float]`` clock is expected.
+    """
+
+    __slots__ = ("_lock", "_offset", "_source", "_start")
+
+    def __init__(
+        self, *, start: float | None = None, source: Callable[[], float] | None = None
+    ) -> None:
+        if start is not None and source is not None:
+            raise TypeError("EmulatorClock takes start= or source=, not both")
+        self._start = start
+        self._source = source
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Current emulator time in epoch seconds."""
+        if self._start is not None:
+            base = self._start
+        elif self._source is not None:
+            base = self._source()
+        else:
+            base = time.time()
+        return base + self._offset
+
+    __call__ = now
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock forward by ``seconds`` (must be >= 0); returns the new time."""
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+            raise ValueError(
+                f"advance() takes a number of seconds >= 0, got {seconds!r}; "
+                "the emulator clock never goes backwards"
+            )
+        with self._lock:
+            self._offset += float(seconds)
+        return self.now()
+
+    @property
+    def offset(self) -> float:
+        """Seconds the clock has been advanced in total."""
+        return self._offset
+
+    def __repr__(self) -> str:
+        kind = "frozen" if self._start is not None else "following"
+        return f"EmulatorClock({kind}, offset={self._offset:g}s)"

@@ -1,0 +1,185 @@
+"""SCIM-like ``filter=`` expressions of the PingOne Platform API.
+
+Supported: ``eq ne sw ew co gt ge lt le`` with a quoted string, a number, ``true``,
+``false`` or ``null``; ``pr`` (present); ``and`` / ``or`` (``and`` binds tighter) and
+parentheses; ``not (...)``. String comparisons are case-insensitive (SCIM's default for
+``caseExact: false`` attributes). Each endpoint allows a few attribute paths; anything else
+is an :class:`InvalidFilter` (PingOne answers ``400`` with detail code ``INVALID_FILTER``).
+Simplification: PingOne allows different operators per attribute; the emulator allows
+every operator on every listed attribute.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+__all__ = ["InvalidFilter", "Predicate", "compile_filter"]
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<lparen>\() | (?P<rparen>\)) |
+        (?P<string>"(?:[^"\\]|\\.)*") |
+        (?P<number>-?\d+(?:\.\d+)?(?![\w.])) |
+        (?P<word>[A-Za-z_][\w.\-]*)
+    )""",
+    re.VERBOSE,
+)
+_COMPARE = {"eq", "ne", "sw", "ew", "co", "gt", "ge", "lt", "le"}
+_MISSING = object()
+
+
+class InvalidFilter(ValueError):
+    """The filter cannot be parsed or names an attribute the endpoint does not filter on."""
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise InvalidFilter(f"unexpected character {text[pos : pos + 1]!r} at position {pos}")
+        kind = m.lastgroup
+        assert kind is not None  # noqa: S101 - every alternative is a named group
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    return tokens
+
+
+def _lookup(item: Mapping[str, Any], path: str) -> Any:
+    value: Any = item
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _norm(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _compare(op: str, actual: Any, expected: Any) -> bool:
+    if actual is _MISSING:
+        return op == "ne" or (op == "eq" and expected is None)
+    a, e = _norm(actual), _norm(expected)
+    if op == "eq":
+        return bool(a == e)
+    if op == "ne":
+        return bool(a != e)
+    if op in {"sw", "ew", "co"}:
+        if not isinstance(a, str) or not isinstance(e, str):
+            return False
+        return a.startswith(e) if op == "sw" else a.endswith(e) if op == "ew" else e in a
+    if type(a) is not type(e) and not (isinstance(a, (int, float)) and isinstance(e, (int, float))):
+        return False
+    try:
+        if op == "gt":
+            return bool(a > e)
+        if op == "ge":
+            return bool(a >= e)
+        if op == "lt":
+            return bool(a < e)
+        return bool(a <= e)
+    except TypeError:
+        return False
+
+
+def _or(left: Predicate, right: Predicate) -> Predicate:
+    return lambda item: left(item) or right(item)
+
+
+def _and(left: Predicate, right: Predicate) -> Predicate:
+    return lambda item: left(item) and right(item)
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]], attributes: Collection[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+        self.attributes = {a.lower(): a for a in attributes}
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise InvalidFilter("filter ends unexpectedly")
+        self.pos += 1
+        return tok
+
+    def keyword(self, word: str) -> bool:
+        tok = self.peek()
+        if tok is not None and tok[0] == "word" and tok[1].lower() == word:
+            self.pos += 1
+            return True
+        return False
+
+    def expr(self) -> Predicate:
+        left = self.term()
+        while self.keyword("or"):
+            right = self.term()
+            left = _or(left, right)
+        return left
+
+    def term(self) -> Predicate:
+        left = self.factor()
+        while self.keyword("and"):
+            right = self.factor()
+            left = _and(left, right)
+        return left
+
+    def factor(self) -> Predicate:
+        if self.keyword("not"):
+            inner = self.factor()
+            return lambda item: not inner(item)
+        kind, text = self.take()
+        if kind == "lparen":
+            inner = self.expr()
+            if self.take()[0] != "rparen":
+                raise InvalidFilter("missing ')'")
+            return inner
+        if kind != "word":
+            raise InvalidFilter(f"expected an attribute name, got {text!r}")
+        path = self.attributes.get(text.lower())
+        if path is None:
+            allowed = ", ".join(sorted(self.attributes.values()))
+            raise InvalidFilter(f"attribute {text!r} cannot be filtered on here (use {allowed})")
+        op_kind, op = self.take()
+        op = op.lower()
+        if op_kind != "word" or (op not in _COMPARE and op != "pr"):
+            raise InvalidFilter(f"unknown operator {op!r} after {text!r}")
+        if op == "pr":
+            return lambda item: _lookup(item, path) not in (_MISSING, None, "")
+        value = self.value()
+        return lambda item: _compare(op, _lookup(item, path), value)
+
+    def value(self) -> Any:
+        kind, text = self.take()
+        if kind == "string":
+            return json.loads(text)
+        if kind == "number":
+            return float(text) if "." in text else int(text)
+        if kind == "word" and text.lower() in {"true", "false", "null"}:
+            return {"true": True, "false": False, "null": None}[text.lower()]
+        raise InvalidFilter(
+            f"expected a value (quoted string, number, true/false/null), got {text!r}"
+        )
+
+
+def compile_filter(text: str, attributes: Collection[str]) -> Predicate:
+    """Compile ``text`` into a predicate over JSON items; raises :class:`InvalidFilter`."""
+    if not text.strip():
+        raise InvalidFilter("filter is empty")
+    parser = _Parser(_tokenize(text), attributes)
+    predicate = parser.expr()
+    if parser.peek() is not None:
+        raise InvalidFilter(f"unexpected {parser.peek()[1]!r} after a complete expression")  # type: ignore[index]
+    return predicate

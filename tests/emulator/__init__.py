@@ -1,0 +1,1 @@
+"""Tests of httpx_pingone_worker.emulator."""
