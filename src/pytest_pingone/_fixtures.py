@@ -1,0 +1,437 @@
+"""The ``pingone_*`` fixtures.
+
+Every heavy import (the emulator, respx, the auth engine, the Management API client)
+happens inside a fixture, so loading the plugin costs next to nothing for suites that
+never ask for PingOne.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from ._config import Mode, get_config
+from ._events import PingOneEvents
+from ._markers import EmulatorSettings, MarkerError, settings_for
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+    from httpx_pingone_worker import ClientCredentials, Introspection, Token, WorkerApp
+    from httpx_pingone_worker._auth import PingOneWorkerAuth
+    from httpx_pingone_worker._management import AsyncPingOneClient, Environment, PingOneClient
+    from httpx_pingone_worker.emulator import PingOneEmulator
+
+__all__ = [
+    "EVENTS_KEY",
+    "ROUTER_KEY",
+    "SETTINGS_KEY",
+    "AsyncClientFactory",
+    "PingOneEmulatorServer",
+    "item_settings",
+    "pingone_async_client",
+    "pingone_auth",
+    "pingone_client",
+    "pingone_credentials",
+    "pingone_emulator",
+    "pingone_emulator_server",
+    "pingone_environment",
+    "pingone_events",
+    "pingone_introspection",
+    "pingone_token",
+    "pingone_worker_app",
+]
+
+SETTINGS_KEY = pytest.StashKey[EmulatorSettings]()
+#: The respx router of the test's ``pingone_emulator`` (for white-box tests).
+ROUTER_KEY = pytest.StashKey[Any]()
+
+
+def item_settings(item: pytest.Item) -> EmulatorSettings:
+    """The merged ``pingone`` marker settings of ``item`` (validated once, then stashed)."""
+    try:
+        return item.stash[SETTINGS_KEY]
+    except KeyError:
+        pass
+    try:
+        settings = settings_for(item)
+    except MarkerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    item.stash[SETTINGS_KEY] = settings
+    return settings
+
+
+def _fake_env(monkeypatch: pytest.MonkeyPatch, credentials: ClientCredentials) -> None:
+    """Replace every PINGONE_* variable with the emulator's (fake) values for the test."""
+    for name in list(os.environ):
+        if name.startswith("PINGONE_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PINGONE_CLIENT_ID", credentials.client_id)
+    if credentials.client_secret is not None:
+        monkeypatch.setenv("PINGONE_CLIENT_SECRET", credentials.client_secret.get_secret_value())
+    monkeypatch.setenv("PINGONE_ENVIRONMENT_ID", credentials.environment_id)
+    monkeypatch.setenv("PINGONE_REGION", credentials.region.value)
+
+
+def _seed(config: pytest.Config, emulator: PingOneEmulator) -> None:
+    config.hook.pytest_pingone_seed(emulator=emulator)
+
+
+def _need_live(config: pytest.Config) -> ClientCredentials:
+    """Live credentials, or skip (fail under --pingone-require-live) with the reason."""
+    cfg = get_config(config)
+    if cfg.live_credentials is None:
+        reason = cfg.live_unavailable_reason()
+        if cfg.require_live:
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return cfg.live_credentials
+
+
+@pytest.fixture
+def pingone_emulator(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PingOneEmulator]:
+    """A fresh PingOne emulator for this test, configured by the nearest ``pingone`` marker.
+
+    While the test runs, httpx requests to the emulator's PingOne hosts are served by it
+    (respx), requests to other PingOne hosts are refused (see
+    ``--pingone-allow-passthrough``), and ``PINGONE_*`` hold the emulator's fake
+    credentials. The emulator is reset after the test. Skipped in live mode.
+    """
+    cfg = get_config(request.config)
+    if cfg.mode is Mode.LIVE:
+        pytest.skip("pingone_emulator needs emulator mode; this run uses a live tenant")
+    settings = item_settings(request.node)
+    from httpx_pingone_worker.emulator import PingOneEmulator
+
+    from ._routing import start_routing, stop_routing
+
+    emulator = PingOneEmulator(**settings.constructor_kwargs(default_region=cfg.region))
+    _seed(request.config, emulator)
+    for fault in settings.faults:
+        emulator.inject_fault(**fault)
+    _fake_env(monkeypatch, emulator.credentials)
+    router = start_routing(emulator, allow_passthrough=cfg.allow_passthrough)
+    request.node.stash[ROUTER_KEY] = router
+    try:
+        yield emulator
+    finally:
+        stop_routing(router)
+        emulator.reset()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PingOneEmulatorServer:
+    """The session's emulator behind a real HTTPS server on 127.0.0.1.
+
+    Point any HTTP client at :attr:`auth_base_url` / :attr:`api_base_url` and trust
+    :attr:`ssl_context` (or :attr:`ca_file`). :meth:`http_client` and :meth:`auth` build
+    ready-made ones. The emulator is reset (and re-seeded) after every test.
+    """
+
+    emulator: PingOneEmulator
+    server: Any
+    _clients: list[httpx.Client] = field(default_factory=list)
+
+    @property
+    def auth_base_url(self) -> str:
+        """``https://127.0.0.1:<port>`` standing in for ``https://auth.pingone.<tld>``."""
+        return str(self.server.auth_base_url)
+
+    @property
+    def api_base_url(self) -> str:
+        """The Management API base URL (``…/v1``) of the server."""
+        return str(self.server.api_base_url)
+
+    @property
+    def url(self) -> str:
+        """The server's root URL (control endpoints live under ``/_emulator/``)."""
+        return str(self.server.url)
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """An SSL context that trusts the server's test CA."""
+        ctx: ssl.SSLContext = self.server.ssl_context
+        return ctx
+
+    @property
+    def ca_file(self) -> str:
+        """Path of the test CA's PEM file (for ``verify=`` or ``SSL_CERT_FILE``)."""
+        return str(self.server.ca_file)
+
+    @property
+    def credentials(self) -> ClientCredentials:
+        """The seeded worker app's credentials (``repr`` masks the secret)."""
+        return self.emulator.credentials
+
+    def http_client(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` that trusts the server's certificate (closed after the test)."""
+        import httpx
+
+        kwargs.setdefault("verify", self.ssl_context)
+        client = httpx.Client(**kwargs)
+        self._clients.append(client)
+        return client
+
+    def close_clients(self) -> None:
+        """Close every client made by :meth:`http_client` / :meth:`auth` (done after each test)."""
+        while self._clients:
+            self._clients.pop().close()
+
+    def auth(self, **kwargs: Any) -> PingOneWorkerAuth:
+        """A :class:`PingOneWorkerAuth` for the seeded app, pointed at this server."""
+        from httpx_pingone_worker import PingOneWorkerAuth
+
+        creds = self.credentials
+        kwargs.setdefault("auth_base_url", self.auth_base_url)
+        kwargs.setdefault("api_base_url", self.api_base_url)
+        kwargs.setdefault("http_client", self.http_client())
+        kwargs.setdefault("clock", self.emulator.clock.now)
+        return PingOneWorkerAuth(
+            creds.client_id,
+            creds.client_secret,
+            creds.environment_id,
+            region=creds.region,
+            auth_method=creds.auth_method,
+            private_key=creds.private_key,
+            key_id=creds.key_id,
+            **kwargs,
+        )
+
+    def __repr__(self) -> str:
+        return f"<PingOneEmulatorServer {self.url} client_id={self.credentials.client_id}>"
+
+
+@pytest.fixture(scope="session")
+def _pingone_emulator_server_session(
+    pytestconfig: pytest.Config,
+) -> Iterator[PingOneEmulatorServer]:
+    cfg = get_config(pytestconfig)
+    if cfg.mode is Mode.LIVE:
+        pytest.skip("pingone_emulator_server needs emulator mode; this run uses a live tenant")
+    from httpx_pingone_worker.emulator import PingOneEmulator
+
+    emulator = PingOneEmulator(region=cfg.region)
+    _seed(pytestconfig, emulator)
+    with emulator.serve() as server:
+        yield PingOneEmulatorServer(emulator=emulator, server=server)
+
+
+@pytest.fixture
+def pingone_emulator_server(
+    _pingone_emulator_server_session: PingOneEmulatorServer,
+    pytestconfig: pytest.Config,
+) -> Iterator[PingOneEmulatorServer]:
+    """The session-wide emulator behind real HTTPS (127.0.0.1, port 0), reset after each test.
+
+    For code that must make real network calls (other processes, non-httpx clients).
+    ``pingone`` markers do not apply to it: it is shared by the session.
+    """
+    server = _pingone_emulator_server_session
+    try:
+        yield server
+    finally:
+        server.close_clients()
+        server.emulator.reset()
+        _seed(pytestconfig, server.emulator)
+
+
+@pytest.fixture
+def pingone_credentials(request: pytest.FixtureRequest) -> ClientCredentials:
+    """The worker app's :class:`~httpx_pingone_worker.ClientCredentials` (secret masked).
+
+    Emulator mode: the emulator's seeded app. Live mode: from the
+    ``pytest_pingone_credentials`` hook or ``PINGONE_*``.
+    """
+    if get_config(request.config).mode is Mode.LIVE:
+        return _need_live(request.config)
+    emulator: PingOneEmulator = request.getfixturevalue("pingone_emulator")
+    return emulator.credentials
+
+
+@pytest.fixture(scope="session")
+def _pingone_live_auth(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PingOneWorkerAuth]:
+    creds = _need_live(pytestconfig)
+    from httpx_pingone_worker import PingOneWorkerAuth
+
+    auth = PingOneWorkerAuth(
+        creds.client_id,
+        creds.client_secret,
+        creds.environment_id,
+        region=creds.region,
+        scopes=creds.scopes or None,
+        auth_method=creds.auth_method,
+        private_key=creds.private_key,
+        key_id=creds.key_id,
+        cache=_shared_live_cache(tmp_path_factory),
+    )
+    try:
+        yield auth
+    finally:
+        auth.close()
+
+
+def _shared_live_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An encrypted file cache shared by the xdist workers of this run, if available.
+
+    Under pytest-xdist every worker's base temp dir is a child of one run directory, so
+    its parent is common to the workers (and private to this run).
+    """
+    try:
+        from httpx_pingone_worker import EncryptedFileTokenCache
+    except ImportError:  # the storage layer is not there: per-worker memory cache
+        return None
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return EncryptedFileTokenCache(shared / "pingone-live-token-cache")
+
+
+@pytest.fixture
+def pingone_auth(request: pytest.FixtureRequest) -> Iterator[PingOneWorkerAuth]:
+    """A :class:`~httpx_pingone_worker.PingOneWorkerAuth` for the worker app.
+
+    Emulator mode: a new one per test, on the emulator's clock. Live mode: one per
+    session (and one token shared by xdist workers through the encrypted file cache).
+    """
+    if get_config(request.config).mode is Mode.LIVE:
+        live: PingOneWorkerAuth = request.getfixturevalue("_pingone_live_auth")
+        yield live
+        return
+    emulator: PingOneEmulator = request.getfixturevalue("pingone_emulator")
+    from httpx_pingone_worker import PingOneWorkerAuth
+
+    creds = emulator.credentials
+    auth = PingOneWorkerAuth(
+        creds.client_id,
+        creds.client_secret,
+        creds.environment_id,
+        region=creds.region,
+        auth_method=creds.auth_method,
+        private_key=creds.private_key,
+        key_id=creds.key_id,
+        clock=emulator.clock.now,
+    )
+    try:
+        yield auth
+    finally:
+        auth.close()
+
+
+@pytest.fixture
+def pingone_token(pingone_auth: PingOneWorkerAuth) -> Token:
+    """A current access :class:`~httpx_pingone_worker.Token` (``repr`` shows a fingerprint)."""
+    return pingone_auth.get_token()
+
+
+@pytest.fixture
+def pingone_introspection(
+    pingone_auth: PingOneWorkerAuth, pingone_token: Token, pingone_credentials: ClientCredentials
+) -> Introspection:
+    """The introspection (RFC 7662) of :func:`pingone_token`."""
+    from httpx_pingone_worker import introspect_token
+
+    endpoints = pingone_auth.endpoints
+    url = endpoints.introspection if endpoints is not None else None
+    if url is None:  # pragma: no cover - PingOne always has one; a custom issuer may not
+        pytest.skip("the token issuer publishes no introspection endpoint")
+    return introspect_token(url, pingone_token.access_token, pingone_credentials)
+
+
+@pytest.fixture
+def pingone_client(
+    request: pytest.FixtureRequest,
+    pingone_auth: PingOneWorkerAuth,
+    pingone_credentials: ClientCredentials,
+) -> Iterator[PingOneClient]:
+    """An open :class:`~httpx_pingone_worker.PingOneClient` for the worker app's environment."""
+    from httpx_pingone_worker._management import PingOneClient
+
+    kwargs: dict[str, Any] = {}
+    if get_config(request.config).mode is Mode.EMULATOR:
+        # Retry-After waits pass on the emulator's clock, not the wall clock.
+        emulator: PingOneEmulator = request.getfixturevalue("pingone_emulator")
+        kwargs["sleep"] = emulator.clock.advance
+    with PingOneClient(
+        auth=pingone_auth,
+        environment_id=pingone_credentials.environment_id,
+        region=pingone_credentials.region,
+        **kwargs,
+    ) as client:
+        yield client
+
+
+class AsyncClientFactory:
+    """Builds :class:`~httpx_pingone_worker.AsyncPingOneClient` s inside an async test.
+
+    Async fixtures need an async pytest plugin and an event loop chosen by the test, so
+    this fixture is synchronous and the test opens the client itself::
+
+        @pytest.mark.anyio
+        async def test_env(pingone_async_client):
+            async with pingone_async_client() as client:
+                env = await client.get_environment()
+    """
+
+    def __init__(self, auth: PingOneWorkerAuth, credentials: ClientCredentials) -> None:
+        self._auth = auth
+        self._credentials = credentials
+
+    def __call__(self, **kwargs: Any) -> AsyncPingOneClient:
+        """A new, unopened client; use it as ``async with factory() as client:``."""
+        from httpx_pingone_worker._management import AsyncPingOneClient
+
+        kwargs.setdefault("auth", self._auth)
+        kwargs.setdefault("environment_id", self._credentials.environment_id)
+        kwargs.setdefault("region", self._credentials.region)
+        return AsyncPingOneClient(**kwargs)
+
+    def __repr__(self) -> str:
+        return f"<AsyncClientFactory environment_id={self._credentials.environment_id}>"
+
+
+@pytest.fixture
+def pingone_async_client(
+    pingone_auth: PingOneWorkerAuth, pingone_credentials: ClientCredentials
+) -> AsyncClientFactory:
+    """A factory for async Management API clients: ``async with pingone_async_client() as c``."""
+    return AsyncClientFactory(pingone_auth, pingone_credentials)
+
+
+@pytest.fixture
+def pingone_worker_app(
+    pingone_client: PingOneClient, pingone_credentials: ClientCredentials
+) -> WorkerApp:
+    """The worker app as discovered through the Management API (name, enabled, roles)."""
+    from httpx_pingone_worker import discover_worker_app
+
+    return discover_worker_app(pingone_client, pingone_credentials.client_id)
+
+
+@pytest.fixture
+def pingone_environment(pingone_client: PingOneClient) -> Environment:
+    """The worker app's environment (``GET /environments/{id}``)."""
+    return pingone_client.get_environment()
+
+
+EVENTS_KEY = pytest.StashKey[PingOneEvents]()
+
+
+@pytest.fixture
+def pingone_events(request: pytest.FixtureRequest) -> PingOneEvents:
+    """The library's log events of this test, already redacted (like ``caplog``).
+
+    Capture starts before the first fixture of the test is set up, so events of
+    fixtures requested before ``pingone_events`` (a token fetch …) are included.
+    """
+    stash: pytest.Stash = request.node.stash
+    # Our runtest_protocol wrapper put it there; setdefault covers items it never saw.
+    return stash.setdefault(EVENTS_KEY, PingOneEvents())
