@@ -660,16 +660,16 @@ class PingOneWorkerAuth(httpx.Auth):
         else:
             token = yield from self._sync_obtain()
             request.headers["Authorization"] = self._header_for(token)
+        # Decide before sending: a transport may buffer a stream while sending it.
+        replayable = _replayable(request)
         response = yield request
         if response.status_code != 401:
             return
-        if not _replayable(request):
-            _log.debug("401 on a request whose body cannot be replayed; not resending")
-            if self._engine.invalidate_if(token):
-                self._cache_delete_if(token)
-            return
         if self._engine.invalidate_if(token):
             self._cache_delete_if(token)
+        if not replayable:
+            _log.debug("401 on a request whose body cannot be replayed; not resending")
+            return
         fresh = yield from self._sync_obtain()
         if fresh.access_token == token.access_token:
             return
@@ -806,12 +806,13 @@ class PingOneWorkerAuth(httpx.Auth):
                 await agen.aclose()
             token = obtained.token
             request.headers["Authorization"] = obtained.header
+        replayable = _replayable(request)
         response = yield request
         if response.status_code != 401:
             return
         if self._engine.invalidate_if(token):
             await self._acache_delete_if(token)
-        if not _replayable(request):
+        if not replayable:
             _log.debug("401 on a request whose body cannot be replayed; not resending")
             return
         fresh = None

@@ -1,0 +1,123 @@
+"""PingOneWorkerAuth with httpx.AsyncClient under trio."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from conftest import API_URL, CLIENT_ID, ENV_ID, SECRET, FakeClock, TokenServer, await_until
+from httpx_pingone_worker import PingOneWorkerAuth, TokenRequestError
+from httpx_pingone_worker._retry import RetryPolicy
+
+
+def make_auth(clock: FakeClock, **kw: Any) -> PingOneWorkerAuth:
+    return PingOneWorkerAuth(
+        CLIENT_ID,
+        SECRET,
+        ENV_ID,
+        clock=clock,
+        sleep=clock.sleep,
+        async_sleep=clock.asleep,
+        retry=RetryPolicy(max_attempts=3),
+        **kw,
+    )
+
+
+def count_plans(auth: PingOneWorkerAuth, kind: str) -> list[int]:
+    """Wrap the engine's plan() to count plans of ``kind`` (a test probe)."""
+    counter = [0]
+    lock = threading.Lock()
+    original = auth._engine.plan
+
+    def plan():  # type: ignore[no-untyped-def]
+        result = original()
+        if result.kind == kind:
+            with lock:
+                counter[0] += 1
+        return result
+
+    auth._engine.plan = plan  # type: ignore[method-assign]
+    return counter
+
+
+def test_trio_tasks_cold_make_one_token_request(server: TokenServer, clock: FakeClock) -> None:
+    """500 trio tasks with no token cause one token request."""
+    auth = make_auth(clock)
+    waits = count_plans(auth, "wait")
+    server.gate.clear()
+    results: list[str] = []
+
+    async def main() -> None:
+        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+
+            async def one() -> None:
+                results.append((await client.get(API_URL)).json()["auth"])
+
+            async with trio.open_nursery() as nursery:
+                for _ in range(500):
+                    nursery.start_soon(one)
+                assert await await_until(lambda: waits[0] >= 499)
+                server.gate.set()
+
+    trio.run(main)
+    assert server.token_count == 1
+    assert len(results) == 500
+    assert set(results) == {f"Bearer {server.issued[0]}"}
+
+
+def test_trio_refresh_point_nobody_waits(server: TokenServer, clock: FakeClock) -> None:
+    """At the refresh point one trio task refreshes while the others finish meanwhile."""
+    server.lifetime = 1000
+    auth = make_auth(clock)
+    results: list[str] = []
+
+    async def main() -> None:
+        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+            await client.get(API_URL)
+            clock.advance(850)
+            server.gate.clear()
+            before = server.api_responses
+
+            async def one() -> None:
+                results.append((await client.get(API_URL)).json()["auth"])
+
+            async with trio.open_nursery() as nursery:
+                for _ in range(200):
+                    nursery.start_soon(one)
+                assert await await_until(lambda: server.api_responses - before >= 199)
+                assert server.token_count == 2
+                server.gate.set()
+
+    trio.run(main)
+    assert results.count(f"Bearer {server.issued[0]}") == 199
+    assert results.count(f"Bearer {server.issued[1]}") == 1
+
+
+def test_trio_401_and_errors(server: TokenServer, clock: FakeClock) -> None:
+    """Under trio a 401 gets one new token, and a failed fetch raises the OAuth error."""
+    auth = make_auth(clock)
+    calls: list[str] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers["authorization"])
+        return httpx.Response(401 if len(calls) == 1 else 200)
+
+    server.api = api
+
+    async def main() -> int:
+        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+            return (await client.get(API_URL)).status_code
+
+    assert trio.run(main) == 200
+    assert calls == [f"Bearer {server.issued[0]}", f"Bearer {server.issued[1]}"]
+    auth.invalidate()
+    from conftest import oauth_error
+
+    server.script = [oauth_error(400, "invalid_scope")]
+    with pytest.raises(TokenRequestError) as info:
+        trio.run(main)
+    assert info.value.error == "invalid_scope"
