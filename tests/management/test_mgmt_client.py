@@ -8,9 +8,9 @@ import random
 import httpx
 import pytest
 import respx
+from mgmt_support import API, APP_ID, ENV, STATIC_TOKEN, FakeSleep, collection, error_body
 
 from canary import CANARY_TOKEN, assert_no_canary
-from conftest import API, APP_ID, ENV, STATIC_TOKEN, FakeSleep, collection, error_body
 from httpx_pingone_worker import (
     ConfigurationError,
     ManagementApiError,

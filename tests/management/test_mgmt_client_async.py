@@ -7,8 +7,8 @@ import random
 import httpx
 import pytest
 import respx
+from mgmt_support import API, ENV, STATIC_TOKEN, FakeSleep, collection, error_body
 
-from conftest import API, ENV, STATIC_TOKEN, FakeSleep, collection, error_body
 from httpx_pingone_worker import AsyncPingOneClient, ManagementApiError, RateLimiter
 
 pytestmark = pytest.mark.anyio

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 import respx
+from mgmt_support import ENV, STATIC_TOKEN
 
-from conftest import ENV, STATIC_TOKEN
 from httpx_pingone_worker import ConfigurationError, PingOneClient, RateLimiter
 from httpx_pingone_worker._management import ApiRetryPolicy, parse_retry_after
 
