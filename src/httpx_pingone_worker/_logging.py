@@ -92,8 +92,9 @@ class LogEvent:
 
 
 def format_line(kind: EventKind, message: str, fields: Mapping[str, str]) -> str:
+    """``[<emoji> <TAG>] message k=v …`` (an empty message adds no extra space)."""
     rendered = " ".join(f"{k}={v}" for k, v in fields.items())
-    body = f"{message} {rendered}" if rendered else message
+    body = " ".join(part for part in (message, rendered) if part)
     return f"[{kind.emoji} {kind.tag}] {body}"
 
 
@@ -105,20 +106,36 @@ _KNOWN_MAX = 512
 _MIN_KNOWN_LEN = 6
 
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_AUTH_RE = re.compile(r"\b(Bearer|Basic|DPoP)\s+([A-Za-z0-9._~+/=-]+)", re.IGNORECASE)
+# RFC 7235 token68: "=" only as trailing padding, and the value must end there, so
+# "token_type=Bearer expires_in=3600" keeps its expires_in.
+_AUTH_RE = re.compile(
+    r"""\b(Bearer|Basic|DPoP)\s+([A-Za-z0-9._~+/-]+=*)(?=[\s"'&,;)}\]]|$)""", re.IGNORECASE
+)
 _SENSITIVE_KEYS = (
     "client_secret|clientsecret|secret|password|passwd|access_token|accesstoken|refresh_token|"
     "id_token|token|client_assertion|assertion|authorization|api_key|apikey|private_key"
 )
-# key=value (form bodies, query strings, our own fields) and "key": "value" (JSON).
+# key=value (form bodies, query strings, our own fields) and "key": "value" (JSON). A
+# quoted value is masked up to its closing quote, so secrets with spaces do not leak.
 _KV_RE = re.compile(
     rf"""(?ix)
     (?P<key>["']?\b(?:{_SENSITIVE_KEYS})\b["']?)
     (?P<sep>\s*[:=]\s*)
-    (?P<q>["']?)
-    (?P<value>(?!\*{{3}})(?!<redacted)[^\s"'&,;}}]+)
+    (?:
+        "(?!<redacted)(?P<dq>(?:[^"\\]|\\.)+)"
+      | '(?!<redacted)(?P<sq>[^']+)'
+      | (?P<value>(?!\*{{3}})(?!<redacted)(?!(?:Bearer|Basic|DPoP)\s)[^\s"'&,;}}]+)
+    )
     """
 )
+
+
+def _kv_sub(m: re.Match[str]) -> str:
+    q = '"' if m.group("dq") is not None else "'" if m.group("sq") is not None else ""
+    return f"{m.group('key')}{m.group('sep')}{q}<redacted>{q}"
+
+
+_SENSITIVE_FIELD_RE = re.compile(rf"(?i)(?:{_SENSITIVE_KEYS})")
 _PEM_RE = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
 )
@@ -165,7 +182,7 @@ def _builtin_redact(text: str) -> str:
     text = _PEM_RE.sub("<redacted:private-key>", text)
     text = _JWT_RE.sub(lambda m: f"<jwt:{fingerprint(m.group(0))}>", text)
     text = _AUTH_RE.sub(lambda m: f"{m.group(1)} <redacted>", text)
-    return _KV_RE.sub(lambda m: f"{m.group('key')}{m.group('sep')}{m.group('q')}<redacted>", text)
+    return _KV_RE.sub(_kv_sub, text)
 
 
 def redact(text: str) -> str:
@@ -267,7 +284,7 @@ def _report_plugin_failure(plugin: str | None, hook: str, exc: BaseException) ->
 
 def _stringify(value: Any) -> str:
     if isinstance(value, Secret):
-        return f"<secret:{value.fingerprint()}>"
+        return f"<redacted:{value.fingerprint()}>"
     if isinstance(value, (list, tuple, set, frozenset)):
         return ",".join(sorted(str(v) for v in value))
     return str(value)
@@ -282,7 +299,13 @@ def log_event(
     **fields: Any,
 ) -> LogEvent:
     """Redact, log and publish one event. Returns the event (for tests)."""
-    clean_fields = {k: redact(_stringify(v)) for k, v in fields.items()}
+    clean_fields = {
+        # A field named like a secret is masked whatever its value looks like.
+        k: "<redacted>"
+        if _SENSITIVE_FIELD_RE.fullmatch(k) and not isinstance(v, Secret)
+        else redact(_stringify(v))
+        for k, v in fields.items()
+    }
     clean_message = redact(message)
     event = LogEvent(
         level=level,
