@@ -49,7 +49,9 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         resolve_settings,
         validate_credential_format,
     )
+    from ._filecache import EncryptedFileTokenCache
     from ._redis import RedisTokenCache
+    from ._storage import secure_delete, secure_list, secure_retrieve, secure_store
     from ._token_endpoint import (
         arequest_client_credentials_token,
         request_client_credentials_token,
