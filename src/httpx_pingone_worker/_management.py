@@ -14,9 +14,7 @@ function or a small state object shared by both shells.
 
 from __future__ import annotations
 
-import email.utils
 import json as _json
-import math
 import random
 import threading
 import time
@@ -39,6 +37,7 @@ import httpx
 from ._errors import ConfigurationError, ManagementApiError
 from ._logging import get_logger, register_secret
 from ._regions import Region, check_secure_url
+from ._retry import RetryPolicy, RetryState
 from ._secrets import Secret
 from ._token import Token
 from ._version import __version__
@@ -47,9 +46,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
 
 __all__ = [
+    "API_RETRY",
     "DEFAULT_TIMEOUT",
     "USER_AGENT",
-    "ApiRetryPolicy",
     "Application",
     "AsyncPingOneClient",
     "Environment",
@@ -440,69 +439,9 @@ class RateLimiter:
 # --- retries -------------------------------------------------------------------------------
 
 
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); ``None`` if unusable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if math.isnan(seconds) or math.isinf(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class ApiRetryPolicy:
-    """When and how long to wait before retrying a Management API call (pure).
-
-    ``Retry-After`` (seconds or HTTP date) is honoured up to ``retry_after_cap``; otherwise
-    exponential backoff with full jitter. ``total_budget`` bounds the summed waits: a retry
-    that would exceed it is not made.
-    """
-
-    max_attempts: int = 4
-    statuses: frozenset[int] = RETRY_STATUSES
-    backoff_base: float = 0.5
-    backoff_max: float = 8.0
-    retry_after_cap: float = 30.0
-    total_budget: float = 60.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ConfigurationError(
-                "ApiRetryPolicy.max_attempts must be >= 1", hint="1 means: never retry"
-            )
-
-    def delay(
-        self,
-        attempt: int,
-        *,
-        retry_after: str | None,
-        waited: float,
-        rng: random.Random | None = None,
-        now: float | None = None,
-    ) -> float | None:
-        """Seconds to wait before attempt ``attempt + 1`` (1-based ``attempt``), or ``None``."""
-        if attempt >= self.max_attempts:
-            return None
-        parsed = parse_retry_after(retry_after, now=now)
-        if parsed is not None:
-            wait = min(parsed, self.retry_after_cap)
-        else:
-            ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
-            wait = (rng or random).uniform(0.0, ceiling)
-        if waited + wait > self.total_budget:
-            return None
-        return wait
+#: Management API retries: the statuses PingOne's rate limiter and gateways answer with.
+#: 500/501/408 are not retried here: a Management API call may have had effects.
+API_RETRY = RetryPolicy(statuses=RETRY_STATUSES)
 
 
 # --- the sans-IO core ---------------------------------------------------------------------
@@ -744,10 +683,12 @@ class _Core:
         region: Region | str | None,
         api_base_url: str | None,
         rate_limiter: RateLimiter | Literal[False] | None,
-        retry: ApiRetryPolicy | Literal[False] | None,
+        retry: RetryPolicy | Literal[False] | None,
         allow_loopback_http: bool,
         rng: random.Random | None,
+        clock: Callable[[], float],
     ) -> None:
+        self.clock = clock
         if auth is not None and token is not None:
             raise ConfigurationError(
                 "PingOneClient takes auth= or token=, not both",
@@ -790,7 +731,7 @@ class _Core:
             )
         self.environment_id = env.strip() if env else None
         self.rate_limiter = RateLimiter() if rate_limiter is None else rate_limiter or None
-        self.retry = ApiRetryPolicy() if retry is None else retry or None
+        self.retry = API_RETRY if retry is None else retry or None
         self._rng = rng or random.Random()  # noqa: S311 - jitter only
         base_parts = urlsplit(self.api_base_url)
         self._origin = (base_parts.scheme.lower(), (base_parts.netloc or "").lower())
@@ -852,14 +793,21 @@ class _Core:
     def may_retry(self, method: str, safe: bool) -> bool:
         return self.retry is not None and (method.upper() in IDEMPOTENT_METHODS or safe)
 
+    def start_retries(self) -> RetryState | None:
+        if self.retry is None:
+            return None
+        return RetryState(self.retry, started_at=self.clock(), rand=self._rng.random)
+
     def retry_delay(
-        self, attempt: int, response: httpx.Response | None, waited: float
+        self, state: RetryState | None, response: httpx.Response | None
     ) -> float | None:
-        assert self.retry is not None  # noqa: S101 - checked by may_retry
-        if response is not None and response.status_code not in self.retry.statuses:
+        """Seconds to wait before retrying, or None (not retryable, or attempts/budget spent)."""
+        if state is None:
+            return None
+        if response is not None and not state.policy.is_retryable_status(response.status_code):
             return None
         retry_after = response.headers.get("retry-after") if response is not None else None
-        return self.retry.delay(attempt, retry_after=retry_after, waited=waited, rng=self._rng)
+        return state.next_delay(now=self.clock(), retry_after=retry_after)
 
 
 def _log_request(request: httpx.Request, attempt: int) -> None:
@@ -901,7 +849,9 @@ class PingOneClient:
     ``auth`` is a :class:`~httpx_pingone_worker.PingOneWorkerAuth` (its 401 resend-once
     applies) or any ``httpx.Auth``; ``token`` a static access token. ``rate_limiter=None``
     gives the client its own default limiter, ``False`` disables it; ``retry=None`` uses
-    :class:`ApiRetryPolicy` defaults, ``False`` disables retries.
+    :data:`API_RETRY` (429/502/503/504, ``Retry-After`` capped at 30 s, jittered backoff,
+    30 s budget; a :class:`~httpx_pingone_worker._retry.RetryPolicy` to tune), ``False``
+    disables retries. ``sleep``/``clock``/``rng`` are injectable for tests.
     """
 
     def __init__(
@@ -915,11 +865,12 @@ class PingOneClient:
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         rate_limiter: RateLimiter | Literal[False] | None = None,
-        retry: ApiRetryPolicy | Literal[False] | None = None,
+        retry: RetryPolicy | Literal[False] | None = None,
         headers: Mapping[str, str] | None = None,
         allow_loopback_http: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
         **httpx_kwargs: Any,
     ) -> None:
         self._core = _Core(
@@ -932,6 +883,7 @@ class PingOneClient:
             retry=retry,
             allow_loopback_http=allow_loopback_http,
             rng=rng,
+            clock=clock,
         )
         self._sleep = sleep
         self.http = httpx.Client(
@@ -1030,8 +982,7 @@ class PingOneClient:
         core = self._core
         url = core.url_for(path)
         hdrs = core.headers_for(headers, transaction_id, session_id)
-        retryable = core.may_retry(method, safe_to_retry)
-        waited = 0.0
+        state = core.start_retries() if core.may_retry(method, safe_to_retry) else None
         attempt = 0
         while True:
             attempt += 1
@@ -1043,21 +994,19 @@ class PingOneClient:
             try:
                 response = self.http.send(request)
             except httpx.TransportError as exc:
-                delay = core.retry_delay(attempt, None, waited) if retryable else None
+                delay = core.retry_delay(state, None)
                 if delay is None:
                     raise _unreachable(method, url, exc) from None
                 self._sleep(delay)
-                waited += delay
                 continue
             _log_response(request, response, time.monotonic() - started)
             if response.is_success:
                 return response
-            delay = core.retry_delay(attempt, response, waited) if retryable else None
+            delay = core.retry_delay(state, response)
             if delay is None:
                 raise error_from_response(response, method=method, path=url)
             response.close()
             self._sleep(delay)
-            waited += delay
 
     def get(self, path: str, **kw: Any) -> Any:
         """``GET path``; see :meth:`request` for keyword arguments."""
@@ -1200,11 +1149,12 @@ class AsyncPingOneClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         rate_limiter: RateLimiter | Literal[False] | None = None,
-        retry: ApiRetryPolicy | Literal[False] | None = None,
+        retry: RetryPolicy | Literal[False] | None = None,
         headers: Mapping[str, str] | None = None,
         allow_loopback_http: bool = False,
         sleep: Callable[[float], Awaitable[None]] = _anyio_sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
         **httpx_kwargs: Any,
     ) -> None:
         self._core = _Core(
@@ -1217,6 +1167,7 @@ class AsyncPingOneClient:
             retry=retry,
             allow_loopback_http=allow_loopback_http,
             rng=rng,
+            clock=clock,
         )
         self._sleep = sleep
         self.http = httpx.AsyncClient(
@@ -1284,8 +1235,7 @@ class AsyncPingOneClient:
         core = self._core
         url = core.url_for(path)
         hdrs = core.headers_for(headers, transaction_id, session_id)
-        retryable = core.may_retry(method, safe_to_retry)
-        waited = 0.0
+        state = core.start_retries() if core.may_retry(method, safe_to_retry) else None
         attempt = 0
         while True:
             attempt += 1
@@ -1297,21 +1247,19 @@ class AsyncPingOneClient:
             try:
                 response = await self.http.send(request)
             except httpx.TransportError as exc:
-                delay = core.retry_delay(attempt, None, waited) if retryable else None
+                delay = core.retry_delay(state, None)
                 if delay is None:
                     raise _unreachable(method, url, exc) from None
                 await self._sleep(delay)
-                waited += delay
                 continue
             _log_response(request, response, time.monotonic() - started)
             if response.is_success:
                 return _json_or_none(response)
-            delay = core.retry_delay(attempt, response, waited) if retryable else None
+            delay = core.retry_delay(state, response)
             if delay is None:
                 raise error_from_response(response, method=method, path=url)
             await response.aclose()
             await self._sleep(delay)
-            waited += delay
 
     async def get(self, path: str, **kw: Any) -> Any:
         """``GET path``."""

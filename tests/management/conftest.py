@@ -33,6 +33,7 @@ def client(api: respx.MockRouter, fake_sleep: FakeSleep) -> Iterator[PingOneClie
         environment_id=ENV,
         rate_limiter=False,
         sleep=fake_sleep,
+        clock=fake_sleep.clock,
         rng=random.Random(7),
     ) as c:
         yield c

@@ -35,13 +35,20 @@ def error_body(
 
 
 class FakeSleep:
-    """Records requested sleeps instead of sleeping."""
+    """Records requested sleeps instead of sleeping, advancing a fake clock."""
 
     def __init__(self) -> None:
         self.calls: list[float] = []
+        self.now = 0.0
+
+    def clock(self) -> float:
+        """The fake monotonic clock."""
+        return self.now
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        self.now += seconds
 
     async def asleep(self, seconds: float) -> None:
-        self.calls.append(seconds)
+        """Async twin of __call__."""
+        self(seconds)

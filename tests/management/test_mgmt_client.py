@@ -18,7 +18,8 @@ from httpx_pingone_worker import (
     __version__,
     create_pingone_client,
 )
-from httpx_pingone_worker._management import ApiRetryPolicy, Environment
+from httpx_pingone_worker._management import Environment
+from httpx_pingone_worker._retry import RetryPolicy
 
 
 def test_requires_auth_or_token() -> None:
@@ -322,9 +323,9 @@ def test_retries_exhausted_raise_last_error(
 def test_backoff_without_retry_after_is_jittered_and_bounded(
     api: respx.MockRouter, fake_sleep: FakeSleep
 ) -> None:
-    """502 without Retry-After backs off with jitter below the exponential ceiling."""
+    """502 without Retry-After backs off exponentially with jitter, within the ceiling."""
     api.get("/environments/x").respond(502)
-    policy = ApiRetryPolicy(max_attempts=5, backoff_base=1.0, backoff_max=3.0)
+    policy = RetryPolicy(max_attempts=5, backoff_base=1.0, backoff_max=3.0, total_budget=60)
     with (
         PingOneClient(
             token=STATIC_TOKEN,
@@ -337,17 +338,24 @@ def test_backoff_without_retry_after_is_jittered_and_bounded(
     ):
         c.get("/environments/x")
     assert len(fake_sleep.calls) == 4
-    for attempt, waited in enumerate(fake_sleep.calls, start=1):
-        assert 0.0 <= waited <= min(3.0, 2 ** (attempt - 1))
+    for retry, waited in enumerate(fake_sleep.calls):
+        ceiling = min(3.0, 2.0**retry)
+        assert ceiling / 2 <= waited <= ceiling
     assert len(set(fake_sleep.calls)) > 1
 
 
 def test_total_budget_stops_retries(api: respx.MockRouter, fake_sleep: FakeSleep) -> None:
     """A retry that would exceed the total budget is not made."""
     route = api.get("/environments/x").respond(503, headers={"Retry-After": "20"})
-    policy = ApiRetryPolicy(max_attempts=10, total_budget=45)
+    policy = RetryPolicy(max_attempts=10, total_budget=45)
     with (
-        PingOneClient(token=STATIC_TOKEN, rate_limiter=False, retry=policy, sleep=fake_sleep) as c,
+        PingOneClient(
+            token=STATIC_TOKEN,
+            rate_limiter=False,
+            retry=policy,
+            sleep=fake_sleep,
+            clock=fake_sleep.clock,
+        ) as c,
         pytest.raises(ManagementApiError),
     ):
         c.get("/environments/x")

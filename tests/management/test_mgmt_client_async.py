@@ -27,6 +27,7 @@ def make(fake_sleep: FakeSleep, **kw: object) -> AsyncPingOneClient:
         token=STATIC_TOKEN,
         environment_id=ENV,
         sleep=fake_sleep.asleep,
+        clock=fake_sleep.clock,
         rng=random.Random(3),
         **kw,  # type: ignore[arg-type]
     )

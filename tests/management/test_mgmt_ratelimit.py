@@ -1,8 +1,7 @@
-"""RateLimiter (token bucket) and ApiRetryPolicy: pure logic with a fake clock."""
+"""RateLimiter (token bucket) and the API retry defaults: pure logic with a fake clock."""
 
 from __future__ import annotations
 
-import random
 import threading
 
 import pytest
@@ -10,7 +9,7 @@ import respx
 from mgmt_support import ENV, STATIC_TOKEN
 
 from httpx_pingone_worker import ConfigurationError, PingOneClient, RateLimiter
-from httpx_pingone_worker._management import ApiRetryPolicy, parse_retry_after
+from httpx_pingone_worker._management import API_RETRY
 
 
 class FakeClock:
@@ -118,26 +117,11 @@ def test_limiter_rejects_bad_config(kwargs: dict[str, float]) -> None:
         RateLimiter(**kwargs)  # type: ignore[arg-type]
 
 
-def test_retry_after_parsing() -> None:
-    """Retry-After accepts delta seconds and HTTP dates; junk is ignored."""
-    assert parse_retry_after("12") == 12.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after("nan") is None
-    assert parse_retry_after(None) is None
-
-
-def test_retry_policy_decisions() -> None:
-    """The policy honours Retry-After (capped), max attempts and the total budget."""
-    policy = ApiRetryPolicy(max_attempts=3, retry_after_cap=30, total_budget=40)
-    rng = random.Random(0)
-    assert policy.delay(1, retry_after="5", waited=0, rng=rng) == 5.0
-    assert policy.delay(1, retry_after="500", waited=0, rng=rng) == 30.0
-    assert policy.delay(2, retry_after="30", waited=30, rng=rng) is None
-    assert policy.delay(3, retry_after="1", waited=0, rng=rng) is None
-    jittered = policy.delay(2, retry_after=None, waited=0, rng=rng)
-    assert jittered is not None
-    assert 0.0 <= jittered <= 1.0
-    with pytest.raises(ConfigurationError):
-        ApiRetryPolicy(max_attempts=0)
+def test_api_retry_policy_statuses() -> None:
+    """The API default retries 429/502/503/504 but not 500 (a call may have had effects)."""
+    assert {s for s in range(400, 600) if API_RETRY.is_retryable_status(s)} == {
+        429,
+        502,
+        503,
+        504,
+    }
