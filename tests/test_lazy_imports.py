@@ -1,0 +1,73 @@
+"""Importing the package (and its common names) does not load heavy dependencies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("jose", "cryptography", "keyring", "redis")
+EMULATOR = "httpx_pingone_worker.emulator"
+
+PROBE = """
+import json, sys
+{statement}
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_after(statement: str) -> list[str]:
+    """Modules loaded in a fresh interpreter after running ``statement``."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(statement=statement)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    modules: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return modules
+
+
+def heavy_in(modules: list[str]) -> list[str]:
+    return sorted(
+        m
+        for m in modules
+        if m.split(".")[0] in HEAVY or m == EMULATOR or m.startswith(EMULATOR + ".")
+    )
+
+
+def test_probe_detects_heavy_imports() -> None:
+    """The probe itself sees a heavy import when one happens (so the tests can fail)."""
+    assert "jose" in heavy_in(loaded_after("import httpx_pingone_worker; import jose"))
+
+
+def test_plain_import_is_light() -> None:
+    """`import httpx_pingone_worker` loads none of jose, cryptography, keyring, redis, emulator."""
+    modules = loaded_after("import httpx_pingone_worker")
+    assert "httpx_pingone_worker" in modules
+    assert heavy_in(modules) == []
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        "PingOneWorkerAuth, MemoryTokenCache, Secret, Region, ClientCredentials",
+        "resolve_settings, resolve_credentials, validate_credential_format",
+        "request_client_credentials_token, PingOneClient, AsyncPingOneClient",
+    ],
+)
+def test_common_names_stay_light(names: str) -> None:
+    """Resolving the everyday names does not load the heavy dependencies either."""
+    modules = loaded_after(
+        f"import importlib.util\n"
+        f"import httpx_pingone_worker as h\n"
+        f"for n in [s.strip() for s in {names!r}.split(',')]:\n"
+        f"    rel = h._LAZY.get(n)\n"
+        f"    if rel is None or importlib.util.find_spec('httpx_pingone_worker' + rel):\n"
+        f"        getattr(h, n)\n"
+    )
+    assert heavy_in(modules) == []
