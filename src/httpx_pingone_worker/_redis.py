@@ -361,8 +361,9 @@ class RedisTokenCache:
         self._breaker = _Breaker(float(retry_interval), target)
 
     def _init_clients(self, url_or_client: str | Any | None, async_client: Any | None) -> str:
-        import redis
         import redis.asyncio
+
+        import redis
 
         if isinstance(url_or_client, str):
             if not url_or_client.strip():
@@ -446,21 +447,30 @@ class RedisTokenCache:
             "retry": Retry(NoBackoff(), 0),
         }
 
-    def bind(self, credentials: ClientCredentials, *, cache_key: str | None = None) -> None:
-        """Derive the encryption key from ``credentials`` (client secret, else private key).
+    def bind(
+        self, credentials: ClientCredentials | str | Secret, *, cache_key: str | None = None
+    ) -> None:
+        """Derive the encryption key from the client secret (or private key) the auth uses.
 
-        :class:`PingOneWorkerAuth` calls this with its credentials and cache key, and again
-        after :meth:`~PingOneWorkerAuth.rotate_secret`. With ``cache_key`` the key applies
-        to that entry only (several apps can share one cache); without it, to every entry
-        that has no key of its own. A key given to the constructor always wins.
+        :class:`PingOneWorkerAuth` calls this with its secret and cache key, and again after
+        :meth:`~PingOneWorkerAuth.rotate_secret`; it takes :class:`ClientCredentials`
+        (client secret, else private key) or the secret itself. With ``cache_key`` the key
+        applies to that entry only (several apps can share one cache); without it, to every
+        entry that has no key of its own. A key given to the constructor always wins.
         """
-        if not isinstance(credentials, ClientCredentials):
+        if isinstance(credentials, ClientCredentials):
+            material = credentials.client_secret or credentials.private_key
+        elif isinstance(credentials, (str, Secret)):
+            material = Secret(credentials)
+        else:
             raise ConfigurationError(
-                f"bind() takes ClientCredentials, not {type(credentials).__name__}"
+                "bind() takes ClientCredentials or the client secret (str or Secret), "
+                f"not {type(credentials).__name__}"
             )
-        material = credentials.client_secret or credentials.private_key
         if material is None:  # pragma: no cover - ClientCredentials requires one
             raise ConfigurationError("credentials carry neither a client secret nor a private key")
+        if cache_key is not None:
+            self._id(cache_key)
         if self._explicit is not None:
             return
         aead = _aead(derive_encryption_key(material))

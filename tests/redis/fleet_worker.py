@@ -3,6 +3,10 @@
 Modes:
   flight <url> <index> [--no-lock]   get → fetch_lock → re-get → "fetch" (INCR a counter) → set
   hold <url> <lock_ttl>              take the fetch lock, print "locked", then sleep (to be killed)
+  auth <url> <index> <token_url> <cache: redis|memory>
+                                     a PingOneWorkerAuth: get_token() when released, then again
+                                     when released a second time with its clock moved past the
+                                     refresh point (85% of the token's lifetime)
 
 Every member waits on its own start list (BLPOP) so that the test releases all at once.
 """
@@ -52,10 +56,40 @@ def hold(url: str, lock_ttl: float) -> None:
         time.sleep(60)
 
 
+def auth(url: str, index: str, token_url: str, cache_kind: str) -> None:
+    from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET
+    from httpx_pingone_worker import MemoryTokenCache, PingOneWorkerAuth, RedisTokenCache
+
+    client = redis.Redis.from_url(url)
+    offset = [0.0]
+    cache = (
+        RedisTokenCache(url, secret=CANARY_SECRET) if cache_kind == "redis" else MemoryTokenCache()
+    )
+    worker = PingOneWorkerAuth(
+        CANARY_CLIENT_ID,
+        CANARY_SECRET,
+        CANARY_ENV_ID,
+        token_endpoint=token_url,
+        allow_loopback_http=True,
+        cache=cache,
+        clock=lambda: time.time() + offset[0],
+    )
+    wait_for_start(client, index)
+    first = worker.get_token()
+    print(first.fingerprint, flush=True)
+    offset[0] = first.expires_in * 0.85  # past refresh_ratio=0.8, before expiry
+    wait_for_start(client, f"{index}:refresh")
+    second = worker.get_token()
+    print(second.fingerprint, flush=True)
+    worker.close()
+
+
 if __name__ == "__main__":
     mode, url, arg = sys.argv[1:4]
     if mode == "flight":
         flight(url, arg, "--no-lock" not in sys.argv)
+    elif mode == "auth":
+        auth(url, arg, sys.argv[4], sys.argv[5])
     elif mode == "hold":
         hold(url, float(arg))
     else:

@@ -98,3 +98,20 @@ def test_key_names_are_documented_shape() -> None:
     with pytest.raises(TypeError):
         cache.token_key("")
     cache.close()
+
+
+def test_bind_accepts_a_secret_and_rejects_other_types() -> None:
+    """bind() takes credentials or a raw/wrapped secret; anything else is a clear error."""
+    from canary import CANARY_SECRET as secret
+
+    for value in (secret, Secret(secret), credentials()):
+        cache = RedisTokenCache(URL)
+        cache.bind(value, cache_key=KEY)
+        assert cache._cipher(KEY) is not None
+        cache.close()
+    cache = RedisTokenCache(URL)
+    with pytest.raises(ConfigurationError, match="bind\\(\\) takes"):
+        cache.bind(42)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="empty secret"):
+        cache.bind("")
+    cache.close()

@@ -1,0 +1,146 @@
+"""Done-when: 8 processes, each with its own PingOneWorkerAuth, one Redis, one token request."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from redis_support import RedisServer
+from test_redis_fleet import WORKER, worker_env
+
+N = 8
+
+
+class TokenServer:
+    """A tiny OAuth token endpoint on 127.0.0.1 that counts the requests it answers."""
+
+    def __init__(self, delay: float = 0.2) -> None:
+        self.requests = 0
+        self.delay = delay
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with outer._lock:
+                    outer.requests += 1
+                time.sleep(outer.delay)  # a realistic token endpoint is not instant
+                body = json.dumps(
+                    {
+                        "access_token": secrets.token_urlsafe(24),
+                        "token_type": "Bearer",
+                        "expires_in": 3600,
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/as/token"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> TokenServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def token_server() -> Iterator[TokenServer]:
+    """A counting token endpoint for this test."""
+    with TokenServer() as server:
+        yield server
+
+
+def wait_ready(client: object, n: int, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Wait (bounded) until n members are ready for the next phase."""
+    deadline = time.monotonic() + 60
+    while int(client.get("test:ready") or 0) < n:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "fleet members did not get ready"
+        for p in procs:
+            if p.poll() is not None:
+                raise AssertionError(p.communicate()[1].decode())
+        time.sleep(0.02)
+    client.set("test:ready", 0)  # type: ignore[attr-defined]
+
+
+def go(client: object, names: list[str]) -> None:
+    """Start the waiting members all at once."""
+    pipe = client.pipeline()  # type: ignore[attr-defined]
+    for name in names:
+        pipe.rpush(f"test:go:{name}", 1)
+    pipe.execute()
+
+
+def run_auth_fleet(
+    server: RedisServer, token_server: TokenServer, cache: str
+) -> tuple[int, int, list[list[str]]]:
+    """Run N auth processes; return (token requests at start, at the refresh point, outputs)."""
+    client = server.client()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), "auth", server.url, str(i), token_server.url, cache],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=worker_env(),
+        )
+        for i in range(N)
+    ]
+    try:
+        wait_ready(client, N, procs)
+        go(client, [str(i) for i in range(N)])
+        wait_ready(client, N, procs)  # every member has its first token
+        first_phase = token_server.requests
+        go(client, [f"{i}:refresh" for i in range(N)])
+        outputs = []
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err.decode()
+            outputs.append(out.decode().split())
+        return first_phase, token_server.requests - first_phase, outputs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        client.close()
+
+
+def test_eight_auth_processes_one_token_request_and_one_refresh(
+    redis_server: RedisServer, token_server: TokenServer
+) -> None:
+    """Empty cache: one token request for the fleet; at the refresh point: one more."""
+    initial, refresh, outputs = run_auth_fleet(redis_server, token_server, "redis")
+    assert (initial, refresh) == (1, 1)
+    firsts = {o[0] for o in outputs}
+    seconds = {o[1] for o in outputs}
+    assert len(firsts) == 1, outputs  # everybody got the same token …
+    assert len(seconds) == 1, outputs  # … and the same refreshed one
+    assert firsts != seconds
+
+
+def test_without_redis_each_process_asks_for_its_own(
+    redis_server: RedisServer, token_server: TokenServer
+) -> None:
+    """Control: in-memory caches only, the same fleet makes 2 requests per process."""
+    initial, refresh, outputs = run_auth_fleet(redis_server, token_server, "memory")
+    assert (initial, refresh) == (N, N)
+    assert len({o[0] for o in outputs}) == N
