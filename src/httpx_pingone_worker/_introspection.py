@@ -1,0 +1,354 @@
+"""RFC 7662 token introspection against PingOne's ``/as/introspect`` (sync and async).
+
+The request is built and the response parsed by pure functions
+(:func:`build_introspection_request`, :func:`parse_introspection_response`); the sync and
+async shells only send it. Client authentication uses the same four methods as the token
+endpoint (:func:`~httpx_pingone_worker._client_auth.client_auth`), because PingOne enforces
+the app's configured method on both.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import httpx
+
+from ._client_auth import client_auth
+from ._credentials import ClientCredentials
+from ._errors import IntrospectionError
+from ._logging import get_logger, redact, register_secret
+from ._regions import check_secure_url, endpoints_for
+from ._secrets import Secret, fingerprint
+from ._token import Token, normalize_scopes
+from ._version import __version__
+
+__all__ = [
+    "Introspection",
+    "IntrospectionRequest",
+    "aintrospect_token",
+    "build_introspection_request",
+    "introspect_token",
+    "parse_introspection_response",
+]
+
+_log = get_logger("introspection")
+_USER_AGENT = f"httpx-pingone-worker/{__version__}"
+
+
+@dataclass(frozen=True, slots=True)
+class Introspection:
+    """What the authorization server says about a token (RFC 7662 §2.2).
+
+    ``scopes`` are the granted scopes; ``requested_scopes`` what the caller expected
+    (the credentials' scopes unless given), so :attr:`missing_scopes` and
+    :attr:`extra_scopes` compare the two. Everything else the server sent is in ``raw``.
+    """
+
+    active: bool
+    client_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    exp: int | None = None
+    iat: int | None = None
+    nbf: int | None = None
+    iss: str | None = None
+    aud: tuple[str, ...] = ()
+    token_type: str | None = None
+    sub: str | None = None
+    jti: str | None = None
+    env: str | None = None
+    org: str | None = None
+    requested_scopes: frozenset[str] = frozenset()
+    token_fingerprint: str | None = None
+    raw: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False, hash=False
+    )
+
+    @property
+    def missing_scopes(self) -> frozenset[str]:
+        """Requested scopes the token does not carry."""
+        return self.requested_scopes - self.scopes
+
+    @property
+    def extra_scopes(self) -> frozenset[str]:
+        """Granted scopes that were not requested (empty when nothing was requested)."""
+        return self.scopes - self.requested_scopes if self.requested_scopes else frozenset()
+
+    @property
+    def scopes_match(self) -> bool:
+        """True when every requested scope was granted."""
+        return not self.missing_scopes
+
+    def expires_in(self, now: float | None = None) -> float | None:
+        """Seconds until ``exp`` (negative when past), or None without ``exp``."""
+        if self.exp is None:
+            return None
+        return self.exp - (time.time() if now is None else now)
+
+    def scope_summary(self) -> str:
+        """One line comparing requested and granted scopes."""
+        granted = " ".join(sorted(self.scopes)) or "(none)"
+        if not self.requested_scopes:
+            return f"granted: {granted}"
+        line = f"requested: {' '.join(sorted(self.requested_scopes))}; granted: {granted}"
+        if self.missing_scopes:
+            line += f"; missing: {' '.join(sorted(self.missing_scopes))}"
+        return line
+
+
+@dataclass(frozen=True, slots=True)
+class IntrospectionRequest:
+    """A ready-to-send introspection request (the form holds the token: never log it)."""
+
+    url: str
+    headers: dict[str, str]
+    form: dict[str, str]
+
+    def __repr__(self) -> str:
+        return f"IntrospectionRequest(url={self.url!r}, form={sorted(self.form)!r})"
+
+
+def _raw(token: str | Secret | Token) -> str:
+    if isinstance(token, Token):
+        return token.access_token.get_secret_value()
+    if isinstance(token, Secret):
+        return token.get_secret_value()
+    if not isinstance(token, str):
+        raise IntrospectionError(
+            f"token must be a str, Secret or Token, not {type(token).__name__}"
+        )
+    return token.strip()
+
+
+def _credentials_of(credentials: Any) -> ClientCredentials:
+    if isinstance(credentials, ClientCredentials):
+        return credentials
+    inner = getattr(credentials, "credentials", None)  # a PingOneWorkerAuth
+    if isinstance(inner, ClientCredentials):
+        return inner
+    raise IntrospectionError(
+        f"credentials must be ClientCredentials (or a PingOneWorkerAuth), "
+        f"not {type(credentials).__name__}",
+        hint="introspection needs the client authentication of the app that got the token",
+    )
+
+
+def build_introspection_request(
+    url: str | None,
+    token: str | Secret | Token,
+    credentials: ClientCredentials | Any,
+    *,
+    token_type_hint: str | None = "access_token",
+    now: Callable[[], float] | float = time.time,
+    allow_loopback_http: bool = False,
+) -> IntrospectionRequest:
+    """Build the ``POST`` to the introspection endpoint (sans-IO)."""
+    creds = _credentials_of(credentials)
+    if url is None:
+        url = endpoints_for(creds.environment_id, creds.region).introspection
+        assert url is not None  # noqa: S101 - PingOne layouts always have it
+    url = check_secure_url(
+        url, what="introspection endpoint", allow_loopback_http=allow_loopback_http
+    )
+    raw = _raw(token)
+    if not raw:
+        raise IntrospectionError("token is empty", hint="pass the access token to introspect")
+    register_secret(raw)
+    parts = client_auth(
+        creds.auth_method,
+        client_id=creds.client_id,
+        client_secret=creds.client_secret,
+        audience=url,
+        now=now,
+        private_key=creds.private_key,
+        key_id=creds.key_id,
+    )
+    form = {"token": raw, **parts.form}
+    if token_type_hint:
+        form["token_type_hint"] = token_type_hint
+    headers = {
+        "Accept": "application/json",
+        "User-Agent": _USER_AGENT,
+        **parts.headers,
+    }
+    return IntrospectionRequest(url=url, headers=headers, form=form)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def parse_introspection_response(
+    status_code: int,
+    body: bytes,
+    *,
+    requested_scopes: Iterable[str] | str | None = None,
+    correlation_id: str | None = None,
+    token_fingerprint: str | None = None,
+) -> Introspection:
+    """Turn the server's answer into :class:`Introspection` or raise :class:`IntrospectionError`."""
+    try:
+        doc = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        doc = None
+    if status_code != 200:
+        error = _str(doc.get("error")) if isinstance(doc, Mapping) else None
+        description = _str(doc.get("error_description")) if isinstance(doc, Mapping) else None
+        hint = None
+        if error == "invalid_client" or status_code == 401:
+            hint = (
+                "the introspection endpoint authenticates the client like the token endpoint: "
+                "check client id/secret and that auth_method matches the app's "
+                "token endpoint auth method"
+            )
+        raise IntrospectionError(
+            f"introspection failed with HTTP {status_code}" + (f" {error}" if error else ""),
+            error=error,
+            error_description=redact(description)[:200] if description else None,
+            status_code=status_code,
+            correlation_id=correlation_id,
+            hint=hint,
+        )
+    if not isinstance(doc, Mapping):
+        raise IntrospectionError(
+            "introspection response is not a JSON object",
+            status_code=status_code,
+            correlation_id=correlation_id,
+            hint="check that the URL is the server's RFC 7662 introspection endpoint",
+        )
+    active = doc.get("active")
+    if not isinstance(active, bool):
+        raise IntrospectionError(
+            "introspection response has no boolean 'active' field",
+            status_code=status_code,
+            correlation_id=correlation_id,
+        )
+    scope = doc.get("scope")
+    aud = doc.get("aud")
+    return Introspection(
+        active=active,
+        client_id=_str(doc.get("client_id")),
+        scopes=normalize_scopes(scope if isinstance(scope, str) else None),
+        exp=_int(doc.get("exp")),
+        iat=_int(doc.get("iat")),
+        nbf=_int(doc.get("nbf")),
+        iss=_str(doc.get("iss")),
+        aud=(aud,)
+        if isinstance(aud, str)
+        else tuple(a for a in aud if isinstance(a, str))
+        if isinstance(aud, list)
+        else (),
+        token_type=_str(doc.get("token_type")),
+        sub=_str(doc.get("sub")),
+        jti=_str(doc.get("jti")),
+        env=_str(doc.get("env")),
+        org=_str(doc.get("org")),
+        requested_scopes=normalize_scopes(requested_scopes),
+        token_fingerprint=token_fingerprint,
+        raw=MappingProxyType(dict(doc)),
+    )
+
+
+def _unreachable(url: str, exc: httpx.HTTPError) -> IntrospectionError:
+    return IntrospectionError(
+        f"could not reach the introspection endpoint {url}: {type(exc).__name__}",
+        hint="check network access to the auth host and the region",
+    )
+
+
+def introspect_token(
+    url: str | None,
+    token: str | Secret | Token,
+    credentials: ClientCredentials | Any,
+    *,
+    client: httpx.Client | None = None,
+    requested_scopes: Iterable[str] | str | None = None,
+    token_type_hint: str | None = "access_token",
+    timeout: float = 10.0,
+    clock: Callable[[], float] = time.time,
+    allow_loopback_http: bool = False,
+) -> Introspection:
+    """Ask the server whether ``token`` is active and what it grants (RFC 7662).
+
+    ``url`` is the introspection endpoint; ``None`` derives PingOne's
+    ``https://auth.pingone.<tld>/<envId>/as/introspect`` from ``credentials``. The client
+    authenticates with ``credentials.auth_method`` (all four methods). ``requested_scopes``
+    (default: the credentials' scopes) is compared with the granted ones.
+    """
+    creds = _credentials_of(credentials)
+    req = build_introspection_request(
+        url,
+        token,
+        creds,
+        token_type_hint=token_type_hint,
+        now=clock,
+        allow_loopback_http=allow_loopback_http,
+    )
+    _log.debug("POST %s (introspection)", req.url)
+    try:
+        if client is not None:
+            response = client.post(req.url, data=req.form, headers=req.headers)
+        else:
+            with httpx.Client(timeout=timeout) as own:
+                response = own.post(req.url, data=req.form, headers=req.headers)
+    except httpx.HTTPError as exc:
+        raise _unreachable(req.url, exc) from None
+    return parse_introspection_response(
+        response.status_code,
+        response.content,
+        requested_scopes=creds.scopes if requested_scopes is None else requested_scopes,
+        correlation_id=response.headers.get("correlation-id"),
+        token_fingerprint=fingerprint(req.form["token"]),
+    )
+
+
+async def aintrospect_token(
+    url: str | None,
+    token: str | Secret | Token,
+    credentials: ClientCredentials | Any,
+    *,
+    client: httpx.AsyncClient | None = None,
+    requested_scopes: Iterable[str] | str | None = None,
+    token_type_hint: str | None = "access_token",
+    timeout: float = 10.0,
+    clock: Callable[[], float] = time.time,
+    allow_loopback_http: bool = False,
+) -> Introspection:
+    """Async :func:`introspect_token`."""
+    creds = _credentials_of(credentials)
+    req = build_introspection_request(
+        url,
+        token,
+        creds,
+        token_type_hint=token_type_hint,
+        now=clock,
+        allow_loopback_http=allow_loopback_http,
+    )
+    _log.debug("POST %s (introspection)", req.url)
+    try:
+        if client is not None:
+            response = await client.post(req.url, data=req.form, headers=req.headers)
+        else:
+            async with httpx.AsyncClient(timeout=timeout) as own:
+                response = await own.post(req.url, data=req.form, headers=req.headers)
+    except httpx.HTTPError as exc:
+        raise _unreachable(req.url, exc) from None
+    return parse_introspection_response(
+        response.status_code,
+        response.content,
+        requested_scopes=creds.scopes if requested_scopes is None else requested_scopes,
+        correlation_id=response.headers.get("correlation-id"),
+        token_fingerprint=fingerprint(req.form["token"]),
+    )
