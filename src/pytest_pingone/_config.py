@@ -64,6 +64,8 @@ class PingOneTestConfig:
     environment_id: str | None
     client_id: str | None
     live_credentials: ClientCredentials | None = None
+    auth_base_url: str | None = None
+    api_base_url: str | None = None
     missing: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -99,6 +101,10 @@ class PingOneTestConfig:
             target += f"environment={env} ({where})"
             if self.client_id:
                 target += f", client_id={self.client_id} ({src.get('client_id', 'missing')})"
+            for name in ("auth_base_url", "api_base_url"):
+                value = getattr(self, name)
+                if value:
+                    target += f", {name}={value} ({src[name]})"
         else:
             target = (
                 f"pingone: region={self.region} ({src.get('region', 'default')}), "
@@ -272,6 +278,15 @@ def resolve_config(
         "environment_id", None, "PINGONE_ENVIRONMENT_ID", "pingone_environment_id"
     )
     client_id = setting("client_id", None, "PINGONE_CLIENT_ID", "pingone_client_id")
+    # Host overrides (a proxy, a staging stack, an emulator server): env only, live only.
+    overrides: dict[str, str | None] = {}
+    for name, env_name in (
+        ("auth_base_url", "PINGONE_AUTH_BASE_URL"),
+        ("api_base_url", "PINGONE_API_BASE_URL"),
+    ):
+        overrides[name] = env.get(env_name, "").strip() or None
+        if overrides[name]:
+            sources[name] = f"env {env_name}"
 
     live_credentials: ClientCredentials | None = None
     missing: tuple[str, ...] = ()
@@ -300,6 +315,8 @@ def resolve_config(
         environment_id=environment_id,
         client_id=client_id,
         live_credentials=live_credentials,
+        auth_base_url=overrides["auth_base_url"] if mode is Mode.LIVE else None,
+        api_base_url=overrides["api_base_url"] if mode is Mode.LIVE else None,
         missing=missing,
         sources=MappingProxyType(sources),
     )

@@ -32,6 +32,7 @@ __all__ = [
     "EVENTS_KEY",
     "ROUTER_KEY",
     "SETTINGS_KEY",
+    "XDIST_KEY_NAME",
     "AsyncClientFactory",
     "PingOneEmulatorServer",
     "item_settings",
@@ -261,6 +262,7 @@ def _pingone_live_auth(
     pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PingOneWorkerAuth]:
     creds = _need_live(pytestconfig)
+    cfg = get_config(pytestconfig)
     from httpx_pingone_worker import PingOneWorkerAuth
 
     auth = PingOneWorkerAuth(
@@ -272,7 +274,9 @@ def _pingone_live_auth(
         auth_method=creds.auth_method,
         private_key=creds.private_key,
         key_id=creds.key_id,
-        cache=_shared_live_cache(tmp_path_factory),
+        auth_base_url=cfg.auth_base_url,
+        api_base_url=cfg.api_base_url,
+        cache=_shared_live_cache(pytestconfig, tmp_path_factory),
     )
     try:
         yield auth
@@ -280,19 +284,26 @@ def _pingone_live_auth(
         auth.close()
 
 
-def _shared_live_cache(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """An encrypted file cache shared by the xdist workers of this run, if available.
+XDIST_KEY_NAME = "pingone_token_cache_key"
 
-    Under pytest-xdist every worker's base temp dir is a child of one run directory, so
-    its parent is common to the workers (and private to this run).
+
+def _shared_live_cache(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Under pytest-xdist: an encrypted file cache the workers of this run share.
+
+    The controller hands every worker the same fresh key through xdist's in-memory
+    ``workerinput`` (never a file); the cache lives in the run's temp directory (the
+    parent of each worker's base temp). Outside xdist, or without the storage layer,
+    ``None``: the auth's own memory cache.
     """
+    workerinput = getattr(config, "workerinput", None)
+    if not isinstance(workerinput, dict) or not workerinput.get(XDIST_KEY_NAME):
+        return None
     try:
         from httpx_pingone_worker import EncryptedFileTokenCache
-    except ImportError:  # the storage layer is not there: per-worker memory cache
+    except ImportError:  # the storage layer is not installed: per-worker memory cache
         return None
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    return EncryptedFileTokenCache(shared / "pingone-live-token-cache")
+    shared = tmp_path_factory.getbasetemp().parent / "pingone-live-token-cache"
+    return EncryptedFileTokenCache(shared, key=str(workerinput[XDIST_KEY_NAME]))
 
 
 @pytest.fixture
@@ -355,7 +366,7 @@ def pingone_client(
     """An open :class:`~httpx_pingone_worker.PingOneClient` for the worker app's environment."""
     from httpx_pingone_worker._management import PingOneClient
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"api_base_url": pingone_auth.api_base_url}
     if get_config(request.config).mode is Mode.EMULATOR:
         # Retry-After waits pass on the emulator's clock, not the wall clock.
         emulator: PingOneEmulator = request.getfixturevalue("pingone_emulator")
@@ -392,6 +403,7 @@ class AsyncClientFactory:
         kwargs.setdefault("auth", self._auth)
         kwargs.setdefault("environment_id", self._credentials.environment_id)
         kwargs.setdefault("region", self._credentials.region)
+        kwargs.setdefault("api_base_url", self._auth.api_base_url)
         return AsyncPingOneClient(**kwargs)
 
     def __repr__(self) -> str:

@@ -18,6 +18,7 @@ from ._config import CONFIG_KEY, add_options, get_config, resolve_config
 from ._events import EventCapture, HookForwarder, PingOneEvents
 from ._fixtures import (
     EVENTS_KEY,
+    XDIST_KEY_NAME,
     _pingone_emulator_server_session,
     _pingone_live_auth,
     item_settings,
@@ -87,6 +88,23 @@ def pytest_configure(config: pytest.Config) -> None:
         plugin_manager.register(plugin)
     config.stash[_CAPTURE_KEY] = capture
     config.stash[_LIBRARY_PLUGINS_KEY] = plugins
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_XdistController(), "pingone-xdist-controller")
+
+
+class _XdistController:
+    """Runs in the xdist controller: gives every worker the live token cache's key."""
+
+    def __init__(self) -> None:
+        self._key: str | None = None
+
+    def pytest_configure_node(self, node: Any) -> None:
+        """Put one per-run key into each worker's in-memory ``workerinput``."""
+        from httpx_pingone_worker._storage import generate_key
+
+        if self._key is None:
+            self._key = generate_key()
+        node.workerinput[XDIST_KEY_NAME] = self._key
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

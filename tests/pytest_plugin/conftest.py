@@ -26,8 +26,6 @@ def _import_heavy_modules_once() -> None:
     bindings of cryptography cannot be imported twice, so a second inner run would see
     half-reloaded classes ("Expected instance of hashes.HashAlgorithm").
     """
-    import importlib
-
     for name in (
         "respx",
         "anyio",
@@ -49,10 +47,7 @@ def _import_heavy_modules_once() -> None:
         "httpx_pingone_worker._discovery",
         "httpx_pingone_worker._filecache",
     ):
-        try:
-            importlib.import_module(name)
-        except ImportError:  # a layer not installed or not written yet
-            continue
+        _try_import(name)
     try:
         from httpx_pingone_worker.emulator import PingOneEmulator
     except ImportError:
@@ -60,3 +55,12 @@ def _import_heavy_modules_once() -> None:
     # Key generation and JWT signing import the rest of cryptography lazily.
     emulator = PingOneEmulator(auth_method="private_key_jwt")
     emulator.issue_token()
+
+
+def _try_import(name: str) -> None:
+    import importlib
+
+    try:
+        importlib.import_module(name)
+    except ImportError:  # a layer not installed or not written yet
+        return
