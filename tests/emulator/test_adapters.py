@@ -1,0 +1,196 @@
+"""respx router, HTTPS server details, control endpoints, the runner, seeding and reset."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import threading
+import time
+from contextlib import redirect_stdout
+
+import httpx
+import pytest
+
+from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker.emulator import PingOneEmulator
+
+
+def test_router_serves_pingone_hosts() -> None:
+    """Code that builds its own httpx.Client is served through the respx router."""
+    emu = PingOneEmulator(users=5)
+    secret = emu.credentials.client_secret
+    assert secret is not None
+    with emu.router():
+        with httpx.Client() as client:
+            r = client.post(
+                emu.token_endpoint,
+                data={"grant_type": "client_credentials"},
+                auth=(emu.client_id, secret.get_secret_value()),
+            )
+            assert r.status_code == 200
+            token = r.json()["access_token"]
+            r = client.get(
+                f"https://api.pingone.com/v1/environments/{emu.environment_id}/users",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert r.json()["count"] == 5
+        emu.inject_fault("api", "connect")
+        with httpx.Client() as client, pytest.raises(httpx.ConnectError):
+            client.get(f"{emu.api_base_url}/environments/{emu.environment_id}")
+    assert emu.token_requests == 1
+
+
+def test_server_details_and_ca_file() -> None:
+    """serve() exposes loopback URLs, a CA file that verifies, and removes it at stop."""
+    import os
+
+    emu = PingOneEmulator(users=0)
+    with emu.serve() as server:
+        assert server.ready.is_set()
+        assert server.url.startswith("https://127.0.0.1:")
+        assert server.port > 0
+        assert server.api_base_url == f"{server.url}/v1"
+        assert os.path.exists(server.ca_file)
+        import ssl
+
+        with httpx.Client(verify=ssl.create_default_context(cafile=server.ca_file)) as client:
+            assert client.get(f"{server.issuer()}/jwks").status_code == 200
+        with httpx.Client() as client, pytest.raises(httpx.ConnectError):
+            client.get(f"{server.issuer()}/jwks")  # not trusted without the CA
+        ca_file = server.ca_file
+        # The transport also serves the running server's URLs, without sockets.
+        with httpx.Client(transport=emu.transport()) as client:
+            assert client.get(f"{server.issuer()}/jwks").status_code == 200
+    assert not os.path.exists(ca_file)
+
+
+def test_control_endpoints() -> None:
+    """POST /_emulator/... resets, re-seeds, advances, expires and injects faults."""
+    emu = PingOneEmulator(users=0)
+    with emu.serve() as server, httpx.Client(verify=server.ssl_context) as client:
+        ctl = f"{server.url}/_emulator"
+        creds = emu.credentials
+        secret = creds.client_secret.get_secret_value()  # type: ignore[union-attr]
+        tok = client.post(
+            server.token_endpoint,
+            data={"grant_type": "client_credentials"},
+            auth=(creds.client_id, secret),
+        ).json()["access_token"]
+        env_url = f"{server.api_base_url}/environments/{creds.environment_id}"
+        bearer = {"Authorization": f"Bearer {tok}"}
+        before = emu.clock.now()
+        assert client.post(f"{ctl}/advance", json={"seconds": 120}).json()["now"] >= before + 120
+        assert client.post(f"{ctl}/expire", json={}).json() == {"expired": 1}
+        assert client.get(env_url, headers=bearer).status_code == 401
+        r = client.post(f"{ctl}/faults", json={"endpoint": "jwks", "kind": "status", "status": 502})
+        assert r.json() == {"faults": 1}
+        assert client.get(f"{server.issuer()}/jwks").status_code == 502
+        assert client.post(f"{ctl}/faults", json={"kind": "bogus"}).status_code == 400
+        state = client.get(f"{ctl}/requests").json()
+        assert state["token_requests"] == 1
+        assert state["requests"][-1]["endpoint"] == "jwks"
+        seeded = client.post(f"{ctl}/seed", json={"seed": 7}).json()
+        assert seeded["client_id"] == emu.client_id != creds.client_id
+        assert seeded["client_secret"] == emu.credentials.client_secret.get_secret_value()  # type: ignore[union-attr]
+        assert client.post(f"{ctl}/reset", json={}).json()["client_id"] == seeded["client_id"]
+        assert client.post(f"{ctl}/nope", json={}).status_code == 404
+        assert client.post(f"{ctl}/advance", content=b"not json").status_code == 400
+    # Control endpoints are not part of PingOne's hosts.
+    with httpx.Client(transport=emu.transport()) as client:
+        assert client.post("https://api.pingone.com/_emulator/reset", json={}).status_code == 404
+
+
+def test_seed_determinism_and_reset() -> None:
+    """Same seed, same ids and secret; reset() forgets tokens, faults and scenario changes."""
+    a, b, c = PingOneEmulator(users=3), PingOneEmulator(users=3), PingOneEmulator(seed=1, users=3)
+    assert a.credentials.client_id == b.credentials.client_id != c.credentials.client_id
+    assert a.credentials.client_secret == b.credentials.client_secret
+    assert a.environment_id == b.environment_id
+    token = a.issue_token().get_secret_value()
+    a.add_user(username="extra")
+    a.inject_fault("token")
+    a.reset()
+    status, _, _ = a.handle(
+        "GET",
+        f"{a.api_base_url}/environments/{a.environment_id}",
+        {"Authorization": f"Bearer {token}"},
+    )
+    assert status == 401
+    assert a.requests[-1].status == 401
+    assert len(a.requests) == 1
+    assert a.token_requests == 0
+    a.reset(seed=1)
+    assert a.credentials.client_id == c.credentials.client_id
+
+
+def test_constructor_and_scenario_validation() -> None:
+    """Bad arguments raise EmulatorError saying what is allowed."""
+    with pytest.raises(EmulatorError, match="unknown role"):
+        PingOneEmulator(roles=["Superuser"])
+    with pytest.raises(EmulatorError, match="token_lifetime"):
+        PingOneEmulator(token_lifetime=0)
+    with pytest.raises(EmulatorError, match="rate_limit"):
+        PingOneEmulator(rate_limit=0)
+    emu = PingOneEmulator(users=0)
+    with pytest.raises(EmulatorError, match="no environment"):
+        emu.add_worker_app("nope")
+    with pytest.raises(EmulatorError, match="private_key"):
+        emu.add_worker_app(auth_method="private_key_jwt", jwks={"keys": []})
+    emu.add_user(username="x")
+    with pytest.raises(EmulatorError, match="already exists"):
+        emu.add_user(username="x")
+
+
+def test_private_key_jwt_emulator_credentials() -> None:
+    """auth_method='private_key_jwt' gives credentials with a PEM key and its kid."""
+    emu = PingOneEmulator(users=0, auth_method="private_key_jwt")
+    creds = emu.credentials
+    assert creds.auth_method == "private_key_jwt"
+    assert creds.private_key is not None
+    assert "PRIVATE KEY" in creds.private_key.get_secret_value()
+    assert creds.key_id
+    assert "PRIVATE" not in repr(creds)
+
+
+def test_importing_package_does_not_import_emulator() -> None:
+    """import httpx_pingone_worker loads neither the emulator nor its heavy deps."""
+    code = (
+        "import sys, httpx_pingone_worker; "
+        "bad = [m for m in sys.modules if m.startswith(('httpx_pingone_worker.emulator', "
+        "'respx', 'trustme'))]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_runner_prints_urls_ca_and_labelled_secret() -> None:
+    """python -m ...emulator prints base URLs, the CA path and the throwaway credentials."""
+    from httpx_pingone_worker.emulator.__main__ import main
+
+    stop = threading.Event()
+    buf = io.StringIO()
+    result: list[int] = []
+
+    def run() -> None:
+        with redirect_stdout(buf):
+            result.append(main(["--users", "0", "--seed", "3"], stop=stop))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while "client secret" not in buf.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    text = buf.getvalue()
+    stop.set()
+    thread.join(10)
+    assert result == [0]
+    emu = PingOneEmulator(seed=3, users=0)
+    assert "auth base URL : https://127.0.0.1:" in text
+    assert "CA file" in text
+    assert emu.client_id in text
+    secret_line = next(line for line in text.splitlines() if "client secret" in line)
+    assert emu.credentials.client_secret.get_secret_value() in secret_line  # type: ignore[union-attr]
+    assert "throwaway" in secret_line
+    assert json.dumps(text)  # printable
