@@ -51,7 +51,13 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     )
     from ._filecache import EncryptedFileTokenCache
     from ._redis import RedisTokenCache
-    from ._storage import secure_delete, secure_list, secure_retrieve, secure_store
+    from ._storage import (
+        KeyringFallbackWarning,
+        secure_delete,
+        secure_list,
+        secure_retrieve,
+        secure_store,
+    )
     from ._token_endpoint import (
         arequest_client_credentials_token,
         request_client_credentials_token,
@@ -92,6 +98,7 @@ _LAZY: dict[str, str] = {
     "secure_retrieve": "._storage",
     "secure_list": "._storage",
     "secure_delete": "._storage",
+    "KeyringFallbackWarning": "._storage",
     "RedisTokenCache": "._redis",
 }
 
@@ -112,6 +119,7 @@ __all__ = [
     "IntrospectionError",
     "JWKSCache",
     "JWTError",
+    "KeyringFallbackWarning",
     "LogEvent",
     "ManagementApiError",
     "MemoryTokenCache",
