@@ -26,6 +26,7 @@ def test_status_fault_then_success(harness: Harness, status: int) -> None:
     assert harness.token_response().status_code == 200
     faults = [rec.fault for rec in harness.emu.requests if rec.endpoint == "token"]
     assert faults == ["status", "status", None]
+    assert harness.emu.token_requests == 3
 
 
 def test_rate_limit_fault_on_api(harness: Harness) -> None:
@@ -103,8 +104,11 @@ def test_fault_arguments_validated() -> None:
 
 def test_clock_expiry_without_sleeping(harness: Harness) -> None:
     """Advancing the clock past expires_in makes the token 401; a new one works."""
+    from jose import jwt as jose_jwt
+
     token = harness.token()
-    harness.emu.clock.advance(3599)
+    exp = jose_jwt.get_unverified_claims(token)["exp"]
+    harness.emu.clock.advance(max(0.0, exp - harness.emu.clock.now() - 1))
     assert harness.api(harness.env_path, token).status_code == 200
     harness.emu.clock.advance(1)
     assert harness.api(harness.env_path, token).status_code == 401

@@ -353,6 +353,8 @@ def _canonical_issuer(env: Environment) -> str:
 
 
 def _auth(emu: PingOneEmulator, ctx: _Ctx, env_id: str) -> EmulatorResponse:
+    if ctx.endpoint == "token":
+        emu._token_request_count += 1  # faulted requests count too
     faulted = _with_faults(emu, ctx)
     if isinstance(faulted, EmulatorResponse):
         return faulted
@@ -629,7 +631,6 @@ def _check_assertion(
 
 
 def _token(emu: PingOneEmulator, ctx: _Ctx, env: Environment) -> EmulatorResponse:
-    emu._token_request_count += 1
     form = _form(ctx)
     if form is None:
         return oauth_error(
