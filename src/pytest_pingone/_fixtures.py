@@ -110,14 +110,18 @@ def pingone_emulator(
     if cfg.mode is Mode.LIVE:
         pytest.skip("pingone_emulator needs emulator mode; this run uses a live tenant")
     settings = item_settings(request.node)
+    from httpx_pingone_worker import EmulatorError
     from httpx_pingone_worker.emulator import PingOneEmulator
 
     from ._routing import start_routing, stop_routing
 
-    emulator = PingOneEmulator(**settings.constructor_kwargs(default_region=cfg.region))
-    _seed(request.config, emulator)
-    for fault in settings.faults:
-        emulator.inject_fault(**fault)
+    try:
+        emulator = PingOneEmulator(**settings.constructor_kwargs(default_region=cfg.region))
+        _seed(request.config, emulator)
+        for fault in settings.faults:
+            emulator.inject_fault(**fault)
+    except EmulatorError as exc:  # a role name, rate limit or fault the emulator rejects
+        pytest.fail(f"pingone marker or pytest_pingone_seed: {exc}", pytrace=False)
     _fake_env(monkeypatch, emulator.credentials)
     router = start_routing(emulator, allow_passthrough=cfg.allow_passthrough)
     request.node.stash[ROUTER_KEY] = router

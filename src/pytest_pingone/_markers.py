@@ -34,7 +34,6 @@ MARKER_KEYWORDS = (
     "strict_auth",
 )
 FAULT_KEYWORDS = ("endpoint", "kind", "count", "status", "retry_after", "delay")
-FAULT_ENDPOINTS = ("token", "api", "introspect", "jwks", "*")
 FAULT_KINDS = ("status", "latency", "connect", "timeout", "malformed", "rate_limit")
 
 MARKER_LINE = (
@@ -139,12 +138,7 @@ def _validate_faults(value: Any) -> tuple[Mapping[str, Any], ...]:
         if not isinstance(fault, Mapping):
             raise MarkerError(f"pingone marker faults[{i}] must be a dict, not {fault!r}")
         _check_keywords(fault, FAULT_KEYWORDS, f"pingone marker faults[{i}]")
-        endpoint = fault.get("endpoint", "token")
-        if endpoint not in FAULT_ENDPOINTS:
-            raise MarkerError(
-                f"pingone marker faults[{i}] endpoint={endpoint!r} is unknown; use one of "
-                f"{', '.join(FAULT_ENDPOINTS)}"
-            )
+        # endpoint= is checked by the emulator: it also takes resource names ("users" …).
         kind = fault.get("kind", "status")
         if kind not in FAULT_KINDS:
             raise MarkerError(
