@@ -1,0 +1,296 @@
+"""What a command works with: resolved settings, an HTTP transport, auth and API clients.
+
+``--emulator`` swaps everything for a throwaway in-process :class:`PingOneEmulator`: its
+seeded worker app's credentials and its transport (no sockets, no network).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from httpx_pingone_worker._credentials import ClientCredentials
+from httpx_pingone_worker._errors import ConfigurationError
+from httpx_pingone_worker._logging import register_secret
+from httpx_pingone_worker._regions import Endpoints, Region, endpoints_for
+
+if TYPE_CHECKING:
+    from httpx_pingone_worker._auth import PingOneWorkerAuth
+    from httpx_pingone_worker._cache import TokenCache
+    from httpx_pingone_worker._config import ResolvedSettings
+    from httpx_pingone_worker._management import PingOneClient
+    from httpx_pingone_worker.emulator import PingOneEmulator
+
+__all__ = ["Session", "emulator_factory"]
+
+
+def _default_emulator(region: str | None) -> PingOneEmulator:
+    from httpx_pingone_worker.emulator import PingOneEmulator
+
+    return PingOneEmulator(region=(region or "NA"))
+
+
+#: How ``--emulator`` and ``demo`` build their emulator (tests swap it for a scenario).
+emulator_factory: Callable[[str | None], PingOneEmulator] = _default_emulator
+
+
+def _stored_lookup(client_id: str | None) -> ClientCredentials | None:
+    """Credentials saved by ``pingone-worker store`` (the last source settings come from)."""
+    from httpx_pingone_worker._storage import stored_credentials_lookup
+
+    return stored_credentials_lookup(client_id)
+
+
+@dataclass
+class Session:
+    """Settings and lazily built clients for one command run; :meth:`close` releases them."""
+
+    args: argparse.Namespace
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    emulator: PingOneEmulator | None = None
+    settings: ResolvedSettings | None = None
+    _credentials: ClientCredentials | None = None
+    _http: httpx.Client | None = None
+    _auth: PingOneWorkerAuth | None = None
+    _client: PingOneClient | None = None
+    _cache: TokenCache | None = None
+
+    # --- settings ----------------------------------------------------------------------
+
+    def start_emulator(self) -> PingOneEmulator:
+        """Create the in-process emulator (``--emulator`` and ``demo``)."""
+        if self.emulator is None:
+            self.emulator = emulator_factory(self.args.region)
+            register_secret(self.emulator.credentials.client_secret)
+        return self.emulator
+
+    def resolve(self, *, require: bool = True) -> ResolvedSettings | None:
+        """Resolve settings from flags, env file, settings file, environment and the store.
+
+        In emulator mode there is nothing to resolve: returns ``None``.
+        """
+        if self.args.emulator:
+            self.start_emulator()
+            return None
+        if self.settings is None:
+            from httpx_pingone_worker._config import resolve_settings
+
+            self.settings = resolve_settings(
+                client_id=self.args.client_id,
+                environment_id=self.args.environment_id,
+                region=self.args.region,
+                scopes=self.args.scopes,
+                auth_base_url=self.args.auth_base_url,
+                api_base_url=self.args.api_base_url,
+                env=self.env,
+                env_file=self.args.env_file,
+                settings_file=self.args.settings,
+                stored=_stored_lookup,
+                require=require,
+            )
+            creds = self.settings.credentials
+            if creds is not None:
+                register_secret(creds.client_secret)
+        return self.settings
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Setting name → where its value came from."""
+        if self.args.emulator:
+            return dict.fromkeys(
+                ("client_id", "client_secret", "environment_id", "region"), "emulator"
+            )
+        settings = self.resolve(require=False)
+        return dict(settings.sources) if settings is not None else {}
+
+    @property
+    def credentials(self) -> ClientCredentials:
+        """The worker app's credentials (raises :class:`ConfigurationError` if incomplete)."""
+        if self._credentials is None:
+            if self.args.emulator:
+                self._credentials = self.start_emulator().credentials
+            else:
+                settings = self.resolve(require=True)
+                if settings is None or settings.credentials is None:
+                    raise ConfigurationError(
+                        "no PingOne worker credentials configured",
+                        hint="set PINGONE_CLIENT_ID, PINGONE_CLIENT_SECRET and "
+                        "PINGONE_ENVIRONMENT_ID, or run with --emulator",
+                    )
+                self._credentials = settings.credentials
+        return self._credentials
+
+    @property
+    def auth_base_url(self) -> str | None:
+        """Auth host override (emulator server, ``PINGONE_AUTH_BASE_URL``), or ``None``."""
+        if self.args.emulator:
+            return None
+        settings = self.resolve(require=False)
+        return self.args.auth_base_url or (settings.auth_base_url if settings else None)
+
+    @property
+    def api_base_url(self) -> str:
+        """The Management API base URL, e.g. ``https://api.pingone.com/v1``."""
+        return self._api_base_for(self.credentials.region)
+
+    @property
+    def region(self) -> Region:
+        """The region of the configured environment."""
+        return self.credentials.region
+
+    def endpoints(self, *, need_secret: bool = True) -> Endpoints:
+        """The configured environment's auth endpoints (no I/O).
+
+        With ``need_secret=False`` an environment id (and region) is enough: verifying a
+        token needs no client secret.
+        """
+        if need_secret or self.args.emulator:
+            creds = self.credentials
+            environment_id, region = creds.environment_id, creds.region
+        else:
+            settings = self.resolve(require=False)
+            if settings is None or not settings.environment_id:
+                raise ConfigurationError(
+                    "no PingOne environment configured to verify against",
+                    hint="set PINGONE_ENVIRONMENT_ID (and PINGONE_REGION), or pass --issuer",
+                )
+            environment_id, region = settings.environment_id, settings.region
+        return endpoints_for(
+            environment_id,
+            region,
+            auth_base_url=self.auth_base_url,
+            api_base_url=self._api_base_for(region),
+        )
+
+    def _api_base_for(self, region: Region) -> str:
+        if not self.args.emulator:
+            settings = self.resolve(require=False)
+            url = self.args.api_base_url or (settings.api_base_url if settings else None)
+            if url:
+                return str(url).rstrip("/")
+        return region.api_base_url
+
+    # --- HTTP --------------------------------------------------------------------------
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """TLS verification: ``--ca-file``, then ``SSL_CERT_FILE``, else the system default."""
+        ca_file = self.args.ca_file or self.env.get("SSL_CERT_FILE")
+        if not ca_file:
+            return True
+        path = Path(ca_file)
+        if not path.is_file():
+            raise ConfigurationError(
+                f"CA file {str(path)!r} does not exist",
+                hint="pass --ca-file with the PEM bundle of the server's certificate authority",
+            )
+        return ssl.create_default_context(cafile=str(path))
+
+    def transport(self) -> httpx.BaseTransport:
+        """A fresh transport: the emulator's in-process one, or real HTTPS."""
+        if self.args.emulator:
+            transport: Any = self.start_emulator().transport()
+            return transport  # type: ignore[no-any-return]
+        return httpx.HTTPTransport(verify=self.verify(), retries=0)
+
+    @property
+    def attempts(self) -> int:
+        """Attempts per call (``--retries`` + 1, at least 1)."""
+        return max(0, int(self.args.retries)) + 1
+
+    def http(self) -> httpx.Client:
+        """A plain HTTP client (token endpoint, JWKS, introspection)."""
+        if self._http is None:
+            self._http = httpx.Client(transport=self.transport(), timeout=self.args.timeout)
+        return self._http
+
+    def cache(self) -> TokenCache:
+        """The token cache chosen with ``--cache``."""
+        if self._cache is None:
+            if self.args.cache == "file":
+                from httpx_pingone_worker._filecache import EncryptedFileTokenCache
+
+                self._cache = EncryptedFileTokenCache(self.args.cache_path)
+            else:
+                from httpx_pingone_worker._cache import MemoryTokenCache
+
+                self._cache = MemoryTokenCache()
+        return self._cache
+
+    def cache_info(self) -> dict[str, str | None]:
+        """``{"backend": ..., "location": ...}`` of the token cache."""
+        cache = self.cache()
+        backend = type(cache).__name__
+        location = getattr(cache, "path", None)
+        if location is None and backend == "MemoryTokenCache":
+            return {"backend": backend, "location": "this process only"}
+        return {"backend": backend, "location": None if location is None else str(location)}
+
+    def auth(self) -> PingOneWorkerAuth:
+        """The worker-token ``httpx.Auth`` for the configured app."""
+        if self._auth is None:
+            from httpx_pingone_worker._auth import PingOneWorkerAuth
+
+            creds = self.credentials
+            from httpx_pingone_worker._retry import RetryPolicy
+
+            kwargs: dict[str, Any] = {"retry": RetryPolicy(max_attempts=self.attempts)}
+            if self.settings is not None:
+                kwargs["refresh_ratio"] = self.settings.refresh_ratio
+            if self.auth_base_url:
+                kwargs["auth_base_url"] = self.auth_base_url
+            if not self.args.emulator and self.api_base_url:
+                kwargs["api_base_url"] = self.api_base_url
+            self._auth = PingOneWorkerAuth(
+                creds.client_id,
+                creds.client_secret,
+                creds.environment_id,
+                region=creds.region,
+                scopes=sorted(creds.scopes) or None,
+                auth_method=creds.auth_method,
+                private_key=creds.private_key,
+                key_id=creds.key_id,
+                cache=self.cache(),
+                http_client=self.http(),
+                **kwargs,
+            )
+        return self._auth
+
+    def client(self) -> PingOneClient:
+        """A Management API client authenticated with :meth:`auth`."""
+        if self._client is None:
+            import dataclasses
+
+            from httpx_pingone_worker._management import API_RETRY, PingOneClient
+
+            creds = self.credentials
+            self._client = PingOneClient(
+                retry=dataclasses.replace(API_RETRY, max_attempts=self.attempts),
+                timeout=self.args.timeout,
+                auth=self.auth(),
+                environment_id=creds.environment_id,
+                region=creds.region,
+                api_base_url=self.api_base_url,
+                transport=self.transport(),
+            )
+        return self._client
+
+    def close(self) -> None:
+        """Close every client this session opened."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._auth is not None:
+            close = getattr(self._auth, "close", None)
+            if callable(close):
+                close()
+            self._auth = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
