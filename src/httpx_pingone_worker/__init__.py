@@ -49,7 +49,27 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         resolve_settings,
         validate_credential_format,
     )
+    from ._discovery import (
+        ApiAccessReport,
+        ProbeResult,
+        RoleGrant,
+        ValidationReport,
+        WorkerApp,
+        adiscover_worker_app,
+        atest_api_access,
+        discover_worker_app,
+        test_api_access,
+        validate_worker_credentials,
+    )
     from ._filecache import EncryptedFileTokenCache
+    from ._introspection import Introspection, aintrospect_token, introspect_token
+    from ._jwt import DecodedJWT, JWKSCache, decode_jwt, verify_jwt
+    from ._management import (
+        AsyncPingOneClient,
+        PingOneClient,
+        RateLimiter,
+        create_pingone_client,
+    )
     from ._redis import RedisTokenCache
     from ._storage import (
         KeyringFallbackWarning,
