@@ -40,7 +40,9 @@ Single-flight across processes
 :meth:`RedisTokenCache.fetch_lock` takes ``SET <lock> <random owner> NX PX <lock_ttl>``.
 Waiters subscribe to the notify channel and sleep until a message arrives or the lock's
 remaining ``PTTL`` (at most ``poll_interval``) passes, then try again: no busy loop, and a
-holder that died is replaced once its lock expires. Waiting longer than ``lock_timeout``
+holder that died is replaced once its lock expires. A waiter that hears ``stored`` goes on
+without the lock: the engine's re-read inside ``fetch_lock`` finds the new token, so the
+waiters do not queue for the lock one after another. Waiting longer than ``lock_timeout``
 raises :class:`~httpx_pingone_worker.StorageError` (the auth engine then fetches without
 the lock).
 
@@ -217,6 +219,13 @@ def _unwrap(raw: object) -> bytes:
     if len(blob) < _NONCE_LEN + 16:
         raise ValueError("value too short")
     return blob
+
+
+def _is_stored(message: Any) -> bool:
+    """True for a pub/sub ``stored`` message (bytes or, with decode_responses, str)."""
+    if not isinstance(message, dict) or message.get("type") != "message":
+        return False
+    return message.get("data") in (b"stored", "stored")
 
 
 class _Breaker:
@@ -630,7 +639,8 @@ class RedisTokenCache:
         )
 
     def _acquire(self, key: str, owner: str) -> bool:
-        """Take the lock (True), or return False in degraded mode; StorageError on timeout."""
+        """Take the lock (True), or return False: degraded mode, or a waiter that saw another
+        process store a token (the caller's re-read finds it); StorageError on timeout."""
         client = self._sync_client()
         if not self._breaker.available():
             return False
@@ -651,12 +661,19 @@ class RedisTokenCache:
                     wait = self._wait_seconds(int(client.pttl(lock)), deadline)
                     if wait <= 0:
                         raise self._timeout_error(key)
-                    pubsub.get_message(timeout=wait)
+                    if _is_stored(pubsub.get_message(timeout=wait)):
+                        return self._satisfied(key)
             finally:
                 pubsub.close()
         except _redis_errors() as exc:
             self._breaker.failure(exc, "lock")
             return False
+
+    def _satisfied(self, key: str) -> bool:
+        """Another process stored a token while we waited: go on without the lock."""
+        self._breaker.success()
+        _log.debug("token for %s stored by another process while waiting", key)
+        return False
 
     def _release(self, key: str, owner: str) -> None:
         client = self._sync_client()
@@ -797,7 +814,9 @@ class RedisTokenCache:
                     wait = self._wait_seconds(int(await client.pttl(lock)), deadline)
                     if wait <= 0:
                         raise self._timeout_error(key)
-                    await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+                    if _is_stored(message):
+                        return self._satisfied(key)
             finally:
                 await pubsub.aclose()
         except _redis_errors() as exc:

@@ -175,3 +175,28 @@ def test_async_redis_stopped_degrades_then_recovers(
     asyncio.run(up())
     assert not cache.degraded
     cache.close()
+
+
+def test_async_waiter_proceeds_when_another_process_stores_the_token(
+    redis_server: RedisServer,
+) -> None:
+    """An async waiter that hears 'stored' goes on without the lock and reads the new token."""
+    holder = bound_cache(redis_server.url, lock_ttl=30)
+    waiter = bound_cache(redis_server.url, poll_interval=10, lock_timeout=20)
+
+    async def wait_for_token() -> object:
+        async with waiter.afetch_lock(KEY):
+            return await waiter.aget(KEY)
+
+    async def main() -> None:
+        async with holder.afetch_lock(KEY):
+            task = asyncio.create_task(wait_for_token())
+            await asyncio.sleep(0.3)
+            assert not task.done()
+            await holder.aset(KEY, make_token())
+            got = await asyncio.wait_for(task, 5)
+            assert got is not None
+        await holder.aclose()
+        await waiter.aclose()
+
+    asyncio.run(main())

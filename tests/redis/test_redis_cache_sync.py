@@ -377,3 +377,31 @@ def test_user_supplied_sync_client_is_used_and_left_open(redis_server: RedisServ
     cache.close()
     assert client.ping()
     client.close()
+
+
+def test_waiter_proceeds_when_another_process_stores_the_token(redis_server: RedisServer) -> None:
+    """A waiter that hears 'stored' goes on without the lock and reads the new token."""
+    holder = bound_cache(redis_server.url, lock_ttl=30)
+    waiter = bound_cache(redis_server.url, poll_interval=10, lock_timeout=20)
+    client = redis_server.client()
+    seen: list[object] = []
+
+    def wait_for_token() -> None:
+        with waiter.fetch_lock(KEY):
+            seen.append(waiter.get(KEY))
+
+    with holder.fetch_lock(KEY):
+        t = threading.Thread(target=wait_for_token)
+        t.start()
+        time.sleep(0.3)
+        assert not seen
+        holder.set(KEY, make_token())
+        t.join(5)
+        assert not t.is_alive()
+        assert seen
+        assert seen[0] is not None
+        owner = client.get(holder.lock_key(KEY))
+        assert owner is not None  # the holder still has its lock: the waiter did not take it
+    client.close()
+    holder.close()
+    waiter.close()
