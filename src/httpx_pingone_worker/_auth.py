@@ -51,7 +51,9 @@ from ._token_endpoint import (
     SendRequest,
     Sleep,
     TokenEngine,
+    async_sleep,
     default_cache_key,
+    run_in_thread,
     to_httpx_request,
     transport_failure,
 )
@@ -690,13 +692,8 @@ class PingOneWorkerAuth(httpx.Auth):
                 return
             assert plan.flight is not None  # noqa: S101
             if plan.kind == "wait":
-                import anyio
-
-                try:
-                    with anyio.fail_after(self._wait_timeout):
-                        await plan.flight.wait_async()
-                except TimeoutError:
-                    raise self._wait_timed_out() from None
+                if not await plan.flight.wait_async(self._wait_timeout):
+                    raise self._wait_timed_out()
                 token = engine.follower_result(plan.flight)
                 if token is not None:
                     yield _Obtained(token, self._header_for(token))
@@ -731,9 +728,7 @@ class PingOneWorkerAuth(httpx.Auth):
                         elif isinstance(action, CacheWrite):
                             await self._acache_set(action.key, action.token)
                         elif isinstance(action, ReloadSecret) and self._secret_provider:
-                            import anyio.to_thread
-
-                            outcome = await anyio.to_thread.run_sync(self._secret_provider)
+                            outcome = await run_in_thread(self._secret_provider)
             except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
                 token = engine.complete(plan, exc)
             except BaseException:
@@ -748,9 +743,7 @@ class PingOneWorkerAuth(httpx.Auth):
         if self._async_sleep is not None:
             await self._async_sleep(seconds)
             return
-        import anyio
-
-        await anyio.sleep(seconds)
+        await async_sleep(seconds)
 
     async def aget_token(self) -> Token:
         """Async :meth:`get_token` (asyncio or trio); never blocks the event loop."""

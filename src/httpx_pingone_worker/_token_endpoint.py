@@ -514,13 +514,14 @@ class Flight:
             self._callbacks.append(callback)
             return True
 
-    async def wait_async(self) -> None:
-        """Wait without blocking the event loop (asyncio or trio, any thread)."""
-        if self.done:
-            return
-        import sniffio
+    async def wait_async(self, timeout: float) -> bool:
+        """Wait without blocking the event loop (asyncio or trio, any thread).
 
-        if sniffio.current_async_library() == "trio":
+        Returns False when ``timeout`` seconds passed first.
+        """
+        if self.done:
+            return True
+        if current_async_library() == "trio":
             import trio
 
             event = trio.Event()
@@ -531,8 +532,9 @@ class Flight:
                     trio_token.run_sync_soon(event.set)
 
             if self._add_callback(wake_trio):
-                await event.wait()
-            return
+                with trio.move_on_after(timeout):
+                    await event.wait()
+            return self.done
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
 
@@ -545,7 +547,35 @@ class Flight:
                 loop.call_soon_threadsafe(resolve)
 
         if self._add_callback(wake_asyncio):
-            await future
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(future, timeout)
+        return self.done
+
+
+def current_async_library() -> str:
+    """``"asyncio"`` or ``"trio"`` (sniffio, which httpx already depends on)."""
+    import sniffio
+
+    return sniffio.current_async_library()
+
+
+async def async_sleep(seconds: float) -> None:
+    """Sleep on the running event loop (asyncio or trio), without anyio's backend import."""
+    if current_async_library() == "trio":
+        import trio
+
+        await trio.sleep(seconds)
+    else:
+        await asyncio.sleep(seconds)
+
+
+async def run_in_thread(func: Callable[[], Any]) -> Any:
+    """Run a blocking callable in a worker thread of the running loop (asyncio or trio)."""
+    if current_async_library() == "trio":
+        import trio
+
+        return await trio.to_thread.run_sync(func)
+    return await asyncio.to_thread(func)
 
 
 @dataclass(frozen=True, slots=True)
@@ -962,8 +992,6 @@ async def run_async_flow(
     sleep: Callable[[float], Any] | None = None,
 ) -> Token:
     """Execute a flow's HTTP and sleep actions with an async httpx client (no cache)."""
-    import anyio
-
     outcome: Any = None
     while True:
         try:
@@ -984,7 +1012,7 @@ async def run_async_flow(
             else:
                 outcome = HttpResult(response.status_code, dict(response.headers), response.content)
         elif isinstance(action, Sleep):
-            await (sleep or anyio.sleep)(action.seconds)
+            await (sleep or async_sleep)(action.seconds)
 
 
 # --- public shells ----------------------------------------------------------------------
