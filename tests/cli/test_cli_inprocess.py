@@ -351,3 +351,60 @@ def test_emulator_command_delegates_to_the_emulator_main(
     helped = cli("emulator", "--help")
     assert helped.code == 0
     assert seen[-1] == ["--help"]
+
+
+def test_region_flag_picks_the_emulator_region(cli: Cli) -> None:
+    """`--emulator --region EU` runs against an EU emulator and reports EU hosts."""
+    doc = cli("--emulator", "--region", "eu", "--json", "status").json()
+    assert doc["region"] == "EU"
+    assert doc["endpoints"]["issuer"].startswith("https://auth.pingone.eu/")
+    assert doc["endpoints"]["api"] == "https://api.pingone.eu/v1"
+    bad = cli("--emulator", "--region", "mars", "status")
+    assert bad.code == 2
+    assert "NA" in bad.err  # the hint lists the valid codes
+
+
+def test_interrupt_exits_130(cli: Cli, emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C during a command is a one-line message and exit status 130."""
+    from httpx_pingone_worker.cli import _tokens
+
+    def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_tokens, "cmd_token", interrupted)
+    result = cli("--emulator", "token")
+    assert result.code == 130
+    assert result.err.strip() == "error: interrupted"
+
+
+def test_store_prompts_with_getpass_on_a_terminal(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal `store` reads the secret through a hidden getpass prompt."""
+    import getpass
+    import sys
+
+    from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
+    from httpx_pingone_worker import secure_retrieve
+
+    prompts: list[str] = []
+
+    def fake_getpass(prompt: str = "") -> str:
+        prompts.append(prompt)
+        return CANARY_SECRET
+
+    monkeypatch.setattr(getpass, "getpass", fake_getpass)
+
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    import httpx_pingone_worker.cli._store as store_mod
+
+    monkeypatch.setattr(store_mod, "sys", type("S", (), {"stdin": Tty()})())
+    result = cli("store", "--client-id", CANARY_CLIENT_ID, "--environment-id", CANARY_ENV_ID)
+    assert result.code == 0, result.err
+    assert prompts == [f"Client secret for {CANARY_CLIENT_ID} (input hidden): "]
+    assert secure_retrieve(CANARY_CLIENT_ID).client_secret.get_secret_value() == CANARY_SECRET
+    assert_no_canary(result.all)
+    assert sys.stdin is not None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -268,3 +270,54 @@ def test_python_m_token_raw_against_the_server(served: Any, tmp_path: Any) -> No
     assert len(lines) == 1
     assert lines[0].count(".") == 2
     assert proc.stderr == ""
+
+
+JWT_SHAPE = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("demo",),
+        ("token",),
+        ("decode",),
+        ("verify",),
+        ("introspect",),
+        ("status",),
+        ("check",),
+        ("api", "applications"),
+    ],
+)
+def test_verbose_output_of_every_command_holds_no_secret_or_token(
+    cli: Cli, configured: Any, args: tuple[str, ...]
+) -> None:
+    """With --verbose (log lines, DEBUG), neither stream shows the secret or a whole JWT."""
+    result = cli("--verbose", *args)
+    assert result.code == 0, result.err
+    assert "[✅ TOKEN] received" in result.err  # the emoji log lines are there
+    _clean(result, configured)
+    assert not JWT_SHAPE.search(result.all)
+
+
+def test_env_file_and_settings_file_are_sources(
+    cli: Cli, configured: Any, served: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--env-file and --settings supply settings, and `check` names them as sources."""
+    emu, _ = served
+    creds = emu.credentials
+    for name in ("PINGONE_CLIENT_ID", "PINGONE_CLIENT_SECRET", "PINGONE_ENVIRONMENT_ID"):
+        monkeypatch.delenv(name)
+    env_file = tmp_path / "worker.env"
+    env_file.write_text(
+        f"PINGONE_CLIENT_SECRET={creds.client_secret.get_secret_value()}\n"
+        f"PINGONE_ENVIRONMENT_ID={creds.environment_id}\n"
+    )
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"pingone": {"workerToken": {"clientId": creds.client_id}}}))
+    result = cli("--json", "--env-file", str(env_file), "--settings", str(settings), "check")
+    assert result.code == 0, result.out
+    sources = {k: v["source"] for k, v in result.json()["settings"].items()}
+    assert sources["client_secret"].startswith("env-file:")
+    assert sources["environment_id"].startswith("env-file:")
+    assert sources["client_id"].startswith("settings:")
+    _clean(result, emu)

@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Session", "emulator_factory"]
 
+_ENV_NAMES = {
+    "client_id": "PINGONE_CLIENT_ID",
+    "client_secret": "PINGONE_CLIENT_SECRET",
+    "environment_id": "PINGONE_ENVIRONMENT_ID",
+}
+
 
 def _default_emulator(region: str | None) -> PingOneEmulator:
     from httpx_pingone_worker.emulator import PingOneEmulator
@@ -117,12 +123,16 @@ class Session:
             if self.args.emulator:
                 self._credentials = self.start_emulator().credentials
             else:
-                settings = self.resolve(require=True)
+                settings = self.resolve(require=False)
                 if settings is None or settings.credentials is None:
+                    missing = list(getattr(settings, "missing", ())) or ["credentials"]
                     raise ConfigurationError(
-                        "no PingOne worker credentials configured",
-                        hint="set PINGONE_CLIENT_ID, PINGONE_CLIENT_SECRET and "
-                        "PINGONE_ENVIRONMENT_ID, or run with --emulator",
+                        f"missing PingOne setting{'s' if len(missing) > 1 else ''}: "
+                        + ", ".join(missing),
+                        hint="set "
+                        + ", ".join(_ENV_NAMES.get(m, m) for m in missing)
+                        + " (or use --env-file, --settings, `pingone-worker store`); "
+                        "or add --emulator to try it offline",
                     )
                 self._credentials = settings.credentials
         return self._credentials
