@@ -396,9 +396,15 @@ class AsyncClientFactory:
                 env = await client.get_environment()
     """
 
-    def __init__(self, auth: PingOneWorkerAuth, credentials: ClientCredentials) -> None:
+    def __init__(
+        self,
+        auth: PingOneWorkerAuth,
+        credentials: ClientCredentials,
+        emulator: PingOneEmulator | None = None,
+    ) -> None:
         self._auth = auth
         self._credentials = credentials
+        self._emulator = emulator
 
     def __call__(self, **kwargs: Any) -> AsyncPingOneClient:
         """A new, unopened client; use it as ``async with factory() as client:``."""
@@ -408,6 +414,13 @@ class AsyncClientFactory:
         kwargs.setdefault("environment_id", self._credentials.environment_id)
         kwargs.setdefault("region", self._credentials.region)
         kwargs.setdefault("api_base_url", self._auth.api_base_url)
+        emulator = self._emulator
+        if emulator is not None:
+            # Retry-After waits pass on the emulator's clock, not the wall clock.
+            async def sleep(seconds: float) -> None:
+                emulator.clock.advance(seconds)
+
+            kwargs.setdefault("sleep", sleep)
         return AsyncPingOneClient(**kwargs)
 
     def __repr__(self) -> str:
@@ -416,10 +429,15 @@ class AsyncClientFactory:
 
 @pytest.fixture
 def pingone_async_client(
-    pingone_auth: PingOneWorkerAuth, pingone_credentials: ClientCredentials
+    request: pytest.FixtureRequest,
+    pingone_auth: PingOneWorkerAuth,
+    pingone_credentials: ClientCredentials,
 ) -> AsyncClientFactory:
     """A factory for async Management API clients: ``async with pingone_async_client() as c``."""
-    return AsyncClientFactory(pingone_auth, pingone_credentials)
+    emulator = None
+    if get_config(request.config).mode is Mode.EMULATOR:
+        emulator = request.getfixturevalue("pingone_emulator")
+    return AsyncClientFactory(pingone_auth, pingone_credentials, emulator)
 
 
 @pytest.fixture

@@ -24,6 +24,15 @@ async def test_env(pingone_async_client: AsyncClientFactory, pingone_emulator):
         env = await client.get_environment()
     assert env.id == pingone_emulator.environment_id
     assert pingone_emulator.token_requests == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.pingone(faults={"endpoint": "api", "kind": "rate_limit", "retry_after": 7})
+async def test_retry_after_waits_on_the_emulator_clock(pingone_async_client, pingone_emulator):
+    before = pingone_emulator.clock.now()
+    async with pingone_async_client() as client:
+        await client.get_environment()
+    assert pingone_emulator.clock.now() - before >= 7  # no real 7 s sleep happened
 """
     )
-    ptr.runpytest().assert_outcomes(passed=1)
+    ptr.runpytest().assert_outcomes(passed=2)

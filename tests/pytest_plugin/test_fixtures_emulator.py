@@ -118,6 +118,13 @@ def test_faults_marker(pingone_emulator, pingone_client):
     assert pingone_client.get_environment().id == pingone_emulator.environment_id
 
 
+@pytest.mark.pingone(faults={"endpoint": "api", "kind": "rate_limit", "retry_after": 7})
+def test_client_waits_on_the_emulator_clock(pingone_emulator, pingone_client):
+    before = pingone_emulator.clock.now()
+    assert pingone_client.get_environment().id == pingone_emulator.environment_id
+    assert pingone_emulator.clock.now() - before >= 7  # and no real 7 s sleep
+
+
 @pytest.mark.pingone(auth_method="private_key_jwt")
 def test_private_key_jwt(pingone_token, pingone_credentials):
     assert pingone_credentials.auth_method == "private_key_jwt"
@@ -167,7 +174,7 @@ def test_fixtures_in_emulator_mode(ptr: pytest.Pytester) -> None:
     ptr.makeconftest(CONFTEST)
     ptr.makepyfile(test_emu=TESTS)
     result = ptr.runpytest()
-    result.assert_outcomes(passed=15, errors=1)
+    result.assert_outcomes(passed=16, errors=1)
     result.stdout.fnmatch_lines(
         ["*pingone marker or pytest_pingone_seed: unknown role 'Superuser'*Environment Admin*"]
     )
