@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from httpx_pingone_worker._credentials import ClientCredentials, parse_auth_method
 from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker._logging import get_logger
 from httpx_pingone_worker._regions import Region
 from httpx_pingone_worker._secrets import Secret
 
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
     from ._transport import EmulatorTransport
 
 __all__ = ["PingOneEmulator"]
+
+_log = get_logger("emulator")
 
 MIN_TOKEN_LIFETIME = 1
 MAX_TOKEN_LIFETIME = 2_592_000
@@ -73,6 +78,13 @@ class PingOneEmulator:
     five groups and ``users`` users. ``clock`` is an :class:`EmulatorClock`, a callable
     returning epoch seconds (followed, plus :meth:`EmulatorClock.advance`), or ``None``
     (real time plus offset).
+
+    ``strict_auth`` (default on) rejects a client that authenticates with another method
+    than its app's configured one (``invalid_client`` "Unsupported authentication
+    method"), as PingOne does; ``assertion_leeway`` is the clock skew (seconds) allowed on
+    client assertion ``exp``/``nbf``. ``rate_limit`` is Management API requests per minute
+    per license (``None``: unlimited). Client assertions are checked against the emulator
+    clock: after :meth:`EmulatorClock.advance`, give clients ``clock=emu.clock``.
 
     Adapters: :meth:`transport` (httpx, sync and async), :meth:`router` (respx),
     :meth:`serve` (HTTPS on loopback). :meth:`handle` is the one sans-IO entry point they
@@ -664,29 +676,37 @@ class PingOneEmulator:
             self._last_fault = None
             self._current_ctx = None
             resp = dispatch(self, method, url, hdrs, data)
-            if resp.endpoint != "control":
-                self._log(method, url, resp)
-            return resp
+            record = self._log(method, url, resp) if resp.endpoint != "control" else None
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug(
+                "emulator %s %s -> %s endpoint=%s client_id=%s auth_method=%s fault=%s",
+                method.upper(),
+                urlsplit(url).path,
+                resp.status if resp.action is None else resp.action,
+                resp.endpoint,
+                record.client_id if record else None,
+                record.auth_method if record else None,
+                record.fault if record else None,
+            )
+        return resp
 
-    def _log(self, method: str, url: str, resp: EmulatorResponse) -> None:
-        from urllib.parse import urlsplit
-
+    def _log(self, method: str, url: str, resp: EmulatorResponse) -> RequestRecord:
         ctx = self._current_ctx
         path = urlsplit(url).path
-        self._requests.append(
-            RequestRecord(
-                method=method.upper(),
-                path=path,
-                endpoint=resp.endpoint,
-                status=resp.status,
-                client_id=ctx.client_id if ctx else None,
-                auth_method=ctx.auth_method if ctx else None,
-                environment_id=ctx.environment_id if ctx else None,
-                correlation_id=resp.headers.get("Correlation-Id"),
-                fault=self._last_fault,
-                time=self.clock.now(),
-            )
+        record = RequestRecord(
+            method=method.upper(),
+            path=path,
+            endpoint=resp.endpoint,
+            status=resp.status,
+            client_id=ctx.client_id if ctx else None,
+            auth_method=ctx.auth_method if ctx else None,
+            environment_id=ctx.environment_id if ctx else None,
+            correlation_id=resp.headers.get("Correlation-Id"),
+            fault=self._last_fault,
+            time=self.clock.now(),
         )
+        self._requests.append(record)
+        return record
 
     def handle(
         self,
