@@ -46,7 +46,10 @@ def test_previous_emulator_was_reset(pingone_token):
 
 
 def test_token_credentials_and_auth(pingone_emulator, pingone_credentials, pingone_auth,
-                                    pingone_token):
+                                    pingone_token, pingone_events):
+    # The token was fetched while fixtures were set up, before pingone_events was asked for.
+    assert "TOKEN" in pingone_events.tags
+    assert pingone_token.access_token.get_secret_value() not in pingone_events.text
     assert isinstance(pingone_credentials, ClientCredentials)
     assert pingone_credentials.client_id == pingone_emulator.credentials.client_id
     assert isinstance(pingone_auth, PingOneWorkerAuth)
