@@ -65,7 +65,7 @@ def iso(epoch: float) -> str:
     day, sec = divmod(int(epoch), 86_400)
     hour, rem = divmod(sec, 3600)
     minute, second = divmod(rem, 60)
-    millis = int(round((epoch - int(epoch)) * 1000)) % 1000
+    millis = round((epoch - int(epoch)) * 1000) % 1000
     return f"{_date(day)}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
 
 
