@@ -25,6 +25,7 @@ own and do retry transport errors. Status-based retries (429/5xx) work everywher
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
@@ -314,7 +315,7 @@ class PingOneWorkerAuth(httpx.Auth):
 
     @classmethod
     def from_store(
-        cls, client_id: str, *, directory: str | None = None, **kwargs: Any
+        cls, client_id: str, *, directory: str | os.PathLike[str] | None = None, **kwargs: Any
     ) -> PingOneWorkerAuth:
         """Build from credentials saved with :func:`~httpx_pingone_worker.secure_store`.
 

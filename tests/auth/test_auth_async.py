@@ -333,3 +333,24 @@ def test_arequest_client_credentials_token(method: str) -> None:
     assert len(seen) == 1
     assert (b"client_secret=" in seen[0].content) == (method == "client_secret_post")
     assert ("authorization" in seen[0].headers) == (method == "client_secret_basic")
+
+
+def test_cancelled_leader_hands_over_to_a_waiter(server: TokenServer, clock: FakeClock) -> None:
+    """Cancelling the task that fetches frees the flight; a waiter fetches, nobody hangs."""
+    auth = make_auth(clock)
+    waits = count_plans(auth, "wait")
+    server.gate.clear()
+
+    async def main() -> list[Any]:
+        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+            tasks = [asyncio.create_task(client.get(API_URL)) for _ in range(5)]
+            assert await await_until(lambda: waits[0] >= 4 and server.token_count == 1)
+            tasks[0].cancel()
+            assert await await_until(lambda: server.token_count == 2)
+            server.gate.set()
+            return await asyncio.gather(*tasks, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert [r.status_code for r in results[1:]] == [200, 200, 200, 200]
+    assert server.token_count == 2

@@ -549,3 +549,76 @@ def test_from_env_lists_every_missing_setting() -> None:
     assert "PINGONE_CLIENT_ID" in text
     assert "PINGONE_CLIENT_SECRET" in text
     assert "PINGONE_ENVIRONMENT_ID" in text
+
+
+def test_transport_error_in_flow_releases_the_flight(server: TokenServer, clock: FakeClock) -> None:
+    """A connect error on the in-flow token request reaches that caller; the next one fetches."""
+    auth = make_auth(clock)
+    req = httpx.Request("POST", TOKEN_URL)
+    server.script = [httpx.ConnectError("down", request=req)]
+    with httpx.Client(auth=auth, transport=server.transport()) as client:
+        with pytest.raises(httpx.ConnectError):
+            client.get(API_URL)
+        assert auth._engine._flight is None
+        assert client.get(API_URL).status_code == 200
+    assert server.token_count == 2
+
+
+class _MemoryKeyring:
+    """Just enough of a keyring backend for secure_store/secure_retrieve."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.passwords.pop((service, username), None)
+
+
+def test_from_store_rereads_the_store_once_on_invalid_client(
+    server: TokenServer, clock: FakeClock, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """from_store() reads stored credentials and, after invalid_client, the rotated secret."""
+    import keyring
+    import keyring.backend
+
+    from httpx_pingone_worker import ClientCredentials, secure_store
+
+    class Backend(_MemoryKeyring, keyring.backend.KeyringBackend):
+        pass
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(Backend())
+    try:
+        directory = str(tmp_path)
+        secure_store(
+            ClientCredentials(CLIENT_ID, "stored-secret-one-123", ENV_ID, "EU"),
+            directory=directory,
+        )
+        auth = PingOneWorkerAuth.from_store(
+            CLIENT_ID,
+            directory=directory,
+            clock=clock,
+            sleep=clock.sleep,
+            http_client=httpx.Client(transport=server.transport()),
+            auth_method="client_secret_post",
+        )
+        assert auth.region.value == "EU"
+        secure_store(
+            ClientCredentials(CLIENT_ID, "stored-secret-two-456", ENV_ID, "EU"),
+            directory=directory,
+        )
+        server.script = [oauth_error(401, "invalid_client")]
+        auth.get_token()
+    finally:
+        keyring.set_keyring(previous)
+    assert server.token_count == 2
+    assert b"stored-secret-one-123" in server.token_requests[0].content
+    assert b"stored-secret-two-456" in server.token_requests[1].content
