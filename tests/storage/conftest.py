@@ -38,6 +38,8 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 @pytest.fixture(autouse=True)
 def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     """Every storage test gets a fresh in-memory keyring and a fresh "warned once" flag."""
+    # The suite-wide fixture pins the key file backend; storage tests exercise the keyring.
+    monkeypatch.delenv("PINGONE_WORKER_KEY_BACKEND", raising=False)
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
