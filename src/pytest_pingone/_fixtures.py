@@ -7,10 +7,11 @@ never ask for PingOne.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -80,6 +81,14 @@ def _fake_env(monkeypatch: pytest.MonkeyPatch, credentials: ClientCredentials) -
     monkeypatch.setenv("PINGONE_REGION", credentials.region.value)
 
 
+def _missing_extra(exc: ImportError) -> NoReturn:
+    pytest.fail(
+        f"the PingOne emulator fixtures need {exc.name or 'an optional dependency'}: "
+        "pip install 'httpx-pingone-worker[emulator]'",
+        pytrace=False,
+    )
+
+
 def _seed(config: pytest.Config, emulator: PingOneEmulator) -> None:
     config.hook.pytest_pingone_seed(emulator=emulator)
 
@@ -123,7 +132,10 @@ def pingone_emulator(
     except EmulatorError as exc:  # a role name, rate limit or fault the emulator rejects
         pytest.fail(f"pingone marker or pytest_pingone_seed: {exc}", pytrace=False)
     _fake_env(monkeypatch, emulator.credentials)
-    router = start_routing(emulator, allow_passthrough=cfg.allow_passthrough)
+    try:
+        router = start_routing(emulator, allow_passthrough=cfg.allow_passthrough)
+    except ImportError as exc:
+        _missing_extra(exc)
     request.node.stash[ROUTER_KEY] = router
     try:
         yield emulator
@@ -225,7 +237,11 @@ def _pingone_emulator_server_session(
 
     emulator = PingOneEmulator(region=cfg.region)
     _seed(pytestconfig, emulator)
-    with emulator.serve() as server:
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(emulator.serve())
+        except ImportError as exc:  # trustme (certificates) is in the [emulator] extra
+            _missing_extra(exc)
         yield PingOneEmulatorServer(emulator=emulator, server=server)
 
 
