@@ -194,3 +194,25 @@ def test_runner_prints_urls_ca_and_labelled_secret() -> None:
     assert emu.credentials.client_secret.get_secret_value() in secret_line  # type: ignore[union-attr]
     assert "throwaway" in secret_line
     assert json.dumps(text)  # printable
+
+
+def test_stop_ends_keep_alive_connection_threads() -> None:
+    """stop() drops open keep-alive connections, so no request thread outlives the server."""
+    emu = PingOneEmulator(users=0)
+    client = httpx.Client(timeout=5)
+    try:
+        with emu.serve() as server:
+            client = httpx.Client(verify=server.ssl_context, timeout=5)
+            for _ in range(3):
+                assert client.get(f"{server.issuer()}/jwks").status_code == 200
+            workers = [
+                t
+                for t in threading.enumerate()
+                if "process_request_thread" in t.name and t.is_alive()
+            ]
+            assert workers  # the kept-alive connection is being served by a thread
+        for t in workers:
+            t.join(5)
+        assert not any(t.is_alive() for t in workers)
+    finally:
+        client.close()

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from httpx_pingone_worker.emulator import PingOneEmulator
+from httpx_pingone_worker.emulator import ROLE_NAMES, PingOneEmulator
 
 from .conftest import Harness
 
@@ -48,6 +48,8 @@ def test_applications_and_role_assignments(harness: Harness) -> None:
     role = harness.api(f"/roles/{ra['role']['id']}", token).json()
     assert role["name"] == "Environment Admin"
     assert role["id"] == ra["role"]["id"]
+    roles = harness.api("/roles", token).json()["_embedded"]["roles"]
+    assert {r["name"] for r in roles} == set(ROLE_NAMES)
 
 
 def test_paging_returns_every_user_exactly_once(harness: Harness) -> None:

@@ -30,7 +30,22 @@ class _TLSServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], owner: EmulatorServer) -> None:
         self.owner = owner
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Drop open keep-alive connections so their threads end with the server."""
+        with self.connections_lock:
+            conns, self.connections = list(self.connections), set()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def get_request(self) -> tuple[Any, Any]:
         sock, addr = self.socket.accept()
@@ -38,6 +53,8 @@ class _TLSServer(ThreadingHTTPServer):
         tls = self.owner._server_ctx.wrap_socket(
             sock, server_side=True, do_handshake_on_connect=False
         )
+        with self.connections_lock:
+            self.connections.add(tls)
         return tls, addr
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002
@@ -158,6 +175,7 @@ class EmulatorServer:
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
+            httpd.close_connections()
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
