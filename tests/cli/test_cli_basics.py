@@ -225,3 +225,18 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["--version"]) == 0
     assert __version__ in capsys.readouterr().out
+
+
+def test_check_lists_found_and_missing_settings(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a partial setup `check` shows each setting's source, marks the missing, exits 2."""
+    monkeypatch.setenv("PINGONE_CLIENT_ID", CLIENT)
+    result = cli("--json", "--region", "EU", "check")
+    assert result.code == 2
+    doc = result.json()
+    assert doc["settings"]["client_id"] == {"value": CLIENT, "source": "env:PINGONE_CLIENT_ID"}
+    assert doc["settings"]["region"] == {"value": "EU", "source": "argument"}
+    assert doc["settings"]["client_secret"] == {"value": None, "source": "MISSING"}
+    assert doc["settings"]["environment_id"]["source"] == "MISSING"
+    checks = {c["name"]: c["passed"] for c in doc["checks"]}
+    assert checks["configuration"] is False
+    assert checks["connection"] is None

@@ -131,8 +131,8 @@ class Session:
                         + ", ".join(missing),
                         hint="set "
                         + ", ".join(_ENV_NAMES.get(m, m) for m in missing)
-                        + " (or use --env-file, --settings, `pingone-worker store`); "
-                        "or add --emulator to try it offline",
+                        + ", or use --env-file, --settings or `pingone-worker store`; "
+                        "add --emulator to try it offline",
                     )
                 self._credentials = settings.credentials
         return self._credentials

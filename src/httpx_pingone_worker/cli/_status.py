@@ -201,7 +201,7 @@ def _run_check(checks: list[_Check], name: str, fn: Callable[[], tuple[bool, str
         passed, detail = fn()
     except (PingOneError, httpx.HTTPError) as exc:
         message, hint = _describe(exc)
-        detail = f"{message}. {hint}" if hint else message
+        detail = f"{message} (hint: {hint})" if hint else message
         checks.append(_Check(name, False, detail, _exit_code_for(exc)))
         return False
     checks.append(_Check(name, passed, detail, 0 if passed else 1))
@@ -218,6 +218,22 @@ def cmd_check(  # noqa: PLR0915 - the checks are nested functions on purpose
 
     def configuration() -> tuple[bool, str]:
         sources = session.sources
+        settings = session.resolve(require=False)  # None with --emulator
+        if settings is not None:
+            # Show what was found, with its source, even when something is missing.
+            partial = {
+                "client_id": settings.client_id,
+                "client_secret": "********" if "client_secret" in sources else None,
+                "environment_id": settings.environment_id,
+                "region": settings.region.value,
+                "scopes": " ".join(sorted(settings.scopes)) or None,
+                "auth_base_url": settings.auth_base_url,
+                "api_base_url": settings.api_base_url,
+            }
+            required = ("client_id", "client_secret", "environment_id")
+            for name, value in partial.items():
+                source = sources.get(name, "MISSING" if name in required else "default")
+                settings_view[name] = {"value": value, "source": source}
         creds = session.credentials  # raises ConfigurationError naming what is missing
         values = {
             "client_id": creds.client_id,
