@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +141,73 @@ class RedisServer:
             capture_output=True,
             timeout=10,
         ).stdout
+
+
+WORKER = HERE / "fleet_worker.py"
+
+
+def worker_env() -> dict[str, str]:
+    """The environment for fleet members: this folder and tests/ importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(HERE.parent), env.get("PYTHONPATH", "")])
+    return env
+
+
+class TokenServer:
+    """A tiny OAuth token endpoint on 127.0.0.1 that counts the requests it answers."""
+
+    def __init__(self, delay: float = 0.2) -> None:
+        self.requests = 0
+        self.delay = delay
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with outer._lock:
+                    outer.requests += 1
+                time.sleep(outer.delay)  # a realistic token endpoint is not instant
+                body = json.dumps(
+                    {
+                        "access_token": secrets.token_urlsafe(24),
+                        "token_type": "Bearer",
+                        "expires_in": 3600,
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/as/token"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> TokenServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+def make_auth(url: str, token_url: str, **cache_kwargs: Any) -> Any:
+    """One "process": its own PingOneWorkerAuth and RedisTokenCache on the shared Redis."""
+    from httpx_pingone_worker import PingOneWorkerAuth, RedisTokenCache
+
+    cache_kwargs.setdefault("secret", CANARY_SECRET)
+    return PingOneWorkerAuth(
+        CANARY_CLIENT_ID,
+        CANARY_SECRET,
+        CANARY_ENV_ID,
+        token_endpoint=token_url,
+        allow_loopback_http=True,
+        cache=RedisTokenCache(url, **cache_kwargs),
+    )

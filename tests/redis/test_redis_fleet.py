@@ -8,19 +8,8 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-from redis_support import KEY, RedisServer, bound_cache, make_token
-
-HERE = Path(__file__).parent
-WORKER = HERE / "fleet_worker.py"
-
-
-def worker_env() -> dict[str, str]:
-    """The environment for fleet members: this folder and tests/ importable."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(HERE.parent), env.get("PYTHONPATH", "")])
-    return env
+from redis_support import KEY, WORKER, RedisServer, bound_cache, make_token, worker_env
 
 
 def run_flight(server: RedisServer, n: int, *, use_lock: bool = True) -> tuple[int, list[str]]:

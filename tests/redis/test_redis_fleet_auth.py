@@ -2,65 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import secrets
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from redis_support import RedisServer
-from test_redis_fleet import WORKER, worker_env
+from redis_support import WORKER, RedisServer, TokenServer, worker_env
 
 N = 8
-
-
-class TokenServer:
-    """A tiny OAuth token endpoint on 127.0.0.1 that counts the requests it answers."""
-
-    def __init__(self, delay: float = 0.2) -> None:
-        self.requests = 0
-        self.delay = delay
-        self._lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with outer._lock:
-                    outer.requests += 1
-                time.sleep(outer.delay)  # a realistic token endpoint is not instant
-                body = json.dumps(
-                    {
-                        "access_token": secrets.token_urlsafe(24),
-                        "token_type": "Bearer",
-                        "expires_in": 3600,
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/as/token"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> TokenServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
 
 
 @pytest.fixture
