@@ -408,3 +408,11 @@ def test_store_prompts_with_getpass_on_a_terminal(
     assert secure_retrieve(CANARY_CLIENT_ID).client_secret.get_secret_value() == CANARY_SECRET
     assert_no_canary(result.all)
     assert sys.stdin is not None
+
+
+def test_api_all_stops_at_limit(cli: Cli, emulator: Any) -> None:
+    """`--all --limit N` stops paging once N items arrived and reports N."""
+    result = cli("--emulator", "--json", "api", "users", "--all", "--limit", "9", "-p", "limit=4")
+    assert result.code == 0, result.err
+    assert result.json()["count"] == 9
+    assert "9 items in 3 pages, done." in result.err

@@ -182,10 +182,11 @@ def cmd_api(  # noqa: PLR0915 - one linear flow: parse, call, render
         items: list[Any] = []
         for page in client.pages(path, params=params or None):
             items.extend(dict(i) for i in page.items)
-            progress.update(len(items), pages=1)
             if args.limit and len(items) >= args.limit:
                 del items[args.limit :]
+                progress.update(len(items), pages=1)
                 break
+            progress.update(len(items), pages=1)
         progress.done()
         out.emit_json(
             {

@@ -241,6 +241,7 @@ class Progress:
         """Print the final count."""
         prefix = "\r" if self.tty else ""
         self.stream.write(
-            f"{prefix}{self.label}: {self.count} items in {self.pages} pages, done.\n"
+            f"{prefix}{self.label}: {self.count} items in {self.pages} "
+            f"page{'' if self.pages == 1 else 's'}, done.\n"
         )
         self.stream.flush()
