@@ -200,3 +200,26 @@ def test_async_waiter_proceeds_when_another_process_stores_the_token(
         await waiter.aclose()
 
     asyncio.run(main())
+
+
+def test_trio_runs_the_sync_client_in_worker_threads(redis_server: RedisServer) -> None:
+    """Under trio (no asyncio loop) the async methods and lock work through worker threads."""
+    import trio
+
+    cache = bound_cache(redis_server.url)
+    client = redis_server.client()
+
+    async def main() -> None:
+        await cache.aset(KEY, make_token())
+        got = await cache.aget(KEY)
+        assert got is not None
+        assert got.access_token.get_secret_value() == CANARY_TOKEN
+        async with cache.afetch_lock(KEY):
+            assert client.exists(cache.lock_key(KEY)) == 1
+        assert client.exists(cache.lock_key(KEY)) == 0
+        await cache.adelete(KEY)
+        assert await cache.aget(KEY) is None
+
+    trio.run(main)
+    client.close()
+    cache.close()
