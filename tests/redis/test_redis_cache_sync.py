@@ -405,3 +405,22 @@ def test_waiter_proceeds_when_another_process_stores_the_token(redis_server: Red
     client.close()
     holder.close()
     waiter.close()
+
+
+def test_a_server_answering_garbage_degrades_instead_of_raising(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Pointed at something that is not Redis (an HTTP server), operations are quiet misses."""
+    from redis_support import TokenServer
+
+    with TokenServer(delay=0.0) as http_server:
+        port = http_server.url.split(":")[2].split("/")[0]
+        cache = bound_cache(f"redis://127.0.0.1:{port}/0", socket_timeout=1.0)
+        with caplog.at_level(logging.WARNING, logger="httpx_pingone_worker"):
+            assert cache.get(KEY) is None
+            cache.set(KEY, make_token())
+            with cache.fetch_lock(KEY):
+                pass
+        assert cache.degraded
+        assert len(error_lines(caplog)) == 1
+        cache.close()
