@@ -240,3 +240,20 @@ def test_check_lists_found_and_missing_settings(cli: Cli, monkeypatch: pytest.Mo
     checks = {c["name"]: c["passed"] for c in doc["checks"]}
     assert checks["configuration"] is False
     assert checks["connection"] is None
+
+
+def test_coloured_cells_stay_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Colour codes do not count toward column widths (columns line up on a terminal)."""
+    import re
+
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    buf = io.StringIO()
+    out = Output(stdout=buf, stderr=io.StringIO())
+    assert out.color
+    out.table(["access", "status"], [[f"{out.mark(True)} allowed", 200], ["plain", 403]])
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in buf.getvalue().splitlines()]
+    assert "\x1b[" in buf.getvalue()
+    column = plain[0].index("STATUS")
+    assert plain[2].index("200") == column
+    assert plain[3].index("403") == column

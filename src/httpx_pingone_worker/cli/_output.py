@@ -75,6 +75,18 @@ def format_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _width(text: str) -> int:
+    """Visible width: colour codes take no room on screen."""
+    return len(_ANSI.sub("", text))
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
@@ -168,10 +180,10 @@ class Output:
         pairs = [(k, _cell(v)) for k, v in rows]
         if not pairs:
             return
-        width = max(len(k) for k, _ in pairs)
+        width = max(_width(k) for k, _ in pairs)
         pad = " " * indent
         for key, value in pairs:
-            self.write(f"{pad}{key.ljust(width)}  {value}")
+            self.write(f"{pad}{_pad(key, width)}  {value}")
 
     def table(
         self,
@@ -184,21 +196,22 @@ class Output:
         """A plain text table with a header rule; cells are clipped at ``max_width``."""
         cells = [[_cell(c) for c in row] for row in rows]
         clipped = [
-            [c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in cells
+            [c if _width(c) <= max_width else _ANSI.sub("", c)[: max_width - 1] + "…" for c in r]
+            for r in cells
         ]
         widths = [len(h) for h in headers]
         for row in clipped:
             for i, c in enumerate(row):
-                widths[i] = max(widths[i], len(c))
+                widths[i] = max(widths[i], _width(c))
         pad = " " * indent
         self.write(
             pad
-            + "  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+            + "  ".join(_pad(h.upper(), w) for h, w in zip(headers, widths, strict=True)).rstrip()
         )
         self.write(pad + "  ".join("─" * w for w in widths))
         for row in clipped:
             self.write(
-                pad + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                pad + "  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip()
             )
         if not clipped:
             self.write(pad + self.dim("(none)"))
