@@ -257,3 +257,22 @@ def test_coloured_cells_stay_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
     column = plain[0].index("STATUS")
     assert plain[2].index("200") == column
     assert plain[3].index("403") == column
+
+
+def test_building_the_parser_imports_nothing_heavy() -> None:
+    """`pingone-worker --help` stays fast: no jose, cryptography, keyring or emulator import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from httpx_pingone_worker.cli import build_parser\n"
+        "build_parser()\n"
+        "heavy = ('jose', 'cryptography', 'keyring', 'redis', 'trustme', 'respx',"
+        " 'httpx_pingone_worker.emulator')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip() == ""
