@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-from conftest import (
+from auth_support import (
     API_URL,
     CLIENT_ID,
     ENV_ID,
@@ -21,6 +20,7 @@ from conftest import (
     await_until,
     oauth_error,
 )
+
 from httpx_pingone_worker import (
     MemoryTokenCache,
     PingOneWorkerAuth,
@@ -301,7 +301,7 @@ def test_threads_and_two_event_loops_share_one_fetch(server: TokenServer, clock:
 
 
 def await_until_sync(predicate: Any) -> bool:
-    from conftest import wait_until
+    from auth_support import wait_until
 
     return wait_until(predicate)
 

@@ -8,9 +8,9 @@ import logging
 
 import httpx
 import pytest
+from auth_support import EventRecorder, FakeClock
 
 from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, CANARY_TOKEN, assert_no_canary
-from conftest import EventRecorder, FakeClock
 from httpx_pingone_worker import (
     PingOneWorkerAuth,
     TokenEndpointUnreachableError,

@@ -10,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
-from conftest import (
+from auth_support import (
     API_URL,
     CLIENT_ID,
     ENV_ID,
@@ -22,6 +21,7 @@ from conftest import (
     oauth_error,
     wait_until,
 )
+
 from httpx_pingone_worker import (
     ConfigurationError,
     InsecureTransportError,
@@ -622,3 +622,24 @@ def test_from_store_rereads_the_store_once_on_invalid_client(
     assert server.token_count == 2
     assert b"stored-secret-one-123" in server.token_requests[0].content
     assert b"stored-secret-two-456" in server.token_requests[1].content
+
+
+def test_token_response_read_explicitly_api_response_left_streaming(clock: FakeClock) -> None:
+    """The unread token response is read by the flow; API responses are not buffered."""
+    body = b'{"access_token": "streamed-token-123", "token_type": "Bearer", "expires_in": 60}'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/as/token"):
+            return httpx.Response(200, stream=httpx.ByteStream(body))
+        return httpx.Response(200, stream=httpx.ByteStream(b"api"))
+
+    auth = make_auth(clock)
+    assert PingOneWorkerAuth.requires_response_body is False
+    with (
+        httpx.Client(auth=auth, transport=httpx.MockTransport(handler)) as client,
+        client.stream("GET", API_URL) as response,
+    ):
+        assert not response.is_stream_consumed
+        assert response.read() == b"api"
+    assert auth.current_token is not None
+    assert auth.current_token.access_token.get_secret_value() == "streamed-token-123"

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 import trio
+from auth_support import API_URL, CLIENT_ID, ENV_ID, SECRET, FakeClock, TokenServer, await_until
 
-from conftest import API_URL, CLIENT_ID, ENV_ID, SECRET, FakeClock, TokenServer, await_until
 from httpx_pingone_worker import PingOneWorkerAuth, TokenRequestError
 from httpx_pingone_worker._retry import RetryPolicy
 
@@ -115,7 +115,7 @@ def test_trio_401_and_errors(server: TokenServer, clock: FakeClock) -> None:
     assert trio.run(main) == 200
     assert calls == [f"Bearer {server.issued[0]}", f"Bearer {server.issued[1]}"]
     auth.invalidate()
-    from conftest import oauth_error
+    from auth_support import oauth_error
 
     server.script = [oauth_error(400, "invalid_scope")]
     with pytest.raises(TokenRequestError) as info:

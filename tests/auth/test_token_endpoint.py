@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
+from auth_support import CLIENT_ID, SECRET, TOKEN_URL, FakeClock, oauth_error
 
-from conftest import CLIENT_ID, SECRET, TOKEN_URL, FakeClock, oauth_error
 from httpx_pingone_worker import (
     ConfigurationError,
     InsecureTransportError,
