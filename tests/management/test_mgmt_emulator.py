@@ -124,14 +124,15 @@ def test_expired_token_resent_once_by_auth(client: PingOneClient, emu: PingOneEm
 def test_introspection_and_jwt_emulator(emu: PingOneEmulator) -> None:
     """An emulator token introspects active and verifies against the emulator's JWKS."""
     transport = emu.transport()
-    auth = PingOneWorkerAuth(
-        emu.credentials.client_id,
-        emu.credentials.client_secret,
-        emu.environment_id,
-        region=emu.region,
-        http_client=httpx.Client(transport=transport),
-    )
-    token = auth.get_token()
+    with httpx.Client(transport=transport) as token_http:
+        auth = PingOneWorkerAuth(
+            emu.credentials.client_id,
+            emu.credentials.client_secret,
+            emu.environment_id,
+            region=emu.region,
+            http_client=token_http,
+        )
+        token = auth.get_token()
     with httpx.Client(transport=transport) as http:
         result = introspect_token(emu.introspection_endpoint, token, emu.credentials, client=http)
     assert result.active
