@@ -118,3 +118,20 @@ async def test_async_limiter_uses_async_sleep(api: respx.MockRouter, fake_sleep:
         for _ in range(3):
             await c.get_environment()
     assert fake_sleep.calls == [1.0, 1.0]
+
+
+async def test_shared_limiter_spaces_concurrent_tasks() -> None:
+    """40 concurrent tasks on one limiter (frozen clock) get every wait slot exactly once."""
+    import anyio
+
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+        await anyio.sleep(0)  # yield so the tasks interleave
+
+    limiter = RateLimiter(4, 1, burst=4, clock=lambda: 0.0, async_sleep=record)
+    async with anyio.create_task_group() as tg:
+        for _ in range(40):
+            tg.start_soon(limiter.aacquire)
+    assert sorted(round(w, 6) for w in waits) == [round(k / 4, 6) for k in range(1, 37)]
