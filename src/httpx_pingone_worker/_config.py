@@ -361,11 +361,11 @@ def _host_to_url(host: str, path: str) -> str:
 
 _WHERE: Mapping[str, str] = MappingProxyType(
     {
-        "client_id": "client_id= argument, PINGONE_CLIENT_ID (environment or .env file), "
+        "client_id": "the client_id argument, PINGONE_CLIENT_ID (environment or .env file), "
         "settings.json pingone.workerToken.clientId, or stored credentials",
-        "client_secret": "client_secret= argument, PINGONE_CLIENT_SECRET (environment or "
+        "client_secret": "the client_secret argument, PINGONE_CLIENT_SECRET (environment or "
         ".env file), or stored credentials (secure_store)",
-        "environment_id": "environment_id= argument, PINGONE_ENVIRONMENT_ID (environment or "
+        "environment_id": "the environment_id argument, PINGONE_ENVIRONMENT_ID (environment or "
         ".env file), settings.json pingone.workerToken.environmentId, or stored credentials",
     }
 )
