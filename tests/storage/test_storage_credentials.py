@@ -17,9 +17,9 @@ import keyring.errors
 import pytest
 from keyring.backends import chainer, fail
 from storage_helpers import all_bytes_under
+from storage_support import MemoryKeyring
 
 from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
-from conftest import MemoryKeyring
 from httpx_pingone_worker import ClientCredentials, Region, StorageError, _storage
 from httpx_pingone_worker._storage import (
     DATA_DIR_ENV,

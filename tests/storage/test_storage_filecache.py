@@ -18,9 +18,9 @@ import keyring
 import pytest
 from keyring.backends import fail
 from storage_helpers import CACHE_KEY, RaceSetup, all_bytes_under, make_token, race_for_token
+from storage_support import MemoryKeyring
 
 from canary import CANARY_TOKEN, assert_no_canary
-from conftest import MemoryKeyring
 from httpx_pingone_worker import EncryptedFileTokenCache, StorageError, TokenCache
 from httpx_pingone_worker._cache import AsyncTokenCache, SupportsFetchLock
 from httpx_pingone_worker._filecache import CACHE_DIR_ENV

@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 from storage_helpers import NEW_SECRET, OLD_SECRET, RotatingServer, store
+from storage_support import MemoryKeyring
 
 from canary import CANARY_CLIENT_ID, assert_no_canary
-from conftest import MemoryKeyring
 from httpx_pingone_worker import PingOneWorkerAuth, StorageError, TokenRequestError
 
 
