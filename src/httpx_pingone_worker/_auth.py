@@ -28,15 +28,25 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+)
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
 from ._cache import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
 from ._credentials import ClientCredentials, parse_auth_method
 from ._errors import ConfigurationError, StorageError, TokenEndpointUnreachableError
+from ._httplib import HTTPX, HttpLib
 from ._logging import EventKind, get_logger, log_event, register_secret
 from ._regions import Endpoints, Region, check_secure_url, endpoints_for
 from ._retry import DEFAULT_RETRY, RetryPolicy
@@ -73,25 +83,38 @@ class _Obtained:
 SecretProvider = Callable[[], "str | Secret | None"]
 
 
-class PingOneWorkerAuth(httpx.Auth):
-    """httpx authentication with PingOne worker tokens (OAuth 2.0 client credentials).
+class _RequestLike(Protocol):
+    @property
+    def headers(self) -> MutableMapping[str, str]: ...
 
-    >>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")  # doctest: +SKIP
-    >>> with httpx.Client(auth=auth) as client:  # doctest: +SKIP
-    ...     client.get(f"https://api.pingone.eu/v1/environments/{env_id}")
 
-    One instance serves sync and async clients, threads and event loops (asyncio and
-    trio) at the same time. See the module docstring for the caching and refresh rules.
+class _ResponseLike(Protocol):
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
+    def read(self) -> bytes: ...
+    async def aread(self) -> bytes: ...
 
-    Parameters beyond DESIGN.md's contract: ``key_id`` (``kid`` of the private key),
-    ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
-    ``http_client`` / ``async_http_client`` (used by :meth:`get_token`/:meth:`aget_token`
-    outside a request flow), ``secret_provider`` (asked once for a new secret after
-    ``invalid_client``), ``retry`` (:class:`RetryPolicy` of the token endpoint),
-    ``api_base_url`` / ``custom_domain`` (host overrides), ``expiry_margin`` (seconds before
-    ``expires_at`` a token counts as expired), ``sleep`` / ``async_sleep`` (for tests),
-    ``wait_timeout`` (longest wait for another caller's token request).
+
+_Req = TypeVar("_Req", bound=_RequestLike)
+_Resp = TypeVar("_Resp", bound=_ResponseLike)
+_Client = TypeVar("_Client")
+_AClient = TypeVar("_AClient")
+_Self = TypeVar("_Self", bound="_AuthCore[Any, Any, Any, Any]")
+
+
+class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
+    """All of ``PingOneWorkerAuth``, for any httpx-compatible library.
+
+    A concrete class mixes this with the library's ``Auth`` base and sets ``_lib``
+    (:class:`~httpx_pingone_worker._httplib.HttpLib`); the type parameters are the library's
+    request, response, client and async client classes. Nothing here names httpx itself.
     """
+
+    _lib: ClassVar[HttpLib]
 
     def __init__(  # noqa: PLR0915 - validation of the documented keywords, in one place
         self,
@@ -112,8 +135,8 @@ class PingOneWorkerAuth(httpx.Auth):
         clock: Callable[[], float] | None = None,
         key_id: str | None = None,
         strict_scopes: bool = False,
-        http_client: httpx.Client | None = None,
-        async_http_client: httpx.AsyncClient | None = None,
+        http_client: _Client | None = None,
+        async_http_client: _AClient | None = None,
         secret_provider: SecretProvider | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         api_base_url: str | None = None,
@@ -238,9 +261,9 @@ class PingOneWorkerAuth(httpx.Auth):
         self._async_sleep = async_sleep
         self._wait_timeout = wait_timeout
         self._secret_provider = secret_provider
-        self._http_client = http_client
-        self._async_http_client = async_http_client
-        self._own_client: httpx.Client | None = None
+        self._http_client: Any = http_client
+        self._async_http_client: Any = async_http_client
+        self._own_client: Any = None
         self._own_client_lock = threading.Lock()
         self._engine = TokenEngine(
             client_id=self._client_id,
@@ -272,7 +295,7 @@ class PingOneWorkerAuth(httpx.Auth):
     # -- constructors --------------------------------------------------------------------
 
     @classmethod
-    def from_env(cls, **overrides: Any) -> PingOneWorkerAuth:
+    def from_env(cls: type[_Self], **overrides: Any) -> _Self:
         """Build from ``PINGONE_*`` environment variables (and optional files).
 
         Accepts every :func:`~httpx_pingone_worker.resolve_settings` argument (``env``,
@@ -315,8 +338,12 @@ class PingOneWorkerAuth(httpx.Auth):
 
     @classmethod
     def from_store(
-        cls, client_id: str, *, directory: str | os.PathLike[str] | None = None, **kwargs: Any
-    ) -> PingOneWorkerAuth:
+        cls: type[_Self],
+        client_id: str,
+        *,
+        directory: str | os.PathLike[str] | None = None,
+        **kwargs: Any,
+    ) -> _Self:
         """Build from credentials saved with :func:`~httpx_pingone_worker.secure_store`.
 
         The store is read now and once more after an ``invalid_client`` answer (the secret
@@ -556,7 +583,7 @@ class PingOneWorkerAuth(httpx.Auth):
 
     # -- sync ----------------------------------------------------------------------------
 
-    def _sync_drive(self, flow: Flow) -> Generator[httpx.Request, httpx.Response, Token]:
+    def _sync_drive(self, flow: Flow) -> Generator[_Req, _Resp, Token]:
         outcome: Any = None
         while True:
             try:
@@ -567,10 +594,10 @@ class PingOneWorkerAuth(httpx.Auth):
             outcome = None
             if isinstance(action, SendRequest):
                 try:
-                    response = yield to_httpx_request(action.request)
+                    response = yield to_httpx_request(action.request, self._lib)
                     response.read()
-                except httpx.TransportError as exc:
-                    outcome = transport_failure(exc)
+                except self._lib.TransportError as exc:
+                    outcome = transport_failure(exc, self._lib)
                 else:
                     outcome = HttpResult(
                         response.status_code, dict(response.headers), response.content
@@ -584,7 +611,7 @@ class PingOneWorkerAuth(httpx.Auth):
             elif isinstance(action, ReloadSecret):
                 outcome = self._secret_provider() if self._secret_provider else None
 
-    def _sync_obtain(self) -> Generator[httpx.Request, httpx.Response, Token]:
+    def _sync_obtain(self) -> Generator[_Req, _Resp, Token]:
         engine = self._engine
         while True:
             plan = engine.plan()
@@ -601,7 +628,7 @@ class PingOneWorkerAuth(httpx.Auth):
                 continue
             return (yield from self._sync_lead(plan))
 
-    def _sync_lead(self, plan: Plan) -> Generator[httpx.Request, httpx.Response, Token]:
+    def _sync_lead(self, plan: Plan) -> Generator[_Req, _Resp, Token]:
         try:
             with self._fetch_lock():
                 token = yield from self._sync_drive(self._engine.fetch_flow(plan))
@@ -612,17 +639,17 @@ class PingOneWorkerAuth(httpx.Auth):
             raise
         return self._engine.complete(plan, token)
 
-    def _drive_with_client(self, gen: Generator[httpx.Request, httpx.Response, Token]) -> Token:
+    def _drive_with_client(self, gen: Generator[_Req, _Resp, Token]) -> Token:
         try:
             request = next(gen)
         except StopIteration as stop:
             token: Token = stop.value
             return token
-        client = self._http_client or self._internal_client()
+        client: Any = self._http_client or self._internal_client()
         while True:
             try:
                 response = client.send(request)
-            except httpx.TransportError as exc:
+            except self._lib.TransportError as exc:
                 try:
                     request = gen.throw(exc)
                 except StopIteration as stop:
@@ -635,10 +662,10 @@ class PingOneWorkerAuth(httpx.Auth):
             finally:
                 response.close()
 
-    def _internal_client(self) -> httpx.Client:
+    def _internal_client(self) -> Any:
         with self._own_client_lock:
             if self._own_client is None:
-                self._own_client = httpx.Client(timeout=10.0)
+                self._own_client = self._lib.Client(timeout=10.0)
             return self._own_client
 
     def get_token(self) -> Token:
@@ -652,9 +679,7 @@ class PingOneWorkerAuth(httpx.Auth):
             return entry.token
         return self._drive_with_client(self._sync_obtain())
 
-    def sync_auth_flow(
-        self, request: httpx.Request
-    ) -> Generator[httpx.Request, httpx.Response, None]:
+    def sync_auth_flow(self, request: _Req) -> Generator[_Req, _Resp, None]:
         """Add ``Authorization: Bearer …``; on 401 get a new token and resend once."""
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
@@ -664,7 +689,7 @@ class PingOneWorkerAuth(httpx.Auth):
             token = yield from self._sync_obtain()
             request.headers["Authorization"] = self._header_for(token)
         # Decide before sending: a transport may buffer a stream while sending it.
-        replayable = _replayable(request)
+        replayable = self._lib.replayable(request)
         response = yield request
         if response.status_code != 401:
             return
@@ -683,7 +708,7 @@ class PingOneWorkerAuth(httpx.Auth):
 
     async def _aobtain(  # noqa: PLR0915 - the async twin of _sync_obtain/_sync_lead/_sync_drive
         self,
-    ) -> AsyncGenerator[httpx.Request | _Obtained, httpx.Response | None]:
+    ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
         engine = self._engine
         while True:
             plan = engine.plan()
@@ -713,11 +738,11 @@ class PingOneWorkerAuth(httpx.Auth):
                         outcome = None
                         if isinstance(action, SendRequest):
                             try:
-                                response = yield to_httpx_request(action.request)
+                                response = yield to_httpx_request(action.request, self._lib)
                                 assert response is not None  # noqa: S101
                                 await response.aread()
-                            except httpx.TransportError as exc:
-                                outcome = transport_failure(exc)
+                            except self._lib.TransportError as exc:
+                                outcome = transport_failure(exc, self._lib)
                             else:
                                 outcome = HttpResult(
                                     response.status_code, dict(response.headers), response.content
@@ -752,11 +777,11 @@ class PingOneWorkerAuth(httpx.Auth):
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
         agen = self._aobtain()
-        client = self._async_http_client
-        own: httpx.AsyncClient | None = None
+        client: Any = self._async_http_client
+        own: Any = None
         try:
-            sent: httpx.Response | None = None
-            error: httpx.TransportError | None = None
+            sent: _Resp | None = None
+            error: Exception | None = None
             while True:
                 if error is not None:
                     item = await agen.athrow(error)
@@ -766,20 +791,18 @@ class PingOneWorkerAuth(httpx.Auth):
                 if isinstance(item, _Obtained):
                     return item.token
                 if client is None:
-                    own = client = httpx.AsyncClient(timeout=10.0)
+                    own = client = self._lib.AsyncClient(timeout=10.0)
                 sent = None
                 try:
                     sent = await client.send(item)
-                except httpx.TransportError as exc:
+                except self._lib.TransportError as exc:
                     error = exc
         finally:
             await agen.aclose()
             if own is not None:
                 await own.aclose()
 
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def async_auth_flow(self, request: _Req) -> AsyncGenerator[_Req, _Resp]:
         """Async twin of :meth:`sync_auth_flow`."""
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
@@ -789,7 +812,7 @@ class PingOneWorkerAuth(httpx.Auth):
             obtained = None
             agen = self._aobtain()
             try:
-                sent: httpx.Response | None = None
+                sent: _Resp | None = None
                 while True:
                     item = await agen.asend(sent)
                     if isinstance(item, _Obtained):
@@ -800,7 +823,7 @@ class PingOneWorkerAuth(httpx.Auth):
                 await agen.aclose()
             token = obtained.token
             request.headers["Authorization"] = obtained.header
-        replayable = _replayable(request)
+        replayable = self._lib.replayable(request)
         response = yield request
         if response.status_code != 401:
             return
@@ -827,6 +850,26 @@ class PingOneWorkerAuth(httpx.Auth):
         yield request
 
 
-def _replayable(request: httpx.Request) -> bool:
-    """A request can be resent when its body is in memory (bytes, form, JSON, or read)."""
-    return isinstance(request.stream, httpx.ByteStream)
+class PingOneWorkerAuth(
+    _AuthCore[httpx.Request, httpx.Response, httpx.Client, httpx.AsyncClient], httpx.Auth
+):
+    """httpx authentication with PingOne worker tokens (OAuth 2.0 client credentials).
+
+    >>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")  # doctest: +SKIP
+    >>> with httpx.Client(auth=auth) as client:  # doctest: +SKIP
+    ...     client.get(f"https://api.pingone.eu/v1/environments/{env_id}")
+
+    One instance serves sync and async clients, threads and event loops (asyncio and
+    trio) at the same time. See the module docstring for the caching and refresh rules.
+
+    Parameters beyond DESIGN.md's contract: ``key_id`` (``kid`` of the private key),
+    ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
+    ``http_client`` / ``async_http_client`` (used by :meth:`get_token`/:meth:`aget_token`
+    outside a request flow), ``secret_provider`` (asked once for a new secret after
+    ``invalid_client``), ``retry`` (:class:`RetryPolicy` of the token endpoint),
+    ``api_base_url`` / ``custom_domain`` (host overrides), ``expiry_margin`` (seconds before
+    ``expires_at`` a token counts as expired), ``sleep`` / ``async_sleep`` (for tests),
+    ``wait_timeout`` (longest wait for another caller's token request).
+    """
+
+    _lib = HTTPX

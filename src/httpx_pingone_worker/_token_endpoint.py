@@ -9,8 +9,9 @@ Three layers, the lower ones free of I/O and of httpx types (an httpx2 adapter r
    (:class:`SendRequest`, :class:`Sleep`, :class:`CacheRead`, :class:`CacheWrite`,
    :class:`ReloadSecret`) and receive their outcomes. The engine also holds the per-instance
    token state and the single-flight bookkeeping (:class:`Flight`), with a clock passed in.
-3. Drivers that execute the actions with an httpx client (here) or inside an httpx auth flow
-   (``_auth.py``), plus :func:`request_client_credentials_token` and its async twin.
+3. Drivers that execute the actions with an httpx (or httpx2) client (here) or inside an auth
+   flow (``_auth.py``; library types come from :mod:`~httpx_pingone_worker._httplib`), plus
+   :func:`request_client_credentials_token` and its async twin.
 
 Parsing is strict: ``access_token`` a non-empty string, ``token_type`` ``Bearer``
 (case-insensitive), ``expires_in`` a positive integer (a digit string or an integral float
@@ -46,6 +47,7 @@ from ._errors import (
     TokenProtocolError,
     TokenRequestError,
 )
+from ._httplib import HTTPX, HttpLib
 from ._logging import EventKind, get_logger, log_event, redact, register_secret
 from ._regions import Endpoints, check_secure_url, discovery_url, parse_discovery_document
 from ._retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, retry_after_from_headers
@@ -553,9 +555,11 @@ class Flight:
 
 
 def current_async_library() -> str:
-    """``"asyncio"`` or ``"trio"`` (sniffio, which httpx already depends on)."""
-    import sniffio
-
+    """``"asyncio"`` or ``"trio"`` (via sniffio when installed)."""
+    try:
+        import sniffio
+    except ImportError:  # httpx 0.28 and httpx2 no longer pull it in; trio always does
+        return "asyncio"
     return sniffio.current_async_library()
 
 
@@ -930,31 +934,39 @@ class TokenEngine:
             )
 
 
-# --- drivers over an httpx client -------------------------------------------------------
+# --- drivers over an httpx(-compatible) client ------------------------------------------
 
 
-def to_httpx_request(request: TokenRequest) -> httpx.Request:
-    """The :class:`httpx.Request` for a :class:`TokenRequest`."""
-    return httpx.Request(
+def to_httpx_request(request: TokenRequest, lib: HttpLib = HTTPX) -> Any:
+    """The request object of ``lib`` (default httpx: an :class:`httpx.Request`)."""
+    return lib.Request(
         request.method, request.url, headers=dict(request.headers), content=request.body
     )
 
 
-def transport_failure(exc: httpx.TransportError) -> TransportFailure:
-    """Describe an httpx transport exception by type only (messages may hold URLs/data)."""
-    return TransportFailure(type(exc).__name__, timeout=isinstance(exc, httpx.TimeoutException))
+def transport_failure(exc: BaseException, lib: HttpLib = HTTPX) -> TransportFailure:
+    """Describe a transport exception by type only (messages may hold URLs/data)."""
+    return TransportFailure(type(exc).__name__, timeout=lib.is_timeout(exc))
+
+
+def _lib_of(client: object) -> HttpLib:
+    try:
+        return HttpLib.of(client)
+    except TypeError:  # a duck-typed client: assume httpx
+        return HTTPX
 
 
 def run_sync_flow(
     flow: Flow,
-    client: httpx.Client,
+    client: httpx.Client | Any,
     *,
     cache_get: Callable[[str], Token | None] | None = None,
     cache_set: Callable[[str, Token], None] | None = None,
     reload_secret: Callable[[], str | Secret | None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Token:
-    """Execute a flow's actions with a sync httpx client."""
+    """Execute a flow's actions with a sync client of httpx (or httpx2)."""
+    lib = _lib_of(client)
     outcome: Any = None
     while True:
         try:
@@ -965,13 +977,13 @@ def run_sync_flow(
         outcome = None
         if isinstance(action, SendRequest):
             try:
-                response = client.send(to_httpx_request(action.request))
+                response = client.send(to_httpx_request(action.request, lib))
                 try:
                     response.read()
                 finally:
                     response.close()
-            except httpx.TransportError as exc:
-                outcome = transport_failure(exc)
+            except lib.TransportError as exc:
+                outcome = transport_failure(exc, lib)
             else:
                 outcome = HttpResult(response.status_code, dict(response.headers), response.content)
         elif isinstance(action, Sleep):
@@ -987,11 +999,12 @@ def run_sync_flow(
 
 async def run_async_flow(
     flow: Flow,
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient | Any,
     *,
     sleep: Callable[[float], Any] | None = None,
 ) -> Token:
-    """Execute a flow's HTTP and sleep actions with an async httpx client (no cache)."""
+    """Execute a flow's HTTP and sleep actions with an async client (no cache)."""
+    lib = _lib_of(client)
     outcome: Any = None
     while True:
         try:
@@ -1002,13 +1015,13 @@ async def run_async_flow(
         outcome = None
         if isinstance(action, SendRequest):
             try:
-                response = await client.send(to_httpx_request(action.request))
+                response = await client.send(to_httpx_request(action.request, lib))
                 try:
                     await response.aread()
                 finally:
                     await response.aclose()
-            except httpx.TransportError as exc:
-                outcome = transport_failure(exc)
+            except lib.TransportError as exc:
+                outcome = transport_failure(exc, lib)
             else:
                 outcome = HttpResult(response.status_code, dict(response.headers), response.content)
         elif isinstance(action, Sleep):
