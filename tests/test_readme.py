@@ -1,0 +1,38 @@
+"""The README's first screen must stay true: its example runs and its commands exist."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_first_example_runs_against_the_emulator() -> None:
+    """The pitch example prints the emulated environment's name, with no network."""
+    code = _blocks("python")[0]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "Emulator Sandbox"
+
+
+def test_first_screen_commands_exist() -> None:
+    """The two commands (demo and tests) name a real console script and the tox config."""
+    commands = _blocks("bash")[0]
+    assert "pingone-worker demo" in commands
+    assert re.search(r"^pip install tox && tox\b", commands, flags=re.MULTILINE)
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert 'pingone-worker = "httpx_pingone_worker.cli:main"' in pyproject
+    assert (ROOT / "tox.ini").is_file()
+    # .ci/run must run exactly the README's test command.
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^tox\s*$", ci, flags=re.MULTILINE)
