@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import httpx
 import pytest
@@ -165,8 +166,7 @@ def test_importing_package_does_not_import_emulator() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_runner_prints_urls_ca_and_labelled_secret() -> None:
-    """python -m ...emulator prints base URLs, the CA path and the throwaway credentials."""
+def _run_runner(argv: list[str]) -> str:
     from httpx_pingone_worker.emulator.__main__ import main
 
     stop = threading.Event()
@@ -175,7 +175,7 @@ def test_runner_prints_urls_ca_and_labelled_secret() -> None:
 
     def run() -> None:
         with redirect_stdout(buf):
-            result.append(main(["--users", "0", "--seed", "3"], stop=stop))
+            result.append(main(argv, stop=stop))
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -186,14 +186,42 @@ def test_runner_prints_urls_ca_and_labelled_secret() -> None:
     stop.set()
     thread.join(10)
     assert result == [0]
+    return text
+
+
+def test_runner_prints_urls_ca_and_writes_credentials_to_a_private_env_file(
+    tmp_path: Path,
+) -> None:
+    """python -m ...emulator prints URLs, CA and ids; the secret goes to a 0600 env file only."""
+    env_file = tmp_path / "emu.env"
+    text = _run_runner(["--users", "0", "--seed", "3", "--env-file", str(env_file)])
     emu = PingOneEmulator(seed=3, users=0)
+    secret = emu.credentials.client_secret.get_secret_value()  # type: ignore[union-attr]
     assert "auth base URL : https://127.0.0.1:" in text
     assert "CA file" in text
     assert emu.client_id in text
-    secret_line = next(line for line in text.splitlines() if "client secret" in line)
-    assert emu.credentials.client_secret.get_secret_value() in secret_line  # type: ignore[union-attr]
-    assert "throwaway" in secret_line
+    assert secret not in text
+    assert str(env_file) in text
     assert json.dumps(text)  # printable
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    settings = dict(
+        line.split("=", 1) for line in env_file.read_text().splitlines() if line.strip()
+    )
+    assert settings["PINGONE_CLIENT_SECRET"] == secret
+    assert settings["PINGONE_CLIENT_ID"] == emu.client_id
+    assert settings["PINGONE_AUTH_BASE_URL"].startswith("https://127.0.0.1:")
+    assert settings["SSL_CERT_FILE"].endswith(".pem")  # removed with the server at stop
+
+
+def test_runner_prints_the_throwaway_secret_only_when_asked(tmp_path: Path) -> None:
+    """--show-secret prints the emulator's throwaway secret, labelled as such."""
+    text = _run_runner(
+        ["--users", "0", "--seed", "3", "--env-file", str(tmp_path / "e"), "--show-secret"]
+    )
+    secret = PingOneEmulator(seed=3, users=0).credentials.client_secret.get_secret_value()  # type: ignore[union-attr]
+    secret_line = next(line for line in text.splitlines() if "client secret" in line)
+    assert secret in secret_line
+    assert "throwaway" in secret_line
 
 
 def test_stop_ends_keep_alive_connection_threads() -> None:
