@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from auth_support import EventRecorder, FakeClock, TokenServer
+from auth_support import EventRecorder, FakeClock, Lib, TokenServer, load_lib
 
 from httpx_pingone_worker import plugin_manager
 
@@ -16,10 +16,22 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(params=["httpx", "httpx2"])
+def lib(request: pytest.FixtureRequest) -> Lib:
+    """The HTTP library under test (httpx, then httpx2) with its ``PingOneWorkerAuth``."""
+    loaded = load_lib(request.param)
+    if loaded is None:
+        pytest.skip(
+            f"{request.param} is not installed "
+            '(pip install "httpx-pingone-worker[httpx2]"; it needs Python >= 3.11)'
+        )
+    return loaded
+
+
 @pytest.fixture
-def server() -> TokenServer:
-    """A scriptable token endpoint + API handler."""
-    return TokenServer()
+def server(lib: Lib) -> TokenServer:
+    """A scriptable token endpoint + API handler speaking ``lib``."""
+    return TokenServer(lib=lib)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 from auth_support import (
     API_URL,
@@ -16,6 +15,7 @@ from auth_support import (
     ENV_ID,
     SECRET,
     FakeClock,
+    Lib,
     TokenServer,
     await_until,
     oauth_error,
@@ -23,7 +23,6 @@ from auth_support import (
 
 from httpx_pingone_worker import (
     MemoryTokenCache,
-    PingOneWorkerAuth,
     TokenEndpointUnreachableError,
     TokenRequestError,
     arequest_client_credentials_token,
@@ -31,14 +30,15 @@ from httpx_pingone_worker import (
 from httpx_pingone_worker._retry import RetryPolicy
 
 
-def make_auth(clock: FakeClock, **kw: Any) -> PingOneWorkerAuth:
+def make_auth(lib: Lib, clock: FakeClock, **kw: Any) -> Any:
+    """``lib``'s PingOneWorkerAuth on the fake clock (sync and async sleeps)."""
     kw.setdefault("retry", RetryPolicy(max_attempts=4, total_budget=60.0))
-    return PingOneWorkerAuth(
+    return lib.WorkerAuth(
         CLIENT_ID, SECRET, ENV_ID, clock=clock, sleep=clock.sleep, async_sleep=clock.asleep, **kw
     )
 
 
-def count_plans(auth: PingOneWorkerAuth, kind: str) -> list[int]:
+def count_plans(auth: Any, kind: str) -> list[int]:
     """Wrap the engine's plan() to count plans of ``kind`` (a test probe)."""
     counter = [0]
     lock = threading.Lock()
@@ -55,14 +55,16 @@ def count_plans(auth: PingOneWorkerAuth, kind: str) -> list[int]:
     return counter
 
 
-def test_1000_tasks_cold_make_one_token_request(server: TokenServer, clock: FakeClock) -> None:
+def test_1000_tasks_cold_make_one_token_request(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """1000 asyncio tasks with no token cause one token request and all use its token."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     waits = count_plans(auth, "wait")
     server.gate.clear()
 
     async def main() -> list[str]:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
 
             async def one() -> str:
                 return (await client.get(API_URL)).json()["auth"]
@@ -77,13 +79,13 @@ def test_1000_tasks_cold_make_one_token_request(server: TokenServer, clock: Fake
     assert set(results) == {f"Bearer {server.issued[0]}"}
 
 
-def test_refresh_point_tasks_do_not_wait(server: TokenServer, clock: FakeClock) -> None:
+def test_refresh_point_tasks_do_not_wait(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """At the refresh point one task refreshes while 999 complete with the old token."""
     server.lifetime = 1000
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
 
     async def main() -> list[str]:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             await client.get(API_URL)
             clock.advance(850)
             server.gate.clear()
@@ -104,15 +106,15 @@ def test_refresh_point_tasks_do_not_wait(server: TokenServer, clock: FakeClock) 
     assert results.count(f"Bearer {server.issued[1]}") == 1
 
 
-def test_cold_failure_shared_by_all_tasks(server: TokenServer, clock: FakeClock) -> None:
+def test_cold_failure_shared_by_all_tasks(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """One failing fetch: every waiting task gets the error; one request in total."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     waits = count_plans(auth, "wait")
-    server.script = [oauth_error(400, "invalid_client")]
+    server.script = [oauth_error(400, "invalid_client", lib=lib)]
     server.gate.clear()
 
-    async def main() -> list[BaseException | httpx.Response]:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+    async def main() -> list[BaseException | lib.Response]:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             tasks = [asyncio.create_task(client.get(API_URL)) for _ in range(100)]
             assert await await_until(lambda: waits[0] >= 99)
             server.gate.set()
@@ -123,32 +125,30 @@ def test_cold_failure_shared_by_all_tasks(server: TokenServer, clock: FakeClock)
     assert all(isinstance(r, TokenRequestError) for r in results)
 
 
-def test_50_concurrent_401s_one_new_token(server: TokenServer, clock: FakeClock) -> None:
+def test_50_concurrent_401s_one_new_token(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """50 tasks rejected with the same token trigger exactly one new token."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
 
-    async def main() -> list[httpx.Response]:
+    async def main() -> list[lib.Response]:
         arrived = 0
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             await client.get(API_URL)
             rejected = f"Bearer {server.issued[0]}"
 
-            async def api(request: httpx.Request) -> httpx.Response:
+            async def api(request: lib.Request) -> lib.Response:
                 nonlocal arrived
                 if request.headers["authorization"] == rejected:
                     arrived += 1
                     assert await await_until(lambda: arrived >= 50)
-                    return httpx.Response(401)
-                return httpx.Response(200, json={"auth": request.headers["authorization"]})
+                    return lib.Response(401)
+                return lib.Response(200, json={"auth": request.headers["authorization"]})
 
-            async def handler(request: httpx.Request) -> httpx.Response:
+            async def handler(request: lib.Request) -> lib.Response:
                 if request.url.path.endswith("/as/token"):
                     return await server.ahandler(request)
                 return await api(request)
 
-            async with httpx.AsyncClient(
-                auth=auth, transport=httpx.MockTransport(handler)
-            ) as client2:
+            async with lib.AsyncClient(auth=auth, transport=lib.MockTransport(handler)) as client2:
                 return await asyncio.gather(*[client2.get(API_URL) for _ in range(50)])
 
     results = asyncio.run(main())
@@ -157,16 +157,18 @@ def test_50_concurrent_401s_one_new_token(server: TokenServer, clock: FakeClock)
     assert {r.json()["auth"] for r in results} == {f"Bearer {server.issued[1]}"}
 
 
-def test_non_replayable_async_body_not_resent(server: TokenServer, clock: FakeClock) -> None:
+def test_non_replayable_async_body_not_resent(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """An async streaming body is not resent after a 401."""
-    auth = make_auth(clock)
-    server.api = lambda _request: httpx.Response(401)
+    auth = make_auth(lib, clock)
+    server.api = lambda _request: lib.Response(401)
 
     async def body() -> AsyncIterator[bytes]:
         yield b"chunk"
 
     async def main() -> int:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             return (await client.post(API_URL, content=body())).status_code
 
     assert asyncio.run(main()) == 401
@@ -174,18 +176,20 @@ def test_non_replayable_async_body_not_resent(server: TokenServer, clock: FakeCl
     assert auth.current_token is None
 
 
-def test_retry_after_and_fresh_stale_in_async_flow(server: TokenServer, clock: FakeClock) -> None:
+def test_retry_after_and_fresh_stale_in_async_flow(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """Retry-After (HTTP date) is honoured with the async sleep; refresh at 80%."""
     server.lifetime = 1000
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     server.script = [
-        httpx.Response(
+        lib.Response(
             429, headers={"Retry-After": email.utils.formatdate(clock.now + 5, usegmt=True)}
         )
     ]
 
     async def main() -> list[str]:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             first = (await client.get(API_URL)).json()["auth"]
             clock.advance(100)
             second = (await client.get(API_URL)).json()["auth"]
@@ -200,14 +204,14 @@ def test_retry_after_and_fresh_stale_in_async_flow(server: TokenServer, clock: F
     assert server.token_count == 3
 
 
-def test_aget_token_retries_connect_errors(server: TokenServer, clock: FakeClock) -> None:
+def test_aget_token_retries_connect_errors(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """aget_token() retries transport errors with the async sleep."""
-    req = httpx.Request("POST", "https://x")
-    server.script = [httpx.ConnectError("down", request=req)]
+    req = lib.Request("POST", "https://x")
+    server.script = [lib.ConnectError("down", request=req)]
 
     async def main() -> str:
-        async with httpx.AsyncClient(transport=server.atransport()) as http:
-            auth = make_auth(clock, async_http_client=http)
+        async with lib.AsyncClient(transport=server.atransport()) as http:
+            auth = make_auth(lib, clock, async_http_client=http)
             return (await auth.aget_token()).access_token.get_secret_value()
 
     assert asyncio.run(main()) == server.issued[0]
@@ -215,13 +219,13 @@ def test_aget_token_retries_connect_errors(server: TokenServer, clock: FakeClock
     assert len(clock.sleeps) == 1
 
 
-def test_aget_token_budget_exhaustion(server: TokenServer, clock: FakeClock) -> None:
+def test_aget_token_budget_exhaustion(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """aget_token() gives up within the budget with TokenEndpointUnreachableError."""
-    server.script = [httpx.Response(503) for _ in range(10)]
+    server.script = [lib.Response(503) for _ in range(10)]
 
     async def main() -> None:
-        async with httpx.AsyncClient(transport=server.atransport()) as http:
-            auth = make_auth(clock, async_http_client=http, retry=RetryPolicy(max_attempts=3))
+        async with lib.AsyncClient(transport=server.atransport()) as http:
+            auth = make_auth(lib, clock, async_http_client=http, retry=RetryPolicy(max_attempts=3))
             await auth.aget_token()
 
     with pytest.raises(TokenEndpointUnreachableError) as info:
@@ -250,13 +254,15 @@ class AsyncOnlyCache(MemoryTokenCache):
         self.delete(key)
 
 
-def test_async_path_uses_async_cache_methods(server: TokenServer, clock: FakeClock) -> None:
+def test_async_path_uses_async_cache_methods(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """The async flow reads and writes through aget/aset when the cache has them."""
     cache = AsyncOnlyCache()
-    auth = make_auth(clock, cache=cache)
+    auth = make_auth(lib, clock, cache=cache)
 
     async def main() -> None:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             await client.get(API_URL)
         await auth.ainvalidate()
 
@@ -264,9 +270,11 @@ def test_async_path_uses_async_cache_methods(server: TokenServer, clock: FakeClo
     assert cache.calls == ["aget", "aset", "adelete"]
 
 
-def test_threads_and_two_event_loops_share_one_fetch(server: TokenServer, clock: FakeClock) -> None:
+def test_threads_and_two_event_loops_share_one_fetch(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """Threads and tasks on two event loops in other threads make one token request."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     waits = count_plans(auth, "wait")
     server.gate.clear()
     results: list[str] = []
@@ -274,7 +282,7 @@ def test_threads_and_two_event_loops_share_one_fetch(server: TokenServer, clock:
 
     def loop_worker() -> None:
         async def main() -> None:
-            async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+            async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
                 answers = await asyncio.gather(*[client.get(API_URL) for _ in range(20)])
             with lock:
                 results.extend(a.json()["auth"] for a in answers)
@@ -282,7 +290,7 @@ def test_threads_and_two_event_loops_share_one_fetch(server: TokenServer, clock:
         asyncio.run(main())
 
     def thread_worker() -> None:
-        with httpx.Client(auth=auth, transport=server.transport()) as client:
+        with lib.Client(auth=auth, transport=server.transport()) as client:
             answer = client.get(API_URL).json()["auth"]
         with lock:
             results.append(answer)
@@ -307,18 +315,18 @@ def await_until_sync(predicate: Any) -> bool:
 
 
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
-def test_arequest_client_credentials_token(method: str) -> None:
+def test_arequest_client_credentials_token(lib: Lib, method: str) -> None:
     """The async shell sends the exact request through the given client."""
-    seen: list[httpx.Request] = []
+    seen: list[lib.Request] = []
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: lib.Request) -> lib.Response:
         seen.append(request)
-        return httpx.Response(
+        return lib.Response(
             200, json={"access_token": "async-tok-1234", "token_type": "Bearer", "expires_in": 60}
         )
 
     async def main() -> Any:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        async with lib.AsyncClient(transport=lib.MockTransport(handler)) as client:
             return await arequest_client_credentials_token(
                 "https://auth.pingone.com/e/as/token",
                 CLIENT_ID,
@@ -335,14 +343,16 @@ def test_arequest_client_credentials_token(method: str) -> None:
     assert ("authorization" in seen[0].headers) == (method == "client_secret_basic")
 
 
-def test_cancelled_leader_hands_over_to_a_waiter(server: TokenServer, clock: FakeClock) -> None:
+def test_cancelled_leader_hands_over_to_a_waiter(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """Cancelling the task that fetches frees the flight; a waiter fetches, nobody hangs."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     waits = count_plans(auth, "wait")
     server.gate.clear()
 
     async def main() -> list[Any]:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             tasks = [asyncio.create_task(client.get(API_URL)) for _ in range(5)]
             assert await await_until(lambda: waits[0] >= 4 and server.token_count == 1)
             tasks[0].cancel()

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
-import httpx
 import pytest
-from auth_support import EventRecorder, FakeClock
+from auth_support import EventRecorder, FakeClock, Lib
 
 from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, CANARY_TOKEN, assert_no_canary
 from httpx_pingone_worker import (
-    PingOneWorkerAuth,
     TokenEndpointUnreachableError,
     TokenProtocolError,
     TokenRequestError,
@@ -24,8 +23,8 @@ API = f"https://api.pingone.com/v1/environments/{CANARY_ENV_ID}"
 TOKEN_URL = f"https://auth.pingone.com/{CANARY_ENV_ID}/as/token"
 
 
-def _token_ok() -> httpx.Response:
-    return httpx.Response(
+def _token_ok(lib: Lib) -> Any:
+    return lib.Response(
         200, json={"access_token": CANARY_TOKEN, "token_type": "Bearer", "expires_in": 1000}
     )
 
@@ -42,18 +41,18 @@ def _collect(caplog: pytest.LogCaptureFixture, events: EventRecorder) -> str:
     "method", ["client_secret_basic", "client_secret_post", "client_secret_jwt"]
 )
 def test_canary_never_leaks_through_a_full_lifecycle(
-    debug_logs: pytest.LogCaptureFixture, events: EventRecorder, method: str
+    lib: Lib, debug_logs: pytest.LogCaptureFixture, events: EventRecorder, method: str
 ) -> None:
     """Fetch, refresh, 401 and failures at DEBUG: no secret/token in logs, events, reprs."""
     clock = FakeClock()
-    answers = [_token_ok(), _token_ok(), httpx.Response(503, text=f"down {CANARY_TOKEN}")]
+    answers = [_token_ok(lib), _token_ok(lib), lib.Response(503, text=f"down {CANARY_TOKEN}")]
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: lib.Request) -> lib.Response:
         if request.url.path.endswith("/as/token"):
-            return answers.pop(0) if answers else _token_ok()
-        return httpx.Response(401 if len(answers) == 2 else 200)
+            return answers.pop(0) if answers else _token_ok(lib)
+        return lib.Response(401 if len(answers) == 2 else 200)
 
-    auth = PingOneWorkerAuth(
+    auth = lib.WorkerAuth(
         CANARY_CLIENT_ID,
         CANARY_SECRET,
         CANARY_ENV_ID,
@@ -61,7 +60,7 @@ def test_canary_never_leaks_through_a_full_lifecycle(
         clock=clock,
         sleep=clock.sleep,
     )
-    with httpx.Client(auth=auth, transport=httpx.MockTransport(handler)) as client:
+    with lib.Client(auth=auth, transport=lib.MockTransport(handler)) as client:
         client.get(API)  # fetch + 401 + refetch
         clock.advance(850)
         client.get(API)  # refresh fails with 503 echoing the token: fallback
@@ -78,22 +77,22 @@ def test_canary_never_leaks_through_a_full_lifecycle(
 
 
 def test_canary_not_in_token_errors(
-    debug_logs: pytest.LogCaptureFixture, events: EventRecorder
+    lib: Lib, debug_logs: pytest.LogCaptureFixture, events: EventRecorder
 ) -> None:
     """Error bodies echoing the secret or token never reach messages, reprs or logs."""
     clock = FakeClock()
     bodies = [
-        httpx.Response(
+        lib.Response(
             400,
             json={"error": "invalid_client", "error_description": f"bad {CANARY_SECRET}"},
         ),
-        httpx.Response(200, text=f"<html>{CANARY_TOKEN} {CANARY_SECRET}</html>"),
-        httpx.Response(502, text=f"proxy {CANARY_SECRET}"),
+        lib.Response(200, text=f"<html>{CANARY_TOKEN} {CANARY_SECRET}</html>"),
+        lib.Response(502, text=f"proxy {CANARY_SECRET}"),
     ]
     errors: list[BaseException] = []
     for body in bodies:
-        transport = httpx.MockTransport(lambda _request, body=body: body)
-        with httpx.Client(transport=transport) as client:
+        transport = lib.MockTransport(lambda _request, body=body: body)
+        with lib.Client(transport=transport) as client:
             with pytest.raises(
                 (TokenRequestError, TokenProtocolError, TokenEndpointUnreachableError)
             ) as info:
@@ -114,20 +113,20 @@ def test_canary_not_in_token_errors(
 
 
 def test_canary_async_flow_logs(
-    debug_logs: pytest.LogCaptureFixture, events: EventRecorder
+    lib: Lib, debug_logs: pytest.LogCaptureFixture, events: EventRecorder
 ) -> None:
     """The async flow's DEBUG logs and events hold no canary either."""
     clock = FakeClock()
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: lib.Request) -> lib.Response:
         if request.url.path.endswith("/as/token"):
-            return _token_ok()
-        return httpx.Response(200)
+            return _token_ok(lib)
+        return lib.Response(200)
 
-    auth = PingOneWorkerAuth(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID, clock=clock)
+    auth = lib.WorkerAuth(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID, clock=clock)
 
     async def main() -> None:
-        async with httpx.AsyncClient(auth=auth, transport=httpx.MockTransport(handler)) as c:
+        async with lib.AsyncClient(auth=auth, transport=lib.MockTransport(handler)) as c:
             await c.get(API)
             clock.advance(850)
             await c.get(API)
@@ -139,16 +138,17 @@ def test_canary_async_flow_logs(
 
 
 def test_secret_and_token_are_registered_for_redaction(
+    lib: Lib,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A library log line that mentions the secret or token gets them masked."""
     from httpx_pingone_worker._logging import get_logger
 
-    auth = PingOneWorkerAuth(
+    auth = lib.WorkerAuth(
         CANARY_CLIENT_ID,
         CANARY_SECRET,
         CANARY_ENV_ID,
-        http_client=httpx.Client(transport=httpx.MockTransport(lambda _r: _token_ok())),
+        http_client=lib.Client(transport=lib.MockTransport(lambda _r: _token_ok(lib))),
     )
     auth.get_token()
     with caplog.at_level(logging.DEBUG, logger="httpx_pingone_worker"):

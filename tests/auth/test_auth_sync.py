@@ -7,8 +7,8 @@ import logging
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-import httpx
 import pytest
 from auth_support import (
     API_URL,
@@ -17,6 +17,7 @@ from auth_support import (
     SECRET,
     TOKEN_URL,
     FakeClock,
+    Lib,
     TokenServer,
     oauth_error,
     wait_until,
@@ -35,9 +36,10 @@ from httpx_pingone_worker import (
 from httpx_pingone_worker._retry import RetryPolicy
 
 
-def make_auth(clock: FakeClock, **kw: object) -> PingOneWorkerAuth:
+def make_auth(lib: Lib, clock: FakeClock, **kw: object) -> Any:
+    """``lib``'s PingOneWorkerAuth on the fake clock, with a short retry policy."""
     kw.setdefault("retry", RetryPolicy(max_attempts=4, total_budget=60.0))
-    return PingOneWorkerAuth(
+    return lib.WorkerAuth(
         CLIENT_ID,
         SECRET,
         ENV_ID,
@@ -47,7 +49,7 @@ def make_auth(clock: FakeClock, **kw: object) -> PingOneWorkerAuth:
     )
 
 
-def count_plans(auth: PingOneWorkerAuth, kind: str) -> list[int]:
+def count_plans(auth: Any, kind: str) -> list[int]:
     """Wrap the engine's plan() to count plans of ``kind`` (a test probe)."""
     counter = [0]
     lock = threading.Lock()
@@ -64,24 +66,12 @@ def count_plans(auth: PingOneWorkerAuth, kind: str) -> list[int]:
     return counter
 
 
-@pytest.fixture
-def client_for(server: TokenServer) -> Iterator[object]:
-    clients: list[httpx.Client] = []
-
-    def make(auth: PingOneWorkerAuth) -> httpx.Client:
-        c = httpx.Client(auth=auth, transport=server.transport())
-        clients.append(c)
-        return c
-
-    yield make
-    for c in clients:
-        c.close()
-
-
-def test_first_request_fetches_then_cache_serves(server: TokenServer, clock: FakeClock) -> None:
+def test_first_request_fetches_then_cache_serves(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """One token request serves many API requests; the header carries the token."""
-    auth = make_auth(clock)
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    auth = make_auth(lib, clock)
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         answers = [client.get(API_URL).json()["auth"] for _ in range(5)]
     assert server.token_count == 1
     assert answers == [f"Bearer {server.issued[0]}"] * 5
@@ -90,11 +80,11 @@ def test_first_request_fetches_then_cache_serves(server: TokenServer, clock: Fak
 
 
 def test_token_request_goes_through_the_users_transport(
-    server: TokenServer, clock: FakeClock
+    lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
     """The token POST goes to the environment's token endpoint via the client's transport."""
-    auth = make_auth(clock)
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    auth = make_auth(lib, clock)
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         client.get(API_URL)
     req = server.token_requests[0]
     assert str(req.url) == TOKEN_URL
@@ -102,13 +92,15 @@ def test_token_request_goes_through_the_users_transport(
     assert req.content == b"grant_type=client_credentials"
 
 
-def test_64_threads_cold_make_one_token_request(server: TokenServer, clock: FakeClock) -> None:
+def test_64_threads_cold_make_one_token_request(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """64 threads with no token cause exactly one token request and all get its token."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     waits = count_plans(auth, "wait")
     server.gate.clear()
     with (
-        httpx.Client(auth=auth, transport=server.transport()) as client,
+        lib.Client(auth=auth, transport=server.transport()) as client,
         ThreadPoolExecutor(64) as pool,
     ):
         futures = [pool.submit(lambda: client.get(API_URL).json()["auth"]) for _ in range(64)]
@@ -121,15 +113,15 @@ def test_64_threads_cold_make_one_token_request(server: TokenServer, clock: Fake
 
 
 def test_cold_failure_reaches_every_waiter_without_retry_storm(
-    server: TokenServer, clock: FakeClock
+    lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
     """When the single fetch fails with invalid_client, all threads get the error; 1 request."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     waits = count_plans(auth, "wait")
-    server.script = [oauth_error(401, "invalid_client", "nope")]
+    server.script = [oauth_error(401, "invalid_client", "nope", lib=lib)]
     server.gate.clear()
     with (
-        httpx.Client(auth=auth, transport=server.transport()) as client,
+        lib.Client(auth=auth, transport=server.transport()) as client,
         ThreadPoolExecutor(16) as pool,
     ):
         futures = [pool.submit(client.get, API_URL) for _ in range(16)]
@@ -141,12 +133,12 @@ def test_cold_failure_reaches_every_waiter_without_retry_storm(
     assert all(e.error == "invalid_client" for e in errors)  # type: ignore[union-attr]
 
 
-def test_clock_driven_fresh_stale_expired(server: TokenServer, clock: FakeClock) -> None:
+def test_clock_driven_fresh_stale_expired(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """Fresh: no request; stale (80%): one refresh; expired (margin before exp): fetch."""
     server.lifetime = 1000
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     t0 = clock.now
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         client.get(API_URL)
         token = auth.current_token
         assert token is not None
@@ -167,12 +159,12 @@ def test_clock_driven_fresh_stale_expired(server: TokenServer, clock: FakeClock)
 
 
 def test_refresh_point_one_refresher_and_nobody_else_waits(
-    server: TokenServer, clock: FakeClock
+    lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
     """At the refresh point one thread refreshes while 63 others complete with the old token."""
     server.lifetime = 1000
-    auth = make_auth(clock)
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    auth = make_auth(lib, clock)
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         client.get(API_URL)
         old = f"Bearer {server.issued[0]}"
         clock.advance(850)  # stale, still valid
@@ -191,16 +183,16 @@ def test_refresh_point_one_refresher_and_nobody_else_waits(
 
 
 def test_refresh_failure_keeps_serving_valid_token_and_backs_off(
-    server: TokenServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    lib: Lib, server: TokenServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A failed refresh keeps the valid token, warns, and waits before trying again."""
     server.lifetime = 1000
-    auth = make_auth(clock)
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    auth = make_auth(lib, clock)
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         client.get(API_URL)
         old = f"Bearer {server.issued[0]}"
         clock.advance(850)
-        server.script = [httpx.Response(503), httpx.Response(503)]
+        server.script = [lib.Response(503), lib.Response(503)]
         with caplog.at_level(logging.WARNING, logger="httpx_pingone_worker"):
             assert client.get(API_URL).json()["auth"] == old
         assert server.token_count == 2  # one refresh attempt, no retries on a refresh
@@ -215,57 +207,62 @@ def test_refresh_failure_keeps_serving_valid_token_and_backs_off(
         assert server.token_count == 4
 
 
-def test_expired_token_and_failing_endpoint_raise(server: TokenServer, clock: FakeClock) -> None:
+def test_expired_token_and_failing_endpoint_raise(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """Once the token expires, a failing endpoint surfaces the error to callers."""
     server.lifetime = 1000
-    auth = make_auth(clock, retry=RetryPolicy(max_attempts=1))
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    auth = make_auth(lib, clock, retry=RetryPolicy(max_attempts=1))
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         client.get(API_URL)
         clock.advance(990)
-        server.script = [oauth_error(400, "invalid_client")]
+        server.script = [oauth_error(400, "invalid_client", lib=lib)]
         with pytest.raises(TokenRequestError):
             client.get(API_URL)
 
 
-def test_retry_after_seconds_in_flow(server: TokenServer, clock: FakeClock) -> None:
+def test_retry_after_seconds_in_flow(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """A 429 with Retry-After: 7 is retried after exactly 7 s (fake sleep), inside the flow."""
-    auth = make_auth(clock)
-    server.script = [httpx.Response(429, headers={"Retry-After": "7"})]
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    auth = make_auth(lib, clock)
+    server.script = [lib.Response(429, headers={"Retry-After": "7"})]
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         assert client.get(API_URL).status_code == 200
     assert server.token_count == 2
     assert clock.sleeps == [7.0]
 
 
-def test_retry_after_http_date(server: TokenServer, clock: FakeClock) -> None:
+def test_retry_after_http_date(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """A 503 with an HTTP-date Retry-After waits until that date."""
-    auth = make_auth(clock, http_client=httpx.Client(transport=server.transport()))
+    auth = make_auth(lib, clock, http_client=lib.Client(transport=server.transport()))
     when = email.utils.formatdate(clock.now + 12, usegmt=True)
-    server.script = [httpx.Response(503, headers={"Retry-After": when})]
+    server.script = [lib.Response(503, headers={"Retry-After": when})]
     auth.get_token()
     assert server.token_count == 2
     assert clock.sleeps == [pytest.approx(12.0)]
 
 
-def test_connect_errors_are_retried_by_get_token(server: TokenServer, clock: FakeClock) -> None:
+def test_connect_errors_are_retried_by_get_token(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """get_token() retries transport errors with backoff."""
-    auth = make_auth(clock, http_client=httpx.Client(transport=server.transport()))
-    req = httpx.Request("POST", TOKEN_URL)
-    server.script = [httpx.ConnectError("down", request=req), httpx.ReadTimeout("t", request=req)]
+    auth = make_auth(lib, clock, http_client=lib.Client(transport=server.transport()))
+    req = lib.Request("POST", TOKEN_URL)
+    server.script = [lib.ConnectError("down", request=req), lib.ReadTimeout("t", request=req)]
     token = auth.get_token()
     assert server.token_count == 3
     assert len(clock.sleeps) == 2
     assert token.access_token.get_secret_value() == server.issued[0]
 
 
-def test_retry_budget_exhaustion(server: TokenServer, clock: FakeClock) -> None:
+def test_retry_budget_exhaustion(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """Retries stop when the budget would be crossed; the error says so and keeps status."""
     auth = make_auth(
+        lib,
         clock,
         retry=RetryPolicy(max_attempts=50, total_budget=20.0, retry_after_cap=30.0),
-        http_client=httpx.Client(transport=server.transport()),
+        http_client=lib.Client(transport=server.transport()),
     )
-    server.script = [httpx.Response(503, headers={"Retry-After": "8"}) for _ in range(10)]
+    server.script = [lib.Response(503, headers={"Retry-After": "8"}) for _ in range(10)]
     with pytest.raises(TokenEndpointUnreachableError) as info:
         auth.get_token()
     assert server.token_count == 3  # t=0, 8, 16; a third wait would end at 24 > 20
@@ -275,10 +272,12 @@ def test_retry_budget_exhaustion(server: TokenServer, clock: FakeClock) -> None:
 
 
 @pytest.mark.parametrize("error", ["invalid_client", "invalid_scope", "unauthorized_client"])
-def test_oauth_errors_are_not_retried(server: TokenServer, clock: FakeClock, error: str) -> None:
+def test_oauth_errors_are_not_retried(
+    lib: Lib, server: TokenServer, clock: FakeClock, error: str
+) -> None:
     """4xx OAuth errors are raised after one request, with no sleeping."""
-    auth = make_auth(clock, http_client=httpx.Client(transport=server.transport()))
-    server.script = [oauth_error(400, error, "no")]
+    auth = make_auth(lib, clock, http_client=lib.Client(transport=server.transport()))
+    server.script = [oauth_error(400, error, "no", lib=lib)]
     with pytest.raises(TokenRequestError) as info:
         auth.get_token()
     assert server.token_count == 1
@@ -286,19 +285,19 @@ def test_oauth_errors_are_not_retried(server: TokenServer, clock: FakeClock, err
     assert info.value.error == error
 
 
-def test_401_invalidates_and_resends_once(server: TokenServer, clock: FakeClock) -> None:
+def test_401_invalidates_and_resends_once(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """A 401 with the cached token gets a new token and resends the request once."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     first = []
 
-    def api(request: httpx.Request) -> httpx.Response:
+    def api(request: lib.Request) -> lib.Response:
         token = request.headers["authorization"]
         if not first:
             first.append(token)
-        return httpx.Response(401 if token == first[0] else 200)
+        return lib.Response(401 if token == first[0] else 200)
 
     server.api = api
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         response = client.post(API_URL, json={"a": 1})
     assert response.status_code == 200
     assert server.token_count == 2
@@ -306,32 +305,34 @@ def test_401_invalidates_and_resends_once(server: TokenServer, clock: FakeClock)
     assert server.api_requests[1].content == b'{"a":1}'
 
 
-def test_second_401_is_returned(server: TokenServer, clock: FakeClock) -> None:
+def test_second_401_is_returned(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """When the resend also gets 401, that 401 goes back to the caller (no loop)."""
-    auth = make_auth(clock)
-    server.api = lambda _request: httpx.Response(401)
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    auth = make_auth(lib, clock)
+    server.api = lambda _request: lib.Response(401)
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         assert client.get(API_URL).status_code == 401
     assert server.token_count == 2
     assert len(server.api_requests) == 2
 
 
-def test_50_concurrent_401s_cause_one_new_token(server: TokenServer, clock: FakeClock) -> None:
+def test_50_concurrent_401s_cause_one_new_token(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """50 threads rejected with the same token trigger exactly one new token."""
-    auth = make_auth(clock, http_client=httpx.Client(transport=server.transport()))
+    auth = make_auth(lib, clock, http_client=lib.Client(transport=server.transport()))
     auth.get_token()
     rejected = f"Bearer {server.issued[0]}"
     arrived = threading.Barrier(50, timeout=10)
 
-    def api(request: httpx.Request) -> httpx.Response:
+    def api(request: lib.Request) -> lib.Response:
         if request.headers["authorization"] == rejected:
             arrived.wait()  # all 50 carry the old token before anyone gets an answer
-            return httpx.Response(401)
-        return httpx.Response(200, json={"auth": request.headers["authorization"]})
+            return lib.Response(401)
+        return lib.Response(200, json={"auth": request.headers["authorization"]})
 
     server.api = api
     with (
-        httpx.Client(auth=auth, transport=server.transport()) as client,
+        lib.Client(auth=auth, transport=server.transport()) as client,
         ThreadPoolExecutor(50) as pool,
     ):
         results = list(pool.map(lambda _: client.get(API_URL), range(50)))
@@ -340,15 +341,15 @@ def test_50_concurrent_401s_cause_one_new_token(server: TokenServer, clock: Fake
     assert {r.json()["auth"] for r in results} == {f"Bearer {server.issued[1]}"}
 
 
-def test_non_replayable_body_is_not_resent(server: TokenServer, clock: FakeClock) -> None:
+def test_non_replayable_body_is_not_resent(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """A streaming body is not resent after a 401, but the token is dropped."""
-    auth = make_auth(clock)
-    server.api = lambda _request: httpx.Response(401)
+    auth = make_auth(lib, clock)
+    server.api = lambda _request: lib.Response(401)
 
     def body() -> Iterator[bytes]:
         yield b"chunk"
 
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         assert client.post(API_URL, content=body()).status_code == 401
         assert len(server.api_requests) == 1
         assert auth.current_token is None
@@ -358,11 +359,11 @@ def test_non_replayable_body_is_not_resent(server: TokenServer, clock: FakeClock
 
 
 def test_rotate_secret_used_by_next_request_cached_token_kept(
-    server: TokenServer, clock: FakeClock
+    lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
     """After rotate_secret the cached token stays; the next token request uses the new secret."""
-    auth = make_auth(clock, auth_method="client_secret_post")
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
+    auth = make_auth(lib, clock, auth_method="client_secret_post")
+    with lib.Client(auth=auth, transport=server.transport()) as client:
         client.get(API_URL)
         auth.rotate_secret("rotated-secret-987654")
         client.get(API_URL)
@@ -377,11 +378,11 @@ def test_rotate_secret_used_by_next_request_cached_token_kept(
 
 
 def test_secret_provider_reread_once_on_invalid_client(
-    server: TokenServer, clock: FakeClock
+    lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
     """invalid_client asks the secret provider once and retries with the new secret."""
     secrets = iter(["old-secret-1234567", "new-secret-7654321"])
-    auth = PingOneWorkerAuth(
+    auth = lib.WorkerAuth(
         CLIENT_ID,
         None,
         ENV_ID,
@@ -389,38 +390,38 @@ def test_secret_provider_reread_once_on_invalid_client(
         sleep=clock.sleep,
         secret_provider=lambda: next(secrets),
         auth_method="client_secret_post",
-        http_client=httpx.Client(transport=server.transport()),
+        http_client=lib.Client(transport=server.transport()),
     )
-    server.script = [oauth_error(401, "invalid_client")]
+    server.script = [oauth_error(401, "invalid_client", lib=lib)]
     auth.get_token()
     assert server.token_count == 2
     assert b"new-secret-7654321" in server.token_requests[1].content
 
 
 def test_scope_mismatch_logged_and_strict_scopes_raises(
-    server: TokenServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    lib: Lib, server: TokenServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Granted scopes differing from requested are logged; strict_scopes makes it an error."""
     server.scope = "a"
-    http = httpx.Client(transport=server.transport())
-    lax = make_auth(clock, scopes="a b", http_client=http)
+    http = lib.Client(transport=server.transport())
+    lax = make_auth(lib, clock, scopes="a b", http_client=http)
     with caplog.at_level(logging.WARNING, logger="httpx_pingone_worker"):
         token = lax.get_token()
     assert token.scopes == frozenset({"a"})
     assert token.requested_scopes == frozenset({"a", "b"})
     assert any("granted scopes differ" in r.getMessage() for r in caplog.records)
-    strict = make_auth(clock, scopes="a b", http_client=http, strict_scopes=True)
+    strict = make_auth(lib, clock, scopes="a b", http_client=http, strict_scopes=True)
     with pytest.raises(ScopeError, match="b"):
         strict.get_token()
     assert strict.current_token is None
 
 
-def test_shared_cache_between_instances(server: TokenServer, clock: FakeClock) -> None:
+def test_shared_cache_between_instances(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """Two auth objects sharing a MemoryTokenCache share the token (one request)."""
     cache = MemoryTokenCache()
-    http = httpx.Client(transport=server.transport())
-    a = make_auth(clock, cache=cache, http_client=http)
-    b = make_auth(clock, cache=cache, http_client=http)
+    http = lib.Client(transport=server.transport())
+    a = make_auth(lib, clock, cache=cache, http_client=http)
+    b = make_auth(lib, clock, cache=cache, http_client=http)
     assert a.cache_key == b.cache_key
     assert a.get_token().access_token == b.get_token().access_token
     assert server.token_count == 1
@@ -449,32 +450,34 @@ class LockingCache(MemoryTokenCache):
         raise NotImplementedError
 
 
-def test_fetch_lock_is_taken_and_cache_reread(server: TokenServer, clock: FakeClock) -> None:
+def test_fetch_lock_is_taken_and_cache_reread(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """With SupportsFetchLock, fetches hold the lock and adopt a token stored meanwhile."""
     cache = LockingCache()
-    http = httpx.Client(transport=server.transport())
-    a = make_auth(clock, cache=cache, http_client=http)
+    http = lib.Client(transport=server.transport())
+    a = make_auth(lib, clock, cache=cache, http_client=http)
     a.get_token()
     assert cache.locked == [a.cache_key]
-    b = make_auth(clock, cache=cache, http_client=http)  # another "process"
+    b = make_auth(lib, clock, cache=cache, http_client=http)  # another "process"
     assert b.get_token().access_token == a.get_token().access_token
     assert server.token_count == 1
     assert len(cache.locked) == 2
 
 
-def test_issuer_discovery(clock: FakeClock, server: TokenServer) -> None:
+def test_issuer_discovery(lib: Lib, clock: FakeClock, server: TokenServer) -> None:
     """issuer= discovers the token endpoint once, logs it, then requests tokens there."""
     issuer = "https://idp.example.com/oauth"
     token_url = "https://idp.example.com/oauth/as/token"
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: lib.Request) -> lib.Response:
         if request.url.path.endswith("/.well-known/openid-configuration"):
-            return httpx.Response(200, json={"issuer": issuer, "token_endpoint": token_url})
+            return lib.Response(200, json={"issuer": issuer, "token_endpoint": token_url})
         return server.handler(request)
 
-    auth = PingOneWorkerAuth(CLIENT_ID, SECRET, None, issuer=issuer, clock=clock)
+    auth = lib.WorkerAuth(CLIENT_ID, SECRET, None, issuer=issuer, clock=clock)
     assert auth.endpoints is None
-    with httpx.Client(auth=auth, transport=httpx.MockTransport(handler)) as client:
+    with lib.Client(auth=auth, transport=lib.MockTransport(handler)) as client:
         client.get("https://api.example.com/x")
         client.get("https://api.example.com/x")
     assert auth.token_endpoint == token_url
@@ -551,13 +554,15 @@ def test_from_env_lists_every_missing_setting() -> None:
     assert "PINGONE_ENVIRONMENT_ID" in text
 
 
-def test_transport_error_in_flow_releases_the_flight(server: TokenServer, clock: FakeClock) -> None:
+def test_transport_error_in_flow_releases_the_flight(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """A connect error on the in-flow token request reaches that caller; the next one fetches."""
-    auth = make_auth(clock)
-    req = httpx.Request("POST", TOKEN_URL)
-    server.script = [httpx.ConnectError("down", request=req)]
-    with httpx.Client(auth=auth, transport=server.transport()) as client:
-        with pytest.raises(httpx.ConnectError):
+    auth = make_auth(lib, clock)
+    req = lib.Request("POST", TOKEN_URL)
+    server.script = [lib.ConnectError("down", request=req)]
+    with lib.Client(auth=auth, transport=server.transport()) as client:
+        with pytest.raises(lib.ConnectError):
             client.get(API_URL)
         assert auth._engine._flight is None
         assert client.get(API_URL).status_code == 200
@@ -583,7 +588,11 @@ class _MemoryKeyring:
 
 
 def test_from_store_rereads_the_store_once_on_invalid_client(
-    server: TokenServer, clock: FakeClock, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+    lib: Lib,
+    server: TokenServer,
+    clock: FakeClock,
+    tmp_path: object,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """from_store() reads stored credentials and, after invalid_client, the rotated secret."""
     import keyring
@@ -602,12 +611,12 @@ def test_from_store_rereads_the_store_once_on_invalid_client(
             ClientCredentials(CLIENT_ID, "stored-secret-one-123", ENV_ID, "EU"),
             directory=directory,
         )
-        auth = PingOneWorkerAuth.from_store(
+        auth = lib.WorkerAuth.from_store(
             CLIENT_ID,
             directory=directory,
             clock=clock,
             sleep=clock.sleep,
-            http_client=httpx.Client(transport=server.transport()),
+            http_client=lib.Client(transport=server.transport()),
             auth_method="client_secret_post",
         )
         assert auth.region.value == "EU"
@@ -615,7 +624,7 @@ def test_from_store_rereads_the_store_once_on_invalid_client(
             ClientCredentials(CLIENT_ID, "stored-secret-two-456", ENV_ID, "EU"),
             directory=directory,
         )
-        server.script = [oauth_error(401, "invalid_client")]
+        server.script = [oauth_error(401, "invalid_client", lib=lib)]
         auth.get_token()
     finally:
         keyring.set_keyring(previous)
@@ -624,19 +633,21 @@ def test_from_store_rereads_the_store_once_on_invalid_client(
     assert b"stored-secret-two-456" in server.token_requests[1].content
 
 
-def test_token_response_read_explicitly_api_response_left_streaming(clock: FakeClock) -> None:
+def test_token_response_read_explicitly_api_response_left_streaming(
+    lib: Lib, clock: FakeClock
+) -> None:
     """The unread token response is read by the flow; API responses are not buffered."""
     body = b'{"access_token": "streamed-token-123", "token_type": "Bearer", "expires_in": 60}'
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: lib.Request) -> lib.Response:
         if request.url.path.endswith("/as/token"):
-            return httpx.Response(200, stream=httpx.ByteStream(body))
-        return httpx.Response(200, stream=httpx.ByteStream(b"api"))
+            return lib.Response(200, stream=lib.ByteStream(body))
+        return lib.Response(200, stream=lib.ByteStream(b"api"))
 
-    auth = make_auth(clock)
-    assert PingOneWorkerAuth.requires_response_body is False
+    auth = make_auth(lib, clock)
+    assert lib.WorkerAuth.requires_response_body is False
     with (
-        httpx.Client(auth=auth, transport=httpx.MockTransport(handler)) as client,
+        lib.Client(auth=auth, transport=lib.MockTransport(handler)) as client,
         client.stream("GET", API_URL) as response,
     ):
         assert not response.is_stream_consumed

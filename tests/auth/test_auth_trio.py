@@ -5,17 +5,26 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import httpx
 import pytest
 import trio
-from auth_support import API_URL, CLIENT_ID, ENV_ID, SECRET, FakeClock, TokenServer, await_until
+from auth_support import (
+    API_URL,
+    CLIENT_ID,
+    ENV_ID,
+    SECRET,
+    FakeClock,
+    Lib,
+    TokenServer,
+    await_until,
+)
 
-from httpx_pingone_worker import PingOneWorkerAuth, TokenRequestError
+from httpx_pingone_worker import TokenRequestError
 from httpx_pingone_worker._retry import RetryPolicy
 
 
-def make_auth(clock: FakeClock, **kw: Any) -> PingOneWorkerAuth:
-    return PingOneWorkerAuth(
+def make_auth(lib: Lib, clock: FakeClock, **kw: Any) -> Any:
+    """``lib``'s PingOneWorkerAuth on the fake clock (sync and async sleeps)."""
+    return lib.WorkerAuth(
         CLIENT_ID,
         SECRET,
         ENV_ID,
@@ -27,7 +36,7 @@ def make_auth(clock: FakeClock, **kw: Any) -> PingOneWorkerAuth:
     )
 
 
-def count_plans(auth: PingOneWorkerAuth, kind: str) -> list[int]:
+def count_plans(auth: Any, kind: str) -> list[int]:
     """Wrap the engine's plan() to count plans of ``kind`` (a test probe)."""
     counter = [0]
     lock = threading.Lock()
@@ -44,15 +53,17 @@ def count_plans(auth: PingOneWorkerAuth, kind: str) -> list[int]:
     return counter
 
 
-def test_trio_tasks_cold_make_one_token_request(server: TokenServer, clock: FakeClock) -> None:
+def test_trio_tasks_cold_make_one_token_request(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
     """500 trio tasks with no token cause one token request."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     waits = count_plans(auth, "wait")
     server.gate.clear()
     results: list[str] = []
 
     async def main() -> None:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
 
             async def one() -> None:
                 results.append((await client.get(API_URL)).json()["auth"])
@@ -69,14 +80,14 @@ def test_trio_tasks_cold_make_one_token_request(server: TokenServer, clock: Fake
     assert set(results) == {f"Bearer {server.issued[0]}"}
 
 
-def test_trio_refresh_point_nobody_waits(server: TokenServer, clock: FakeClock) -> None:
+def test_trio_refresh_point_nobody_waits(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """At the refresh point one trio task refreshes while the others finish meanwhile."""
     server.lifetime = 1000
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     results: list[str] = []
 
     async def main() -> None:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             await client.get(API_URL)
             clock.advance(850)
             server.gate.clear()
@@ -97,19 +108,19 @@ def test_trio_refresh_point_nobody_waits(server: TokenServer, clock: FakeClock) 
     assert results.count(f"Bearer {server.issued[1]}") == 1
 
 
-def test_trio_401_and_errors(server: TokenServer, clock: FakeClock) -> None:
+def test_trio_401_and_errors(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
     """Under trio a 401 gets one new token, and a failed fetch raises the OAuth error."""
-    auth = make_auth(clock)
+    auth = make_auth(lib, clock)
     calls: list[str] = []
 
-    def api(request: httpx.Request) -> httpx.Response:
+    def api(request: lib.Request) -> lib.Response:
         calls.append(request.headers["authorization"])
-        return httpx.Response(401 if len(calls) == 1 else 200)
+        return lib.Response(401 if len(calls) == 1 else 200)
 
     server.api = api
 
     async def main() -> int:
-        async with httpx.AsyncClient(auth=auth, transport=server.atransport()) as client:
+        async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             return (await client.get(API_URL)).status_code
 
     assert trio.run(main) == 200
@@ -117,7 +128,7 @@ def test_trio_401_and_errors(server: TokenServer, clock: FakeClock) -> None:
     auth.invalidate()
     from auth_support import oauth_error
 
-    server.script = [oauth_error(400, "invalid_scope")]
+    server.script = [oauth_error(400, "invalid_scope", lib=lib)]
     with pytest.raises(TokenRequestError) as info:
         trio.run(main)
     assert info.value.error == "invalid_scope"
