@@ -282,7 +282,7 @@ def test_api_all_pages_with_progress(cli: Cli, emulator: Any) -> None:
 
 
 def test_api_resource_and_errors(cli: Cli, emulator: Any) -> None:
-    """A single resource prints as JSON; a 404 exits 4; bad input exits 2."""
+    """A single resource prints as JSON; a 404 exits 4 with PingOne's message; bad input exits 2."""
     env = cli("--emulator", "--json", "api", "GET", "/environments/{env}").json()
     assert env["data"]["id"] == emulator.environment_id
     missing = cli("--emulator", "api", "GET", "/environments/{env}/users/nope")
@@ -291,7 +291,13 @@ def test_api_resource_and_errors(cli: Cli, emulator: Any) -> None:
     assert cli("--emulator", "api", "GET", "users", "--param", "novalue").code == 2
     assert cli("--emulator", "api", "POST", "users", "--data", "{not json").code == 2
     assert cli("--emulator", "api", "FETCH", "users").code == 2
+    body_on_get = cli("--emulator", "api", "users", "--data", '{"a": 1}')
+    assert body_on_get.code == 2
+    assert "GET sends none" in body_on_get.err
     assert cli("--emulator", "api", "userz").code == 2
+    unrouted = cli("--emulator", "api", "GET", "/environments/{env}/flows")
+    assert unrouted.code == 4
+    assert "/flows is not emulated" in unrouted.err  # PingOne's own message is shown
 
 
 def test_verbose_shows_emoji_log_lines_without_secrets(cli: Cli, emulator: Any) -> None:

@@ -236,6 +236,40 @@ def test_python_m_demo_end_to_end(tmp_path: Any) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_reader_closing_the_pipe_early_stops_quietly(tmp_path: Any) -> None:
+    """`pingone-worker ... | head -1`: exit 141 with no internal error and no traceback."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "httpx_pingone_worker",
+            "--emulator",
+            "--json",
+            "api",
+            "users",
+            "--all",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_subprocess_env({"PINGONE_WORKER_DATA_DIR": str(tmp_path)}),
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # like `head -1`: the reader goes away mid-output
+    try:
+        err = proc.stderr.read().decode()
+        code = proc.wait(timeout=120)
+    finally:
+        proc.stderr.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert first.strip() == b"{"
+    assert code == 141, err
+    assert "Traceback" not in err
+    assert "internal error" not in err
+
+
 def test_python_m_token_raw_against_the_server(served: Any, tmp_path: Any) -> None:
     """A real process gets a token from the server; --raw stdout is exactly one JWT line."""
     emu, server = served

@@ -15,6 +15,7 @@ Exit statuses
 5    a host could not be reached (connection refused, DNS, timeout, TLS)
 70   internal error (a bug: rerun with ``--verbose`` and report the traceback)
 130  interrupted
+141  stdout was closed early (e.g. piped into ``head``): the command stops quietly
 ==== =================================================================================
 
 JSON output (``--json``)
@@ -57,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -86,6 +88,7 @@ EXIT_API = 4
 EXIT_UNREACHABLE = 5
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `cmd | head`
 
 #: Exit status → meaning (also in the module docstring).
 EXIT_CODES: dict[int, str] = {
@@ -97,6 +100,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_UNREACHABLE: "host unreachable",
     EXIT_INTERNAL: "internal error",
     EXIT_INTERRUPTED: "interrupted",
+    EXIT_BROKEN_PIPE: "stdout closed early",
 }
 
 Handler = Callable[[argparse.Namespace, Any, Output], int]
@@ -247,6 +251,11 @@ def _describe(exc: BaseException) -> tuple[str, str | None]:
         return exc.message, exc.hint
     if isinstance(exc, PingOneError):
         message = exc.message
+        description = exc.error_description if isinstance(exc, ManagementApiError) else None
+        if description and description not in message:
+            # PingOne's own explanation (redacted and shortened by the client), e.g. which
+            # route or value it refused.
+            message += f": {description.rstrip('.')}"
         if exc.correlation_id:
             message += f" (correlation id {exc.correlation_id})"
         hint = exc.hint
@@ -282,6 +291,23 @@ def _report_error(exc: BaseException, out: Output, command: str, *, verbose: boo
     return code
 
 
+def _silence_stdout(out: Output) -> None:
+    """The reader of stdout went away (``| head``): send what is left to /dev/null.
+
+    Python flushes stdout at exit; pointing the descriptor at /dev/null keeps that flush
+    from raising a second BrokenPipeError (the recipe of Python's ``signal`` docs).
+    """
+    try:
+        fd = out.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests, wrappers)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``pingone-worker`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     from ._session import Session
@@ -306,12 +332,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_handler = _configure_logging(args.verbose, out.stderr)
     session = Session(args)
     try:
-        return handler(args, session, out)
+        code = handler(args, session, out)
+        out.stdout.flush()  # a closed pipe shows here, not as noise at interpreter exit
+    except BrokenPipeError:
+        _silence_stdout(out)
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         out.error("interrupted")
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the console turns every error into one sentence
         return _report_error(exc, out, args.command, verbose=args.verbose)
+    else:
+        return code
     finally:
         try:
             session.close()

@@ -172,6 +172,12 @@ def cmd_api(  # noqa: PLR0915 - one linear flow: parse, call, render
         raise CommandError("PATH is missing", hint="e.g. pingone-worker api GET users", exit_code=2)
     if args.all and method != "GET":
         raise CommandError("--all only works with GET", exit_code=2)
+    if args.data is not None and method == "GET":
+        raise CommandError(
+            "--data is a request body, and GET sends none",
+            hint="name the method: pingone-worker api POST PATH --data JSON (or PUT, PATCH)",
+            exit_code=2,
+        )
     creds = session.credentials
     path = expand_path(path_arg, creds.environment_id, creds.client_id)
     params = _params(args.param)
