@@ -160,3 +160,27 @@ def test_validate_against_emulator(emu: PingOneEmulator) -> None:
     assert report.worker_app.client_id == emu.client_id
     assert report.api_access is not None
     assert report.api_access.all_allowed
+
+
+def test_typed_users_groups_populations(fake_sleep: FakeSleep) -> None:
+    """get_user, iter_users (filter, paging), iter_groups, iter_populations give typed items."""
+    emu = PingOneEmulator(seed=9, users=12)
+    added = emu.add_group(name="Auditors", description="read-only reviewers")
+    extra = emu.add_user(username="zz.typed", email="zz.typed@example.com", enabled=False)
+    with make_client(emu, fake_sleep) as c:
+        users = list(c.iter_users(limit=5))
+        assert len(users) == 13
+        assert len({u.id for u in users}) == 13
+        found = list(c.iter_users(filter='username eq "zz.typed"'))
+        assert [(u.id, u.email, u.enabled) for u in found] == [
+            (extra["id"], "zz.typed@example.com", False)
+        ]
+        one = c.get_user(extra["id"])
+        assert (one.username, one.population_id) == ("zz.typed", extra["population"]["id"])
+        assert one.raw["id"] == extra["id"]
+        groups = {g.name: g for g in c.iter_groups()}
+        assert groups["Auditors"].id == added["id"]
+        assert groups["Auditors"].description == "read-only reviewers"
+        populations = list(c.iter_populations())
+        assert one.population_id in {p.id for p in populations}
+        assert all(p.name for p in populations)
