@@ -150,3 +150,23 @@ def test_parse_auth_method_wrong_type() -> None:
     """A non-string method is a ConfigurationError."""
     with pytest.raises(ConfigurationError, match="must be a str"):
         parse_auth_method(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("blank", ["   ", "\n", Secret(""), Secret(" \t ")])
+def test_blank_secret_is_missing_even_inside_a_secret(blank: str | Secret) -> None:
+    """A whitespace-only secret, or an empty one wrapped in Secret, counts as missing."""
+    with pytest.raises(ConfigurationError, match="missing client_secret"):
+        creds(client_secret=blank)
+
+
+@pytest.mark.parametrize("blank", [Secret(""), " ", b"  "])
+def test_blank_private_key_is_missing(blank: str | bytes | Secret) -> None:
+    """private_key_jwt with an empty or whitespace-only key (str, bytes or Secret) is refused."""
+    with pytest.raises(ConfigurationError, match="missing private_key"):
+        creds(client_secret=None, auth_method="private_key_jwt", private_key=blank)
+
+
+def test_secret_of_wrong_type_is_a_type_error() -> None:
+    """A secret that is not str/Secret fails with Secret's TypeError, never an AttributeError."""
+    with pytest.raises(TypeError, match="takes a str"):
+        creds(client_secret=12345)  # type: ignore[arg-type]

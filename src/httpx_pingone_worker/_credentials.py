@@ -41,6 +41,19 @@ def parse_auth_method(value: str) -> AuthMethod:
     )
 
 
+def _blank(value: str | bytes | Secret | None) -> bool:
+    """True for a missing value: ``None``, or empty / whitespace only (also inside a Secret).
+
+    Any other characters are accepted: custom OIDC servers issue secrets of every shape.
+    """
+    if value is None:
+        return True
+    raw: object = value.get_secret_value() if isinstance(value, Secret) else value
+    if not isinstance(raw, (str, bytes)):
+        return False  # not blank but of the wrong type: Secret() explains that
+    return not raw.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class ClientCredentials:
     """A worker app's credentials and where its environment lives.
@@ -78,9 +91,9 @@ class ClientCredentials:
         ]
         method = parse_auth_method(auth_method)
         if method == "private_key_jwt":
-            if private_key is None or (isinstance(private_key, (str, bytes)) and not private_key):
+            if _blank(private_key):
                 missing.append("private_key")
-        elif client_secret is None or (isinstance(client_secret, str) and not client_secret):
+        elif _blank(client_secret):
             missing.append("client_secret")
         if missing:
             raise ConfigurationError(
