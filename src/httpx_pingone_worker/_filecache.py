@@ -43,7 +43,12 @@ from ._storage import seal as _seal
 from ._storage import unseal as _unseal
 from ._token import Token
 
-__all__ = ["CACHE_DIR_ENV", "EncryptedFileTokenCache", "default_cache_directory"]
+__all__ = [
+    "CACHE_DIR_ENV",
+    "DEFAULT_LOCK_TIMEOUT",
+    "EncryptedFileTokenCache",
+    "default_cache_directory",
+]
 
 #: Environment variable overriding the token cache directory.
 CACHE_DIR_ENV = "PINGONE_WORKER_CACHE_DIR"
@@ -52,6 +57,9 @@ _MAGIC = b"HPWT1"
 _TOKEN_SUFFIX = ".token"
 _LOCK_SUFFIX = ".lock"
 _POLL_INTERVAL = 0.05  # seconds between lock attempts, as filelock does
+#: Default seconds :meth:`EncryptedFileTokenCache.fetch_lock` waits for another process's
+#: fetch: longer than a fetch retrying under the default policy can take.
+DEFAULT_LOCK_TIMEOUT = 60.0
 
 _log = get_logger("cache.file")
 
@@ -80,7 +88,12 @@ class EncryptedFileTokenCache:
       or a 0600 key file in ``path`` where no keyring exists (see :mod:`._storage`). Every
       process sharing the cache must use the same key.
     - ``lock_timeout``: seconds :meth:`fetch_lock` waits before raising
-      :class:`StorageError` (then the engine fetches without the lock).
+      :class:`StorageError` (then the engine fetches without the lock). The default,
+      :data:`DEFAULT_LOCK_TIMEOUT` (60 s), outlasts a holder that is retrying under the
+      default :class:`~httpx_pingone_worker._retry.RetryPolicy` (30 s budget, 10 s request
+      timeout, plus discovery): with a shorter one, waiters would give up while the holder
+      waits out a ``429 Retry-After`` and every process would hit the throttled endpoint.
+      A dead holder costs nothing here (the kernel drops its lock at once).
 
     Tokens are sealed with AES-256-GCM; the file name is the hash of the cache key and the
     raw token exists only inside the ciphertext. Writes are atomic and 0600. ``get``/``set``
@@ -92,7 +105,7 @@ class EncryptedFileTokenCache:
         path: str | os.PathLike[str] | None = None,
         *,
         key: str | bytes | Secret | None = None,
-        lock_timeout: float = 10.0,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)):
             raise StorageError(
@@ -225,9 +238,10 @@ class EncryptedFileTokenCache:
     def _new_lock(self, key: str) -> Any:
         import filelock
 
-        # A fresh, non-thread-local lock object per acquisition: the async path acquires in
-        # one worker thread and may release from the event loop thread; two holders in one
-        # process exclude each other because each opens its own file descriptor.
+        # A fresh lock object per acquisition: filelock objects are reentrant, so a shared one
+        # would let a second holder in. With one object each, two holders in one process
+        # (threads, tasks, auth instances) exclude each other because each opens its own file
+        # descriptor (flock locks belong to the open file, not to the process or thread).
         return filelock.FileLock(
             str(self.lock_path(key)), timeout=self._lock_timeout, mode=0o600, thread_local=False
         )

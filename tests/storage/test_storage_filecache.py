@@ -11,19 +11,30 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import filelock
+import httpx
 import keyring
 import pytest
 from keyring.backends import fail
 from storage_helpers import CACHE_KEY, RaceSetup, all_bytes_under, make_token, race_for_token
 from storage_support import MemoryKeyring
 
-from canary import CANARY_TOKEN, assert_no_canary
-from httpx_pingone_worker import EncryptedFileTokenCache, StorageError, TokenCache
+from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_TOKEN, assert_no_canary
+from httpx_pingone_worker import (
+    EncryptedFileTokenCache,
+    PingOneWorkerAuth,
+    StorageError,
+    TokenCache,
+)
 from httpx_pingone_worker._cache import AsyncTokenCache, SupportsFetchLock
 from httpx_pingone_worker._filecache import CACHE_DIR_ENV
+from httpx_pingone_worker._retry import DEFAULT_RETRY
 from httpx_pingone_worker._storage import (
     KEYRING_SERVICE,
     KeyringFallbackWarning,
@@ -32,6 +43,16 @@ from httpx_pingone_worker._storage import (
 )
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions and signals")
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 @pytest.fixture
@@ -351,3 +372,64 @@ def test_no_token_in_any_file_or_log(cache_dir: Path, debug_logs: pytest.LogCapt
         pass
     assert_no_canary(all_bytes_under(cache_dir))
     assert_no_canary(debug_logs.text + repr(cache) + repr(got))
+
+
+# --- lock wait vs. a retrying holder --------------------------------------------------
+
+
+def test_default_lock_timeout_outlasts_a_retrying_fetch(cache_dir: Path) -> None:
+    """The default lock wait is longer than a fetch retrying under the default policy can take.
+
+    Budget + one request timeout (the auth's internal client uses 10 s) + one discovery
+    request: a shorter wait lets waiters give up while the holder waits out a 429's
+    Retry-After, and then every process hits the throttled token endpoint.
+    """
+    cache = EncryptedFileTokenCache(cache_dir, key=generate_key())
+    request_timeout = 10.0
+    assert cache.lock_timeout >= DEFAULT_RETRY.total_budget + 2 * request_timeout
+
+
+def test_waiter_outwaits_a_holder_sleeping_on_retry_after(cache_dir: Path) -> None:
+    """While one auth sleeps on a 429's Retry-After holding the lock, another auth on the same
+    cache waits for its token instead of asking the throttled endpoint itself."""
+    key = generate_key()
+    requests: list[int] = []
+    b_at_lock = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(1)
+        if len(requests) == 1:
+            return httpx.Response(429, headers={"Retry-After": "5"})
+        body = {"access_token": f"tok-{len(requests)}", "token_type": "Bearer", "expires_in": 3600}
+        return httpx.Response(200, json=body)
+
+    def leader_sleep(seconds: float) -> None:
+        assert seconds == 5.0
+        # Hold the lock until B is waiting for it, then a little longer.
+        assert b_at_lock.wait(10), "the second auth never reached the fetch lock"
+        time.sleep(0.2)
+
+    class SpyCache(EncryptedFileTokenCache):
+        def fetch_lock(self, key: str):  # type: ignore[no-untyped-def]
+            b_at_lock.set()
+            return super().fetch_lock(key)
+
+    def make(cache: EncryptedFileTokenCache, sleep: Any = time.sleep) -> PingOneWorkerAuth:
+        return PingOneWorkerAuth(
+            CANARY_CLIENT_ID,
+            "secret-value-1234567890",
+            CANARY_ENV_ID,
+            cache=cache,
+            sleep=sleep,
+            http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        )
+
+    a = make(EncryptedFileTokenCache(cache_dir, key=key), leader_sleep)
+    b = make(SpyCache(cache_dir, key=key, lock_timeout=5))
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(a.get_token)
+        assert wait_for(lambda: len(requests) == 1)
+        second = b.get_token()
+        token_a = first.result(timeout=10)
+    assert len(requests) == 2  # the 429 and the retry; B made none
+    assert second.access_token == token_a.access_token
