@@ -19,8 +19,16 @@ from keyring.backends import chainer, fail
 from storage_helpers import all_bytes_under
 from storage_support import MemoryKeyring
 
-from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
-from httpx_pingone_worker import ClientCredentials, Region, StorageError, _storage
+from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, CANARY_TOKEN, assert_no_canary
+from httpx_pingone_worker import (
+    ClientCredentials,
+    ConfigurationError,
+    Region,
+    Secret,
+    StorageError,
+    _storage,
+)
+from httpx_pingone_worker._config import resolve_settings
 from httpx_pingone_worker._storage import (
     DATA_DIR_ENV,
     KEY_BACKEND_ENV,
@@ -429,6 +437,28 @@ def test_lookup_raises_for_an_unreadable_entry(store_dir: Path) -> None:
         stored_credentials_lookup("app-x", directory=store_dir)
 
 
+def test_store_is_the_last_configuration_source(store_dir: Path) -> None:
+    """resolve_settings over the real store: environment values win, the store fills the rest."""
+    secure_store(creds(), directory=store_dir)
+
+    def lookup(client_id: str | None) -> ClientCredentials | None:
+        return stored_credentials_lookup(client_id, directory=store_dir)
+
+    env = {"PINGONE_CLIENT_ID": CANARY_CLIENT_ID, "PINGONE_REGION": "CA"}
+    resolved = resolve_settings(env=env, stored=lookup)
+    assert resolved.credentials is not None
+    assert resolved.credentials.client_secret == Secret(CANARY_SECRET)
+    assert resolved.region is Region.CA  # the environment beats the stored EU
+    assert resolved.sources["client_id"] == "env:PINGONE_CLIENT_ID"
+    assert resolved.sources["region"] == "env:PINGONE_REGION"
+    assert resolved.sources["client_secret"] == "store"
+    assert resolved.sources["environment_id"] == "store"
+    # Another app's id never borrows the stored app's secret.
+    other = "11111111-2222-4333-8444-555555555555"
+    with pytest.raises(ConfigurationError, match="client_secret"):
+        resolve_settings(env={"PINGONE_CLIENT_ID": other}, stored=lookup)
+
+
 def test_default_directory_follows_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -457,3 +487,42 @@ def test_no_secret_in_any_file_or_log(
     assert_no_canary(all_bytes_under(store_dir))
     assert_no_canary(debug_logs.text)
     assert_no_canary(repr(got) + repr(scan_store(directory=store_dir)))
+
+
+@pytest.mark.parametrize("key_backend", ["keyring", "file"])
+def test_no_secret_or_token_under_any_storage_directory(
+    store_dir: Path,
+    cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    debug_logs: pytest.LogCaptureFixture,
+    key_backend: str,
+) -> None:
+    """Store, build from the store, fetch and cache a token: neither canary is in any file of the
+    credential store or the token cache (key files included), nor in a log line."""
+    import httpx
+
+    from httpx_pingone_worker import EncryptedFileTokenCache, PingOneWorkerAuth
+
+    monkeypatch.setenv(KEY_BACKEND_ENV, key_backend)
+    secure_store(creds(), directory=store_dir)
+    served = {"access_token": CANARY_TOKEN, "token_type": "Bearer", "expires_in": 3600}
+    transport = httpx.MockTransport(lambda _request: httpx.Response(200, json=served))
+    with httpx.Client(transport=transport) as client:
+        auth = PingOneWorkerAuth.from_store(
+            CANARY_CLIENT_ID,
+            directory=str(store_dir),
+            cache=EncryptedFileTokenCache(cache_dir),
+            http_client=client,
+        )
+        token = auth.get_token()
+        again = PingOneWorkerAuth.from_store(
+            CANARY_CLIENT_ID,
+            directory=str(store_dir),
+            cache=EncryptedFileTokenCache(cache_dir),
+            http_client=client,
+        ).get_token()
+    assert token.access_token.get_secret_value() == CANARY_TOKEN
+    assert again.access_token == token.access_token  # really read back from the file cache
+    assert list(cache_dir.glob("*.token")), "the token should be cached on disk"
+    assert_no_canary(all_bytes_under(store_dir, cache_dir))
+    assert_no_canary(debug_logs.text)
