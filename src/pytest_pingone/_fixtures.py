@@ -64,9 +64,12 @@ def item_settings(item: pytest.Item) -> EmulatorSettings:
     try:
         settings = settings_for(item)
     except MarkerError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    item.stash[SETTINGS_KEY] = settings
-    return settings
+        problem = str(exc)
+    else:
+        item.stash[SETTINGS_KEY] = settings
+        return settings
+    # Failed outside the except block, so the report shows the message once (no chain).
+    pytest.fail(problem, pytrace=False)
 
 
 def _fake_env(monkeypatch: pytest.MonkeyPatch, credentials: ClientCredentials) -> None:
@@ -124,13 +127,16 @@ def pingone_emulator(
 
     from ._routing import start_routing, stop_routing
 
+    problem: str | None = None
     try:
         emulator = PingOneEmulator(**settings.constructor_kwargs(default_region=cfg.region))
         _seed(request.config, emulator)
         for fault in settings.faults:
             emulator.inject_fault(**fault)
     except EmulatorError as exc:  # a role name, rate limit or fault the emulator rejects
-        pytest.fail(f"pingone marker or pytest_pingone_seed: {exc}", pytrace=False)
+        problem = f"pingone marker or pytest_pingone_seed: {exc}"
+    if problem is not None:  # failed outside the except block: the message shows once
+        pytest.fail(problem, pytrace=False)
     _fake_env(monkeypatch, emulator.credentials)
     try:
         router = start_routing(emulator, allow_passthrough=cfg.allow_passthrough)

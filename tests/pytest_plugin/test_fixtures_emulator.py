@@ -181,6 +181,7 @@ def test_fixtures_in_emulator_mode(ptr: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*pingone marker or pytest_pingone_seed: unknown role 'Superuser'*Environment Admin*"]
     )
+    assert "During handling of the above exception" not in result.stdout.str()
 
 
 PASSTHROUGH = """

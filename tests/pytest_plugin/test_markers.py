@@ -103,3 +103,4 @@ def test_unmarked():
     result = ptr.runpytest()
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines([expected])
+    assert "During handling of the above exception" not in result.stdout.str()
