@@ -76,7 +76,7 @@ from httpx_pingone_worker._errors import (
 from httpx_pingone_worker._logging import redact
 from httpx_pingone_worker._version import __version__
 
-from ._output import Output
+from ._output import Output, console_hint
 
 __all__ = ["EXIT_CODES", "build_parser", "main"]
 
@@ -258,7 +258,7 @@ def _describe(exc: BaseException) -> tuple[str, str | None]:
             message += f": {description.rstrip('.')}"
         if exc.correlation_id:
             message += f" (correlation id {exc.correlation_id})"
-        hint = exc.hint
+        hint = console_hint(exc.error, exc.hint)
         if hint is None and isinstance(exc, ManagementApiError) and exc.status_code == 403:
             hint = "give the worker app a role that covers this endpoint (Applications → Roles)"
         if hint is None and isinstance(exc, TokenEndpointUnreachableError):

@@ -100,6 +100,13 @@ def _cell(value: Any) -> str:
     return text if text else "-"
 
 
+def console_hint(error: str | None, hint: str | None) -> str | None:
+    """``hint`` reworded for the console where the library's names a Python call."""
+    if error == "not_a_jwt":
+        return "ask PingOne what an opaque token grants: pingone-worker introspect TOKEN"
+    return hint
+
+
 class Output:
     """Writes human output (or JSON) to stdout and progress/errors to stderr."""
 

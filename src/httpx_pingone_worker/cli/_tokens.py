@@ -13,7 +13,7 @@ import httpx
 from httpx_pingone_worker._logging import register_secret
 from httpx_pingone_worker._secrets import fingerprint
 
-from ._output import Output, format_duration
+from ._output import Output, console_hint, format_duration
 
 if TYPE_CHECKING:
     from httpx_pingone_worker._token import Token
@@ -275,13 +275,15 @@ def cmd_verify(args: argparse.Namespace, session: Session, out: Output) -> int:
                 "error": {
                     "type": type(exc).__name__,
                     "message": exc.message,
-                    "hint": exc.hint,
+                    "hint": console_hint(exc.error, exc.hint),
                     "error": exc.error,
                 },
             }
         )
         if not out.json_mode:
-            out.error(f"token {fp} did NOT verify: {exc.message}", exc.hint)
+            out.error(
+                f"token {fp} did NOT verify: {exc.message}", console_hint(exc.error, exc.hint)
+            )
         return 1
     out.emit_json(
         {
