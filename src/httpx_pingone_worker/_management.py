@@ -14,11 +14,14 @@ function or a small state object shared by both shells.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json as _json
 import random
 import threading
 import time
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
@@ -29,12 +32,13 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from ._errors import ConfigurationError, ManagementApiError
+from ._httplib import HTTPX, HttpLib
 from ._logging import get_logger, register_secret
 from ._regions import Region, check_secure_url
 from ._retry import RetryPolicy, RetryState
@@ -447,18 +451,77 @@ API_RETRY = RetryPolicy(statuses=RETRY_STATUSES)
 # --- the sans-IO core ---------------------------------------------------------------------
 
 
-class _StaticTokenAuth(httpx.Auth):
-    """Bearer auth with a fixed token (``PingOneClient(token=...)``)."""
+class _AuthLike(Protocol):
+    """An ``httpx.Auth`` or ``httpx2.Auth`` (what ``PingOneClient(auth=...)`` takes)."""
+
+    def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]: ...
+    def async_auth_flow(self, request: Any) -> AsyncGenerator[Any, Any]: ...
+
+
+class _TransportLike(Protocol):
+    """An ``httpx`` or ``httpx2`` sync transport."""
+
+    def handle_request(self, request: Any) -> Any: ...
+
+
+class _AsyncTransportLike(Protocol):
+    """An ``httpx`` or ``httpx2`` async transport."""
+
+    async def handle_async_request(self, request: Any) -> Any: ...
+
+
+class _StaticBearer:
+    """Bearer auth with a fixed token (``PingOneClient(token=...)``), any library."""
 
     def __init__(self, token: Secret) -> None:
         self._token = token
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def auth_flow(self, request: Any) -> Generator[Any, Any, None]:
         request.headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
         yield request
 
     def __repr__(self) -> str:
         return f"_StaticTokenAuth(fingerprint={self._token.fingerprint()!r})"
+
+
+class _StaticTokenAuth(_StaticBearer, httpx.Auth):
+    """Bearer auth with a fixed token for httpx clients."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        return super().auth_flow(request)
+
+
+@functools.cache
+def _static_auth_class(lib: HttpLib) -> type[Any]:  # an Auth subclass of ``lib``
+    if lib is HTTPX:
+        return _StaticTokenAuth
+    return type("_StaticTokenAuth", (_StaticBearer, lib.Auth), {"__module__": __name__})
+
+
+def _pick_lib(auth: object, transport: object) -> HttpLib:
+    """The HTTP library of ``auth`` / ``transport`` (httpx unless one is from httpx2)."""
+    found: list[HttpLib] = []
+    for obj in (auth, transport):
+        if obj is None:
+            continue
+        with contextlib.suppress(TypeError):  # not from a known library: checked later
+            found.append(HttpLib.of(obj))
+    if any(lib is not found[0] for lib in found):
+        raise ConfigurationError(
+            f"auth= is from {found[0].name} but transport= is from {found[1].name}",
+            hint="use PingOneWorkerAuth from httpx_pingone_worker.httpx2 with httpx2 "
+            "transports, and httpx_pingone_worker.PingOneWorkerAuth with httpx ones",
+        )
+    return found[0] if found else HTTPX
+
+
+def _timeout_for(lib: HttpLib, timeout: Any) -> Any:
+    """Translate an ``httpx.Timeout`` (like :data:`DEFAULT_TIMEOUT`) for another library."""
+    if lib is HTTPX or not isinstance(timeout, httpx.Timeout):
+        return timeout
+    return lib.Timeout(
+        connect=timeout.connect, read=timeout.read, write=timeout.write, pool=timeout.pool
+    )
 
 
 _ROLE_HINTS: tuple[tuple[str, str, str], ...] = (
@@ -677,8 +740,9 @@ class _Core:
     def __init__(
         self,
         *,
-        auth: httpx.Auth | None,
+        auth: httpx.Auth | _AuthLike | None,
         token: str | Secret | Token | None,
+        transport: object,
         environment_id: str | None,
         region: Region | str | None,
         api_base_url: str | None,
@@ -699,6 +763,7 @@ class _Core:
                 "PingOneClient needs credentials: auth= or token=",
                 hint="pass auth=PingOneWorkerAuth(client_id, secret, environment_id, region=...)",
             )
+        self.lib = _pick_lib(auth, transport)
         if token is not None:
             if isinstance(token, Token):
                 secret = token.access_token
@@ -711,12 +776,14 @@ class _Core:
             if not secret:
                 raise ConfigurationError("token is empty", hint="pass a PingOne access token")
             register_secret(secret)
-            auth = _StaticTokenAuth(secret)
-        elif not isinstance(auth, httpx.Auth):
+            auth = _static_auth_class(self.lib)(secret)
+        elif not isinstance(auth, self.lib.Auth):
             raise ConfigurationError(
-                f"auth must be an httpx.Auth such as PingOneWorkerAuth, not {type(auth).__name__}"
+                f"auth must be an httpx.Auth (or httpx2.Auth) such as PingOneWorkerAuth, "
+                f"not {type(auth).__name__}"
             )
-        self.auth: httpx.Auth = auth
+        # Typed as httpx.Auth for httpx users; an httpx2.Auth with httpx2 (same API).
+        self.auth: Any = auth
         # A PingOneWorkerAuth knows its environment, region and API host: use them as defaults.
         env = environment_id or _s(getattr(auth, "environment_id", None))
         if region is None:
@@ -827,7 +894,7 @@ def _log_response(request: httpx.Request, response: httpx.Response, elapsed: flo
         )
 
 
-def _unreachable(method: str, path: str, exc: httpx.TransportError) -> ManagementApiError:
+def _unreachable(method: str, path: str, exc: Exception) -> ManagementApiError:
     return ManagementApiError(
         f"PingOne API {method.upper()} {urlsplit(path).path or path} could not be completed: "
         f"{type(exc).__name__}",
@@ -839,7 +906,7 @@ def _unreachable(method: str, path: str, exc: httpx.TransportError) -> Managemen
 
 
 class PingOneClient:
-    """A PingOne Management API client over ``httpx.Client``.
+    """A PingOne Management API client over ``httpx.Client`` (or ``httpx2.Client``).
 
     >>> with PingOneClient(auth=auth, environment_id=env, region="EU") as client:  # doctest: +SKIP
     ...     env = client.get_environment()
@@ -847,7 +914,9 @@ class PingOneClient:
     ...         ...
 
     ``auth`` is a :class:`~httpx_pingone_worker.PingOneWorkerAuth` (its 401 resend-once
-    applies) or any ``httpx.Auth``; ``token`` a static access token. ``rate_limiter=None``
+    applies) or any ``httpx.Auth``; ``token`` a static access token. With the
+    ``PingOneWorkerAuth`` of :mod:`httpx_pingone_worker.httpx2` (or an httpx2 transport) the
+    client runs on httpx2. ``rate_limiter=None``
     gives the client its own default limiter, ``False`` disables it; ``retry=None`` uses
     :data:`API_RETRY` (429/502/503/504, ``Retry-After`` capped at 30 s, jittered backoff,
     30 s budget; a :class:`~httpx_pingone_worker._retry.RetryPolicy` to tune), ``False``
@@ -857,12 +926,12 @@ class PingOneClient:
     def __init__(
         self,
         *,
-        auth: httpx.Auth | None = None,
+        auth: httpx.Auth | _AuthLike | None = None,
         token: str | Secret | Token | None = None,
         environment_id: str | None = None,
         region: Region | str | None = None,
         api_base_url: str | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: httpx.BaseTransport | _TransportLike | None = None,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         rate_limiter: RateLimiter | Literal[False] | None = None,
         retry: RetryPolicy | Literal[False] | None = None,
@@ -876,6 +945,7 @@ class PingOneClient:
         self._core = _Core(
             auth=auth,
             token=token,
+            transport=transport,
             environment_id=environment_id,
             region=region,
             api_base_url=api_base_url,
@@ -886,10 +956,11 @@ class PingOneClient:
             clock=clock,
         )
         self._sleep = sleep
-        self.http = httpx.Client(
+        #: The underlying client: an ``httpx2.Client`` when auth/transport are httpx2's.
+        self.http: httpx.Client = self._core.lib.Client(
             auth=self._core.auth,
             transport=transport,
-            timeout=timeout,
+            timeout=_timeout_for(self._core.lib, timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             **httpx_kwargs,
         )
@@ -902,8 +973,9 @@ class PingOneClient:
 
     @property
     def auth(self) -> httpx.Auth:
-        """The ``httpx.Auth`` used for every request."""
-        return self._core.auth
+        """The ``httpx.Auth`` (``httpx2.Auth`` with httpx2) used for every request."""
+        auth: httpx.Auth = self._core.auth
+        return auth
 
     @property
     def api_base_url(self) -> str:
@@ -993,7 +1065,7 @@ class PingOneClient:
             started = time.monotonic()
             try:
                 response = self.http.send(request)
-            except httpx.TransportError as exc:
+            except core.lib.TransportError as exc:
                 delay = core.retry_delay(state, None)
                 if delay is None:
                     raise _unreachable(method, url, exc) from None
@@ -1141,12 +1213,12 @@ class AsyncPingOneClient:
     def __init__(
         self,
         *,
-        auth: httpx.Auth | None = None,
+        auth: httpx.Auth | _AuthLike | None = None,
         token: str | Secret | Token | None = None,
         environment_id: str | None = None,
         region: Region | str | None = None,
         api_base_url: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx.AsyncBaseTransport | _AsyncTransportLike | None = None,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         rate_limiter: RateLimiter | Literal[False] | None = None,
         retry: RetryPolicy | Literal[False] | None = None,
@@ -1160,6 +1232,7 @@ class AsyncPingOneClient:
         self._core = _Core(
             auth=auth,
             token=token,
+            transport=transport,
             environment_id=environment_id,
             region=region,
             api_base_url=api_base_url,
@@ -1170,10 +1243,11 @@ class AsyncPingOneClient:
             clock=clock,
         )
         self._sleep = sleep
-        self.http = httpx.AsyncClient(
+        #: The underlying client: an ``httpx2.AsyncClient`` when auth/transport are httpx2's.
+        self.http: httpx.AsyncClient = self._core.lib.AsyncClient(
             auth=self._core.auth,
             transport=transport,
-            timeout=timeout,
+            timeout=_timeout_for(self._core.lib, timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             **httpx_kwargs,
         )
@@ -1185,8 +1259,9 @@ class AsyncPingOneClient:
 
     @property
     def auth(self) -> httpx.Auth:
-        """The ``httpx.Auth`` used for every request."""
-        return self._core.auth
+        """The ``httpx.Auth`` (``httpx2.Auth`` with httpx2) used for every request."""
+        auth: httpx.Auth = self._core.auth
+        return auth
 
     @property
     def api_base_url(self) -> str:
@@ -1246,7 +1321,7 @@ class AsyncPingOneClient:
             started = time.monotonic()
             try:
                 response = await self.http.send(request)
-            except httpx.TransportError as exc:
+            except core.lib.TransportError as exc:
                 delay = core.retry_delay(state, None)
                 if delay is None:
                     raise _unreachable(method, url, exc) from None
@@ -1349,12 +1424,12 @@ class AsyncPingOneClient:
 
 
 def create_pingone_client(
-    token_or_auth: str | Secret | Token | httpx.Auth,
+    token_or_auth: str | Secret | Token | httpx.Auth | _AuthLike,
     environment_id: str | None = None,
     region: Region | str | None = None,
     **kw: Any,
 ) -> PingOneClient:
     """A :class:`PingOneClient` from a static token or an ``httpx.Auth`` (the seed's helper)."""
-    if isinstance(token_or_auth, httpx.Auth):
+    if not isinstance(token_or_auth, (str, Secret, Token)):
         return PingOneClient(auth=token_or_auth, environment_id=environment_id, region=region, **kw)
     return PingOneClient(token=token_or_auth, environment_id=environment_id, region=region, **kw)

@@ -11,7 +11,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import urlsplit
 
 from httpx_pingone_worker._credentials import ClientCredentials, parse_auth_method
@@ -36,7 +36,11 @@ from ._keys import SigningKey, signing_key
 from ._state import ROLE_NAMES, App, Environment, IssuedToken, RoleAssignment, World
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     import respx
+
+    from httpx_pingone_worker._httplib import HttpLib
 
     from ._server import EmulatorServer
     from ._transport import EmulatorTransport
@@ -813,12 +817,22 @@ class PingOneEmulator:
         return out
 
     # ------------------------------------------------------------------ adapters
-    def transport(self) -> EmulatorTransport:
+    @overload
+    def transport(self) -> EmulatorTransport: ...
+    @overload
+    def transport(self, *, lib: ModuleType | None) -> Any: ...
+    def transport(self, *, lib: ModuleType | None = None) -> Any:
         """An httpx transport (sync and async) serving PingOne's hosts and this emulator's
-        loopback servers."""
-        from ._transport import EmulatorTransport
+        loopback servers.
 
-        return EmulatorTransport(self)
+        ``lib=httpx2`` gives the same transport for ``httpx2.Client`` /
+        ``httpx2.AsyncClient`` (an ``httpx2.BaseTransport`` and ``AsyncBaseTransport``).
+        """
+        from ._transport import EmulatorTransport, transport_class
+
+        if lib is None:
+            return EmulatorTransport(self)
+        return transport_class(lib)(self)
 
     def router(self, **kwargs: Any) -> respx.MockRouter:
         """A respx router sending PingOne's auth/API hosts of every region to the emulator.
@@ -852,15 +866,19 @@ class PingOneEmulator:
         )
 
 
-def _raise_action(resp: EmulatorResponse, method: str, url: str) -> None:
+def _raise_action(
+    resp: EmulatorResponse, method: str, url: str, lib: HttpLib | None = None
+) -> None:
+    """Raise the injected transport failure as ``lib``'s exception (default httpx)."""
     if resp.action is None:
         return
-    import httpx
+    from httpx_pingone_worker._httplib import HTTPX
 
-    request = httpx.Request(method, url)
+    lib = lib or HTTPX
+    request = lib.Request(method, url)
     if resp.action == "connect":
-        raise httpx.ConnectError("emulator: injected connection failure", request=request)
-    raise httpx.ReadTimeout("emulator: injected timeout", request=request)
+        raise lib.ConnectError("emulator: injected connection failure", request=request)
+    raise lib.ReadTimeout("emulator: injected timeout", request=request)
 
 
 def _public_jwk_from_pem(pem: str, kid: str) -> dict[str, Any]:

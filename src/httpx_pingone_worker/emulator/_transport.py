@@ -1,11 +1,14 @@
-"""In-process adapters: an httpx transport (sync + async) and a respx router."""
+"""In-process adapters: an httpx (or httpx2) transport, sync + async, and a respx router."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
+from httpx_pingone_worker._httplib import HTTPX, HttpLib
 from httpx_pingone_worker._regions import Region
 
 from ._emulator import _raise_action
@@ -16,38 +19,34 @@ if TYPE_CHECKING:
     from ._emulator import PingOneEmulator
     from ._handler import EmulatorResponse
 
-__all__ = ["EmulatorTransport", "make_router"]
+__all__ = ["EmulatorTransport", "make_router", "transport_class"]
 
 _PINGONE_HOSTS = frozenset(h for r in Region for h in (r.auth_host, r.api_host))
 
 
-def _to_response(resp: EmulatorResponse, request: httpx.Request) -> httpx.Response:
-    return httpx.Response(resp.status, headers=resp.headers, content=resp.body, request=request)
+def _to_response(resp: EmulatorResponse, request: Any, lib: HttpLib = HTTPX) -> Any:
+    return lib.Response(resp.status, headers=resp.headers, content=resp.body, request=request)
 
 
-class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Serves PingOne's auth/API hosts (every region) and the emulator's loopback servers.
+class _TransportCore:
+    """The transport's behaviour for any httpx-compatible library (``_lib``)."""
 
-    Usable by ``httpx.Client(transport=...)`` and ``httpx.AsyncClient(transport=...)``.
-    A request for any other host raises ``httpx.ConnectError`` naming the host. Injected
-    latency sleeps (``time.sleep`` / ``anyio.sleep``); injected connection failures raise
-    ``httpx.ConnectError``, timeouts ``httpx.ReadTimeout``.
-    """
+    _lib: ClassVar[HttpLib]
 
     def __init__(self, emulator: PingOneEmulator) -> None:
         self.emulator = emulator
 
-    def _check_host(self, request: httpx.Request) -> None:
+    def _check_host(self, request: Any) -> None:
         host = request.url.host
         if host in _PINGONE_HOSTS or self.emulator._serves_host(host, request.url.port):
             return
-        raise httpx.ConnectError(
+        raise self._lib.ConnectError(
             f"PingOneEmulator transport does not serve host {host!r} "
             "(it serves auth.pingone.<tld>, api.pingone.<tld> and its own loopback servers)",
             request=request,
         )
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_request(self, request: Any) -> Any:
         """Answer a sync request."""
         import time
 
@@ -56,10 +55,10 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         resp = self.emulator.respond(request.method, str(request.url), request.headers, body)
         if resp.delay:
             time.sleep(resp.delay)
-        _raise_action(resp, request.method, str(request.url))
-        return _to_response(resp, request)
+        _raise_action(resp, request.method, str(request.url), self._lib)
+        return _to_response(resp, request, self._lib)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: Any) -> Any:
         """Answer an async request (asyncio or trio)."""
         import anyio
 
@@ -68,8 +67,8 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         resp = self.emulator.respond(request.method, str(request.url), request.headers, body)
         if resp.delay:
             await anyio.sleep(resp.delay)
-        _raise_action(resp, request.method, str(request.url))
-        return _to_response(resp, request)
+        _raise_action(resp, request.method, str(request.url), self._lib)
+        return _to_response(resp, request, self._lib)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -78,13 +77,59 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         """Nothing to release."""
 
     def __repr__(self) -> str:
-        return f"EmulatorTransport({self.emulator!r})"
+        return f"{type(self).__name__}({self.emulator!r})"
+
+
+class EmulatorTransport(_TransportCore, httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Serves PingOne's auth/API hosts (every region) and the emulator's loopback servers.
+
+    Usable by ``httpx.Client(transport=...)`` and ``httpx.AsyncClient(transport=...)``
+    (``emu.transport(lib=httpx2)`` gives the httpx2 twin, see :func:`transport_class`).
+    A request for any other host raises ``httpx.ConnectError`` naming the host. Injected
+    latency sleeps (``time.sleep`` / ``anyio.sleep``); injected connection failures raise
+    ``httpx.ConnectError``, timeouts ``httpx.ReadTimeout``.
+    """
+
+    _lib = HTTPX
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer a sync request."""
+        response: httpx.Response = super().handle_request(request)
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer an async request (asyncio or trio)."""
+        response: httpx.Response = await super().handle_async_request(request)
+        return response
+
+
+@functools.cache
+def transport_class(module: ModuleType) -> type[_TransportCore]:
+    """The emulator transport class for ``module`` (``httpx`` or ``httpx2``).
+
+    For httpx2 it subclasses ``httpx2.BaseTransport`` and ``httpx2.AsyncBaseTransport`` and
+    raises httpx2's ``ConnectError`` / ``ReadTimeout`` for injected faults.
+    """
+    lib = HttpLib.from_module(module)
+    if lib is HTTPX:
+        return EmulatorTransport
+    return type(
+        "EmulatorTransport",
+        (_TransportCore, lib.BaseTransport, lib.AsyncBaseTransport),
+        {
+            "_lib": lib,
+            "__module__": __name__,
+            "__qualname__": f"transport_class({lib.name})",
+            "__doc__": f"The emulator transport for {lib.name} clients.",
+        },
+    )
 
 
 def make_router(emulator: PingOneEmulator, **kwargs: Any) -> respx.MockRouter:
     """A respx router whose routes send every PingOne host to ``emulator``.
 
     Latency faults sleep with ``time.sleep`` here (respx side effects are synchronous).
+    respx supports httpx only.
     """
     import time
 
@@ -99,7 +144,8 @@ def make_router(emulator: PingOneEmulator, **kwargs: Any) -> respx.MockRouter:
         if resp.delay:
             time.sleep(resp.delay)
         _raise_action(resp, request.method, str(request.url))
-        return _to_response(resp, request)
+        response: httpx.Response = _to_response(resp, request)
+        return response
 
     for host in sorted(_PINGONE_HOSTS):
         router.route(host=host, name=f"pingone-emulator:{host}").mock(side_effect=side_effect)
