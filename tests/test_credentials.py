@@ -53,6 +53,16 @@ def test_repr_masked() -> None:
         assert CANARY_CLIENT_ID in text
 
 
+def test_repr_says_which_secrets_are_present() -> None:
+    """repr marks a secret or private key as present (masked) and an absent secret as None."""
+    with_secret = repr(creds())
+    assert "client_secret=Secret('**********')" in with_secret
+    assert "private_key" not in with_secret
+    key_only = repr(creds(client_secret=None, auth_method="private_key_jwt", private_key=PEM))
+    assert "client_secret=None" in key_only
+    assert "private_key=Secret('**********')" in key_only
+
+
 def test_pickle_refused() -> None:
     """Pickling is refused: the object holds a secret."""
     with pytest.raises(TypeError, match="refuses to be pickled"):

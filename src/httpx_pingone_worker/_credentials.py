@@ -115,10 +115,13 @@ class ClientCredentials:
         object.__setattr__(self, "key_id", key_id)
 
     def __repr__(self) -> str:
+        # Say whether a secret / key is there (masked), never what it is.
+        secret = None if self.client_secret is None else "Secret('**********')"
+        key = "" if self.private_key is None else ", private_key=Secret('**********')"
         return (
-            f"ClientCredentials(client_id={self.client_id!r}, client_secret=Secret('**********'), "
+            f"ClientCredentials(client_id={self.client_id!r}, client_secret={secret}, "
             f"environment_id={self.environment_id!r}, region={self.region.value!r}, "
-            f"scopes={sorted(self.scopes)!r}, auth_method={self.auth_method!r})"
+            f"scopes={sorted(self.scopes)!r}, auth_method={self.auth_method!r}{key})"
         )
 
     def __reduce__(self) -> tuple[object, ...]:
