@@ -509,7 +509,16 @@ def _keep_aside(path: Path) -> Path:
     for n in range(1000):
         aside = path.with_name(f"{path.name}.unreadable-{stamp}" + (f"-{n}" if n else ""))
         if not aside.exists():
-            os.replace(path, aside)
+            try:
+                os.replace(path, aside)
+            except OSError as exc:
+                # Never overwrite what could not be moved aside: it may be recoverable.
+                raise StorageError(
+                    f"could not keep the unreadable credential file {path} aside "
+                    f"({type(exc).__name__}: {exc.strerror or exc}); nothing was changed",
+                    path=str(path),
+                    hint="check the directory's permissions, or move or delete the file yourself",
+                ) from exc
             return aside
     raise StorageError(f"too many unreadable copies of {path}", path=str(path))  # pragma: no cover
 

@@ -251,6 +251,27 @@ def test_storing_over_unreadable_entry_keeps_it_aside(store_dir: Path) -> None:
     assert secure_list(directory=store_dir) == [CANARY_CLIENT_ID]
 
 
+def test_unreadable_entry_that_cannot_be_moved_aside_is_left_alone(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the damaged entry cannot be renamed aside, storing fails with a StorageError naming
+    it, and the damaged bytes stay where they were (nothing overwritten)."""
+    path = secure_store(creds(), directory=store_dir)
+    damaged = path.read_bytes()[:-1]
+    path.write_bytes(damaged)
+
+    def broken_replace(src: object, dst: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(StorageError, match="could not keep the unreadable") as info:
+        secure_store(creds(secret="replacement-secret"), directory=store_dir)
+    monkeypatch.undo()
+    assert info.value.path == str(path)
+    assert path.read_bytes() == damaged
+    assert list(store_dir.glob("*.unreadable-*")) == []
+
+
 def test_storage_error_pickles_with_its_path() -> None:
     """StorageError keeps path and hint across pickling (xdist, multiprocessing)."""
     data = pickle.dumps(StorageError("x", path="/a/b", hint="h"))
