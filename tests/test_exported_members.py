@@ -1,7 +1,7 @@
 """The public surface: ``__all__`` in step with the lazy map and the private modules.
 
-Names whose private module does not exist yet are skipped with the module named (they are
-being written concurrently); the skip disappears by itself when the module lands.
+Every lazily exported name must resolve: a module named in ``_LAZY`` that does not exist is
+a failure that names it (all of them exist now; a skip here would hide a broken export).
 """
 
 from __future__ import annotations
@@ -54,8 +54,7 @@ def test_lazy_names_are_exported() -> None:
 def test_every_exported_name_resolves(name: str) -> None:
     """Each name in __all__ resolves, and comes from a module that lists it in its __all__."""
     relative = hpw._LAZY.get(name)
-    if relative is not None and not module_exists(relative):
-        pytest.skip(f"{PACKAGE}{relative} (for {name}) is not written yet")
+    assert relative is None or module_exists(relative), f"{PACKAGE}{relative} is missing"
     obj = getattr(hpw, name)
     assert obj is not None
     if name in SPECIAL:
@@ -102,11 +101,8 @@ def test_unknown_attribute_and_dir() -> None:
     assert set(hpw._LAZY) <= set(dir(hpw))
 
 
-def test_missing_lazy_modules_listed() -> None:
-    """Report which lazily exported modules are still missing (skips until none are)."""
+def test_no_lazy_module_is_missing() -> None:
+    """Every module named in _LAZY exists; a missing one is listed with the names it owes."""
     missing = sorted({rel for rel in hpw._LAZY.values() if not module_exists(rel)})
-    if missing:
-        names = sorted(n for n, rel in hpw._LAZY.items() if rel in missing)
-        pytest.skip(
-            f"not written yet: {', '.join(PACKAGE + m for m in missing)} ({', '.join(names)})"
-        )
+    names = sorted(n for n, rel in hpw._LAZY.items() if rel in missing)
+    assert not missing, f"missing: {', '.join(PACKAGE + m for m in missing)} ({', '.join(names)})"
