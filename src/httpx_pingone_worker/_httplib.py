@@ -31,6 +31,7 @@ _REQUIRED = (
     "AsyncClient",
     "ByteStream",
     "Timeout",
+    "HTTPError",
     "TransportError",
     "TimeoutException",
     "ConnectError",
@@ -54,6 +55,7 @@ class HttpLib:
     AsyncClient: type[Any]
     ByteStream: type[Any]
     Timeout: type[Any]
+    HTTPError: type[Exception]
     TransportError: type[Exception]
     TimeoutException: type[Exception]
     ConnectError: type[Any]
@@ -107,6 +109,14 @@ class HttpLib:
     def is_timeout(self, exc: BaseException) -> bool:
         """Whether ``exc`` is this library's timeout exception."""
         return isinstance(exc, self.TimeoutException)
+
+    @staticmethod
+    def errors_of(client: object) -> type[Exception]:
+        """The base exception (``HTTPError``) of ``client``'s library; httpx's for others."""
+        try:
+            return HttpLib.of(client).HTTPError
+        except TypeError:
+            return HTTPX.HTTPError
 
     def __repr__(self) -> str:
         return f"HttpLib({self.name})"

@@ -21,6 +21,7 @@ import httpx
 from ._client_auth import client_auth
 from ._credentials import ClientCredentials
 from ._errors import IntrospectionError
+from ._httplib import HttpLib
 from ._logging import get_logger, redact, register_secret
 from ._regions import check_secure_url, endpoints_for
 from ._secrets import Secret, fingerprint
@@ -261,7 +262,7 @@ def parse_introspection_response(
     )
 
 
-def _unreachable(url: str, exc: httpx.HTTPError) -> IntrospectionError:
+def _unreachable(url: str, exc: Exception) -> IntrospectionError:
     return IntrospectionError(
         f"could not reach the introspection endpoint {url}: {type(exc).__name__}",
         hint="check network access to the auth host and the region",
@@ -303,7 +304,7 @@ def introspect_token(
         else:
             with httpx.Client(timeout=timeout) as own:
                 response = own.post(req.url, data=req.form, headers=req.headers)
-    except httpx.HTTPError as exc:
+    except HttpLib.errors_of(client) as exc:  # httpx2's own when client is an httpx2.Client
         raise _unreachable(req.url, exc) from None
     return parse_introspection_response(
         response.status_code,
@@ -343,7 +344,7 @@ async def aintrospect_token(
         else:
             async with httpx.AsyncClient(timeout=timeout) as own:
                 response = await own.post(req.url, data=req.form, headers=req.headers)
-    except httpx.HTTPError as exc:
+    except HttpLib.errors_of(client) as exc:  # httpx2's own when client is an httpx2 client
         raise _unreachable(req.url, exc) from None
     return parse_introspection_response(
         response.status_code,

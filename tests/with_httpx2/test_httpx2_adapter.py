@@ -166,3 +166,16 @@ def test_management_unreachable_uses_httpx2_transport_errors(emu: PingOneEmulato
         pytest.raises(ManagementApiError, match="ConnectError"),
     ):
         client.get_environment()
+
+
+def test_introspection_with_an_httpx2_client(emu: PingOneEmulator) -> None:
+    """introspect_token(client=httpx2.Client) works; an httpx2 network error is ours."""
+    from httpx_pingone_worker import IntrospectionError, introspect_token
+
+    http = httpx2.Client(transport=emu.transport(lib=httpx2))
+    token = _auth_for(emu, http_client=http).get_token()
+    result = introspect_token(None, token, emu.credentials, client=http)
+    assert result.active
+    emu.inject_fault("introspect", "connect", count=1)
+    with pytest.raises(IntrospectionError, match="ConnectError"):
+        introspect_token(None, token, emu.credentials, client=http)
