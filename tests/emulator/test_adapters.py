@@ -98,6 +98,9 @@ def test_control_endpoints() -> None:
         assert client.post(f"{ctl}/reset", json={}).json()["client_id"] == seeded["client_id"]
         assert client.post(f"{ctl}/nope", json={}).status_code == 404
         assert client.post(f"{ctl}/advance", content=b"not json").status_code == 400
+        bad = client.post(f"{ctl}/advance", json={"seconds": "x"})
+        assert bad.status_code == 400
+        assert '"seconds" must be a number' in bad.json()["message"]
     # Control endpoints are not part of PingOne's hosts.
     with httpx.Client(transport=emu.transport()) as client:
         assert client.post("https://api.pingone.com/_emulator/reset", json={}).status_code == 404

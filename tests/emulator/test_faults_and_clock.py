@@ -100,6 +100,10 @@ def test_fault_arguments_validated() -> None:
         emu.inject_fault("token", "explode")
     with pytest.raises(EmulatorError, match="count"):
         emu.inject_fault("token", count=0)
+    with pytest.raises(EmulatorError, match="error status") as info:
+        emu.inject_fault("token", "status", status=200)
+    assert info.value.hint is not None
+    assert "latency" in info.value.hint
 
 
 def test_clock_expiry_without_sleeping(harness: Harness) -> None:
@@ -126,7 +130,7 @@ def test_frozen_and_followed_clocks() -> None:
     emu2.clock.advance(10)
     ticks[0] = 600.0
     assert emu2.clock.now() == 610.0
-    with pytest.raises(ValueError, match="backwards"):
+    with pytest.raises(EmulatorError, match="backwards"):
         emu2.clock.advance(-1)
 
 

@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from httpx_pingone_worker._errors import EmulatorError
+
 __all__ = ["EmulatorClock"]
 
 
@@ -46,9 +48,9 @@ class EmulatorClock:
     def advance(self, seconds: float) -> float:
         """Move the clock forward by ``seconds`` (must be >= 0); returns the new time."""
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-            raise ValueError(
-                f"advance() takes a number of seconds >= 0, got {seconds!r}; "
-                "the emulator clock never goes backwards"
+            raise EmulatorError(
+                f"advance() takes a number of seconds >= 0, got {seconds!r}",
+                hint="the emulator clock never goes backwards; use reset() to start over",
             )
         with self._lock:
             self._offset += float(seconds)

@@ -773,7 +773,15 @@ class PingOneEmulator:
                 self._build(int(payload["seed"]))
                 return _json_body(200, self._describe(include_secret=True), ctx)
             if action == "advance":
-                now = self.clock.advance(float(payload.get("seconds", 0)))
+                seconds = payload.get("seconds", 0)
+                if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+                    return api_error(
+                        ctx,
+                        400,
+                        "INVALID_DATA",
+                        f'POST /_emulator/advance: "seconds" must be a number, got {seconds!r}',
+                    )
+                now = self.clock.advance(seconds)
                 return _json_body(200, {"now": now}, ctx)
             if action == "expire":
                 return _json_body(200, {"expired": self.expire_tokens()}, ctx)
@@ -791,7 +799,11 @@ class PingOneEmulator:
                 )
                 return _json_body(200, {"faults": len(self._faults)}, ctx)
         except (EmulatorError, ValueError, TypeError) as exc:
-            message = exc.message if isinstance(exc, EmulatorError) else str(exc)
+            message = (
+                exc.message
+                if isinstance(exc, EmulatorError)
+                else f"POST /_emulator/{action}: a value has the wrong type ({exc})"
+            )
             return api_error(ctx, 400, "INVALID_DATA", message)
         return api_error(
             ctx,

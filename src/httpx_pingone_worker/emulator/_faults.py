@@ -75,6 +75,11 @@ def make_fault(
         )
     if not isinstance(status, int) or not 100 <= status <= 599:
         raise EmulatorError(f"fault status must be an HTTP status code, got {status!r}")
+    if kind == "status" and not 400 <= status <= 599:
+        raise EmulatorError(
+            f"a 'status' fault must answer an error status, got {status}",
+            hint="use 400..599 (e.g. 503); to delay a normal answer use kind='latency'",
+        )
     if retry_after is not None and retry_after < 0:
         raise EmulatorError(f"retry_after must be >= 0 seconds, got {retry_after!r}")
     if delay < 0:
