@@ -154,8 +154,11 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         method = parse_auth_method(auth_method)
         if client_secret is None and secret_provider is not None:
             client_secret = secret_provider()
-        if isinstance(client_secret, str) and not client_secret:
-            client_secret = None
+        raw_secret = (
+            client_secret.get_secret_value() if isinstance(client_secret, Secret) else client_secret
+        )
+        if isinstance(raw_secret, str) and not raw_secret.strip():
+            client_secret = None  # blank counts as missing: the error below says how to fix it
         if client_secret is not None and not isinstance(client_secret, (str, Secret)):
             raise ConfigurationError(
                 f"client_secret must be a str or Secret, not {type(client_secret).__name__}"
@@ -194,6 +197,11 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 hint="pass environment_id= (or token_endpoint=/issuer= for a custom OIDC "
                 "server), or set PINGONE_ENVIRONMENT_ID and use from_env()",
             )
+        if auth_base_url is None and not (token_endpoint or issuer or custom_domain):
+            # DESIGN: the host override may come from the environment (e.g. an emulator server).
+            auth_base_url = os.environ.get("PINGONE_AUTH_BASE_URL") or None
+        if api_base_url is None:
+            api_base_url = os.environ.get("PINGONE_API_BASE_URL") or None
         self._region = Region.parse(region)
         self._client_id = client_id.strip()
         self._environment_id = environment_id.strip() if environment_id else None
@@ -254,6 +262,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             self._api_base_url = self._endpoints.api_base_url or self._region.api_base_url
         self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
         self._cache_key = default_cache_key(token_url, issuer, self._client_id, self._scopes)
+        self._bind_cache(secret)
         self._locking = isinstance(self._cache, SupportsFetchLock)
         self._async_cache = isinstance(self._cache, AsyncTokenCache)
         self._clock: Callable[[], float] = clock or time.time
@@ -304,6 +313,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         listing all of them.
         """
         from ._config import resolve_settings
+        from ._storage import stored_credentials_lookup
 
         resolve_keys = (
             "client_id",
@@ -319,6 +329,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             "stored",
         )
         resolve_args = {k: overrides.pop(k) for k in resolve_keys if k in overrides}
+        # Stored credentials are the last configuration source (issue 7); pass stored=None
+        # to leave the store out.
+        resolve_args.setdefault("stored", stored_credentials_lookup)
         loopback = bool(overrides.get("allow_loopback_http", False))
         settings = resolve_settings(**resolve_args, allow_loopback_http=loopback)
         creds = settings.credentials
@@ -470,7 +483,16 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if not isinstance(new_secret, (str, Secret)) or not new_secret:
             raise ConfigurationError("rotate_secret() needs a non-empty str or Secret")
         self._engine.rotate_secret(Secret(new_secret))
+        self._bind_cache(Secret(new_secret))
         log_event(EventKind.CONFIGURING, "client secret rotated", logger="auth")
+
+    def _bind_cache(self, secret: Secret | None) -> None:
+        """Give a cache that encrypts with a key derived from the secret (``RedisTokenCache``)
+        the secret (or private key) this auth uses, for this auth's cache key only."""
+        bind = getattr(self._cache, "bind", None)
+        material = secret if secret is not None else self._private_key
+        if callable(bind) and material is not None:
+            bind(material, cache_key=self._cache_key)
 
     def close(self) -> None:
         """Close the internal client :meth:`get_token` created (not one you passed)."""
@@ -609,7 +631,24 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             elif isinstance(action, CacheWrite):
                 self._cache_set(action.key, action.token)
             elif isinstance(action, ReloadSecret):
-                outcome = self._secret_provider() if self._secret_provider else None
+                outcome = self._reload_secret()
+
+    def _reload_secret(self) -> str | Secret | None:
+        """Ask the secret provider once more; a failing provider must not hide the
+        ``invalid_client`` error the user needs to see."""
+        if self._secret_provider is None:
+            return None
+        try:
+            return self._secret_provider()
+        except Exception as exc:  # noqa: BLE001 - e.g. the stored entry was deleted
+            log_event(
+                EventKind.ERROR,
+                "could not re-read the client secret",
+                level=30,
+                logger="auth",
+                type=type(exc).__name__,
+            )
+            return None
 
     def _sync_obtain(self) -> Generator[_Req, _Resp, Token]:
         engine = self._engine
@@ -753,8 +792,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                             outcome = await self._acache_get(action.key)
                         elif isinstance(action, CacheWrite):
                             await self._acache_set(action.key, action.token)
-                        elif isinstance(action, ReloadSecret) and self._secret_provider:
-                            outcome = await run_in_thread(self._secret_provider)
+                        elif isinstance(action, ReloadSecret):
+                            outcome = await run_in_thread(self._reload_secret)
             except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
                 token = engine.complete(plan, exc)
             except BaseException:

@@ -438,7 +438,7 @@ def request_token_flow(
                     logger="token",
                     expires=f"{token.expires_in}s",
                     scopes=sorted(token.scopes),
-                    token=token.fingerprint,
+                    fingerprint=token.fingerprint,
                 )
                 return token
             last = error_from_response(
