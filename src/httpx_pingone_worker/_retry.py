@@ -34,6 +34,8 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ._errors import ConfigurationError
+
 __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
@@ -106,7 +108,11 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         problems = []
-        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+        if (
+            not isinstance(self.max_attempts, int)
+            or isinstance(self.max_attempts, bool)
+            or self.max_attempts < 1
+        ):
             problems.append("max_attempts must be an int >= 1")
         if self.backoff_base < 0 or self.backoff_max < 0:
             problems.append("backoff_base and backoff_max must be >= 0")
@@ -115,7 +121,10 @@ class RetryPolicy:
         if self.retry_after_cap < 0 or self.total_budget < 0:
             problems.append("retry_after_cap and total_budget must be >= 0")
         if problems:
-            raise ValueError("invalid RetryPolicy: " + "; ".join(problems))
+            raise ConfigurationError(
+                "invalid RetryPolicy: " + "; ".join(problems),
+                hint="e.g. RetryPolicy(max_attempts=4, backoff_base=0.5, total_budget=30.0)",
+            )
 
     def is_retryable_status(self, status_code: int) -> bool:
         """True when a response with this status is worth another attempt."""

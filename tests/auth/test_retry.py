@@ -6,6 +6,7 @@ import email.utils
 
 import pytest
 
+from httpx_pingone_worker import ConfigurationError
 from httpx_pingone_worker._retry import (
     RetryPolicy,
     parse_retry_after,
@@ -86,8 +87,10 @@ def test_retryable_statuses() -> None:
 
 
 def test_invalid_policy_is_rejected() -> None:
-    """Nonsense settings raise ValueError naming them."""
-    with pytest.raises(ValueError, match="max_attempts"):
+    """Nonsense settings raise ConfigurationError naming them (a bool is not a count)."""
+    with pytest.raises(ConfigurationError, match="max_attempts"):
+        RetryPolicy(max_attempts=True)
+    with pytest.raises(ConfigurationError, match="max_attempts"):
         RetryPolicy(max_attempts=0)
-    with pytest.raises(ValueError, match="jitter"):
+    with pytest.raises(ConfigurationError, match="jitter"):
         RetryPolicy(jitter=2.0)
