@@ -14,8 +14,9 @@ id and scopes; the client secret is never part of it). With the default
 ``pingone:token:<id>``             the encrypted token (string), ``PX`` = time left until the
                                    token expires
 ``pingone:lock:<id>``              the fetch lock (string): a random owner token, ``SET NX
-                                   PX lock_ttl``; deleted by its owner only (compare-and-delete
-                                   Lua script)
+                                   PX lock_ttl``; renewed (compare-and-``PEXPIRE``) and
+                                   deleted (compare-and-delete) by its owner only, with Lua
+                                   scripts
 ``pingone:notify:<id>``            pub/sub channel (not a key): ``stored`` after a token is
                                    written, ``released`` after the lock is released
 =================================  =========================================================
@@ -45,6 +46,19 @@ without the lock: the engine's re-read inside ``fetch_lock`` finds the new token
 waiters do not queue for the lock one after another. Waiting longer than ``lock_timeout``
 raises :class:`~httpx_pingone_worker.StorageError` (the auth engine then fetches without
 the lock).
+
+``lock_ttl`` is how long a lock outlives its holder, not how long a fetch may take: while
+the lock is held it is renewed every ``lock_ttl / 3`` seconds (``PEXPIRE <lock> lock_ttl``
+only if the lock still holds our owner token) by a daemon thread (``fetch_lock``, and
+``afetch_lock`` without an asyncio client, e.g. under trio) or an asyncio task
+(``afetch_lock`` with ``redis.asyncio``). So a holder sleeping on a token endpoint's
+``Retry-After`` keeps the lock and the fleet does not stampede a throttled endpoint. A holder
+that dies (the process, and with it the renewer) stops renewing, so its lock expires
+``lock_ttl`` after its last renewal and a waiter takes over. Renewal stops when the lock is
+released; if it finds the lock lost (another owner's value, or no key) it stops and logs one
+``⛔`` warning; if Redis fails it stops and degraded mode applies (one ``⛔`` per episode).
+A holder that hangs forever without dying keeps its lock: waiters give up after
+``lock_timeout`` and fetch without it.
 
 Degraded mode
 -------------
@@ -104,6 +118,14 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
     redis.call('del', KEYS[1])
     redis.call('publish', ARGV[2], 'released')
     return 1
+end
+return 0
+"""
+
+# Compare-and-renew: extend the lock's TTL only while it still holds our owner token.
+_RENEW_LUA = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0
 """
@@ -282,6 +304,26 @@ class _Breaker:
         )
 
 
+class _Renewal:
+    """The daemon thread that keeps one held fetch lock alive until :meth:`stop`."""
+
+    def __init__(self, target: Callable[[threading.Event], None]) -> None:
+        self.stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=target, args=(self.stopped,), name="pingone-redis-lock-renewal", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Tell the thread to stop (no I/O: safe in a cancelled async context)."""
+        self.stopped.set()
+
+    def join(self, timeout: float) -> None:
+        """Stop and wait (bounded) until a renewal in flight has finished."""
+        self.stopped.set()
+        self._thread.join(timeout)
+
+
 class RedisTokenCache:
     """A :class:`~httpx_pingone_worker.TokenCache` in Redis, shared by every process of a fleet.
 
@@ -296,7 +338,8 @@ class RedisTokenCache:
     ``secret=`` (key derived with HKDF); otherwise :class:`PingOneWorkerAuth` calls
     :meth:`bind` with its credentials and the key is derived from the client secret.
 
-    ``lock_ttl``: seconds a fetch lock lives (a dead holder is replaced after it);
+    ``lock_ttl``: seconds a fetch lock outlives its holder (it is renewed every
+    ``lock_ttl / 3`` while held, so a dead holder is replaced after it);
     ``lock_timeout``: seconds a waiter waits for the lock before
     :class:`~httpx_pingone_worker.StorageError`; ``poll_interval``: longest sleep between
     lock attempts when no notification arrives; ``retry_interval``: seconds Redis is left
@@ -687,15 +730,76 @@ class RedisTokenCache:
         if not released:
             _log.debug("fetch lock %s had expired before release", self.lock_key(key))
 
+    @property
+    def _renew_every(self) -> float:
+        """Seconds between renewals of a held lock: a third of ``lock_ttl``."""
+        return self._lock_ttl_ms / 3000
+
+    def _renewal_ended(self, key: str, renewed: object, stopped: threading.Event) -> bool:
+        """Judge one renewal: True to keep renewing; logs a lost lock once (unless released)."""
+        if renewed:
+            self._breaker.success()
+            return True
+        if not stopped.is_set():  # released meanwhile: the compare failing is expected
+            log_event(
+                EventKind.ERROR,
+                "redis fetch lock lost while held (expired or taken over); stopped renewing, "
+                "another process may fetch a token too",
+                level=logging.WARNING,
+                logger="cache.redis",
+                key=self.lock_key(key),
+            )
+        return False
+
+    def _renewal_failed(self, exc: BaseException, stopped: threading.Event) -> None:
+        if stopped.is_set():
+            _log.debug("fetch lock renewal failed after release (%s)", type(exc).__name__)
+        elif isinstance(exc, _redis_errors()):
+            self._breaker.failure(exc, "renew lock")
+        else:  # garbage answer or a closed client: stop, say so once, never raise in a thread
+            log_event(
+                EventKind.ERROR,
+                "redis fetch lock renewal failed; stopped renewing",
+                level=logging.WARNING,
+                logger="cache.redis",
+                type=type(exc).__name__,
+                target=self._target,
+            )
+
+    def _renew_loop(self, key: str, owner: str, stopped: threading.Event) -> None:
+        """Renewal thread: compare-and-PEXPIRE every ``lock_ttl / 3`` until stopped or lost."""
+        client = self._sync_client()
+        lock = self.lock_key(key)
+        while not stopped.wait(self._renew_every):
+            if not self._breaker.available():  # degraded: leave Redis alone, let the lock expire
+                _log.debug("redis unavailable; stopped renewing fetch lock %s", lock)
+                return
+            try:
+                renewed = client.eval(_RENEW_LUA, 1, lock, owner, self._lock_ttl_ms)
+            except Exception as exc:  # noqa: BLE001 - a renewer stops, it never raises
+                self._renewal_failed(exc, stopped)
+                return
+            if not self._renewal_ended(key, renewed, stopped):
+                return
+
+    def _start_renewal(self, key: str, owner: str) -> _Renewal:
+        return _Renewal(lambda stopped: self._renew_loop(key, owner, stopped))
+
+    def _finish(self, key: str, owner: str, renewal: _Renewal) -> None:
+        """Stop renewing (bounded wait for a renewal in flight), then release the lock."""
+        renewal.join(self._socket_timeout + 1.0)
+        self._release(key, owner)
+
     @contextmanager
     def _lock_cm(self, key: str) -> Iterator[None]:
         owner = _secrets.token_hex(16)
         held = self._acquire(key, owner)
+        renewal = self._start_renewal(key, owner) if held else None
         try:
             yield
         finally:
-            if held:
-                self._release(key, owner)
+            if renewal is not None:
+                self._finish(key, owner, renewal)
 
     def fetch_lock(self, key: str) -> AbstractContextManager[None]:
         """Hold the fleet-wide fetch lock for ``key`` (yields unlocked when Redis is down)."""
@@ -823,6 +927,29 @@ class RedisTokenCache:
             self._breaker.failure(exc, "lock")
             return False
 
+    async def _arenew_loop(
+        self, client: Any, key: str, owner: str, stop: asyncio.Event, stopped: threading.Event
+    ) -> None:
+        """Renewal task (asyncio client): compare-and-PEXPIRE every ``lock_ttl / 3``."""
+        lock = self.lock_key(key)
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), self._renew_every)
+            except asyncio.TimeoutError:
+                pass
+            else:
+                return  # released
+            if not self._breaker.available():
+                _log.debug("redis unavailable; stopped renewing fetch lock %s", lock)
+                return
+            try:
+                renewed = await client.eval(_RENEW_LUA, 1, lock, owner, self._lock_ttl_ms)
+            except Exception as exc:  # noqa: BLE001 - a renewer stops, it never raises
+                self._renewal_failed(exc, stopped)
+                return
+            if not self._renewal_ended(key, renewed, stopped):
+                return
+
     async def _arelease(self, client: Any, key: str, owner: str) -> None:
         try:
             released = await client.eval(
@@ -837,21 +964,36 @@ class RedisTokenCache:
     @asynccontextmanager
     async def _alock_cm(self, key: str) -> AsyncIterator[None]:
         client = self._aclient()
-        if client is None:
-            cm = self._lock_cm(key)
-            await self._in_thread(cm.__enter__)
+        owner = _secrets.token_hex(16)
+        if client is None:  # sync client in a worker thread (trio, or no asyncio client)
+            held = await self._in_thread(self._acquire, key, owner)
+            # Renewal starts only once we hold the lock here: a caller cancelled while
+            # acquiring never leaves a renewed lock behind (an unrenewed one expires).
+            renewal = self._start_renewal(key, owner) if held else None
             try:
                 yield
             finally:
-                await self._in_thread(cm.__exit__, None, None, None)
+                if renewal is not None:
+                    renewal.stop()  # no await: stops even if the release below is cancelled
+                    await self._in_thread(self._finish, key, owner, renewal)
             return
-        owner = _secrets.token_hex(16)
         held = await self._aacquire(client, key, owner)
+        stop, stopped = asyncio.Event(), threading.Event()
+        task = (
+            asyncio.create_task(self._arenew_loop(client, key, owner, stop, stopped))
+            if held
+            else None
+        )
         try:
             yield
         finally:
-            if held:
-                await self._arelease(client, key, owner)
+            if task is not None:
+                stopped.set()
+                stop.set()
+                try:
+                    await task  # returns at once unless a renewal is in flight
+                finally:
+                    await self._arelease(client, key, owner)
 
     def afetch_lock(self, key: str) -> AbstractAsyncContextManager[None]:
         """Async :meth:`fetch_lock`."""

@@ -211,3 +211,27 @@ def make_auth(url: str, token_url: str, **cache_kwargs: Any) -> Any:
         allow_loopback_http=True,
         cache=RedisTokenCache(url, **cache_kwargs),
     )
+
+
+RENEWAL_THREAD = "pingone-redis-lock-renewal"
+
+
+def renewal_threads() -> list[threading.Thread]:
+    """The lock-renewal daemon threads alive in this process."""
+    return [t for t in threading.enumerate() if t.name == RENEWAL_THREAD]
+
+
+def eval_calls(client: Any) -> int:
+    """How many EVAL commands the server has run (compare-and-renew/-delete scripts)."""
+    stats = client.info("commandstats")
+    return int(stats.get("cmdstat_eval", {}).get("calls", 0))
+
+
+def wait_until(condition: Any, timeout: float = 5.0) -> bool:
+    """Poll ``condition()`` every 10 ms until true or ``timeout`` seconds pass (bounded)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
