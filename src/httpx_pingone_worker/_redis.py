@@ -341,9 +341,11 @@ class RedisTokenCache:
     ``lock_ttl``: seconds a fetch lock outlives its holder (it is renewed every
     ``lock_ttl / 3`` while held, so a dead holder is replaced after it);
     ``lock_timeout``: seconds a waiter waits for the lock before
-    :class:`~httpx_pingone_worker.StorageError`; ``poll_interval``: longest sleep between
-    lock attempts when no notification arrives; ``retry_interval``: seconds Redis is left
-    alone after a failure (degraded mode). ``clock`` gives epoch seconds for entry TTLs.
+    :class:`~httpx_pingone_worker.StorageError` (default 60: longer than the auth's default
+    retry budget of 30 s, so waiters outlast a holder sleeping on ``Retry-After``);
+    ``poll_interval``: longest sleep between lock attempts when no notification arrives;
+    ``retry_interval``: seconds Redis is left alone after a failure (degraded mode).
+    ``clock`` gives epoch seconds for entry TTLs.
     """
 
     def __init__(
@@ -355,7 +357,7 @@ class RedisTokenCache:
         encryption_key: bytes | None = None,
         secret: str | Secret | None = None,
         lock_ttl: float = 15.0,
-        lock_timeout: float = 20.0,
+        lock_timeout: float = 60.0,
         poll_interval: float = 0.25,
         socket_timeout: float = 0.5,
         retry_interval: float = 5.0,
