@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
     Generator,
@@ -32,7 +31,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, Protocol, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -79,6 +78,10 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _MAX_TRANSACTION_ID = 100
 
 _log = get_logger("management")
+_T = TypeVar("_T")
+_HttpT = TypeVar("_HttpT")  # the underlying client: httpx.Client or httpx.AsyncClient
+_TransportT = TypeVar("_TransportT")
+_SleepT = TypeVar("_SleepT")  # what ``sleep`` returns: None, or an awaitable
 
 
 # --- typed results -----------------------------------------------------------------------
@@ -876,6 +879,127 @@ class _Core:
         retry_after = response.headers.get("retry-after") if response is not None else None
         return state.next_delay(now=self.clock(), retry_after=retry_after)
 
+    # the request flow (sans-IO) -------------------------------------------------------
+    def exchange(
+        self,
+        build: Callable[..., httpx.Request],
+        method: str,
+        path: str,
+        opts: _RequestOptions,
+    ) -> Generator[_Step, Any, httpx.Response]:
+        """One API call as the I/O steps its shell performs; returns the successful response.
+
+        The shell answers a ``send`` step with the response or the library's
+        ``TransportError`` (as a value), and every other step with ``None``. Rate limiting,
+        retries (429/502/503/504 and network errors, idempotent or ``safe_to_retry``) and
+        error mapping are decided here.
+        """
+        url = self.url_for(path)
+        hdrs = self.headers_for(opts.headers, opts.transaction_id, opts.session_id)
+        state = self.start_retries() if self.may_retry(method, opts.safe_to_retry) else None
+        attempt = 0
+        while True:
+            attempt += 1
+            request = build(method, url, params=opts.params, json=opts.json, headers=hdrs)
+            if self.rate_limiter is not None:
+                yield _Acquire(self.rate_limiter)
+            _log_request(request, attempt)
+            started = time.monotonic()
+            reply = yield _Send(request)
+            if isinstance(reply, Exception):
+                delay = self.retry_delay(state, None)
+                if delay is None:
+                    raise _unreachable(method, url, reply) from None
+                yield _Sleep(delay)
+                continue
+            response: httpx.Response = reply
+            _log_response(request, response, time.monotonic() - started)
+            if response.is_success:
+                return response
+            delay = self.retry_delay(state, response)
+            if delay is None:
+                raise error_from_response(response, method=method, path=url)
+            yield _Close(response)
+            yield _Sleep(delay)
+
+    # typed reads (what to GET and how to parse it) ------------------------------------
+    def env_query(
+        self,
+        environment_id: str | None,
+        suffix: str,
+        parse: Callable[[Any], _T],
+        *,
+        key: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> _Query[_T]:
+        """``/environments/{env}<suffix>`` (the default environment unless given)."""
+        env = self.require_env(environment_id)
+        return _Query(f"/environments/{env}{suffix}", parse, key, params)
+
+    def users_query(
+        self, filter: str | None, limit: int | None, environment_id: str | None
+    ) -> _Query[User]:
+        """The users collection with PingOne's ``filter`` and page ``limit``."""
+        params: dict[str, Any] = {}
+        if filter:
+            params["filter"] = filter
+        if limit:
+            params["limit"] = limit
+        return self.env_query(environment_id, "/users", User.from_json, key="users", params=params)
+
+
+class _RequestOptions(NamedTuple):
+    """The keyword arguments of ``request()`` that :meth:`_Core.exchange` acts on."""
+
+    params: Mapping[str, Any] | None
+    json: Any
+    headers: Mapping[str, str] | None
+    transaction_id: str | None
+    session_id: str | None
+    safe_to_retry: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """Send ``request``; answer with the response, or the ``TransportError`` raised."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True, slots=True)
+class _Acquire:
+    """Wait for the rate limiter."""
+
+    limiter: RateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class _Close:
+    """Close a response that will be retried."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True, slots=True)
+class _Sleep:
+    """Wait ``seconds`` before the next attempt."""
+
+    seconds: float
+
+
+#: One I/O step :meth:`_Core.exchange` asks its sync or async shell to perform.
+_Step = _Send | _Acquire | _Close | _Sleep
+
+
+@dataclass(frozen=True, slots=True)
+class _Query(Generic[_T]):
+    """A typed read: the path to GET (or page through) and how to parse one object."""
+
+    path: str
+    parse: Callable[[Any], _T]
+    key: str | None = None
+    params: Mapping[str, Any] | None = None
+
 
 def _log_request(request: httpx.Request, attempt: int) -> None:
     if _log.isEnabledFor(10):
@@ -902,26 +1026,24 @@ def _unreachable(method: str, path: str, exc: Exception) -> ManagementApiError:
     )
 
 
-# --- sync client ---------------------------------------------------------------------------
+# --- the clients: one shared base, sync and async I/O shells ------------------------------
 
 
-class PingOneClient:
-    """A PingOne Management API client over ``httpx.Client`` (or ``httpx2.Client``).
+async def _anyio_sleep(seconds: float) -> None:
+    import anyio
 
-    >>> with PingOneClient(auth=auth, environment_id=env, region="EU") as client:  # doctest: +SKIP
-    ...     env = client.get_environment()
-    ...     for user in client.paginate("/environments/{env}/users", params={"limit": 100}):
-    ...         ...
+    await anyio.sleep(seconds)
 
-    ``auth`` is a :class:`~httpx_pingone_worker.PingOneWorkerAuth` (its 401 resend-once
-    applies) or any ``httpx.Auth``; ``token`` a static access token. With the
-    ``PingOneWorkerAuth`` of :mod:`httpx_pingone_worker.httpx2` (or an httpx2 transport) the
-    client runs on httpx2. ``rate_limiter=None``
-    gives the client its own default limiter, ``False`` disables it; ``retry=None`` uses
-    :data:`API_RETRY` (429/502/503/504, ``Retry-After`` capped at 30 s, jittered backoff,
-    30 s budget; a :class:`~httpx_pingone_worker._retry.RetryPolicy` to tune), ``False``
-    disables retries. ``sleep``/``clock``/``rng`` are injectable for tests.
+
+class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
+    """Construction, properties and repr shared by :class:`PingOneClient` and its async twin.
+
+    ``_HttpT`` is the underlying client (``httpx.Client`` / ``httpx.AsyncClient``), created
+    from the chosen library's ``_http_class``; ``sleep=None`` means the shell's
+    ``_default_sleep`` (``time.sleep`` / ``anyio.sleep``).
     """
+
+    _http_class: ClassVar[str]
 
     def __init__(
         self,
@@ -931,13 +1053,13 @@ class PingOneClient:
         environment_id: str | None = None,
         region: Region | str | None = None,
         api_base_url: str | None = None,
-        transport: httpx.BaseTransport | _TransportLike | None = None,
+        transport: _TransportT | None = None,
         timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
         rate_limiter: RateLimiter | Literal[False] | None = None,
         retry: RetryPolicy | Literal[False] | None = None,
         headers: Mapping[str, str] | None = None,
         allow_loopback_http: bool = False,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], _SleepT] | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         **httpx_kwargs: Any,
@@ -955,9 +1077,9 @@ class PingOneClient:
             rng=rng,
             clock=clock,
         )
-        self._sleep = sleep
-        #: The underlying client: an ``httpx2.Client`` when auth/transport are httpx2's.
-        self.http: httpx.Client = self._core.lib.Client(
+        self._sleep: Callable[[float], _SleepT] = sleep or self._default_sleep()
+        #: The underlying client: an ``httpx2`` client when auth/transport are httpx2's.
+        self.http: _HttpT = getattr(self._core.lib, self._http_class)(
             auth=self._core.auth,
             transport=transport,
             timeout=_timeout_for(self._core.lib, timeout),
@@ -965,7 +1087,9 @@ class PingOneClient:
             **httpx_kwargs,
         )
 
-    # properties ------------------------------------------------------------------------
+    def _default_sleep(self) -> Callable[[float], _SleepT]:
+        raise NotImplementedError  # pragma: no cover - each shell defines it
+
     @property
     def environment_id(self) -> str | None:
         """The default environment of ``{env}`` paths and the typed getters."""
@@ -989,9 +1113,34 @@ class PingOneClient:
 
     def __repr__(self) -> str:
         return (
-            f"PingOneClient(api_base_url={self.api_base_url!r}, "
+            f"{type(self).__name__}(api_base_url={self.api_base_url!r}, "
             f"environment_id={self.environment_id!r})"
         )
+
+
+class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _TransportLike", None]):
+    """A PingOne Management API client over ``httpx.Client`` (or ``httpx2.Client``).
+
+    >>> with PingOneClient(auth=auth, environment_id=env, region="EU") as client:  # doctest: +SKIP
+    ...     env = client.get_environment()
+    ...     for user in client.paginate("/environments/{env}/users", params={"limit": 100}):
+    ...         ...
+
+    ``auth`` is a :class:`~httpx_pingone_worker.PingOneWorkerAuth` (its 401 resend-once
+    applies) or any ``httpx.Auth``; ``token`` a static access token. With the
+    ``PingOneWorkerAuth`` of :mod:`httpx_pingone_worker.httpx2` (or an httpx2 transport) the
+    client runs on httpx2. ``rate_limiter=None``
+    gives the client its own default limiter, ``False`` disables it; ``retry=None`` uses
+    :data:`API_RETRY` (429/502/503/504, ``Retry-After`` capped at 30 s, jittered backoff,
+    30 s budget; a :class:`~httpx_pingone_worker._retry.RetryPolicy` to tune), ``False``
+    disables retries. ``sleep`` (default ``time.sleep``), ``clock`` and ``rng`` are
+    injectable for tests.
+    """
+
+    _http_class = "Client"
+
+    def _default_sleep(self) -> Callable[[float], None]:
+        return time.sleep
 
     # lifetime --------------------------------------------------------------------------
     def close(self) -> None:
@@ -1027,58 +1176,31 @@ class PingOneClient:
         429/502/503/504 and network errors are retried for idempotent methods, and for
         POST/PATCH only when ``safe_to_retry`` is true.
         """
-        response = self._send(
-            method,
-            path,
-            params=params,
-            json=json,
-            headers=headers,
-            transaction_id=transaction_id,
-            session_id=session_id,
-            safe_to_retry=safe_to_retry,
+        opts = _RequestOptions(params, json, headers, transaction_id, session_id, safe_to_retry)
+        return _json_or_none(
+            self._send(self._core.exchange(self.http.build_request, method, path, opts))
         )
-        return _json_or_none(response)
 
-    def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-        transaction_id: str | None = None,
-        session_id: str | None = None,
-        safe_to_retry: bool = False,
-    ) -> httpx.Response:
-        core = self._core
-        url = core.url_for(path)
-        hdrs = core.headers_for(headers, transaction_id, session_id)
-        state = core.start_retries() if core.may_retry(method, safe_to_retry) else None
-        attempt = 0
+    def _send(self, flow: Generator[_Step, Any, httpx.Response]) -> httpx.Response:
+        reply: Any = None
         while True:
-            attempt += 1
-            request = self.http.build_request(method, url, params=params, json=json, headers=hdrs)
-            if core.rate_limiter is not None:
-                core.rate_limiter.acquire()
-            _log_request(request, attempt)
-            started = time.monotonic()
             try:
-                response = self.http.send(request)
-            except core.lib.TransportError as exc:
-                delay = core.retry_delay(state, None)
-                if delay is None:
-                    raise _unreachable(method, url, exc) from None
-                self._sleep(delay)
-                continue
-            _log_response(request, response, time.monotonic() - started)
-            if response.is_success:
+                step = flow.send(reply)
+            except StopIteration as done:
+                response: httpx.Response = done.value
                 return response
-            delay = core.retry_delay(state, response)
-            if delay is None:
-                raise error_from_response(response, method=method, path=url)
-            response.close()
-            self._sleep(delay)
+            reply = None
+            if isinstance(step, _Send):
+                try:
+                    reply = self.http.send(step.request)
+                except self._core.lib.TransportError as exc:
+                    reply = exc
+            elif isinstance(step, _Acquire):
+                step.limiter.acquire()
+            elif isinstance(step, _Close):
+                step.response.close()
+            else:
+                self._sleep(step.seconds)
 
     def get(self, path: str, **kw: Any) -> Any:
         """``GET path``; see :meth:`request` for keyword arguments."""
@@ -1112,8 +1234,7 @@ class PingOneClient:
         """Yield collection pages lazily, following ``_links.next.href``."""
         pager = _Pager(path, params, key)
         while (nxt := pager.request()) is not None:
-            url, page_params = nxt
-            yield pager.feed(self.request("GET", url, params=page_params, **kw))
+            yield pager.feed(self.request("GET", nxt[0], params=nxt[1], **kw))
 
     def paginate(
         self,
@@ -1130,43 +1251,42 @@ class PingOneClient:
         or cursor stops paging with a logged warning.
         """
         for page in self.pages(path, params, key=key, **kw):
-            for item in page.items:
-                yield dict(item)
+            yield from map(dict, page.items)
 
     # typed getters ---------------------------------------------------------------------
+    def _one(self, query: _Query[_T]) -> _T:
+        return query.parse(self.get(query.path))
+
+    def _each(self, query: _Query[_T]) -> Iterator[_T]:
+        return map(query.parse, self.paginate(query.path, query.params or None, key=query.key))
+
     def get_environment(self, environment_id: str | None = None) -> Environment:
         """The environment (name, type, region, license, organization, products)."""
-        env = self._core.require_env(environment_id)
-        return Environment.from_json(self.get(f"/environments/{env}"))
+        return self._one(self._core.env_query(environment_id, "", Environment.from_json))
 
     def get_application(self, app_id: str, *, environment_id: str | None = None) -> Application:
         """One application (for a worker app, its id is its client id)."""
-        env = self._core.require_env(environment_id)
-        return Application.from_json(self.get(f"/environments/{env}/applications/{app_id}"))
+        path = f"/applications/{app_id}"
+        return self._one(self._core.env_query(environment_id, path, Application.from_json))
 
     def list_applications(self, *, environment_id: str | None = None) -> list[Application]:
         """Every application of the environment."""
-        env = self._core.require_env(environment_id)
-        return [
-            Application.from_json(a) for a in self.paginate(f"/environments/{env}/applications")
-        ]
+        query = self._core.env_query(environment_id, "/applications", Application.from_json)
+        return list(self._each(query))
 
     def list_role_assignments(
         self, app_id: str, *, environment_id: str | None = None
     ) -> list[RoleAssignment]:
         """The application's role assignments (role ids and scopes; names via :meth:`get_role`)."""
-        env = self._core.require_env(environment_id)
-        path = f"/environments/{env}/applications/{app_id}/roleAssignments"
-        return [RoleAssignment.from_json(r) for r in self.paginate(path, key="roleAssignments")]
+        return list(self._each(_role_assignments_query(self._core, app_id, environment_id)))
 
     def get_role(self, role_id: str) -> Role:
         """A role by id (``GET /roles/{roleId}``)."""
-        return Role.from_json(self.get(f"/roles/{role_id}"))
+        return self._one(_Query(f"/roles/{role_id}", Role.from_json))
 
     def get_user(self, user_id: str, *, environment_id: str | None = None) -> User:
         """One user."""
-        env = self._core.require_env(environment_id)
-        return User.from_json(self.get(f"/environments/{env}/users/{user_id}"))
+        return self._one(self._core.env_query(environment_id, f"/users/{user_id}", User.from_json))
 
     def iter_users(
         self,
@@ -1176,108 +1296,31 @@ class PingOneClient:
         environment_id: str | None = None,
     ) -> Iterator[User]:
         """Users of the environment, lazily (``filter`` is PingOne's SCIM-like filter)."""
-        env = self._core.require_env(environment_id)
-        params: dict[str, Any] = {}
-        if filter:
-            params["filter"] = filter
-        if limit:
-            params["limit"] = limit
-        for item in self.paginate(f"/environments/{env}/users", params or None, key="users"):
-            yield User.from_json(item)
+        yield from self._each(self._core.users_query(filter, limit, environment_id))
 
     def iter_groups(self, *, environment_id: str | None = None) -> Iterator[Group]:
         """Groups of the environment, lazily."""
-        env = self._core.require_env(environment_id)
-        for item in self.paginate(f"/environments/{env}/groups", key="groups"):
-            yield Group.from_json(item)
+        yield from self._each(_groups_query(self._core, environment_id))
 
     def iter_populations(self, *, environment_id: str | None = None) -> Iterator[Population]:
         """Populations of the environment, lazily."""
-        env = self._core.require_env(environment_id)
-        for item in self.paginate(f"/environments/{env}/populations", key="populations"):
-            yield Population.from_json(item)
+        yield from self._each(_populations_query(self._core, environment_id))
 
 
-# --- async client --------------------------------------------------------------------------
+class AsyncPingOneClient(
+    _ClientBase[
+        "httpx.AsyncClient", "httpx.AsyncBaseTransport | _AsyncTransportLike", Awaitable[None]
+    ]
+):
+    """The async twin of :class:`PingOneClient` over ``httpx.AsyncClient`` (asyncio or trio).
 
+    Same constructor; ``sleep`` is an async callable (default ``anyio.sleep``).
+    """
 
-async def _anyio_sleep(seconds: float) -> None:
-    import anyio
+    _http_class = "AsyncClient"
 
-    await anyio.sleep(seconds)
-
-
-class AsyncPingOneClient:
-    """The async twin of :class:`PingOneClient` over ``httpx.AsyncClient`` (asyncio or trio)."""
-
-    def __init__(
-        self,
-        *,
-        auth: httpx.Auth | _AuthLike | None = None,
-        token: str | Secret | Token | None = None,
-        environment_id: str | None = None,
-        region: Region | str | None = None,
-        api_base_url: str | None = None,
-        transport: httpx.AsyncBaseTransport | _AsyncTransportLike | None = None,
-        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
-        rate_limiter: RateLimiter | Literal[False] | None = None,
-        retry: RetryPolicy | Literal[False] | None = None,
-        headers: Mapping[str, str] | None = None,
-        allow_loopback_http: bool = False,
-        sleep: Callable[[float], Awaitable[None]] = _anyio_sleep,
-        rng: random.Random | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        **httpx_kwargs: Any,
-    ) -> None:
-        self._core = _Core(
-            auth=auth,
-            token=token,
-            transport=transport,
-            environment_id=environment_id,
-            region=region,
-            api_base_url=api_base_url,
-            rate_limiter=rate_limiter,
-            retry=retry,
-            allow_loopback_http=allow_loopback_http,
-            rng=rng,
-            clock=clock,
-        )
-        self._sleep = sleep
-        #: The underlying client: an ``httpx2.AsyncClient`` when auth/transport are httpx2's.
-        self.http: httpx.AsyncClient = self._core.lib.AsyncClient(
-            auth=self._core.auth,
-            transport=transport,
-            timeout=_timeout_for(self._core.lib, timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
-            **httpx_kwargs,
-        )
-
-    @property
-    def environment_id(self) -> str | None:
-        """The default environment of ``{env}`` paths and the typed getters."""
-        return self._core.environment_id
-
-    @property
-    def auth(self) -> httpx.Auth:
-        """The ``httpx.Auth`` (``httpx2.Auth`` with httpx2) used for every request."""
-        auth: httpx.Auth = self._core.auth
-        return auth
-
-    @property
-    def api_base_url(self) -> str:
-        """``https://api.pingone.<tld>/v1`` or the override."""
-        return self._core.api_base_url
-
-    @property
-    def rate_limiter(self) -> RateLimiter | None:
-        """The client-side limiter (shareable), or ``None`` when disabled."""
-        return self._core.rate_limiter
-
-    def __repr__(self) -> str:
-        return (
-            f"AsyncPingOneClient(api_base_url={self.api_base_url!r}, "
-            f"environment_id={self.environment_id!r})"
-        )
+    def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
+        return _anyio_sleep
 
     async def aclose(self) -> None:
         """Close the underlying ``httpx.AsyncClient``."""
@@ -1307,34 +1350,30 @@ class AsyncPingOneClient:
         safe_to_retry: bool = False,
     ) -> Any:
         """Send one API request; see :meth:`PingOneClient.request`."""
-        core = self._core
-        url = core.url_for(path)
-        hdrs = core.headers_for(headers, transaction_id, session_id)
-        state = core.start_retries() if core.may_retry(method, safe_to_retry) else None
-        attempt = 0
+        opts = _RequestOptions(params, json, headers, transaction_id, session_id, safe_to_retry)
+        flow = self._core.exchange(self.http.build_request, method, path, opts)
+        return _json_or_none(await self._send(flow))
+
+    async def _send(self, flow: Generator[_Step, Any, httpx.Response]) -> httpx.Response:
+        reply: Any = None
         while True:
-            attempt += 1
-            request = self.http.build_request(method, url, params=params, json=json, headers=hdrs)
-            if core.rate_limiter is not None:
-                await core.rate_limiter.aacquire()
-            _log_request(request, attempt)
-            started = time.monotonic()
             try:
-                response = await self.http.send(request)
-            except core.lib.TransportError as exc:
-                delay = core.retry_delay(state, None)
-                if delay is None:
-                    raise _unreachable(method, url, exc) from None
-                await self._sleep(delay)
-                continue
-            _log_response(request, response, time.monotonic() - started)
-            if response.is_success:
-                return _json_or_none(response)
-            delay = core.retry_delay(state, response)
-            if delay is None:
-                raise error_from_response(response, method=method, path=url)
-            await response.aclose()
-            await self._sleep(delay)
+                step = flow.send(reply)
+            except StopIteration as done:
+                response: httpx.Response = done.value
+                return response
+            reply = None
+            if isinstance(step, _Send):
+                try:
+                    reply = await self.http.send(step.request)
+                except self._core.lib.TransportError as exc:
+                    reply = exc
+            elif isinstance(step, _Acquire):
+                await step.limiter.aacquire()
+            elif isinstance(step, _Close):
+                await step.response.aclose()
+            else:
+                await self._sleep(step.seconds)
 
     async def get(self, path: str, **kw: Any) -> Any:
         """``GET path``."""
@@ -1363,12 +1402,11 @@ class AsyncPingOneClient:
         *,
         key: str | None = None,
         **kw: Any,
-    ) -> AsyncIterator[Page]:
+    ) -> AsyncGenerator[Page, None]:
         """Yield collection pages lazily, following ``_links.next.href``."""
         pager = _Pager(path, params, key)
         while (nxt := pager.request()) is not None:
-            url, page_params = nxt
-            yield pager.feed(await self.request("GET", url, params=page_params, **kw))
+            yield pager.feed(await self.request("GET", nxt[0], params=nxt[1], **kw))
 
     async def paginate(
         self,
@@ -1377,50 +1415,102 @@ class AsyncPingOneClient:
         *,
         key: str | None = None,
         **kw: Any,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Yield every item of a collection lazily; see :meth:`PingOneClient.paginate`."""
-        async for page in self.pages(path, params, key=key, **kw):
-            for item in page.items:
-                yield dict(item)
+        async with contextlib.aclosing(self.pages(path, params, key=key, **kw)) as pages:
+            async for page in pages:
+                for item in page.items:
+                    yield dict(item)
+
+    # typed getters ---------------------------------------------------------------------
+    async def _one(self, query: _Query[_T]) -> _T:
+        return query.parse(await self.get(query.path))
+
+    async def _each(self, query: _Query[_T]) -> AsyncGenerator[_T, None]:
+        items = self.paginate(query.path, query.params or None, key=query.key)
+        async with contextlib.aclosing(items):
+            async for item in items:
+                yield query.parse(item)
 
     async def get_environment(self, environment_id: str | None = None) -> Environment:
         """The environment (name, type, region, license, organization, products)."""
-        env = self._core.require_env(environment_id)
-        return Environment.from_json(await self.get(f"/environments/{env}"))
+        return await self._one(self._core.env_query(environment_id, "", Environment.from_json))
 
     async def get_application(
         self, app_id: str, *, environment_id: str | None = None
     ) -> Application:
         """One application (for a worker app, its id is its client id)."""
-        env = self._core.require_env(environment_id)
-        return Application.from_json(await self.get(f"/environments/{env}/applications/{app_id}"))
+        path = f"/applications/{app_id}"
+        return await self._one(self._core.env_query(environment_id, path, Application.from_json))
 
     async def list_applications(self, *, environment_id: str | None = None) -> list[Application]:
         """Every application of the environment."""
-        env = self._core.require_env(environment_id)
-        return [
-            Application.from_json(a)
-            async for a in self.paginate(f"/environments/{env}/applications")
-        ]
+        query = self._core.env_query(environment_id, "/applications", Application.from_json)
+        return [app async for app in self._each(query)]
 
     async def list_role_assignments(
         self, app_id: str, *, environment_id: str | None = None
     ) -> list[RoleAssignment]:
         """The application's role assignments."""
-        env = self._core.require_env(environment_id)
-        path = f"/environments/{env}/applications/{app_id}/roleAssignments"
-        return [
-            RoleAssignment.from_json(r) async for r in self.paginate(path, key="roleAssignments")
-        ]
+        query = _role_assignments_query(self._core, app_id, environment_id)
+        return [assignment async for assignment in self._each(query)]
 
     async def get_role(self, role_id: str) -> Role:
         """A role by id (``GET /roles/{roleId}``)."""
-        return Role.from_json(await self.get(f"/roles/{role_id}"))
+        return await self._one(_Query(f"/roles/{role_id}", Role.from_json))
 
     async def get_user(self, user_id: str, *, environment_id: str | None = None) -> User:
         """One user."""
-        env = self._core.require_env(environment_id)
-        return User.from_json(await self.get(f"/environments/{env}/users/{user_id}"))
+        query = self._core.env_query(environment_id, f"/users/{user_id}", User.from_json)
+        return await self._one(query)
+
+    async def iter_users(
+        self,
+        *,
+        filter: str | None = None,
+        limit: int | None = None,
+        environment_id: str | None = None,
+    ) -> AsyncGenerator[User, None]:
+        """Users of the environment, lazily (``filter`` is PingOne's SCIM-like filter)."""
+        async with contextlib.aclosing(
+            self._each(self._core.users_query(filter, limit, environment_id))
+        ) as users:
+            async for user in users:
+                yield user
+
+    async def iter_groups(
+        self, *, environment_id: str | None = None
+    ) -> AsyncGenerator[Group, None]:
+        """Groups of the environment, lazily."""
+        async with contextlib.aclosing(
+            self._each(_groups_query(self._core, environment_id))
+        ) as groups:
+            async for group in groups:
+                yield group
+
+    async def iter_populations(
+        self, *, environment_id: str | None = None
+    ) -> AsyncGenerator[Population, None]:
+        """Populations of the environment, lazily."""
+        query = _populations_query(self._core, environment_id)
+        async with contextlib.aclosing(self._each(query)) as populations:
+            async for population in populations:
+                yield population
+
+
+def _role_assignments_query(
+    core: _Core, app_id: str, environment_id: str | None
+) -> _Query[RoleAssignment]:
+    path = f"/applications/{app_id}/roleAssignments"
+    return core.env_query(environment_id, path, RoleAssignment.from_json, key="roleAssignments")
+
+
+def _groups_query(core: _Core, environment_id: str | None) -> _Query[Group]:
+    return core.env_query(environment_id, "/groups", Group.from_json, key="groups")
+
+
+def _populations_query(core: _Core, environment_id: str | None) -> _Query[Population]:
+    return core.env_query(environment_id, "/populations", Population.from_json, key="populations")
 
 
 def create_pingone_client(
