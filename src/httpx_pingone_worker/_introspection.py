@@ -269,6 +269,45 @@ def _unreachable(url: str, exc: Exception) -> IntrospectionError:
     )
 
 
+def _prepare(
+    url: str | None,
+    token: str | Secret | Token,
+    credentials: ClientCredentials | Any,
+    *,
+    token_type_hint: str | None,
+    clock: Callable[[], float],
+    allow_loopback_http: bool,
+) -> tuple[ClientCredentials, IntrospectionRequest]:
+    """The credentials and the request both shells send (logged without the form)."""
+    creds = _credentials_of(credentials)
+    req = build_introspection_request(
+        url,
+        token,
+        creds,
+        token_type_hint=token_type_hint,
+        now=clock,
+        allow_loopback_http=allow_loopback_http,
+    )
+    _log.debug("POST %s (introspection)", req.url)
+    return creds, req
+
+
+def _result(
+    response: httpx.Response,
+    creds: ClientCredentials,
+    req: IntrospectionRequest,
+    requested_scopes: Iterable[str] | str | None,
+) -> Introspection:
+    """Parse the answer; ``requested_scopes`` defaults to the credentials' scopes."""
+    return parse_introspection_response(
+        response.status_code,
+        response.content,
+        requested_scopes=creds.scopes if requested_scopes is None else requested_scopes,
+        correlation_id=response.headers.get("correlation-id"),
+        token_fingerprint=fingerprint(req.form["token"]),
+    )
+
+
 def introspect_token(
     url: str | None,
     token: str | Secret | Token,
@@ -288,16 +327,14 @@ def introspect_token(
     authenticates with ``credentials.auth_method`` (all four methods). ``requested_scopes``
     (default: the credentials' scopes) is compared with the granted ones.
     """
-    creds = _credentials_of(credentials)
-    req = build_introspection_request(
+    creds, req = _prepare(
         url,
         token,
-        creds,
+        credentials,
         token_type_hint=token_type_hint,
-        now=clock,
+        clock=clock,
         allow_loopback_http=allow_loopback_http,
     )
-    _log.debug("POST %s (introspection)", req.url)
     try:
         if client is not None:
             response = client.post(req.url, data=req.form, headers=req.headers)
@@ -306,13 +343,7 @@ def introspect_token(
                 response = own.post(req.url, data=req.form, headers=req.headers)
     except HttpLib.errors_of(client) as exc:  # httpx2's own when client is an httpx2.Client
         raise _unreachable(req.url, exc) from None
-    return parse_introspection_response(
-        response.status_code,
-        response.content,
-        requested_scopes=creds.scopes if requested_scopes is None else requested_scopes,
-        correlation_id=response.headers.get("correlation-id"),
-        token_fingerprint=fingerprint(req.form["token"]),
-    )
+    return _result(response, creds, req, requested_scopes)
 
 
 async def aintrospect_token(
@@ -328,16 +359,14 @@ async def aintrospect_token(
     allow_loopback_http: bool = False,
 ) -> Introspection:
     """Async :func:`introspect_token`."""
-    creds = _credentials_of(credentials)
-    req = build_introspection_request(
+    creds, req = _prepare(
         url,
         token,
-        creds,
+        credentials,
         token_type_hint=token_type_hint,
-        now=clock,
+        clock=clock,
         allow_loopback_http=allow_loopback_http,
     )
-    _log.debug("POST %s (introspection)", req.url)
     try:
         if client is not None:
             response = await client.post(req.url, data=req.form, headers=req.headers)
@@ -346,10 +375,4 @@ async def aintrospect_token(
                 response = await own.post(req.url, data=req.form, headers=req.headers)
     except HttpLib.errors_of(client) as exc:  # httpx2's own when client is an httpx2 client
         raise _unreachable(req.url, exc) from None
-    return parse_introspection_response(
-        response.status_code,
-        response.content,
-        requested_scopes=creds.scopes if requested_scopes is None else requested_scopes,
-        correlation_id=response.headers.get("correlation-id"),
-        token_fingerprint=fingerprint(req.form["token"]),
-    )
+    return _result(response, creds, req, requested_scopes)
