@@ -13,10 +13,11 @@ The plans and outcome mapping are pure; the sync and async shells only send the 
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 
@@ -45,6 +46,7 @@ __all__ = [
     "WorkerApp",
     "adiscover_worker_app",
     "atest_api_access",
+    "avalidate_worker_credentials",
     "discover_worker_app",
     "test_api_access",
     "validate_worker_credentials",
@@ -213,6 +215,84 @@ class ValidationReport:
         return "\n".join(lines)
 
 
+# --- steps: the logic is written once as generators; thin sync/async shells do the I/O ------
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """Ask the shell to call ``name(*args, **kwargs)`` on its API client (awaited when async)."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """Ask the shell for a client-credentials token (``request_client_credentials_token``)."""
+
+    kwargs: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _OpenApi:
+    """Ask the shell to open the API client (closed when the steps finish)."""
+
+    kwargs: Mapping[str, Any]
+
+
+_Op = _Call | _Token | _OpenApi
+_R = TypeVar("_R")
+
+
+def _drive(steps: Generator[_Op, Any, _R], perform: Callable[[_Op], Any]) -> _R:
+    """Run ``steps``, answering each op with ``perform(op)`` or throwing what it raised."""
+    reply: Any = None
+    error: PingOneError | None = None
+    while True:
+        try:
+            op = steps.send(reply) if error is None else steps.throw(error)
+        except StopIteration as done:
+            result: _R = done.value
+            return result
+        try:
+            reply, error = perform(op), None
+        except PingOneError as exc:  # handed to the steps, which decide
+            reply, error = None, exc
+
+
+async def _adrive(steps: Generator[_Op, Any, _R], perform: Callable[[_Op], Awaitable[Any]]) -> _R:
+    """Async :func:`_drive`."""
+    reply: Any = None
+    error: PingOneError | None = None
+    while True:
+        try:
+            op = steps.send(reply) if error is None else steps.throw(error)
+        except StopIteration as done:
+            result: _R = done.value
+            return result
+        try:
+            reply, error = await perform(op), None
+        except PingOneError as exc:  # handed to the steps, which decide
+            reply, error = None, exc
+
+
+def _on(client: PingOneClient) -> Callable[[_Op], Any]:
+    def perform(op: _Op) -> Any:
+        assert isinstance(op, _Call)  # noqa: S101 - discovery and probes only call the client
+        return getattr(client, op.name)(*op.args, **op.kwargs)
+
+    return perform
+
+
+def _aon(client: AsyncPingOneClient) -> Callable[[_Op], Awaitable[Any]]:
+    async def perform(op: _Op) -> Any:
+        assert isinstance(op, _Call)  # noqa: S101 - discovery and probes only call the client
+        return await getattr(client, op.name)(*op.args, **op.kwargs)
+
+    return perform
+
+
 # --- discovery -----------------------------------------------------------------------------
 
 
@@ -269,6 +349,31 @@ def _find_by_client_id(apps: Iterable[Application], client_id: str) -> Applicati
     return next((a for a in apps if client_id in (a.client_id, a.id)), None)
 
 
+def _discovery_steps(
+    client: PingOneClient | AsyncPingOneClient, client_id: str | None, environment_id: str | None
+) -> Generator[_Op, Any, WorkerApp]:
+    cid = _client_id_of(client, client_id)
+    env = {"environment_id": environment_id}
+    try:
+        app: Application = yield _Call("get_application", (cid,), env)
+    except ManagementApiError as exc:
+        if exc.status_code != 404:
+            raise
+        found = _find_by_client_id((yield _Call("list_applications", (), env)), cid)
+        if found is None:
+            raise
+        app = found
+    assignments: list[RoleAssignment] = yield _Call("list_role_assignments", (app.id,), env)
+    roles: dict[str, Role] = {}
+    for ra in assignments:
+        if ra.role_id and ra.role_id not in roles:
+            try:
+                roles[ra.role_id] = yield _Call("get_role", (ra.role_id,))
+            except ManagementApiError:
+                continue  # the id is still reported; the name is a nicety
+    return _worker_app(app, cid, assignments, roles)
+
+
 def discover_worker_app(
     client: PingOneClient, client_id: str | None = None, *, environment_id: str | None = None
 ) -> WorkerApp:
@@ -279,52 +384,14 @@ def discover_worker_app(
     cannot be read keeps ``name=None``. API errors raise :class:`ManagementApiError`
     (a 403 names the role needed to read applications).
     """
-    cid = _client_id_of(client, client_id)
-    try:
-        app = client.get_application(cid, environment_id=environment_id)
-    except ManagementApiError as exc:
-        if exc.status_code != 404:
-            raise
-        found = _find_by_client_id(client.list_applications(environment_id=environment_id), cid)
-        if found is None:
-            raise
-        app = found
-    assignments = client.list_role_assignments(app.id, environment_id=environment_id)
-    roles: dict[str, Role] = {}
-    for ra in assignments:
-        if ra.role_id and ra.role_id not in roles:
-            try:
-                roles[ra.role_id] = client.get_role(ra.role_id)
-            except ManagementApiError:
-                continue  # the id is still reported; the name is a nicety
-    return _worker_app(app, cid, assignments, roles)
+    return _drive(_discovery_steps(client, client_id, environment_id), _on(client))
 
 
 async def adiscover_worker_app(
     client: AsyncPingOneClient, client_id: str | None = None, *, environment_id: str | None = None
 ) -> WorkerApp:
     """Async :func:`discover_worker_app`."""
-    cid = _client_id_of(client, client_id)
-    try:
-        app = await client.get_application(cid, environment_id=environment_id)
-    except ManagementApiError as exc:
-        if exc.status_code != 404:
-            raise
-        found = _find_by_client_id(
-            await client.list_applications(environment_id=environment_id), cid
-        )
-        if found is None:
-            raise
-        app = found
-    assignments = await client.list_role_assignments(app.id, environment_id=environment_id)
-    roles: dict[str, Role] = {}
-    for ra in assignments:
-        if ra.role_id and ra.role_id not in roles:
-            try:
-                roles[ra.role_id] = await client.get_role(ra.role_id)
-            except ManagementApiError:
-                continue
-    return _worker_app(app, cid, assignments, roles)
+    return await _adrive(_discovery_steps(client, client_id, environment_id), _aon(client))
 
 
 # --- probes --------------------------------------------------------------------------------
@@ -392,6 +459,23 @@ def _probe_result(name: str, path: str, exc: Exception | None) -> ProbeResult:
     return result
 
 
+def _probe_steps(probes: Iterable[str] | str | None) -> Generator[_Op, Any, list[ProbeResult]]:
+    results: list[ProbeResult] = []
+    for name, path, params in _probe_plan(probes):
+        results.append((yield from _probe_step(name, path, params)))
+    return results
+
+
+def _probe_step(
+    name: str, path: str, params: dict[str, Any] | None
+) -> Generator[_Op, Any, ProbeResult]:
+    try:
+        yield _Call("get", (path,), {"params": params})
+    except ManagementApiError as exc:
+        return _probe_result(name, path, exc)
+    return _probe_result(name, path, None)
+
+
 def test_api_access(
     client: PingOneClient,
     probes: Iterable[str] | str | None = None,  # noqa: PT028 - a library function, not a test
@@ -402,35 +486,15 @@ def test_api_access(
     ``roles``, ``environment``) or paths relative to the API base (``{env}`` templated).
     Paged endpoints are read with ``limit=1``. Every probe runs; none raises for a 4xx/5xx.
     """
-    results = [_run_probe(client, *step) for step in _probe_plan(probes)]
+    results = _drive(_probe_steps(probes), _on(client))
     return ApiAccessReport(tuple(results), client.environment_id)
-
-
-def _run_probe(
-    client: PingOneClient, name: str, path: str, params: dict[str, Any] | None
-) -> ProbeResult:
-    try:
-        client.get(path, params=params)
-    except ManagementApiError as exc:
-        return _probe_result(name, path, exc)
-    return _probe_result(name, path, None)
-
-
-async def _arun_probe(
-    client: AsyncPingOneClient, name: str, path: str, params: dict[str, Any] | None
-) -> ProbeResult:
-    try:
-        await client.get(path, params=params)
-    except ManagementApiError as exc:
-        return _probe_result(name, path, exc)
-    return _probe_result(name, path, None)
 
 
 async def atest_api_access(
     client: AsyncPingOneClient, probes: Iterable[str] | str | None = None
 ) -> ApiAccessReport:
     """Async :func:`test_api_access`."""
-    results = [await _arun_probe(client, *step) for step in _probe_plan(probes)]
+    results = await _adrive(_probe_steps(probes), _aon(client))
     return ApiAccessReport(tuple(results), client.environment_id)
 
 
@@ -454,33 +518,24 @@ def _failed(name: str, exc: PingOneError) -> ValidationStep:
     )
 
 
-def validate_worker_credentials(  # noqa: PLR0915 - one linear block per validation step
-    client_id: str | None = None,
-    client_secret: str | Secret | None = None,
-    environment_id: str | None = None,
+def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
+    client_id: str | None,
+    client_secret: str | Secret | None,
+    environment_id: str | None,
     *,
-    region: Region | str | None = None,
-    credentials: Any = None,
-    scopes: str | Iterable[str] | None = None,
-    auth_method: str | None = None,
-    private_key: str | bytes | Secret | None = None,
-    key_id: str | None = None,
-    auth_base_url: str | None = None,
-    api_base_url: str | None = None,
-    transport: httpx.BaseTransport | None = None,
-    discover: bool = True,
-    probes: Iterable[str] | None = None,
-    allow_loopback_http: bool = False,
-    timeout: float = 10.0,
-) -> ValidationReport:
-    """Check worker credentials end to end and say exactly which step failed and why.
-
-    Steps: ``format`` (ids are UUIDs, the secret is plausible), ``token`` (a
-    client-credentials request), ``discovery`` (the app and its roles, when the app may
-    read them; a 403 there is a warning, not a failure: the credentials work) and, when
-    ``probes`` are given, ``api_access``. Pass ``credentials=ClientCredentials(...)`` or
-    the individual values. Never raises for a failing step.
-    """
+    region: Region | str | None,
+    credentials: Any,
+    scopes: str | Iterable[str] | None,
+    auth_method: str | None,
+    private_key: str | bytes | Secret | None,
+    key_id: str | None,
+    auth_base_url: str | None,
+    api_base_url: str | None,
+    discover: bool,
+    probes: Iterable[str] | None,
+    allow_loopback_http: bool,
+) -> Generator[_Op, Any, ValidationReport]:
+    """The steps of :func:`validate_worker_credentials`; the shells perform the I/O ops."""
     from ._config import validate_credential_format
     from ._credentials import ClientCredentials
 
@@ -539,8 +594,6 @@ def validate_worker_credentials(  # noqa: PLR0915 - one linear block per validat
     assert environment_id is not None  # noqa: S101
 
     # 2. token
-    from ._token_endpoint import request_client_credentials_token
-
     try:
         endpoints = endpoints_for(
             environment_id,
@@ -552,101 +605,189 @@ def validate_worker_credentials(  # noqa: PLR0915 - one linear block per validat
     except ConfigurationError as exc:
         steps.append(_failed("token", exc))
         return report(False)
-    http = httpx.Client(transport=transport, timeout=timeout)
     try:
+        token: Token = yield _Token(
+            {
+                "endpoint": endpoints.token,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "scopes": scopes,
+                "auth_method": method,
+                "private_key": private_key,
+                "key_id": key_id,
+                "allow_loopback_http": allow_loopback_http,
+            }
+        )
+    except PingOneError as exc:
+        steps.append(_failed("token", exc))
+        return report(False)
+    steps.append(
+        ValidationStep(
+            "token",
+            "ok",
+            f"token received (expires in {token.expires_in}s, fingerprint {token.fingerprint})",
+        )
+    )
+    extra: dict[str, Any] = {
+        "token_fingerprint": token.fingerprint,
+        "granted_scopes": token.scopes,
+    }
+
+    # 3. discovery and 4. probes, with the token just received
+    if not discover and probes is None:
+        steps.append(ValidationStep("discovery", "skipped", "discover=False"))
+        return report(True, **extra)
+    api = yield _OpenApi(
+        {
+            "token": token,
+            "environment_id": environment_id,
+            "region": reg,
+            "api_base_url": endpoints.api_base_url,
+            "allow_loopback_http": allow_loopback_http,
+            "rate_limiter": False,
+        }
+    )
+    if discover:
         try:
-            token: Token = request_client_credentials_token(
-                endpoints.token,
-                client_id,
-                client_secret,
-                scopes,
-                auth_method=method,
-                private_key=private_key,
-                key_id=key_id,
-                client=http,
-                allow_loopback_http=allow_loopback_http,
+            app = yield from _discovery_steps(api, client_id, None)
+        except ManagementApiError as exc:
+            status: StepStatus = "warning" if exc.status_code == 403 else "failed"
+            steps.append(
+                ValidationStep(
+                    "discovery",
+                    status,
+                    "the token works but the app cannot read its own configuration"
+                    if status == "warning"
+                    else exc.message,
+                    error_type=type(exc).__name__,
+                    error=exc.code,
+                    status_code=exc.status_code,
+                    hint=exc.hint,
+                )
             )
-        except PingOneError as exc:
-            steps.append(_failed("token", exc))
-            return report(False)
+            if status == "failed":
+                return report(False, **extra)
+        else:
+            extra["worker_app"] = app
+            problems_found = []
+            if app.enabled is False:
+                problems_found.append("the app is disabled")
+            if app.type is not None and not app.is_worker:
+                problems_found.append(f"the app type is {app.type}, not WORKER")
+            if not app.roles:
+                problems_found.append("the app has no role assignments")
+            steps.append(
+                ValidationStep(
+                    "discovery",
+                    "warning" if problems_found else "ok",
+                    "; ".join(problems_found)
+                    or f"worker app {app.name!r} ({app.status}) with roles "
+                    f"{', '.join(app.role_names)}",
+                    hint="assign a role (e.g. Identity Data Read Only) to the app"
+                    if not app.roles
+                    else None,
+                )
+            )
+    if probes is not None:
+        access = ApiAccessReport(tuple((yield from _probe_steps(probes))), api.environment_id)
+        extra["api_access"] = access
         steps.append(
             ValidationStep(
-                "token",
-                "ok",
-                f"token received (expires in {token.expires_in}s, fingerprint {token.fingerprint})",
+                "api_access",
+                "ok" if access.all_allowed else "warning",
+                f"allowed: {', '.join(access.allowed) or 'none'}; forbidden: "
+                f"{', '.join(access.forbidden) or 'none'}; errors: "
+                f"{', '.join(access.errors) or 'none'}",
             )
         )
-        extra: dict[str, Any] = {
-            "token_fingerprint": token.fingerprint,
-            "granted_scopes": token.scopes,
-        }
+    return report(True, **extra)
 
-        # 3. discovery and 4. probes, with the token just received
-        if not discover and probes is None:
-            steps.append(ValidationStep("discovery", "skipped", "discover=False"))
-            return report(True, **extra)
-        with PingOneClient(
-            token=token,
-            environment_id=environment_id,
-            region=reg,
-            api_base_url=endpoints.api_base_url,
-            transport=transport,
-            allow_loopback_http=allow_loopback_http,
-            rate_limiter=False,
-        ) as api:
-            if discover:
-                try:
-                    app = discover_worker_app(api, client_id)
-                except ManagementApiError as exc:
-                    status: StepStatus = "warning" if exc.status_code == 403 else "failed"
-                    steps.append(
-                        ValidationStep(
-                            "discovery",
-                            status,
-                            "the token works but the app cannot read its own configuration"
-                            if status == "warning"
-                            else exc.message,
-                            error_type=type(exc).__name__,
-                            error=exc.code,
-                            status_code=exc.status_code,
-                            hint=exc.hint,
-                        )
-                    )
-                    if status == "failed":
-                        return report(False, **extra)
-                else:
-                    extra["worker_app"] = app
-                    problems_found = []
-                    if app.enabled is False:
-                        problems_found.append("the app is disabled")
-                    if app.type is not None and not app.is_worker:
-                        problems_found.append(f"the app type is {app.type}, not WORKER")
-                    if not app.roles:
-                        problems_found.append("the app has no role assignments")
-                    steps.append(
-                        ValidationStep(
-                            "discovery",
-                            "warning" if problems_found else "ok",
-                            "; ".join(problems_found)
-                            or f"worker app {app.name!r} ({app.status}) with roles "
-                            f"{', '.join(app.role_names)}",
-                            hint="assign a role (e.g. Identity Data Read Only) to the app"
-                            if not app.roles
-                            else None,
-                        )
-                    )
-            if probes is not None:
-                access = test_api_access(api, probes)
-                extra["api_access"] = access
-                steps.append(
-                    ValidationStep(
-                        "api_access",
-                        "ok" if access.all_allowed else "warning",
-                        f"allowed: {', '.join(access.allowed) or 'none'}; forbidden: "
-                        f"{', '.join(access.forbidden) or 'none'}; errors: "
-                        f"{', '.join(access.errors) or 'none'}",
-                    )
-                )
-        return report(True, **extra)
-    finally:
-        http.close()
+
+def validate_worker_credentials(
+    client_id: str | None = None,
+    client_secret: str | Secret | None = None,
+    environment_id: str | None = None,
+    *,
+    region: Region | str | None = None,
+    credentials: Any = None,
+    scopes: str | Iterable[str] | None = None,
+    auth_method: str | None = None,
+    private_key: str | bytes | Secret | None = None,
+    key_id: str | None = None,
+    auth_base_url: str | None = None,
+    api_base_url: str | None = None,
+    transport: httpx.BaseTransport | None = None,
+    discover: bool = True,
+    probes: Iterable[str] | None = None,
+    allow_loopback_http: bool = False,
+    timeout: float = 10.0,
+) -> ValidationReport:
+    """Check worker credentials end to end and say exactly which step failed and why.
+
+    Steps: ``format`` (ids are UUIDs, the secret is plausible), ``token`` (a
+    client-credentials request), ``discovery`` (the app and its roles, when the app may
+    read them; a 403 there is a warning, not a failure: the credentials work) and, when
+    ``probes`` are given, ``api_access``. Pass ``credentials=ClientCredentials(...)`` or
+    the individual values. Never raises for a failing step.
+    """
+    steps = _validation_steps(**_step_inputs(locals()))  # first: locals() = the arguments
+    from ._token_endpoint import request_client_credentials_token
+
+    with contextlib.ExitStack() as stack:
+        api: list[PingOneClient] = []
+
+        def perform(op: _Op) -> Any:
+            if isinstance(op, _Token):
+                http = stack.enter_context(httpx.Client(transport=transport, timeout=timeout))
+                return request_client_credentials_token(**op.kwargs, client=http)
+            if isinstance(op, _OpenApi):
+                api.append(stack.enter_context(PingOneClient(transport=transport, **op.kwargs)))
+                return api[-1]
+            return _on(api[-1])(op)
+
+        return _drive(steps, perform)
+
+
+async def avalidate_worker_credentials(
+    client_id: str | None = None,
+    client_secret: str | Secret | None = None,
+    environment_id: str | None = None,
+    *,
+    region: Region | str | None = None,
+    credentials: Any = None,
+    scopes: str | Iterable[str] | None = None,
+    auth_method: str | None = None,
+    private_key: str | bytes | Secret | None = None,
+    key_id: str | None = None,
+    auth_base_url: str | None = None,
+    api_base_url: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    discover: bool = True,
+    probes: Iterable[str] | None = None,
+    allow_loopback_http: bool = False,
+    timeout: float = 10.0,
+) -> ValidationReport:
+    """Async :func:`validate_worker_credentials` (the same steps; asyncio or trio)."""
+    steps = _validation_steps(**_step_inputs(locals()))  # first: locals() = the arguments
+    from ._token_endpoint import arequest_client_credentials_token
+
+    async with contextlib.AsyncExitStack() as stack:
+        api: list[AsyncPingOneClient] = []
+
+        async def perform(op: _Op) -> Any:
+            if isinstance(op, _Token):
+                http = httpx.AsyncClient(transport=transport, timeout=timeout)
+                await stack.enter_async_context(http)
+                return await arequest_client_credentials_token(**op.kwargs, client=http)
+            if isinstance(op, _OpenApi):
+                client = AsyncPingOneClient(transport=transport, **op.kwargs)
+                api.append(await stack.enter_async_context(client))
+                return client
+            return await _aon(api[-1])(op)
+
+        return await _adrive(steps, perform)
+
+
+def _step_inputs(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A shell's arguments minus what only the shell uses (its transport and timeout)."""
+    return {k: v for k, v in values.items() if k not in {"transport", "timeout"}}
