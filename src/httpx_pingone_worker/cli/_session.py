@@ -253,10 +253,17 @@ class Session:
             kwargs: dict[str, Any] = {"retry": RetryPolicy(max_attempts=self.attempts)}
             if self.settings is not None:
                 kwargs["refresh_ratio"] = self.settings.refresh_ratio
-            if self.auth_base_url:
-                kwargs["auth_base_url"] = self.auth_base_url
-            if not self.args.emulator and self.api_base_url:
-                kwargs["api_base_url"] = self.api_base_url
+            if self.args.emulator:
+                # Name the emulator's hosts explicitly: PINGONE_AUTH/API_BASE_URL in the
+                # environment must not redirect the in-process emulator's requests.
+                emu = self.start_emulator()
+                kwargs["auth_base_url"] = emu.auth_base_url
+                kwargs["api_base_url"] = emu.api_base_url
+            else:
+                if self.auth_base_url:
+                    kwargs["auth_base_url"] = self.auth_base_url
+                if self.api_base_url:
+                    kwargs["api_base_url"] = self.api_base_url
             self._auth = PingOneWorkerAuth(
                 creds.client_id,
                 creds.client_secret,
