@@ -53,20 +53,16 @@ from ._retry import DEFAULT_RETRY, RetryPolicy
 from ._secrets import Secret
 from ._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from ._token_endpoint import (
-    CacheRead,
-    CacheWrite,
-    Flow,
-    HttpResult,
+    FlowDone,
     Plan,
-    ReloadSecret,
-    SendRequest,
-    Sleep,
     TokenEngine,
+    adrive_flow,
+    asend_through,
     async_sleep,
     default_cache_key,
+    drive_flow,
     run_in_thread,
-    to_httpx_request,
-    transport_failure,
+    send_through,
 )
 
 __all__ = ["PingOneWorkerAuth"]
@@ -75,8 +71,7 @@ _log = get_logger("auth")
 
 
 @dataclass(frozen=True, slots=True)
-class _Obtained:
-    token: Token
+class _Obtained(FlowDone):
     header: str
 
 
@@ -605,34 +600,6 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     # -- sync ----------------------------------------------------------------------------
 
-    def _sync_drive(self, flow: Flow) -> Generator[_Req, _Resp, Token]:
-        outcome: Any = None
-        while True:
-            try:
-                action = flow.send(outcome)
-            except StopIteration as stop:
-                token: Token = stop.value
-                return token
-            outcome = None
-            if isinstance(action, SendRequest):
-                try:
-                    response = yield to_httpx_request(action.request, self._lib)
-                    response.read()
-                except self._lib.TransportError as exc:
-                    outcome = transport_failure(exc, self._lib)
-                else:
-                    outcome = HttpResult(
-                        response.status_code, dict(response.headers), response.content
-                    )
-            elif isinstance(action, Sleep):
-                self._sleep(action.seconds)
-            elif isinstance(action, CacheRead):
-                outcome = self._cache_get(action.key)
-            elif isinstance(action, CacheWrite):
-                self._cache_set(action.key, action.token)
-            elif isinstance(action, ReloadSecret):
-                outcome = self._reload_secret()
-
     def _reload_secret(self) -> str | Secret | None:
         """Ask the secret provider once more; a failing provider must not hide the
         ``invalid_client`` error the user needs to see."""
@@ -670,7 +637,14 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     def _sync_lead(self, plan: Plan) -> Generator[_Req, _Resp, Token]:
         try:
             with self._fetch_lock():
-                token = yield from self._sync_drive(self._engine.fetch_flow(plan))
+                token = yield from drive_flow(
+                    self._engine.fetch_flow(plan),
+                    self._lib,
+                    cache_get=self._cache_get,
+                    cache_set=self._cache_set,
+                    reload_secret=self._reload_secret,
+                    sleep=self._sleep,
+                )
         except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
             return self._engine.complete(plan, exc)
         except BaseException:
@@ -678,30 +652,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             raise
         return self._engine.complete(plan, token)
 
-    def _drive_with_client(self, gen: Generator[_Req, _Resp, Token]) -> Token:
-        try:
-            request = next(gen)
-        except StopIteration as stop:
-            token: Token = stop.value
-            return token
-        client: Any = self._http_client or self._internal_client()
-        while True:
-            try:
-                response = client.send(request)
-            except self._lib.TransportError as exc:
-                try:
-                    request = gen.throw(exc)
-                except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
-                continue
-            try:
-                request = gen.send(response)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            finally:
-                response.close()
-
-    def _internal_client(self) -> Any:
+    def _sync_client(self) -> Any:
+        """``http_client``, else the internal client (made on first use)."""
+        if self._http_client:
+            return self._http_client
         with self._own_client_lock:
             if self._own_client is None:
                 self._own_client = self._lib.Client(timeout=10.0)
@@ -716,7 +670,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        return self._drive_with_client(self._sync_obtain())
+        return send_through(self._sync_client, self._sync_obtain(), self._lib)
 
     def sync_auth_flow(self, request: _Req) -> Generator[_Req, _Resp, None]:
         """Add ``Authorization: Bearer …``; on 401 get a new token and resend once."""
@@ -745,7 +699,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     # -- async ---------------------------------------------------------------------------
 
-    async def _aobtain(  # noqa: PLR0915 - the async twin of _sync_obtain/_sync_lead/_sync_drive
+    async def _aobtain(  # the async twin of _sync_obtain/_sync_lead
         self,
     ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
         engine = self._engine
@@ -766,34 +720,33 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 continue
             try:
                 async with self._afetch_lock():
-                    flow = engine.fetch_flow(plan)
-                    outcome: Any = None
-                    while True:
-                        try:
-                            action = flow.send(outcome)
-                        except StopIteration as stop:
-                            result: Token = stop.value
-                            break
-                        outcome = None
-                        if isinstance(action, SendRequest):
-                            try:
-                                response = yield to_httpx_request(action.request, self._lib)
-                                assert response is not None  # noqa: S101
-                                await response.aread()
-                            except self._lib.TransportError as exc:
-                                outcome = transport_failure(exc, self._lib)
+                    agen = adrive_flow(
+                        engine.fetch_flow(plan),
+                        self._lib,
+                        cache_get=self._acache_get,
+                        cache_set=self._acache_set,
+                        reload_secret=self._areload_secret,
+                        sleep=self._asleep,
+                    )
+                    try:
+                        sent: _Resp | None = None
+                        error: Exception | None = None
+                        while True:
+                            if error is not None:
+                                item = await agen.athrow(error)
+                                error = None
                             else:
-                                outcome = HttpResult(
-                                    response.status_code, dict(response.headers), response.content
-                                )
-                        elif isinstance(action, Sleep):
-                            await self._asleep(action.seconds)
-                        elif isinstance(action, CacheRead):
-                            outcome = await self._acache_get(action.key)
-                        elif isinstance(action, CacheWrite):
-                            await self._acache_set(action.key, action.token)
-                        elif isinstance(action, ReloadSecret):
-                            outcome = await run_in_thread(self._reload_secret)
+                                item = await agen.asend(sent)
+                            if isinstance(item, FlowDone):
+                                result = item.token
+                                break
+                            sent = None
+                            try:
+                                sent = yield item
+                            except Exception as exc:  # noqa: BLE001 - the driver decides
+                                error = exc
+                    finally:
+                        await agen.aclose()
             except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
                 token = engine.complete(plan, exc)
             except BaseException:
@@ -803,6 +756,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 token = engine.complete(plan, result)
             yield _Obtained(token, self._header_for(token))
             return
+
+    async def _areload_secret(self) -> str | Secret | None:
+        return await run_in_thread(self._reload_secret)  # type: ignore[no-any-return]
 
     async def _asleep(self, seconds: float) -> None:
         if self._async_sleep is not None:
@@ -815,31 +771,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        agen = self._aobtain()
-        client: Any = self._async_http_client
-        own: Any = None
-        try:
-            sent: _Resp | None = None
-            error: Exception | None = None
-            while True:
-                if error is not None:
-                    item = await agen.athrow(error)
-                    error = None
-                else:
-                    item = await agen.asend(sent)
-                if isinstance(item, _Obtained):
-                    return item.token
-                if client is None:
-                    own = client = self._lib.AsyncClient(timeout=10.0)
-                sent = None
-                try:
-                    sent = await client.send(item)
-                except self._lib.TransportError as exc:
-                    error = exc
-        finally:
-            await agen.aclose()
-            if own is not None:
-                await own.aclose()
+        return await asend_through(self._async_http_client, self._aobtain(), self._lib)
 
     async def async_auth_flow(self, request: _Req) -> AsyncGenerator[_Req, _Resp]:
         """Async twin of :meth:`sync_auth_flow`."""
