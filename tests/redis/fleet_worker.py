@@ -63,7 +63,9 @@ def auth(url: str, index: str, token_url: str, cache_kind: str) -> None:
     client = redis.Redis.from_url(url)
     offset = [0.0]
     cache = (
-        RedisTokenCache(url, secret=CANARY_SECRET) if cache_kind == "redis" else MemoryTokenCache()
+        RedisTokenCache(url, secret=CANARY_SECRET, socket_timeout=5.0)
+        if cache_kind == "redis"
+        else MemoryTokenCache()
     )
     worker = PingOneWorkerAuth(
         CANARY_CLIENT_ID,
