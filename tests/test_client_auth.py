@@ -276,3 +276,35 @@ def test_unknown_method() -> None:
     """An unknown auth method is rejected."""
     with pytest.raises(ConfigurationError, match="unknown token endpoint auth method"):
         client_auth("none", client_id="c", client_secret="s", audience=AUD, now=0)
+
+
+def test_rsa_key_is_parsed_once_and_still_verifies(
+    rsa_keys: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Repeated private_key_jwt assertions parse the PEM once; each still verifies."""
+    from jose import jwk
+
+    from httpx_pingone_worker import _client_auth
+
+    private_pem, public_pem = rsa_keys
+    monkeypatch.setattr(_client_auth, "_KEYS", type(_client_auth._KEYS)())
+    calls: list[str] = []
+    real_construct = jwk.construct
+
+    def counting_construct(key: Any, algorithm: str | None = None) -> Any:
+        calls.append(str(algorithm))
+        return real_construct(key, algorithm)
+
+    monkeypatch.setattr(jwk, "construct", counting_construct)
+    now = int(time.time())
+    for _ in range(5):
+        parts = client_auth(
+            "private_key_jwt",
+            client_id=CANARY_CLIENT_ID,
+            client_secret=None,
+            audience=AUD,
+            now=now,
+            private_key=private_pem,
+        )
+        check_claims(decode(parts.form["client_assertion"], public_pem, "RS256"), now)
+    assert calls == ["RS256"]

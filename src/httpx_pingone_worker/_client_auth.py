@@ -18,9 +18,13 @@ an hour ahead).
 from __future__ import annotations
 
 import base64
+import hashlib
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote_plus
 
 from ._credentials import AuthMethod, parse_auth_method
@@ -48,6 +52,34 @@ def _raw(value: str | Secret | None) -> str | None:
     if value is None:
         return None
     return value.get_secret_value() if isinstance(value, Secret) else value
+
+
+_KEYS_LOCK = threading.Lock()
+_KEYS: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_KEYS_MAX = 16
+
+
+def _rsa_key(pem: str, algorithm: str) -> Any:
+    """The parsed signing key for ``pem``, parsed once per process (bounded LRU).
+
+    python-jose re-parses and re-validates a PEM on every signature (~90 ms for RSA 2048),
+    which would put that cost on every ``private_key_jwt`` token request. The cache is keyed
+    by a hash of the PEM, and holds only what the caller's auth object holds already.
+    """
+    from jose import jwk
+
+    ident = (hashlib.sha256(pem.encode()).hexdigest(), algorithm)
+    with _KEYS_LOCK:
+        key = _KEYS.get(ident)
+        if key is not None:
+            _KEYS.move_to_end(ident)
+            return key
+    key = jwk.construct(pem, algorithm)
+    with _KEYS_LOCK:
+        _KEYS[ident] = key
+        while len(_KEYS) > _KEYS_MAX:
+            _KEYS.popitem(last=False)
+    return key
 
 
 def make_client_assertion(
@@ -80,7 +112,8 @@ def make_client_assertion(
     }
     headers = {"kid": key_id} if key_id else None
     try:
-        return jose_jwt.encode(claims, key, algorithm=algorithm, headers=headers)
+        signing_key: Any = _rsa_key(key, algorithm) if algorithm.startswith("RS") else key
+        return jose_jwt.encode(claims, signing_key, algorithm=algorithm, headers=headers)
     except Exception as exc:  # noqa: BLE001 - jose raises assorted key errors
         # jose's messages can include key material details; keep only the type.
         raise ConfigurationError(
