@@ -297,14 +297,19 @@ def test_rsa_key_is_parsed_once_and_still_verifies(
 
     monkeypatch.setattr(jwk, "construct", counting_construct)
     now = int(time.time())
-    for _ in range(5):
-        parts = client_auth(
+    assertions = [
+        client_auth(
             "private_key_jwt",
             client_id=CANARY_CLIENT_ID,
             client_secret=None,
             audience=AUD,
             now=now,
             private_key=private_pem,
-        )
-        check_claims(decode(parts.form["client_assertion"], public_pem, "RS256"), now)
+        ).form["client_assertion"]
+        for _ in range(5)
+    ]
     assert calls == ["RS256"]
+    monkeypatch.setattr(jwk, "construct", real_construct)
+    for assertion in assertions:
+        check_claims(decode(assertion, public_pem, "RS256"), now)
+    assert len(set(assertions)) == 5  # a fresh jti each time
