@@ -462,7 +462,13 @@ def request_token_flow(
                 error_description=last.error_description,
                 status_code=last.status_code,
                 correlation_id=last.correlation_id,
-                hint="the endpoint kept failing within the retry budget; try again later",
+                # A network failure keeps its own hint (network, proxies, region); a server
+                # that kept answering 429/5xx is worth another try later.
+                hint=(
+                    last.hint
+                    if last.status_code is None and last.hint
+                    else "the endpoint kept failing within the retry budget; try again later"
+                ),
             ) from last
         _log.debug("token request failed (%s); retrying in %.2fs", type(last).__name__, delay)
         yield Sleep(delay)

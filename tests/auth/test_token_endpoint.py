@@ -312,6 +312,9 @@ def test_shell_wraps_network_errors_naming_the_endpoint() -> None:
     assert len(calls) == 3
     assert TOKEN_URL in str(info.value)
     assert "ConnectError" in str(info.value.__cause__)
+    # The network failure's own advice survives the give-up, not "try again later".
+    assert info.value.hint is not None
+    assert "network" in info.value.hint
 
 
 def test_shell_rejects_insecure_endpoint() -> None:
