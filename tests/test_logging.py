@@ -46,16 +46,26 @@ PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\nabcdef\n-----END RSA 
 
 @pytest.fixture(autouse=True)
 def _clean_plugins() -> Iterator[None]:
-    """Unregister test plugins, forget reported failures and registered canaries."""
+    """Unregister test plugins, forget reported failures and registered canaries.
+
+    The known-secret registry is process-wide: a test elsewhere in the same worker may have
+    registered the canaries, which would turn ``<redacted>`` into ``<redacted:fingerprint>``
+    here. Each test starts without them and the registry is put back as it was afterwards.
+    """
     before = set(plugin_manager.get_plugins())
     reported = set(_logging._reported)
+    with _logging._KNOWN_LOCK:
+        known = dict(_logging._KNOWN)
+    for value in (CANARY_SECRET, CANARY_TOKEN):
+        forget_secret(value)
     yield
     for plugin in set(plugin_manager.get_plugins()) - before:
         plugin_manager.unregister(plugin)
     _logging._reported.clear()
     _logging._reported.update(reported)
-    for value in (CANARY_SECRET, CANARY_TOKEN):
-        forget_secret(value)
+    with _logging._KNOWN_LOCK:
+        _logging._KNOWN.clear()
+        _logging._KNOWN.update(known)
 
 
 @pytest.fixture
