@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+# Inner runs keep file order (some inner files check what the previous test left behind),
+# even when a test-order randomiser such as pytest-randomly is installed.
 INI = """
 [pytest]
-addopts = -p no:cacheprovider
+addopts = -p no:cacheprovider -p no:randomly
 filterwarnings = error
 """
 

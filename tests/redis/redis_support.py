@@ -137,7 +137,8 @@ class RedisServer:
         """A fresh sync client for assertions (caller closes it)."""
         import redis
 
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2, **kwargs)
+        kwargs.setdefault("socket_timeout", 2)
+        return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
 
     def cli(self, *args: str) -> bytes:
         """Run ``redis-cli`` against this server and return its raw output."""
@@ -244,3 +245,8 @@ def wait_until(condition: Any, timeout: float = 5.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+def subscribers(client: Any, channel: str) -> int:
+    """How many clients listen on ``channel`` (a waiter is subscribed once this is > 0)."""
+    return int(dict(client.pubsub_numsub(channel)).get(channel.encode(), 0))

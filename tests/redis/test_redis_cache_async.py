@@ -7,7 +7,7 @@ import logging
 import time
 
 import pytest
-from redis_support import KEY, RedisServer, bound_cache, make_token
+from redis_support import KEY, RedisServer, bound_cache, make_token, subscribers
 
 from canary import CANARY_SECRET, CANARY_TOKEN
 from httpx_pingone_worker import RedisTokenCache, StorageError
@@ -183,6 +183,7 @@ def test_async_waiter_proceeds_when_another_process_stores_the_token(
     """An async waiter that hears 'stored' goes on without the lock and reads the new token."""
     holder = bound_cache(redis_server.url, lock_ttl=30)
     waiter = bound_cache(redis_server.url, poll_interval=10, lock_timeout=20)
+    client = redis_server.client()
 
     async def wait_for_token() -> object:
         async with waiter.afetch_lock(KEY):
@@ -191,7 +192,12 @@ def test_async_waiter_proceeds_when_another_process_stores_the_token(
     async def main() -> None:
         async with holder.afetch_lock(KEY):
             task = asyncio.create_task(wait_for_token())
-            await asyncio.sleep(0.3)
+            channel = holder.notify_channel(KEY)
+            for _ in range(500):  # until the waiter listens (bounded: 5 s)
+                if subscribers(client, channel) > 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert subscribers(client, channel) > 0
             assert not task.done()
             await holder.aset(KEY, make_token())
             got = await asyncio.wait_for(task, 5)
@@ -200,6 +206,7 @@ def test_async_waiter_proceeds_when_another_process_stores_the_token(
         await waiter.aclose()
 
     asyncio.run(main())
+    client.close()
 
 
 def test_trio_runs_the_sync_client_in_worker_threads(redis_server: RedisServer) -> None:

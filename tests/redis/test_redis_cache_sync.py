@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from redis_support import KEY, RedisServer, bound_cache, make_token
+from redis_support import KEY, RedisServer, bound_cache, make_token, subscribers, wait_until
 
 from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
 from httpx_pingone_worker import RedisTokenCache, StorageError
@@ -266,10 +266,12 @@ def test_waiter_wakes_on_release_before_poll_interval(redis_server: RedisServer)
         with waiter.fetch_lock(KEY):
             entered.set()
 
+    client = redis_server.client()
     with holder.fetch_lock(KEY):
         t = threading.Thread(target=wait_for_lock)
         t.start()
-        time.sleep(0.2)
+        assert wait_until(lambda: subscribers(client, holder.notify_channel(KEY)) > 0)
+    client.close()
     assert entered.wait(3)  # well under poll_interval=10 and the lock's 30s TTL
     t.join(5)
     holder.close()
@@ -338,13 +340,31 @@ def test_redis_stopped_degrades_then_recovers(
     other.close()
 
 
+def _answers(client: object) -> bool:
+    """Whether ``client`` gets a PING answer within its socket timeout."""
+    import redis
+
+    try:
+        client.ping()  # type: ignore[attr-defined]
+    except redis.exceptions.TimeoutError:
+        return False
+    return True
+
+
 def test_slow_redis_degrades_within_socket_timeout(own_redis_server: RedisServer) -> None:
     """A Redis that stops answering (DEBUG SLEEP) costs one socket timeout, then a miss."""
     cache = bound_cache(own_redis_server.url, socket_timeout=0.2, retry_interval=60)
     cache.set(KEY, make_token())
     blocker = threading.Thread(target=lambda: own_redis_server.cli("DEBUG", "SLEEP", "1.5"))
     blocker.start()
-    time.sleep(0.2)
+    # Wait until the server really is asleep (a PING times out), not a fixed guess: under
+    # load, starting redis-cli can take longer than any short sleep.
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    probe = own_redis_server.client(socket_timeout=0.1, retry=Retry(NoBackoff(), 0))
+    assert wait_until(lambda: not _answers(probe), timeout=10)
+    probe.close()
     start = time.monotonic()
     assert cache.get(KEY) is None
     assert cache.degraded
@@ -393,7 +413,9 @@ def test_waiter_proceeds_when_another_process_stores_the_token(redis_server: Red
     with holder.fetch_lock(KEY):
         t = threading.Thread(target=wait_for_token)
         t.start()
-        time.sleep(0.3)
+        # Store only once the waiter listens: a 'stored' sent before it subscribed is not
+        # for it (in real use the holder's release wakes it anyway).
+        assert wait_until(lambda: subscribers(client, holder.notify_channel(KEY)) > 0)
         assert not seen
         holder.set(KEY, make_token())
         t.join(5)
