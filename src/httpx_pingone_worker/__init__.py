@@ -64,7 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     )
     from ._filecache import EncryptedFileTokenCache
     from ._introspection import Introspection, aintrospect_token, introspect_token
-    from ._jwt import DecodedJWT, JWKSCache, decode_jwt, verify_jwt
+    from ._jwt import DecodedJWT, JWKSCache, averify_jwt, decode_jwt, verify_jwt
     from ._management import (
         AsyncPingOneClient,
         PingOneClient,
@@ -98,6 +98,7 @@ _LAZY: dict[str, str] = {
     "Introspection": "._introspection",
     "decode_jwt": "._jwt",
     "verify_jwt": "._jwt",
+    "averify_jwt": "._jwt",
     "DecodedJWT": "._jwt",
     "JWKSCache": "._jwt",
     "PingOneClient": "._management",
@@ -171,6 +172,7 @@ __all__ = [
     "arequest_client_credentials_token",
     "atest_api_access",
     "avalidate_worker_credentials",
+    "averify_jwt",
     "cache_key",
     "create_pingone_client",
     "decode_jwt",

@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_LEEWAY",
     "DecodedJWT",
     "JWKSCache",
+    "averify_jwt",
     "decode_jwt",
     "verify_jwt",
 ]
@@ -348,19 +349,39 @@ class JWKSCache:
     def _may_refetch(self, now: float) -> bool:
         return self._fetched_at is None or now - self._fetched_at >= self.min_refresh_interval
 
+    def _suppressed(self, kid: str) -> JWTError:
+        return JWTError(
+            f"no key with kid {kid!r} in the JWKS (refetch suppressed: the JWKS "
+            f"was fetched less than {self.min_refresh_interval:g}s ago)",
+            error="unknown_kid",
+        )
+
+    def _lookup_locked(self, kid: str | None) -> list[dict[str, Any]] | None:
+        """The answer from the cached keys alone, or None when a fetch is due first."""
+        now = self._clock()
+        if self._fetched_at is None or (
+            now - self._fetched_at >= self.ttl and self._may_refetch(now)
+        ):
+            return None
+        found = _match(self._keys, kid)
+        if found or kid is None:
+            return found
+        if not self._may_refetch(now):
+            raise self._suppressed(kid)
+        return None
+
     def find(self, kid: str | None) -> list[dict[str, Any]]:
         """Keys matching ``kid`` (all keys when ``kid`` is None); refetch once if unknown."""
         with self._lock:
+            found = self._lookup_locked(kid)
+            if found is not None:
+                return found
             self._ensure_fresh_locked()
             found = _match(self._keys, kid)
             if found or kid is None:
                 return found
             if not self._may_refetch(self._clock()):
-                raise JWTError(
-                    f"no key with kid {kid!r} in the JWKS (refetch suppressed: the JWKS "
-                    f"was fetched less than {self.min_refresh_interval:g}s ago)",
-                    error="unknown_kid",
-                )
+                raise self._suppressed(kid)
             try:
                 self._fetch_locked()
             except JWTError:
@@ -370,6 +391,24 @@ class JWKSCache:
             if not found:
                 raise JWTError(f"no key with kid {kid!r} in the JWKS", error="unknown_kid")
             return found
+
+    async def afind(self, kid: str | None) -> list[dict[str, Any]]:
+        """:meth:`find` for async code (asyncio or trio) that never blocks the event loop.
+
+        Cached keys are answered on the loop (a non-blocking lock attempt and a dict scan);
+        when a fetch may be needed, or another thread holds the lock, :meth:`find` runs in
+        a worker thread, so fetches stay single-flight across threads and tasks alike.
+        """
+        if self._lock.acquire(blocking=False):
+            try:
+                found = self._lookup_locked(kid)
+            finally:
+                self._lock.release()
+            if found is not None:
+                return found
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self.find, kid)
 
 
 def _match(keys: list[dict[str, Any]], kid: str | None) -> list[dict[str, Any]]:
@@ -387,6 +426,9 @@ class _StaticKeys:
         if not found and kid is not None:
             raise JWTError(f"no key with kid {kid!r} in the given JWKS", error="unknown_kid")
         return found
+
+    async def afind(self, kid: str | None) -> list[dict[str, Any]]:
+        return self.find(kid)  # no I/O
 
 
 # Public keys are not secrets: one cache per JWKS URL (bounded) spares a fetch per token
@@ -440,6 +482,107 @@ def _verify_signature(key: Mapping[str, Any], alg: str, signing_input: bytes, si
         return False
 
 
+@dataclass(frozen=True)
+class _Verification:
+    """What verify_jwt and averify_jwt share: the checked header, the key source, the rest."""
+
+    raw: str
+    decoded: DecodedJWT
+    alg: str
+    source: JWKSCache | _StaticKeys
+    issuer: str | None
+    audience: str | Iterable[str] | None
+    leeway: float
+    require: Iterable[str]
+    now: float | None
+
+    def __repr__(self) -> str:  # never the token
+        return f"_Verification(alg={self.alg!r}, kid={self.decoded.kid!r})"
+
+    def finish(self, candidates: list[dict[str, Any]]) -> dict[str, Any]:
+        """Pick a key that fits the algorithm, check the signature, then the claims."""
+        alg = self.alg
+        if not candidates:
+            raise JWTError("the JWKS has no keys", error="unknown_kid")
+        reasons = [r for r in (_check_key_for_alg(k, alg) for k in candidates) if r]
+        usable = [k for k in candidates if _check_key_for_alg(k, alg) is None]
+        if not usable:
+            raise JWTError(
+                f"no key fits the token's algorithm: {reasons[0]}",
+                error="alg_key_mismatch",
+            )
+        head, payload, sig_b64 = self.raw.split(".")
+        signing_input = f"{head}.{payload}".encode("ascii", "replace")
+        signature = _b64decode(sig_b64, "signature")
+        if not any(_verify_signature(k, alg, signing_input, signature) for k in usable):
+            raise JWTError("JWT signature is invalid", error="invalid_signature")
+        claims = dict(self.decoded.claims)
+        _check_claims(
+            claims,
+            issuer=self.issuer,
+            audience=self.audience,
+            leeway=self.leeway,
+            require=self.require,
+            now=self.now,
+        )
+        return claims
+
+
+def _start_verification(
+    token: str | Secret | Token,
+    *,
+    jwks: Any,
+    jwks_url: str | None,
+    issuer: str | None,
+    audience: str | Iterable[str] | None,
+    leeway: float,
+    algorithms: Iterable[str],
+    require: Iterable[str],
+    now: float | None,
+    allow_loopback_http: bool,
+) -> _Verification:
+    """Everything before the key lookup: decode, the algorithm allow-list, the key source."""
+    raw = _raw_token(token)
+    decoded = decode_jwt(raw)
+    allowed = {a for a in algorithms if a in DEFAULT_ALGORITHMS}
+    alg = decoded.alg
+    if alg is None or alg not in allowed:
+        raise JWTError(
+            f"JWT algorithm {alg!r} is not allowed (allowed: {', '.join(sorted(allowed))})",
+            error="alg_not_allowed",
+            hint="'none' and HMAC algorithms are never accepted for tokens verified with "
+            "a public key",
+        )
+    if "crit" in decoded.header:
+        raise JWTError("JWT header has unsupported 'crit' parameters", error="unsupported_crit")
+    if not decoded.signature_present:
+        raise JWTError("JWT has no signature", error="invalid_signature")
+
+    if jwks is not None:
+        source: JWKSCache | _StaticKeys = (
+            jwks if isinstance(jwks, JWKSCache) else _StaticKeys(_normalize_jwks(jwks))
+        )
+    elif jwks_url or issuer:
+        source = _shared_cache(jwks_url, issuer if not jwks_url else None, allow_loopback_http)
+    else:
+        raise JWTError(
+            "verify_jwt needs keys: jwks=, jwks_url= or issuer=",
+            error="invalid_jwks",
+            hint="PingOne's JWKS is https://auth.pingone.<tld>/<envId>/as/jwks",
+        )
+    return _Verification(
+        raw=raw,
+        decoded=decoded,
+        alg=alg,
+        source=source,
+        issuer=issuer,
+        audience=audience,
+        leeway=leeway,
+        require=require,
+        now=now,
+    )
+
+
 def verify_jwt(
     token: str | Secret | Token,
     *,
@@ -459,55 +602,55 @@ def verify_jwt(
     JWK), else from ``jwks_url``, else from ``issuer``'s OIDC discovery (for PingOne:
     ``https://auth.pingone.<tld>/<envId>/as``). ``iss`` is compared when ``issuer`` is
     given, ``aud`` when ``audience`` is. Raises :class:`JWTError` naming the failed check.
+    In async code use :func:`averify_jwt`, which never blocks the event loop.
     """
-    raw = _raw_token(token)
-    decoded = decode_jwt(raw)
-    allowed = {a for a in algorithms if a in DEFAULT_ALGORITHMS}
-    alg = decoded.alg
-    if alg is None or alg not in allowed:
-        raise JWTError(
-            f"JWT algorithm {alg!r} is not allowed (allowed: {', '.join(sorted(allowed))})",
-            error="alg_not_allowed",
-            hint="'none' and HMAC algorithms are never accepted for tokens verified with "
-            "a public key",
-        )
-    if "crit" in decoded.header:
-        raise JWTError("JWT header has unsupported 'crit' parameters", error="unsupported_crit")
-    if not decoded.signature_present:
-        raise JWTError("JWT has no signature", error="invalid_signature")
+    v = _start_verification(
+        token,
+        jwks=jwks,
+        jwks_url=jwks_url,
+        issuer=issuer,
+        audience=audience,
+        leeway=leeway,
+        algorithms=algorithms,
+        require=require,
+        now=now,
+        allow_loopback_http=allow_loopback_http,
+    )
+    return v.finish(v.source.find(v.decoded.kid))
 
-    # key source
-    if jwks is not None:
-        source: JWKSCache | _StaticKeys = (
-            jwks if isinstance(jwks, JWKSCache) else _StaticKeys(_normalize_jwks(jwks))
-        )
-    elif jwks_url or issuer:
-        source = _shared_cache(jwks_url, issuer if not jwks_url else None, allow_loopback_http)
-    else:
-        raise JWTError(
-            "verify_jwt needs keys: jwks=, jwks_url= or issuer=",
-            error="invalid_jwks",
-            hint="PingOne's JWKS is https://auth.pingone.<tld>/<envId>/as/jwks",
-        )
-    candidates = source.find(decoded.kid)
-    if not candidates:
-        raise JWTError("the JWKS has no keys", error="unknown_kid")
-    reasons = [r for r in (_check_key_for_alg(k, alg) for k in candidates) if r]
-    usable = [k for k in candidates if _check_key_for_alg(k, alg) is None]
-    if not usable:
-        raise JWTError(
-            f"no key fits the token's algorithm: {reasons[0]}",
-            error="alg_key_mismatch",
-        )
-    head, payload, sig_b64 = raw.split(".")
-    signing_input = f"{head}.{payload}".encode("ascii", "replace")
-    signature = _b64decode(sig_b64, "signature")
-    if not any(_verify_signature(k, alg, signing_input, signature) for k in usable):
-        raise JWTError("JWT signature is invalid", error="invalid_signature")
 
-    claims = dict(decoded.claims)
-    _check_claims(claims, issuer=issuer, audience=audience, leeway=leeway, require=require, now=now)
-    return claims
+async def averify_jwt(
+    token: str | Secret | Token,
+    *,
+    jwks: Any = None,
+    jwks_url: str | None = None,
+    issuer: str | None = None,
+    audience: str | Iterable[str] | None = None,
+    leeway: float = DEFAULT_LEEWAY,
+    algorithms: Iterable[str] = DEFAULT_ALGORITHMS,
+    require: Iterable[str] = ("exp",),
+    now: float | None = None,
+    allow_loopback_http: bool = False,
+) -> dict[str, Any]:
+    """:func:`verify_jwt` for asyncio and trio code: same arguments, checks and errors.
+
+    With cached keys everything happens on the event loop (no I/O). A JWKS or discovery
+    fetch runs in a worker thread through the cache's own (sync) client, so the loop is
+    never blocked and fetches stay single-flight across threads and tasks.
+    """
+    v = _start_verification(
+        token,
+        jwks=jwks,
+        jwks_url=jwks_url,
+        issuer=issuer,
+        audience=audience,
+        leeway=leeway,
+        algorithms=algorithms,
+        require=require,
+        now=now,
+        allow_loopback_http=allow_loopback_http,
+    )
+    return v.finish(await v.source.afind(v.decoded.kid))
 
 
 def _num(claims: Mapping[str, Any], name: str) -> float | None:

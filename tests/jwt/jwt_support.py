@@ -7,11 +7,15 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 ISSUER = "https://auth.pingone.com/0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a/as"
 JWKS_URL = f"{ISSUER}/jwks"
 KID = "key-1"
+
+#: verify_jwt, or averify_jwt run to completion on a fresh event loop (same signature).
+Verify = Callable[..., dict[str, Any]]
 
 
 def b64(data: bytes) -> str:

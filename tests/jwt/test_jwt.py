@@ -1,4 +1,8 @@
-"""decode_jwt and verify_jwt: attacks rejected, checks named, JWKS fetched sparingly."""
+"""decode_jwt, verify_jwt and averify_jwt: attacks rejected, checks named, JWKS fetched sparingly.
+
+Every verification test runs twice, through ``verify_jwt`` and through ``averify_jwt``
+(the ``verify`` fixture).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,20 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 import respx
-from jwt_support import ISSUER, JWKS_URL, KID, Keys, b64json, default_claims, forge_hmac, forge_none
+from jwt_support import (
+    ISSUER,
+    JWKS_URL,
+    KID,
+    Keys,
+    Verify,
+    b64json,
+    default_claims,
+    forge_hmac,
+    forge_none,
+)
 
 from canary import CANARY_TOKEN, assert_no_canary
-from httpx_pingone_worker import JWKSCache, JWTError, Secret, decode_jwt, verify_jwt
+from httpx_pingone_worker import JWKSCache, JWTError, Secret, decode_jwt
 
 Sign = Callable[..., str]
 
@@ -68,144 +82,146 @@ def test_decode_accepts_secret(sign: Sign) -> None:
     assert decode_jwt(Secret(sign())).kid == KID
 
 
-def test_verify_valid_token(sign: Sign, keys: Keys) -> None:
+def test_verify_valid_token(sign: Sign, keys: Keys, verify: Verify) -> None:
     """A correctly signed, current token with the right iss/aud verifies and returns claims."""
-    claims = verify_jwt(sign(), jwks=keys.jwks, issuer=ISSUER, audience="https://api.pingone.com")
+    claims = verify(sign(), jwks=keys.jwks, issuer=ISSUER, audience="https://api.pingone.com")
     assert claims["client_id"] == "6f1f0c5e-8a4b-4c2d-9e3f-0a1b2c3d4e5f"
 
 
-def test_alg_none_rejected(keys: Keys) -> None:
+def test_alg_none_rejected(keys: Keys, verify: Verify) -> None:
     """alg=none is refused before any key lookup."""
     with pytest.raises(JWTError) as info:
-        verify_jwt(forge_none(default_claims()), jwks=keys.jwks)
+        verify(forge_none(default_claims()), jwks=keys.jwks)
     assert info.value.error == "alg_not_allowed"
 
 
-def test_hs256_with_public_key_rejected(keys: Keys) -> None:
+def test_hs256_with_public_key_rejected(keys: Keys, verify: Verify) -> None:
     """HS256 'signed' with the RSA public key (algorithm confusion) is refused."""
     token = forge_hmac(default_claims(), keys.public_pem.encode())
     with pytest.raises(JWTError) as info:
-        verify_jwt(token, jwks=keys.jwks)
+        verify(token, jwks=keys.jwks)
     assert info.value.error == "alg_not_allowed"
 
 
-def test_hs256_cannot_be_allowed_explicitly(keys: Keys) -> None:
+def test_hs256_cannot_be_allowed_explicitly(keys: Keys, verify: Verify) -> None:
     """Even listing HS256 in algorithms does not enable HMAC."""
     token = forge_hmac(default_claims(), keys.public_pem.encode())
     with pytest.raises(JWTError) as info:
-        verify_jwt(token, jwks=keys.jwks, algorithms=["HS256", "RS256"])
+        verify(token, jwks=keys.jwks, algorithms=["HS256", "RS256"])
     assert info.value.error == "alg_not_allowed"
 
 
-def test_wrong_kid_rejected(sign: Sign, keys: Keys) -> None:
+def test_wrong_kid_rejected(sign: Sign, keys: Keys, verify: Verify) -> None:
     """A kid that is not in a static JWKS is refused."""
     with pytest.raises(JWTError) as info:
-        verify_jwt(sign(kid="other"), jwks=keys.jwks)
+        verify(sign(kid="other"), jwks=keys.jwks)
     assert info.value.error == "unknown_kid"
 
 
-def test_signed_by_other_key_rejected(sign: Sign, keys: Keys) -> None:
+def test_signed_by_other_key_rejected(sign: Sign, keys: Keys, verify: Verify) -> None:
     """A token signed by another RSA key under our kid fails the signature check."""
     with pytest.raises(JWTError) as info:
-        verify_jwt(sign(other=True), jwks=keys.jwks)
+        verify(sign(other=True), jwks=keys.jwks)
     assert info.value.error == "invalid_signature"
 
 
-def test_tampered_payload_rejected(sign: Sign, keys: Keys) -> None:
+def test_tampered_payload_rejected(sign: Sign, keys: Keys, verify: Verify) -> None:
     """Changing the payload after signing breaks the signature."""
     head, _, sig = sign().split(".")
     forged = f"{head}.{b64json(default_claims(scope='p1:update:env'))}.{sig}"
     with pytest.raises(JWTError) as info:
-        verify_jwt(forged, jwks=keys.jwks)
+        verify(forged, jwks=keys.jwks)
     assert info.value.error == "invalid_signature"
 
 
-def test_alg_key_type_mismatch(sign: Sign, keys: Keys) -> None:
+def test_alg_key_type_mismatch(sign: Sign, keys: Keys, verify: Verify) -> None:
     """An RS256 token whose kid names an EC key is refused as a key/alg mismatch."""
     ec = {**keys.ec_jwk, "kid": KID}
     with pytest.raises(JWTError) as info:
-        verify_jwt(sign(), jwks={"keys": [ec]})
+        verify(sign(), jwks={"keys": [ec]})
     assert info.value.error == "alg_key_mismatch"
 
 
-def test_key_alg_must_match(sign: Sign, keys: Keys) -> None:
+def test_key_alg_must_match(sign: Sign, keys: Keys, verify: Verify) -> None:
     """A JWK declared for RS512 does not verify an RS256 token."""
     jwk = {**keys.public_jwk, "alg": "RS512"}
     with pytest.raises(JWTError) as info:
-        verify_jwt(sign(), jwks=[jwk])
+        verify(sign(), jwks=[jwk])
     assert info.value.error == "alg_key_mismatch"
 
 
-def test_expired_rejected_with_leeway(sign: Sign, keys: Keys) -> None:
+def test_expired_rejected_with_leeway(sign: Sign, keys: Keys, verify: Verify) -> None:
     """exp in the past beyond the leeway fails as expired; within the leeway it passes."""
     now = time.time()
     token = sign(default_claims(exp=int(now) - 20))
-    assert verify_jwt(token, jwks=keys.jwks, leeway=30, now=now)
+    assert verify(token, jwks=keys.jwks, leeway=30, now=now)
     with pytest.raises(JWTError) as info:
-        verify_jwt(token, jwks=keys.jwks, leeway=5, now=now)
+        verify(token, jwks=keys.jwks, leeway=5, now=now)
     assert info.value.error == "expired"
 
 
-def test_nbf_in_future_rejected(sign: Sign, keys: Keys) -> None:
+def test_nbf_in_future_rejected(sign: Sign, keys: Keys, verify: Verify) -> None:
     """nbf beyond the leeway fails as not_yet_valid."""
     now = time.time()
     with pytest.raises(JWTError) as info:
-        verify_jwt(sign(default_claims(nbf=int(now) + 600)), jwks=keys.jwks, now=now)
+        verify(sign(default_claims(nbf=int(now) + 600)), jwks=keys.jwks, now=now)
     assert info.value.error == "not_yet_valid"
 
 
-def test_missing_exp_rejected(sign: Sign, keys: Keys) -> None:
+def test_missing_exp_rejected(sign: Sign, keys: Keys, verify: Verify) -> None:
     """exp is required by default."""
     claims = default_claims()
     del claims["exp"]
     with pytest.raises(JWTError) as info:
-        verify_jwt(sign(claims), jwks=keys.jwks)
+        verify(sign(claims), jwks=keys.jwks)
     assert info.value.error == "missing_claim"
 
 
-def test_wrong_issuer_rejected(sign: Sign, keys: Keys) -> None:
+def test_wrong_issuer_rejected(sign: Sign, keys: Keys, verify: Verify) -> None:
     """An iss from another environment fails as invalid_issuer."""
     with pytest.raises(JWTError) as info:
-        verify_jwt(sign(), jwks=keys.jwks, issuer="https://auth.pingone.eu/other/as")
+        verify(sign(), jwks=keys.jwks, issuer="https://auth.pingone.eu/other/as")
     assert info.value.error == "invalid_issuer"
 
 
-def test_wrong_audience_rejected(sign: Sign, keys: Keys) -> None:
+def test_wrong_audience_rejected(sign: Sign, keys: Keys, verify: Verify) -> None:
     """An aud that does not include ours fails as invalid_audience."""
     with pytest.raises(JWTError) as info:
-        verify_jwt(sign(), jwks=keys.jwks, audience="https://my-api.example.com")
+        verify(sign(), jwks=keys.jwks, audience="https://my-api.example.com")
     assert info.value.error == "invalid_audience"
 
 
-def test_jwks_fetched_once_and_cached(sign: Sign, jwks_route: respx.Route) -> None:
+def test_jwks_fetched_once_and_cached(sign: Sign, jwks_route: respx.Route, verify: Verify) -> None:
     """verify_jwt with a JWKSCache fetches the JWKS once for many tokens."""
     cache = JWKSCache(JWKS_URL)
     for _ in range(5):
-        verify_jwt(sign(), jwks=cache, issuer=ISSUER)
+        verify(sign(), jwks=cache, issuer=ISSUER)
     assert jwks_route.call_count == 1
 
 
-def test_unknown_kid_flood_is_rate_limited(sign: Sign, jwks_route: respx.Route) -> None:
+def test_unknown_kid_flood_is_rate_limited(
+    sign: Sign, jwks_route: respx.Route, verify: Verify
+) -> None:
     """200 tokens with unknown kids cause one refetch, not 200 (counted requests)."""
     now = [0.0]
     cache = JWKSCache(JWKS_URL, min_refresh_interval=60, clock=lambda: now[0])
-    verify_jwt(sign(), jwks=cache)
+    verify(sign(), jwks=cache)
     assert jwks_route.call_count == 1
     errors = []
     for i in range(200):
         with pytest.raises(JWTError) as info:
-            verify_jwt(sign(kid=f"bad-{i}"), jwks=cache)
+            verify(sign(kid=f"bad-{i}"), jwks=cache)
         errors.append(info.value.error)
     assert set(errors) == {"unknown_kid"}
     assert jwks_route.call_count == 1  # fetched < 60 s ago: no refetch at all
     now[0] = 61.0
     for i in range(200):
         with pytest.raises(JWTError):
-            verify_jwt(sign(kid=f"bad2-{i}"), jwks=cache)
+            verify(sign(kid=f"bad2-{i}"), jwks=cache)
     assert jwks_route.call_count == 2  # exactly one refetch per interval
 
 
-def test_unknown_kid_flood_threads_single_fetch(sign: Sign, keys: Keys) -> None:
+def test_unknown_kid_flood_threads_single_fetch(sign: Sign, keys: Keys, verify: Verify) -> None:
     """16 threads with unknown kids after the interval cause exactly one refetch."""
     now = [0.0]
     calls = []
@@ -232,7 +248,7 @@ def test_unknown_kid_flood_threads_single_fetch(sign: Sign, keys: Keys) -> None:
     def worker(tok: str) -> None:
         barrier.wait()
         try:
-            verify_jwt(tok, jwks=cache)
+            verify(tok, jwks=cache)
         except JWTError as exc:
             with lock:
                 outcomes.append(exc.error)
@@ -246,7 +262,7 @@ def test_unknown_kid_flood_threads_single_fetch(sign: Sign, keys: Keys) -> None:
     assert len(calls) == 2
 
 
-def test_key_rotation_picked_up(sign: Sign, keys: Keys) -> None:
+def test_key_rotation_picked_up(sign: Sign, keys: Keys, verify: Verify) -> None:
     """A new kid that appears in the JWKS is found by the one allowed refetch."""
     now = [0.0]
     served = [{"keys": []}]
@@ -259,11 +275,11 @@ def test_key_rotation_picked_up(sign: Sign, keys: Keys) -> None:
     cache.keys()
     served[0] = route_keys
     now[0] = 120.0
-    assert verify_jwt(sign(), jwks=cache)["iss"] == ISSUER
+    assert verify(sign(), jwks=cache)["iss"] == ISSUER
     assert cache.fetch_count == 2
 
 
-def test_jwks_from_issuer_discovery(sign: Sign, keys: Keys) -> None:
+def test_jwks_from_issuer_discovery(sign: Sign, keys: Keys, verify: Verify) -> None:
     """issuer= alone discovers jwks_uri from the OIDC discovery document."""
     with respx.mock() as router:
         disc = router.get(f"{ISSUER}/.well-known/openid-configuration").respond(
@@ -271,31 +287,31 @@ def test_jwks_from_issuer_discovery(sign: Sign, keys: Keys) -> None:
         )
         jw = router.get(JWKS_URL).respond(200, json=keys.jwks)
         cache = JWKSCache(issuer=ISSUER)
-        assert verify_jwt(sign(), jwks=cache, issuer=ISSUER)["iss"] == ISSUER
+        assert verify(sign(), jwks=cache, issuer=ISSUER)["iss"] == ISSUER
     assert disc.call_count == 1
     assert jw.call_count == 1
 
 
-def test_jwks_unavailable(sign: Sign) -> None:
+def test_jwks_unavailable(sign: Sign, verify: Verify) -> None:
     """A JWKS endpoint answering 500 gives jwks_unavailable."""
     with respx.mock() as router:
         router.get(JWKS_URL).respond(500)
         with pytest.raises(JWTError) as info:
-            verify_jwt(sign(), jwks=JWKSCache(JWKS_URL))
+            verify(sign(), jwks=JWKSCache(JWKS_URL))
     assert info.value.error == "jwks_unavailable"
 
 
-def test_verify_needs_keys(sign: Sign) -> None:
+def test_verify_needs_keys(sign: Sign, verify: Verify) -> None:
     """Without jwks/jwks_url/issuer the error says what to pass."""
     with pytest.raises(JWTError, match="jwks="):
-        verify_jwt(sign())
+        verify(sign())
 
 
-def test_errors_do_not_contain_token(sign: Sign, keys: Keys) -> None:
+def test_errors_do_not_contain_token(sign: Sign, keys: Keys, verify: Verify) -> None:
     """No verification error message or repr contains the token or its signature."""
     token = sign(kid="nope")
     with pytest.raises(JWTError) as info:
-        verify_jwt(token, jwks=keys.jwks)
+        verify(token, jwks=keys.jwks)
     for text in (str(info.value), repr(info.value)):
         assert token not in text
         assert token.split(".")[2][:16] not in text
