@@ -49,28 +49,9 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         resolve_settings,
         validate_credential_format,
     )
-    from ._discovery import (
-        ApiAccessReport,
-        ProbeResult,
-        RoleGrant,
-        ValidationReport,
-        WorkerApp,
-        adiscover_worker_app,
-        atest_api_access,
-        avalidate_worker_credentials,
-        discover_worker_app,
-        test_api_access,
-        validate_worker_credentials,
-    )
     from ._filecache import EncryptedFileTokenCache
     from ._introspection import Introspection, aintrospect_token, introspect_token
     from ._jwt import DecodedJWT, JWKSCache, averify_jwt, decode_jwt, verify_jwt
-    from ._management import (
-        AsyncPingOneClient,
-        PingOneClient,
-        RateLimiter,
-        create_pingone_client,
-    )
     from ._redis import RedisTokenCache
     from ._storage import (
         KeyringFallbackWarning,
@@ -82,6 +63,21 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     from ._token_endpoint import (
         arequest_client_credentials_token,
         request_client_credentials_token,
+    )
+    from .management._async import AsyncPingOneClient
+    from .management._discovery import (
+        RoleGrant,
+        WorkerApp,
+        adiscover_worker_app,
+        discover_worker_app,
+    )
+    from .management._probes import ApiAccessReport, ProbeResult, atest_api_access, test_api_access
+    from .management._ratelimit import RateLimiter
+    from .management._sync import PingOneClient, create_pingone_client
+    from .management._validation import (
+        ValidationReport,
+        avalidate_worker_credentials,
+        validate_worker_credentials,
     )
 
 # name -> private module that defines it; imported on first attribute access.
@@ -101,21 +97,21 @@ _LAZY: dict[str, str] = {
     "averify_jwt": "._jwt",
     "DecodedJWT": "._jwt",
     "JWKSCache": "._jwt",
-    "PingOneClient": "._management",
-    "AsyncPingOneClient": "._management",
-    "create_pingone_client": "._management",
-    "RateLimiter": "._management",
-    "discover_worker_app": "._discovery",
-    "adiscover_worker_app": "._discovery",
-    "test_api_access": "._discovery",
-    "atest_api_access": "._discovery",
-    "avalidate_worker_credentials": "._discovery",
-    "validate_worker_credentials": "._discovery",
-    "WorkerApp": "._discovery",
-    "RoleGrant": "._discovery",
-    "ProbeResult": "._discovery",
-    "ApiAccessReport": "._discovery",
-    "ValidationReport": "._discovery",
+    "PingOneClient": ".management._sync",
+    "AsyncPingOneClient": ".management._async",
+    "create_pingone_client": ".management._sync",
+    "RateLimiter": ".management._ratelimit",
+    "discover_worker_app": ".management._discovery",
+    "adiscover_worker_app": ".management._discovery",
+    "test_api_access": ".management._probes",
+    "atest_api_access": ".management._probes",
+    "avalidate_worker_credentials": ".management._validation",
+    "validate_worker_credentials": ".management._validation",
+    "WorkerApp": ".management._discovery",
+    "RoleGrant": ".management._discovery",
+    "ProbeResult": ".management._probes",
+    "ApiAccessReport": ".management._probes",
+    "ValidationReport": ".management._validation",
     "EncryptedFileTokenCache": "._filecache",
     "secure_store": "._storage",
     "secure_retrieve": "._storage",

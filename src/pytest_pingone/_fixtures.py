@@ -24,10 +24,17 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from httpx_pingone_worker import ClientCredentials, Introspection, Token, WorkerApp
+    from httpx_pingone_worker import (
+        AsyncPingOneClient,
+        ClientCredentials,
+        Introspection,
+        PingOneClient,
+        Token,
+        WorkerApp,
+    )
     from httpx_pingone_worker._auth import PingOneWorkerAuth
-    from httpx_pingone_worker._management import AsyncPingOneClient, Environment, PingOneClient
     from httpx_pingone_worker.emulator import PingOneEmulator
+    from httpx_pingone_worker.management._models import Environment
 
 __all__ = [
     "EVENTS_KEY",
@@ -390,7 +397,7 @@ def pingone_client(
     pingone_credentials: ClientCredentials,
 ) -> Iterator[PingOneClient]:
     """An open :class:`~httpx_pingone_worker.PingOneClient` for the worker app's environment."""
-    from httpx_pingone_worker._management import PingOneClient
+    from httpx_pingone_worker import PingOneClient
 
     kwargs: dict[str, Any] = {"api_base_url": pingone_auth.api_base_url}
     if get_config(request.config).mode is Mode.EMULATOR:
@@ -430,7 +437,7 @@ class AsyncClientFactory:
 
     def __call__(self, **kwargs: Any) -> AsyncPingOneClient:
         """A new, unopened client; use it as ``async with factory() as client:``."""
-        from httpx_pingone_worker._management import AsyncPingOneClient
+        from httpx_pingone_worker import AsyncPingOneClient
 
         kwargs.setdefault("auth", self._auth)
         kwargs.setdefault("environment_id", self._credentials.environment_id)

@@ -18,8 +18,8 @@ from httpx_pingone_worker import (
     __version__,
     create_pingone_client,
 )
-from httpx_pingone_worker._management import Environment
 from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker.management._models import Environment
 
 
 def test_requires_auth_or_token() -> None:

@@ -22,10 +22,10 @@ from httpx_pingone_worker._logging import register_secret
 from httpx_pingone_worker._regions import Endpoints, Region, endpoints_for
 
 if TYPE_CHECKING:
+    from httpx_pingone_worker import PingOneClient
     from httpx_pingone_worker._auth import PingOneWorkerAuth
     from httpx_pingone_worker._cache import TokenCache
     from httpx_pingone_worker._config import ResolvedSettings
-    from httpx_pingone_worker._management import PingOneClient
     from httpx_pingone_worker.emulator import PingOneEmulator
 
 __all__ = ["Session", "emulator_factory"]
@@ -284,7 +284,8 @@ class Session:
         if self._client is None:
             import dataclasses
 
-            from httpx_pingone_worker._management import API_RETRY, PingOneClient
+            from httpx_pingone_worker import PingOneClient
+            from httpx_pingone_worker.management._core import API_RETRY
 
             creds = self.credentials
             self._client = PingOneClient(

@@ -64,7 +64,7 @@ def environment_data(session: Session) -> dict[str, Any]:
 
 def app_data(session: Session) -> dict[str, Any]:
     """The worker app as discovery sees it."""
-    from httpx_pingone_worker._discovery import discover_worker_app
+    from httpx_pingone_worker import discover_worker_app
 
     app = discover_worker_app(session.client(), session.credentials.client_id)
     roles = [
@@ -86,7 +86,7 @@ def app_data(session: Session) -> dict[str, Any]:
 
 def probe_data(session: Session, probes: list[str] | None = None) -> list[dict[str, Any]]:
     """Which Management API endpoints the app's token may read."""
-    from httpx_pingone_worker._discovery import test_api_access
+    from httpx_pingone_worker import test_api_access
 
     report = test_api_access(session.client(), list(probes or DEFAULT_PROBES))
     return [

@@ -1,0 +1,14 @@
+"""The PingOne Management API layer (internal: import public names from ``httpx_pingone_worker``).
+
+- ``_models``: typed resources (Environment, Application, Role, User …) parsed from JSON;
+- ``_paging``: HAL collection pages and the pager state;
+- ``_ratelimit``: the client-side token-bucket :class:`RateLimiter`;
+- ``_error_mapping``: failed responses → ``ManagementApiError`` with a role hint;
+- ``_core``: the sans-IO client core (paths, headers, retries, one call as I/O steps);
+- ``_base``, ``_sync``, ``_async``: the shared client base and the sync / async I/O shells;
+- ``_steps``: the sync / async drivers of the step generators below;
+- ``_discovery``, ``_probes``, ``_validation``: worker-app discovery, API access probes and
+  end-to-end credential validation.
+
+This ``__init__`` imports nothing, so importing one module does not load the others.
+"""

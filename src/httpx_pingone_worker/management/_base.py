@@ -1,0 +1,113 @@
+"""What the sync and async Management API clients share: construction, properties, repr."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import (
+    Callable,
+    Mapping,
+)
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+
+import httpx
+
+from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker._secrets import Secret
+from httpx_pingone_worker._token import Token
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+from ._core import DEFAULT_TIMEOUT, USER_AGENT, _Core
+from ._lib import _AuthLike, _timeout_for
+from ._ratelimit import RateLimiter
+
+_HttpT = TypeVar("_HttpT")  # the underlying client: httpx.Client or httpx.AsyncClient
+_TransportT = TypeVar("_TransportT")
+_SleepT = TypeVar("_SleepT")  # what ``sleep`` returns: None, or an awaitable
+
+
+class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
+    """Construction, properties and repr shared by :class:`PingOneClient` and its async twin.
+
+    ``_HttpT`` is the underlying client (``httpx.Client`` / ``httpx.AsyncClient``), created
+    from the chosen library's ``_http_class``; ``sleep=None`` means the shell's
+    ``_default_sleep`` (``time.sleep`` / ``anyio.sleep``).
+    """
+
+    _http_class: ClassVar[str]
+
+    def __init__(
+        self,
+        *,
+        auth: httpx.Auth | _AuthLike | None = None,
+        token: str | Secret | Token | None = None,
+        environment_id: str | None = None,
+        region: Region | str | None = None,
+        api_base_url: str | None = None,
+        transport: _TransportT | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        rate_limiter: RateLimiter | Literal[False] | None = None,
+        retry: RetryPolicy | Literal[False] | None = None,
+        headers: Mapping[str, str] | None = None,
+        allow_loopback_http: bool = False,
+        sleep: Callable[[float], _SleepT] | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        **httpx_kwargs: Any,
+    ) -> None:
+        self._core = _Core(
+            auth=auth,
+            token=token,
+            transport=transport,
+            environment_id=environment_id,
+            region=region,
+            api_base_url=api_base_url,
+            rate_limiter=rate_limiter,
+            retry=retry,
+            allow_loopback_http=allow_loopback_http,
+            rng=rng,
+            clock=clock,
+        )
+        self._sleep: Callable[[float], _SleepT] = sleep or self._default_sleep()
+        #: The underlying client: an ``httpx2`` client when auth/transport are httpx2's.
+        self.http: _HttpT = getattr(self._core.lib, self._http_class)(
+            auth=self._core.auth,
+            transport=transport,
+            timeout=_timeout_for(self._core.lib, timeout),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
+            **httpx_kwargs,
+        )
+
+    def _default_sleep(self) -> Callable[[float], _SleepT]:
+        raise NotImplementedError  # pragma: no cover - each shell defines it
+
+    @property
+    def environment_id(self) -> str | None:
+        """The default environment of ``{env}`` paths and the typed getters."""
+        return self._core.environment_id
+
+    @property
+    def auth(self) -> httpx.Auth:
+        """The ``httpx.Auth`` (``httpx2.Auth`` with httpx2) used for every request."""
+        auth: httpx.Auth = self._core.auth
+        return auth
+
+    @property
+    def api_base_url(self) -> str:
+        """``https://api.pingone.<tld>/v1`` or the override."""
+        return self._core.api_base_url
+
+    @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The client-side limiter (shareable), or ``None`` when disabled."""
+        return self._core.rate_limiter
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(api_base_url={self.api_base_url!r}, "
+            f"environment_id={self.environment_id!r})"
+        )

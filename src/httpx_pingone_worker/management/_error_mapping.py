@@ -1,0 +1,160 @@
+"""Failed Management API responses → :class:`~httpx_pingone_worker.ManagementApiError`.
+
+PingOne's ``code``, ``details`` and ``Correlation-Id`` become fields; a 403 names the role the
+worker app likely lacks. The response body is never quoted.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import (
+    Mapping,
+    Sequence,
+)
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from httpx_pingone_worker._errors import ManagementApiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+from ._models import _s
+
+__all__ = [
+    "error_from_response",
+    "permission_hint",
+]
+
+_ROLE_HINTS: tuple[tuple[str, str, str], ...] = (
+    # (path segment, read role(s), write role(s))
+    ("users", '"Identity Data Read Only" or "Identity Data Admin"', '"Identity Data Admin"'),
+    ("groups", '"Identity Data Read Only" or "Identity Data Admin"', '"Identity Data Admin"'),
+    (
+        "populations",
+        '"Identity Data Read Only" or "Identity Data Admin"',
+        '"Identity Data Admin" or "Environment Admin"',
+    ),
+    (
+        "roleAssignments",
+        '"Environment Admin" or "Identity Data Admin"',
+        '"Environment Admin" (a role can only grant roles it holds)',
+    ),
+    (
+        "applications",
+        '"Client Application Developer" or "Environment Admin"',
+        '"Client Application Developer" or "Environment Admin"',
+    ),
+    ("roles", "any admin role", '"Environment Admin"'),
+)
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in urlsplit(path).path.split("/") if s]
+
+
+def permission_hint(method: str, path: str, detail_codes: Sequence[str] = ()) -> str:
+    """One sentence naming the role a worker app likely lacks for ``method path``."""
+    if "LICENSE_EXCEEDED" in detail_codes:
+        return "the environment's license does not include this feature or its quota is used up"
+    segs = _segments(path)
+    write = method.upper() not in {"GET", "HEAD", "OPTIONS"}
+    for seg in reversed(segs):
+        for name, read_roles, write_roles in _ROLE_HINTS:
+            if seg == name:
+                roles = write_roles if write else read_roles
+                return (
+                    f"the worker app likely lacks a role for {name}: assign {roles} "
+                    "to the app (Applications → the app → Roles) scoped to this environment"
+                )
+    if segs[-2:-1] == ["environments"] or segs[-1:] == ["environments"]:
+        return (
+            'the worker app likely lacks "Environment Admin" (or "Organization Admin") '
+            "for this environment"
+        )
+    return (
+        "the worker app's role assignments do not cover this endpoint; check the app's Roles "
+        'tab ("Environment Admin" covers most configuration APIs)'
+    )
+
+
+def _error_hint(status: int, method: str, path: str, detail_codes: Sequence[str]) -> str | None:
+    if status == 403:
+        return permission_hint(method, path, detail_codes)
+    if status == 401:
+        return (
+            "the access token was rejected (expired, revoked, or for another environment); "
+            "check client id, environment id and region"
+        )
+    if status == 404:
+        return (
+            "check the ids in the path, the environment id and the region (each region "
+            "has its own API host); just after creating an environment, retry shortly"
+        )
+    if status == 429:
+        return "PingOne rate limit hit; lower the RateLimiter rate or share one limiter"
+    if status == 400 and detail_codes:
+        return "fix the request fields named in details (filter syntax, values, limits)"
+    if status >= 500:
+        return "PingOne had a server-side problem; retry later and quote the correlation id"
+    return None
+
+
+def _clean(text: str, limit: int = 200) -> str:
+    from httpx_pingone_worker._logging import redact
+
+    text = " ".join(redact(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_from_response(response: httpx.Response, *, method: str, path: str) -> ManagementApiError:
+    """Map a failed API response to :class:`ManagementApiError` (the body is never quoted)."""
+    status = response.status_code
+    correlation_id = response.headers.get("correlation-id")
+    code: str | None = None
+    description: str | None = None
+    details: list[Mapping[str, Any]] = []
+    try:
+        body = _json.loads(response.content) if response.content else None
+    except ValueError:
+        body = None
+    if isinstance(body, Mapping):
+        code = _s(body.get("code"))
+        if _s(body.get("message")):
+            description = _clean(body["message"])
+        raw_details = body.get("details")
+        if isinstance(raw_details, list):
+            details = [d for d in raw_details if isinstance(d, Mapping)]
+        if code is None and _s(body.get("error")):
+            code = body["error"]  # an OAuth-style error body from a proxy/auth layer
+    detail_codes = [c for c in (_s(d.get("code")) for d in details) if c]
+    targets = [t for t in (_s(d.get("target")) for d in details) if t]
+    clean_path = urlsplit(path).path or path
+    msg = f"PingOne API {method.upper()} {clean_path} failed with HTTP {status}"
+    if code:
+        msg += f" {code}"
+    if detail_codes:
+        msg += f" ({', '.join(dict.fromkeys(detail_codes))}"
+        msg += f" on {', '.join(dict.fromkeys(targets))})" if targets else ")"
+    if body is None and response.content:
+        msg += " (response body was not JSON)"
+    return ManagementApiError(
+        msg,
+        status_code=status,
+        code=code,
+        details=details,
+        correlation_id=correlation_id,
+        error_description=description,
+        hint=_error_hint(status, method, path, detail_codes),
+    )
+
+
+def _unreachable(method: str, path: str, exc: Exception) -> ManagementApiError:
+    return ManagementApiError(
+        f"PingOne API {method.upper()} {urlsplit(path).path or path} could not be completed: "
+        f"{type(exc).__name__}",
+        hint="check network access to the API host (proxy, firewall, region)",
+    )

@@ -1,0 +1,254 @@
+"""Typed Management API resources: frozen dataclasses parsed from PingOne's JSON.
+
+Each ``from_json`` keeps the typed fields it knows and the raw record (read-only) for the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import (
+    Mapping,
+)
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from httpx_pingone_worker._errors import ManagementApiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+__all__ = [
+    "Application",
+    "Environment",
+    "Group",
+    "Population",
+    "Role",
+    "RoleAssignment",
+    "User",
+]
+
+
+# --- typed results -----------------------------------------------------------------------
+
+
+def _s(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _id_of(value: Any) -> str | None:
+    return _s(value.get("id")) if isinstance(value, Mapping) else None
+
+
+def _raw_field() -> Any:
+    return field(default_factory=dict, repr=False, compare=False, hash=False)
+
+
+def _expect_object(body: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(body, Mapping):
+        raise ManagementApiError(
+            f"PingOne returned a {type(body).__name__} where a {what} object was expected",
+            hint="check the path: it must name a single resource",
+        )
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """``GET /environments/{id}``: what the client interprets; everything else in ``raw``."""
+
+    id: str
+    name: str | None
+    description: str | None
+    type: str | None
+    region: str | None
+    license_id: str | None
+    organization_id: str | None
+    status: str | None
+    products: tuple[str, ...]
+    created_at: str | None
+    updated_at: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Environment:
+        """Build from a PingOne environment JSON object."""
+        d = _expect_object(body, "environment")
+        bom = d.get("billOfMaterials")
+        products: list[str] = []
+        if isinstance(bom, Mapping) and isinstance(bom.get("products"), list):
+            products = [
+                p["type"] for p in bom["products"] if isinstance(p, Mapping) and _s(p.get("type"))
+            ]
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            type=_s(d.get("type")),
+            region=_s(d.get("region")),
+            license_id=_id_of(d.get("license")),
+            organization_id=_id_of(d.get("organization")),
+            status=_s(d.get("status")),
+            products=tuple(products),
+            created_at=_s(d.get("createdAt")),
+            updated_at=_s(d.get("updatedAt")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """``GET /environments/{id}/applications/{appId}``."""
+
+    id: str
+    name: str | None
+    description: str | None
+    enabled: bool | None
+    type: str | None
+    protocol: str | None
+    token_endpoint_auth_method: str | None
+    grant_types: tuple[str, ...]
+    environment_id: str | None
+    client_id: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Application:
+        """Build from a PingOne application JSON object."""
+        d = _expect_object(body, "application")
+        grants = d.get("grantTypes")
+        enabled = d.get("enabled")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            enabled=enabled if isinstance(enabled, bool) else None,
+            type=_s(d.get("type")),
+            protocol=_s(d.get("protocol")),
+            token_endpoint_auth_method=_s(d.get("tokenEndpointAuthMethod")),
+            grant_types=tuple(g for g in grants if isinstance(g, str))
+            if isinstance(grants, list)
+            else (),
+            environment_id=_id_of(d.get("environment")),
+            client_id=_s(d.get("clientId")) or _s(d.get("id")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RoleAssignment:
+    """One entry of ``_embedded.roleAssignments``."""
+
+    id: str
+    role_id: str | None
+    scope_id: str | None
+    scope_type: str | None
+    environment_id: str | None
+    read_only: bool | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> RoleAssignment:
+        """Build from a PingOne role assignment JSON object."""
+        d = _expect_object(body, "role assignment")
+        scope = d.get("scope")
+        ro = d.get("readOnly")
+        return cls(
+            id=str(d.get("id", "")),
+            role_id=_id_of(d.get("role")),
+            scope_id=_id_of(scope),
+            scope_type=_s(scope.get("type")) if isinstance(scope, Mapping) else None,
+            environment_id=_id_of(d.get("environment")),
+            read_only=ro if isinstance(ro, bool) else None,
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """``GET /roles/{roleId}``: ``name`` is e.g. "Identity Data Admin"."""
+
+    id: str
+    name: str | None
+    description: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Role:
+        """Build from a PingOne role JSON object."""
+        d = _expect_object(body, "role")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A PingOne user (``/environments/{id}/users``)."""
+
+    id: str
+    username: str | None
+    email: str | None
+    enabled: bool | None
+    population_id: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> User:
+        """Build from a PingOne user JSON object."""
+        d = _expect_object(body, "user")
+        enabled = d.get("enabled")
+        return cls(
+            id=str(d.get("id", "")),
+            username=_s(d.get("username")),
+            email=_s(d.get("email")),
+            enabled=enabled if isinstance(enabled, bool) else None,
+            population_id=_id_of(d.get("population")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A PingOne group (``/environments/{id}/groups``)."""
+
+    id: str
+    name: str | None
+    description: str | None
+    population_id: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Group:
+        """Build from a PingOne group JSON object."""
+        d = _expect_object(body, "group")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            population_id=_id_of(d.get("population")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """A PingOne population (``/environments/{id}/populations``)."""
+
+    id: str
+    name: str | None
+    description: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Population:
+        """Build from a PingOne population JSON object."""
+        d = _expect_object(body, "population")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            raw=MappingProxyType(dict(d)),
+        )

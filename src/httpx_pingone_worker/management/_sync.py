@@ -1,0 +1,252 @@
+""":class:`PingOneClient`: the Management API client over ``httpx.Client`` (or httpx2's).
+
+An I/O shell: it performs the steps of :meth:`_Core.exchange` with blocking calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import (
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker._secrets import Secret
+from httpx_pingone_worker._token import Token
+
+if TYPE_CHECKING:  # pragma: no cover
+    from types import TracebackType
+
+    from ._lib import _TransportLike  # noqa: F401 - named in the base class subscript string
+
+
+from ._base import _ClientBase
+from ._core import (
+    _Acquire,
+    _Close,
+    _groups_query,
+    _json_or_none,
+    _populations_query,
+    _Query,
+    _RequestOptions,
+    _role_assignments_query,
+    _Send,
+    _Step,
+)
+from ._lib import _AuthLike
+from ._models import Application, Environment, Group, Population, Role, RoleAssignment, User
+from ._paging import Page, _Pager
+
+__all__ = [
+    "PingOneClient",
+    "create_pingone_client",
+]
+
+_T = TypeVar("_T")
+
+
+class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _TransportLike", None]):
+    """A PingOne Management API client over ``httpx.Client`` (or ``httpx2.Client``).
+
+    >>> with PingOneClient(auth=auth, environment_id=env, region="EU") as client:  # doctest: +SKIP
+    ...     env = client.get_environment()
+    ...     for user in client.paginate("/environments/{env}/users", params={"limit": 100}):
+    ...         ...
+
+    ``auth`` is a :class:`~httpx_pingone_worker.PingOneWorkerAuth` (its 401 resend-once
+    applies) or any ``httpx.Auth``; ``token`` a static access token. With the
+    ``PingOneWorkerAuth`` of :mod:`httpx_pingone_worker.httpx2` (or an httpx2 transport) the
+    client runs on httpx2. ``rate_limiter=None``
+    gives the client its own default limiter, ``False`` disables it; ``retry=None`` uses
+    :data:`API_RETRY` (429/502/503/504, ``Retry-After`` capped at 30 s, jittered backoff,
+    30 s budget; a :class:`~httpx_pingone_worker._retry.RetryPolicy` to tune), ``False``
+    disables retries. ``sleep`` (default ``time.sleep``), ``clock`` and ``rng`` are
+    injectable for tests.
+    """
+
+    _http_class = "Client"
+
+    def _default_sleep(self) -> Callable[[float], None]:
+        return time.sleep
+
+    # lifetime --------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the underlying ``httpx.Client``."""
+        self.http.close()
+
+    def __enter__(self) -> PingOneClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # requests --------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        transaction_id: str | None = None,
+        session_id: str | None = None,
+        safe_to_retry: bool = False,
+    ) -> Any:
+        """Send one API request; return the parsed JSON (``None`` for an empty body).
+
+        429/502/503/504 and network errors are retried for idempotent methods, and for
+        POST/PATCH only when ``safe_to_retry`` is true.
+        """
+        opts = _RequestOptions(params, json, headers, transaction_id, session_id, safe_to_retry)
+        return _json_or_none(
+            self._send(self._core.exchange(self.http.build_request, method, path, opts))
+        )
+
+    def _send(self, flow: Generator[_Step, Any, httpx.Response]) -> httpx.Response:
+        reply: Any = None
+        while True:
+            try:
+                step = flow.send(reply)
+            except StopIteration as done:
+                response: httpx.Response = done.value
+                return response
+            reply = None
+            if isinstance(step, _Send):
+                try:
+                    reply = self.http.send(step.request)
+                except self._core.lib.TransportError as exc:
+                    reply = exc
+            elif isinstance(step, _Acquire):
+                step.limiter.acquire()
+            elif isinstance(step, _Close):
+                step.response.close()
+            else:
+                self._sleep(step.seconds)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        """``GET path``; see :meth:`request` for keyword arguments."""
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Any:
+        """``POST path`` (retried only with ``safe_to_retry=True``)."""
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Any:
+        """``PUT path``."""
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Any:
+        """``PATCH path`` (retried only with ``safe_to_retry=True``)."""
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        """``DELETE path``."""
+        return self.request("DELETE", path, **kw)
+
+    # paging ----------------------------------------------------------------------------
+    def pages(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        **kw: Any,
+    ) -> Iterator[Page]:
+        """Yield collection pages lazily, following ``_links.next.href``."""
+        pager = _Pager(path, params, key)
+        while (nxt := pager.request()) is not None:
+            yield pager.feed(self.request("GET", nxt[0], params=nxt[1], **kw))
+
+    def paginate(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        **kw: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every item of a collection lazily; the next page is fetched when needed.
+
+        Items come from ``_embedded[key]`` (default: the collection's only list). The
+        returned page size is trusted, not the requested ``limit``. A repeated next link
+        or cursor stops paging with a logged warning.
+        """
+        for page in self.pages(path, params, key=key, **kw):
+            yield from map(dict, page.items)
+
+    # typed getters ---------------------------------------------------------------------
+    def _one(self, query: _Query[_T]) -> _T:
+        return query.parse(self.get(query.path))
+
+    def _each(self, query: _Query[_T]) -> Iterator[_T]:
+        return map(query.parse, self.paginate(query.path, query.params or None, key=query.key))
+
+    def get_environment(self, environment_id: str | None = None) -> Environment:
+        """The environment (name, type, region, license, organization, products)."""
+        return self._one(self._core.env_query(environment_id, "", Environment.from_json))
+
+    def get_application(self, app_id: str, *, environment_id: str | None = None) -> Application:
+        """One application (for a worker app, its id is its client id)."""
+        path = f"/applications/{app_id}"
+        return self._one(self._core.env_query(environment_id, path, Application.from_json))
+
+    def list_applications(self, *, environment_id: str | None = None) -> list[Application]:
+        """Every application of the environment."""
+        query = self._core.env_query(environment_id, "/applications", Application.from_json)
+        return list(self._each(query))
+
+    def list_role_assignments(
+        self, app_id: str, *, environment_id: str | None = None
+    ) -> list[RoleAssignment]:
+        """The application's role assignments (role ids and scopes; names via :meth:`get_role`)."""
+        return list(self._each(_role_assignments_query(self._core, app_id, environment_id)))
+
+    def get_role(self, role_id: str) -> Role:
+        """A role by id (``GET /roles/{roleId}``)."""
+        return self._one(_Query(f"/roles/{role_id}", Role.from_json))
+
+    def get_user(self, user_id: str, *, environment_id: str | None = None) -> User:
+        """One user."""
+        return self._one(self._core.env_query(environment_id, f"/users/{user_id}", User.from_json))
+
+    def iter_users(
+        self,
+        *,
+        filter: str | None = None,
+        limit: int | None = None,
+        environment_id: str | None = None,
+    ) -> Iterator[User]:
+        """Users of the environment, lazily (``filter`` is PingOne's SCIM-like filter)."""
+        yield from self._each(self._core.users_query(filter, limit, environment_id))
+
+    def iter_groups(self, *, environment_id: str | None = None) -> Iterator[Group]:
+        """Groups of the environment, lazily."""
+        yield from self._each(_groups_query(self._core, environment_id))
+
+    def iter_populations(self, *, environment_id: str | None = None) -> Iterator[Population]:
+        """Populations of the environment, lazily."""
+        yield from self._each(_populations_query(self._core, environment_id))
+
+
+def create_pingone_client(
+    token_or_auth: str | Secret | Token | httpx.Auth | _AuthLike,
+    environment_id: str | None = None,
+    region: Region | str | None = None,
+    **kw: Any,
+) -> PingOneClient:
+    """A :class:`PingOneClient` from a static token or an ``httpx.Auth`` (the seed's helper)."""
+    if not isinstance(token_or_auth, (str, Secret, Token)):
+        return PingOneClient(auth=token_or_auth, environment_id=environment_id, region=region, **kw)
+    return PingOneClient(token=token_or_auth, environment_id=environment_id, region=region, **kw)
