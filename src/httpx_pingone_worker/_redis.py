@@ -491,9 +491,19 @@ class RedisTokenCache:
 
     # --- configuration ----------------------------------------------------------------
 
-    def _client_options(self) -> dict[str, Any]:
+    def _client_options(self, *, for_asyncio: bool = False) -> dict[str, Any]:
+        """Options for the clients this cache builds from a URL (no retries: degrade instead).
+
+        redis-py has one ``Retry`` class per I/O model: an asyncio client needs
+        ``redis.asyncio.retry.Retry`` (redis-py 8.2 warns about the synchronous one, and a
+        caller running with ``-W error`` would see that warning fail its token request).
+        """
         from redis.backoff import NoBackoff
-        from redis.retry import Retry
+
+        if for_asyncio:
+            from redis.asyncio.retry import Retry
+        else:
+            from redis.retry import Retry  # type: ignore[assignment]
 
         return {
             "socket_timeout": self._socket_timeout,
@@ -823,7 +833,9 @@ class RedisTokenCache:
             entry = self._async_by_loop.get(id(loop))
             if entry is not None and entry[0] is loop:
                 return entry[1]
-            client = redis.asyncio.Redis.from_url(self._url, **self._client_options())
+            client = redis.asyncio.Redis.from_url(
+                self._url, **self._client_options(for_asyncio=True)
+            )
             self._async_by_loop[id(loop)] = (loop, client)
             return client
 
