@@ -71,6 +71,13 @@ class Harness:
         url = path if path.startswith("http") else f"{self.api_base}{path}"
         return self.client.get(url, headers=headers, **kw)
 
+    def call(self, method: str, path: str, token: str | None, **kw: Any) -> httpx.Response:
+        """Any method on the Management API (``json=``/``content=``/``headers=`` pass through)."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers.update(kw.pop("headers", {}))
+        url = path if path.startswith("http") else f"{self.api_base}{path}"
+        return self.client.request(method, url, headers=headers, **kw)
+
     @property
     def env_path(self) -> str:
         return f"/environments/{self.emu.environment_id}"

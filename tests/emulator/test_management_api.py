@@ -188,13 +188,17 @@ def test_403_other_environment_and_roles(harness: Harness) -> None:
 
 
 def test_organization_admin_reaches_every_environment(harness: Harness) -> None:
-    """An Organization Admin role covers other environments and /environments lists them."""
+    """An Organization Admin role covers other environments and /environments lists them,
+    but, as in PingOne, it reads no identity data (users)."""
     emu = harness.emu
     other_env = emu.add_environment("Other", users=3)
     admin = harness.token(emu.add_worker_app(roles=["Organization Admin"]))
-    r = harness.api(f"/environments/{other_env}/users", admin)
+    r = harness.api(f"/environments/{other_env}", admin)
     assert r.status_code == 200
-    assert r.json()["count"] == 3
+    assert r.json()["id"] == other_env
+    r = harness.api(f"/environments/{other_env}/users", admin)
+    assert r.status_code == 403
+    assert r.json()["details"][0]["code"] == "INSUFFICIENT_PERMISSIONS"
     listed = harness.api("/environments", admin).json()["_embedded"]["environments"]
     assert {e["id"] for e in listed} == {emu.environment_id, other_env}
     assert harness.api(f"/environments/{uuid.uuid4()}", admin).status_code == 404
@@ -213,8 +217,8 @@ def test_404_unknown_ids_and_routes(harness: Harness) -> None:
     r = harness.api(f"{harness.env_path}/flows", token)
     assert r.status_code == 404
     assert "/flows is not emulated" in r.json()["message"]
-    r = harness.client.post(f"{harness.api_base}{harness.env_path}/users", json={})
-    assert "POST" in r.json()["message"]
+    r = harness.client.patch(f"{harness.api_base}{harness.env_path}/groups", json={})
+    assert "PATCH" in r.json()["message"]
     assert "not emulated" in r.json()["message"]
 
 

@@ -11,22 +11,26 @@
 
 What is emulated: discovery, JWKS, token (``client_credentials``; every client
 authentication method, enforced per app), introspection, revocation (answered as PingOne
-does for client-credentials tokens: not supported), and a read-only Management API subset
-(environments, applications, roleAssignments, roles, users, groups, populations with
-``filter``/``limit``/cursor paging). Faults, an advanceable clock and a redacted request log
-make failure paths testable. Adapters: :meth:`PingOneEmulator.transport`,
-:meth:`PingOneEmulator.router` (respx), :meth:`PingOneEmulator.serve` (HTTPS on loopback).
+does for client-credentials tokens: not supported), and a Management API shaped by PingOne's
+published OpenAPI specs: users (create, replace, update, delete, enabled, population,
+password), groups and memberships, populations, role assignments of apps and users,
+applications (enable/disable, secret rotation), and read-only environments, bill of
+materials, organization, licenses, sign-on and password policies, resources and scopes;
+``filter``/``limit``/cursor paging; PingOne's error bodies and role permissions. Faults, an
+advanceable clock, snapshots and a redacted request log make failure paths testable.
+Adapters: :meth:`PingOneEmulator.transport`, :meth:`PingOneEmulator.router` (respx),
+:meth:`PingOneEmulator.serve` (HTTPS on loopback).
 ``python -m httpx_pingone_worker.emulator`` runs the server.
 """
 
 from __future__ import annotations
 
 from ._clock import EmulatorClock
-from ._emulator import PingOneEmulator
+from ._emulator import EmulatorSnapshot, PingOneEmulator
 from ._faults import ENDPOINTS, FAULT_KINDS
-from ._handler import EmulatorResponse, RequestRecord
+from ._http import EmulatorResponse, RequestRecord
+from ._roles import ROLE_NAMES, ROLE_PERMISSION_IDS, ROLE_PERMISSIONS
 from ._server import EmulatorServer
-from ._state import ROLE_NAMES, ROLE_PERMISSIONS
 from ._transport import EmulatorTransport
 
 __all__ = [
@@ -34,9 +38,11 @@ __all__ = [
     "FAULT_KINDS",
     "ROLE_NAMES",
     "ROLE_PERMISSIONS",
+    "ROLE_PERMISSION_IDS",
     "EmulatorClock",
     "EmulatorResponse",
     "EmulatorServer",
+    "EmulatorSnapshot",
     "EmulatorTransport",
     "PingOneEmulator",
     "RequestRecord",

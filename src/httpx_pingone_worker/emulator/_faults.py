@@ -27,7 +27,15 @@ ENDPOINTS: tuple[str, ...] = (
     "roles",
     "users",
     "groups",
+    "memberOfGroups",
     "populations",
+    "secret",
+    "billOfMaterials",
+    "organizations",
+    "licenses",
+    "signOnPolicies",
+    "passwordPolicies",
+    "resources",
 )
 
 

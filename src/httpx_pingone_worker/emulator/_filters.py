@@ -2,9 +2,11 @@
 
 Supported: ``eq ne sw ew co gt ge lt le`` with a quoted string, a number, ``true``,
 ``false`` or ``null``; ``pr`` (present); ``and`` / ``or`` (``and`` binds tighter) and
-parentheses; ``not (...)``. String comparisons are case-insensitive (SCIM's default for
-``caseExact: false`` attributes). Each endpoint allows a few attribute paths; anything else
-is an :class:`InvalidFilter` (PingOne answers ``400`` with detail code ``INVALID_FILTER``).
+parentheses; ``not (...)``; ``attr[<expression>]`` on a multi-valued attribute (true when
+any of its values matches, e.g. ``memberOfGroups[id eq "…"]``). String comparisons are
+case-insensitive (SCIM's default for ``caseExact: false`` attributes). Each endpoint allows
+a few attribute paths; anything else is an :class:`InvalidFilter` (PingOne answers ``400``
+with detail code ``INVALID_FILTER``).
 Simplification: PingOne allows different operators per attribute; the emulator allows
 every operator on every listed attribute.
 """
@@ -22,7 +24,7 @@ Predicate = Callable[[Mapping[str, Any]], bool]
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<lparen>\() | (?P<rparen>\)) |
+        (?P<lparen>\() | (?P<rparen>\)) | (?P<lbracket>\[) | (?P<rbracket>\]) |
         (?P<string>"(?:[^"\\]|\\.)*") |
         (?P<number>-?\d+(?:\.\d+)?(?![\w.])) |
         (?P<word>[A-Za-z_][\w.\-]*)
@@ -100,10 +102,16 @@ def _and(left: Predicate, right: Predicate) -> Predicate:
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], attributes: Collection[str]) -> None:
+    def __init__(
+        self,
+        tokens: list[tuple[str, str]],
+        attributes: Collection[str],
+        multi: Mapping[str, Collection[str]],
+    ) -> None:
         self.tokens = tokens
         self.pos = 0
         self.attributes = {a.lower(): a for a in attributes}
+        self.multi = {k.lower(): (k, v) for k, v in multi.items()}
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -148,6 +156,9 @@ class _Parser:
             return inner
         if kind != "word":
             raise InvalidFilter(f"expected an attribute name, got {text!r}")
+        multi = self.multi.get(text.lower())
+        if multi is not None:
+            return self.multi_valued(*multi)
         path = self.attributes.get(text.lower())
         if path is None:
             allowed = ", ".join(sorted(self.attributes.values()))
@@ -160,6 +171,24 @@ class _Parser:
             return lambda item: _lookup(item, path) not in (_MISSING, None, "")
         value = self.value()
         return lambda item: _compare(op, _lookup(item, path), value)
+
+    def multi_valued(self, name: str, sub_attributes: Collection[str]) -> Predicate:
+        if self.take()[0] != "lbracket":
+            raise InvalidFilter(f'{name} takes a bracketed expression: {name}[id eq "..."]')
+        inner = _Parser(self.tokens, sub_attributes, {})
+        inner.pos = self.pos
+        predicate = inner.expr()
+        self.pos = inner.pos
+        if self.take()[0] != "rbracket":
+            raise InvalidFilter(f"missing ']' after {name}[...")
+
+        def matches(item: Mapping[str, Any]) -> bool:
+            values = item.get(name)
+            return isinstance(values, list) and any(
+                isinstance(v, Mapping) and predicate(v) for v in values
+            )
+
+        return matches
 
     def value(self) -> Any:
         kind, text = self.take()
@@ -174,11 +203,19 @@ class _Parser:
         )
 
 
-def compile_filter(text: str, attributes: Collection[str]) -> Predicate:
-    """Compile ``text`` into a predicate over JSON items; raises :class:`InvalidFilter`."""
+def compile_filter(
+    text: str,
+    attributes: Collection[str],
+    multi_valued: Mapping[str, Collection[str]] | None = None,
+) -> Predicate:
+    """Compile ``text`` into a predicate over JSON items; raises :class:`InvalidFilter`.
+
+    ``multi_valued`` maps a list-of-objects attribute to the sub-attributes its bracketed
+    expression may name.
+    """
     if not text.strip():
         raise InvalidFilter("filter is empty")
-    parser = _Parser(_tokenize(text), attributes)
+    parser = _Parser(_tokenize(text), attributes, multi_valued or {})
     predicate = parser.expr()
     if parser.peek() is not None:
         raise InvalidFilter(f"unexpected {parser.peek()[1]!r} after a complete expression")  # type: ignore[index]

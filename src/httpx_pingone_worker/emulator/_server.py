@@ -10,14 +10,23 @@ import ssl
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from httpx_pingone_worker._errors import EmulatorError
 
-if TYPE_CHECKING:
-    from ._emulator import PingOneEmulator
+from ._http import Responder
 
-__all__ = ["EmulatorServer"]
+__all__ = ["EmulatorServer", "ServedEmulator"]
+
+
+class ServedEmulator(Responder, Protocol):
+    """What the server needs from an emulator (``PingOneEmulator`` is one)."""
+
+    _servers: list[Any]
+
+    @property
+    def environment_id(self) -> str: ...
+
 
 _MAX_BODY = 1 << 20
 _TIMEOUT_FAULT_SECONDS = 30.0
@@ -113,9 +122,7 @@ class EmulatorServer:
     bodies), ``GET /_emulator/requests|state``.
     """
 
-    def __init__(
-        self, emulator: PingOneEmulator, *, host: str = "127.0.0.1", port: int = 0
-    ) -> None:
+    def __init__(self, emulator: ServedEmulator, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.emulator = emulator
         self.host = host
         self.port = port

@@ -1,9 +1,14 @@
-"""Emulator state: organizations, environments, worker apps, directory data, tokens.
+"""Emulator state: organization, environments, apps, directory data, issued tokens.
 
 Moto-style: one :class:`World` holds every environment of every region, keyed by id;
 each environment records its region, so a request to ``auth.pingone.eu`` for an NA
 environment is a 404, as on PingOne. Ids come from a :class:`random.Random` seeded with
 the emulator's ``seed``, so the same seed gives the same ids, names and secrets.
+
+Directory records (users, groups, populations, policies …) are kept as the JSON PingOne
+returns, minus ``_links`` (added per request, from the host the request came in on).
+A world is plain data (picklable), so the engine can snapshot and restore it whole, which is
+how the emulator resets cheaply to its seeded state.
 """
 
 from __future__ import annotations
@@ -18,45 +23,8 @@ from typing import Any
 
 from httpx_pingone_worker._regions import Region
 
-__all__ = [
-    "ROLE_NAMES",
-    "ROLE_PERMISSIONS",
-    "App",
-    "Environment",
-    "IssuedToken",
-    "RoleAssignment",
-    "World",
-]
+__all__ = ["App", "Environment", "IssuedToken", "RoleAssignment", "World", "iso"]
 
-#: Management API resources each built-in role may read.
-#:
-#: Simplification: PingOne roles hold fine-grained permissions (``identity:read:user`` …);
-#: the emulator maps each role to the resources its name suggests, read-only roles and admin
-#: roles alike (the emulated API is read-only). ``roles`` is readable by any valid token.
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "Organization Admin": frozenset(
-        {"environments", "applications", "roleAssignments", "users", "groups", "populations"}
-    ),
-    "Environment Admin": frozenset(
-        {"environments", "applications", "roleAssignments", "users", "groups", "populations"}
-    ),
-    "Identity Data Admin": frozenset({"environments", "users", "groups", "populations"}),
-    "Identity Data Read Only": frozenset({"environments", "users", "groups", "populations"}),
-    "Client Application Developer": frozenset({"environments", "applications", "roleAssignments"}),
-    "Configuration Read Only": frozenset({"environments", "applications", "roleAssignments"}),
-}
-ROLE_NAMES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
-
-_GIVEN = (
-    "Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances",
-    "Edsger", "Radia", "Tim", "Hedy", "Donald", "Katherine", "Guido", "Anita", "Bjarne",
-)  # fmt: skip
-_FAMILY = (
-    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson",
-    "Allen", "Dijkstra", "Perlman", "Berners-Lee", "Lamarr", "Knuth", "Johnson", "Smith",
-    "Borg", "Stroustrup", "Smithson",
-)  # fmt: skip
-_GROUPS = ("Administrators", "Engineering", "Sales", "Support", "Contractors")
 _EPOCH = 1_704_067_200  # 2024-01-01T00:00:00Z: fixed, so seeded timestamps are deterministic
 
 
@@ -76,7 +44,8 @@ def _date(day: int) -> str:
 
 @dataclass(slots=True)
 class RoleAssignment:
-    """One role granted to an app, scoped to an environment or the organization."""
+    """One role granted to an app or a user, scoped to an organization, environment,
+    population or application."""
 
     id: str
     role_id: str
@@ -108,12 +77,18 @@ class App:
     auth_method: str  # lower-case, e.g. "client_secret_basic"
     secret: str = field(repr=False)
     created_at: str = ""
+    updated_at: str = ""
     previous_secret: str | None = field(default=None, repr=False)
     previous_secret_expires_at: float | None = None
     jwks: dict[str, Any] | None = field(default=None, repr=False)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     scopes: frozenset[str] = frozenset()
     token_lifetime: int | None = None
+    #: What the app's ClientCredentials carry: the method it was created with and, for
+    #: private_key_jwt, the (throwaway) signing key.
+    credential_method: str = ""
+    private_pem: str | None = field(default=None, repr=False)
+    key_id: str | None = None
 
     def secrets(self, now: float) -> list[str]:
         """Secrets accepted at ``now``: the current one, and the previous one in its grace."""
@@ -136,13 +111,13 @@ class App:
             "grantTypes": ["CLIENT_CREDENTIALS"],
             "environment": {"id": self.environment_id},
             "createdAt": self.created_at,
-            "updatedAt": self.created_at,
+            "updatedAt": self.updated_at or self.created_at,
         }
 
 
 @dataclass(slots=True)
 class Environment:
-    """A PingOne environment and its directory."""
+    """A PingOne environment, its directory and its (read-only) configuration."""
 
     id: str
     name: str
@@ -151,12 +126,22 @@ class Environment:
     region: Region
     license_id: str
     organization_id: str
-    products: list[dict[str, str]]
+    products: list[dict[str, Any]]
     created_at: str
     apps: dict[str, App] = field(default_factory=dict)
-    users: list[dict[str, Any]] = field(default_factory=list)
-    groups: list[dict[str, Any]] = field(default_factory=list)
-    populations: list[dict[str, Any]] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    populations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: user id -> group ids, in the order the memberships were added
+    memberships: dict[str, list[str]] = field(default_factory=dict)
+    user_roles: dict[str, list[RoleAssignment]] = field(default_factory=dict)
+    #: user id -> password state (``status``, ``lastChangedAt``); never the password
+    passwords: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sign_on_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sign_on_actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    password_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scopes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -172,6 +157,13 @@ class Environment:
             "createdAt": self.created_at,
             "updatedAt": self.created_at,
         }
+
+    def default_population(self) -> dict[str, Any] | None:
+        """The population marked ``default`` (PingOne keeps exactly one)."""
+        for pop in self.populations.values():
+            if pop.get("default"):
+                return pop
+        return None
 
 
 @dataclass(slots=True)
@@ -190,16 +182,18 @@ class IssuedToken:
 
 
 class World:
-    """All state of one emulator: reset by building a new one."""
+    """All state of one emulator: plain data, snapshotted whole by the engine."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, role_names: tuple[str, ...]) -> None:
         self.seed = seed
         self.rng = random.Random(seed)  # noqa: S311 - deterministic ids, not cryptography
         self.organization_id = self.new_id()
+        self.organization_name = "Emulated Organization"
         self.environments: dict[str, Environment] = {}
-        self.roles: dict[str, str] = {name: self.new_id() for name in ROLE_NAMES}  # name -> id
+        self.roles: dict[str, str] = {name: self.new_id() for name in role_names}  # name -> id
         self.tokens: dict[str, IssuedToken] = {}  # sha256(token) -> record
         self.licenses: dict[str, int | None] = {}  # license id -> requests/minute (None = off)
+        self.license_names: dict[str, str] = {}
         self._tick = 0
 
     def new_id(self) -> str:
@@ -222,6 +216,13 @@ class World:
                 return name
         return None
 
+    def find_app(self, client_id: str) -> App | None:
+        for env in self.environments.values():
+            app = env.apps.get(client_id)
+            if app is not None:
+                return app
+        return None
+
     def add_environment(
         self,
         *,
@@ -234,6 +235,7 @@ class World:
     ) -> Environment:
         lic = license_id or self.new_id()
         self.licenses.setdefault(lic, rate_limit)
+        self.license_names.setdefault(lic, f"Emulated License {len(self.licenses)}")
         env = Environment(
             id=self.new_id(),
             name=name,
@@ -252,29 +254,33 @@ class World:
         return env
 
     def add_population(
-        self, env: Environment, name: str, *, default: bool = False
+        self, env: Environment, name: str, *, default: bool = False, description: str = ""
     ) -> dict[str, Any]:
-        pop = {
+        created = self.timestamp()
+        pop: dict[str, Any] = {
             "id": self.new_id(),
             "name": name,
-            "description": f"{name} population",
+            "description": description or f"{name} population",
             "default": default,
             "environment": {"id": env.id},
             "userCount": 0,
-            "createdAt": self.timestamp(),
+            "createdAt": created,
+            "updatedAt": created,
         }
-        env.populations.append(pop)
+        if default:
+            for other in env.populations.values():
+                other["default"] = False
+        env.populations[pop["id"]] = pop
         return pop
 
     def add_group(self, env: Environment, name: str, description: str = "") -> dict[str, Any]:
-        group = {
+        group: dict[str, Any] = {
             "id": self.new_id(),
             "name": name,
             "description": description or f"{name} group",
             "environment": {"id": env.id},
-            "createdAt": self.timestamp(),
         }
-        env.groups.append(group)
+        env.groups[group["id"]] = group
         return group
 
     def add_user(
@@ -287,12 +293,13 @@ class World:
         family: str,
         enabled: bool,
         population_id: str | None,
+        created_at: str | None = None,
     ) -> dict[str, Any]:
         if population_id is None:
-            if not env.populations:
-                self.add_population(env, "Default", default=True)
-            population_id = env.populations[0]["id"]
-        user = {
+            default = env.default_population() or self.add_population(env, "Default", default=True)
+            population_id = default["id"]
+        created = created_at or self.timestamp()
+        user: dict[str, Any] = {
             "id": self.new_id(),
             "username": username,
             "email": email or f"{username}@example.com",
@@ -301,35 +308,29 @@ class World:
             "lifecycle": {"status": "ACCOUNT_OK"},
             "population": {"id": population_id},
             "environment": {"id": env.id},
-            "createdAt": self.timestamp(),
+            "createdAt": created,
+            "updatedAt": created,
         }
-        env.users.append(user)
-        for pop in env.populations:
-            if pop["id"] == population_id:
-                pop["userCount"] += 1
+        env.users[user["id"]] = user
+        self.count_user(env, population_id, +1)
         return user
 
-    def seed_directory(self, env: Environment, users: int) -> None:
-        default = self.add_population(env, "Default", default=True)
-        contractors = self.add_population(env, "Contractors")
-        for name in _GROUPS:
-            self.add_group(env, name)
-        for i in range(users):
-            given = _GIVEN[i % len(_GIVEN)]
-            family = _FAMILY[(i // len(_GIVEN)) % len(_FAMILY)]
-            self.add_user(
-                env,
-                username=f"{given.lower()}.{family.lower()}{i:04d}",
-                email=None,
-                given=given,
-                family=family,
-                enabled=i % 25 != 24,
-                population_id=contractors["id"] if i % 10 == 9 else default["id"],
-            )
+    @staticmethod
+    def count_user(env: Environment, population_id: str, delta: int) -> None:
+        pop = env.populations.get(population_id)
+        if pop is not None:
+            pop["userCount"] += delta
 
-    def find_app(self, client_id: str) -> App | None:
-        for env in self.environments.values():
-            app = env.apps.get(client_id)
-            if app is not None:
-                return app
-        return None
+    def delete_user(self, env: Environment, user_id: str) -> None:
+        user = env.users.pop(user_id)
+        self.count_user(env, user["population"]["id"], -1)
+        env.memberships.pop(user_id, None)
+        env.user_roles.pop(user_id, None)
+        env.passwords.pop(user_id, None)
+
+    @staticmethod
+    def delete_group(env: Environment, group_id: str) -> None:
+        del env.groups[group_id]
+        for groups in env.memberships.values():
+            if group_id in groups:
+                groups.remove(group_id)

@@ -11,13 +11,10 @@ import httpx
 from httpx_pingone_worker._httplib import HTTPX, HttpLib
 from httpx_pingone_worker._regions import Region
 
-from ._emulator import _raise_action
+from ._http import EmulatorResponse, Responder, raise_action
 
 if TYPE_CHECKING:
     import respx
-
-    from ._emulator import PingOneEmulator
-    from ._handler import EmulatorResponse
 
 __all__ = ["EmulatorTransport", "make_router", "transport_class"]
 
@@ -33,7 +30,7 @@ class _TransportCore:
 
     _lib: ClassVar[HttpLib]
 
-    def __init__(self, emulator: PingOneEmulator) -> None:
+    def __init__(self, emulator: Responder) -> None:
         self.emulator = emulator
 
     def _check_host(self, request: Any) -> None:
@@ -55,7 +52,7 @@ class _TransportCore:
         resp = self.emulator.respond(request.method, str(request.url), request.headers, body)
         if resp.delay:
             time.sleep(resp.delay)
-        _raise_action(resp, request.method, str(request.url), self._lib)
+        raise_action(resp, request.method, str(request.url), self._lib)
         return _to_response(resp, request, self._lib)
 
     async def handle_async_request(self, request: Any) -> Any:
@@ -67,7 +64,7 @@ class _TransportCore:
         resp = self.emulator.respond(request.method, str(request.url), request.headers, body)
         if resp.delay:
             await anyio.sleep(resp.delay)
-        _raise_action(resp, request.method, str(request.url), self._lib)
+        raise_action(resp, request.method, str(request.url), self._lib)
         return _to_response(resp, request, self._lib)
 
     def close(self) -> None:
@@ -125,7 +122,7 @@ def transport_class(module: ModuleType) -> type[_TransportCore]:
     )
 
 
-def make_router(emulator: PingOneEmulator, **kwargs: Any) -> respx.MockRouter:
+def make_router(emulator: Responder, **kwargs: Any) -> respx.MockRouter:
     """A respx router whose routes send every PingOne host to ``emulator``.
 
     Latency faults sleep with ``time.sleep`` here (respx side effects are synchronous).
@@ -143,7 +140,7 @@ def make_router(emulator: PingOneEmulator, **kwargs: Any) -> respx.MockRouter:
         resp = emulator.respond(request.method, str(request.url), request.headers, body)
         if resp.delay:
             time.sleep(resp.delay)
-        _raise_action(resp, request.method, str(request.url))
+        raise_action(resp, request.method, str(request.url))
         response: httpx.Response = _to_response(resp, request)
         return response
 

@@ -1,0 +1,157 @@
+"""Applications: list, read, update (``enabled``, ``name``, ``description``) and the client
+secret (``GET`` reads it, ``POST`` rotates it).
+
+Rotation follows PingOne: the new secret works at once; the previous one keeps working
+until ``previous.expiresAt`` when the request sets it, otherwise it stops at once. A
+disabled app gets ``unauthorized_client`` from the token endpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ._http import HAL, EmulatorResponse, invalid_data, json_body, not_found, read_json
+from ._paging import collection, item, with_links
+from ._routes import Call, Route, Validator, route
+from ._state import App, iso
+
+__all__ = ["ROUTES", "app_or_404", "rotate_secret"]
+
+_READ_ONLY = {
+    "id",
+    "environment",
+    "_links",
+    "createdAt",
+    "updatedAt",
+    "grantTypes",
+    "tokenEndpointAuthMethod",
+}
+
+
+def app_or_404(call: Call, app_id: str) -> App | EmulatorResponse:
+    app = call.environment.apps.get(app_id)
+    return app if app is not None else not_found(call.ctx, "application", app_id)
+
+
+def rotate_secret(call: Call, app: App, previous_expires_at: float | None) -> None:
+    """Give ``app`` a new secret; the old one works until ``previous_expires_at`` (or not)."""
+    app.previous_secret = app.secret
+    app.previous_secret_expires_at = (
+        previous_expires_at if previous_expires_at is not None else call.engine.clock.now()
+    )
+    app.secret = call.engine.world.new_secret()
+    app.updated_at = call.now()
+
+
+def _list(call: Call) -> EmulatorResponse:
+    items = [
+        with_links(call.ctx, a.to_json(), call.env_path(f"/applications/{a.id}"))
+        for a in call.environment.apps.values()
+    ]
+    return collection(call.ctx, "applications", items)
+
+
+def _get(call: Call) -> EmulatorResponse:
+    app = app_or_404(call, call.params["id"])
+    if isinstance(app, EmulatorResponse):
+        return app
+    return item(call.ctx, app.to_json(), call.ctx.path)
+
+
+def _update(call: Call) -> EmulatorResponse:
+    app = app_or_404(call, call.params["id"])
+    if isinstance(app, EmulatorResponse):
+        return app
+    body = read_json(call.ctx)
+    if isinstance(body, EmulatorResponse):
+        return body
+    v = Validator(body)
+    v.unknown({"name", "description", "enabled", "type", "protocol"}, _READ_ONLY)
+    name = v.string("name", required=True)
+    enabled = v.boolean("enabled", required=True)
+    description = v.string("description", required=False, max_len=1024)
+    for key, want in (("type", "WORKER"), ("protocol", "OPENID_CONNECT")):
+        value = v.string(key, required=True)
+        if value is not None and value != want:
+            v.fail(
+                "INVALID_VALUE",
+                key,
+                f"{key} of an existing application cannot change (it is {want}).",
+                allowedValues=[want],
+            )
+    if v.details or name is None or enabled is None:
+        return invalid_data(call.ctx, *v.details)
+    app.name, app.enabled = name, enabled
+    app.description = description or ""
+    app.updated_at = call.now()
+    return item(call.ctx, app.to_json(), call.ctx.path)
+
+
+def _secret_json(call: Call, app: App) -> dict[str, Any]:
+    body: dict[str, Any] = {"environment": {"id": app.environment_id}, "secret": app.secret}
+    now = call.engine.clock.now()
+    expires = app.previous_secret_expires_at
+    if app.previous_secret is not None and (expires is None or now < expires):
+        body["previous"] = {"secret": app.previous_secret}
+        if expires is not None:
+            body["previous"]["expiresAt"] = iso(expires)
+    return body
+
+
+def _parse_time(value: str) -> float | None:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.timestamp()
+
+
+def _secret(call: Call) -> EmulatorResponse:
+    app = app_or_404(call, call.params["id"])
+    if isinstance(app, EmulatorResponse):
+        return app
+    if call.ctx.method == "POST":
+        body: dict[str, Any] | EmulatorResponse = {}
+        if call.ctx.body.strip():
+            body = read_json(call.ctx)
+        if isinstance(body, EmulatorResponse):
+            return body
+        v = Validator(body)
+        v.unknown({"previous"}, {"_links", "environment", "secret"})
+        expires_at: float | None = None
+        previous = body.get("previous")
+        if previous is not None:
+            raw = previous.get("expiresAt") if isinstance(previous, dict) else None
+            expires_at = _parse_time(raw) if isinstance(raw, str) else None
+            if expires_at is None:
+                v.fail(
+                    "INVALID_VALUE",
+                    "previous.expiresAt",
+                    "previous.expiresAt must be a date-time with a time zone.",
+                )
+        if v.details:
+            return invalid_data(call.ctx, *v.details)
+        rotate_secret(call, app, expires_at)
+    body_out = with_links(call.ctx, _secret_json(call, app), call.ctx.path)
+    return json_body(200, body_out, call.ctx, content_type=HAL)
+
+
+_A = "/environments/{env}/applications"
+ROUTES: list[Route] = [
+    route(_A, "applications", GET=("applications:read:application", _list)),
+    route(
+        f"{_A}/{{id}}",
+        "applications",
+        GET=("applications:read:application", _get),
+        PUT=("applications:update:application", _update),
+    ),
+    route(
+        f"{_A}/{{id}}/secret",
+        "secret",
+        GET=("applications:read:applicationSecret", _secret),
+        POST=("applications:update:applicationSecret", _secret),
+    ),
+]

@@ -1,0 +1,158 @@
+"""HAL collections: ``_links`` (self/next/prev), ``_embedded``, ``count``/``size``, cursor
+paging with ``limit`` and SCIM-like ``filter``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from ._filters import InvalidFilter, compile_filter
+from ._http import HAL, Ctx, EmulatorResponse, api_error, json_body
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "collection", "item", "paged", "with_links"]
+
+DEFAULT_LIMIT = 100
+#: PingOne's documented maximum page size (``limit`` 1..1000).
+MAX_LIMIT = 1000
+
+#: Attributes each collection can be filtered on; multi-valued ones below.
+FILTER_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "users": (
+        "id",
+        "username",
+        "email",
+        "name.given",
+        "name.family",
+        "enabled",
+        "population.id",
+        "lifecycle.status",
+        "externalId",
+    ),
+    "groups": ("id", "name", "description"),
+    "populations": ("id", "name", "default"),
+    "groupMemberships": ("id", "name"),
+}
+MULTI_VALUED: dict[str, dict[str, tuple[str, ...]]] = {
+    "users": {"memberOfGroups": ("id",)},
+}
+
+
+def with_links(ctx: Ctx, body: dict[str, Any], self_path: str) -> dict[str, Any]:
+    """``body`` with ``_links.self`` on the host the request came in on."""
+    body["_links"] = {"self": {"href": ctx.url(self_path)}}
+    return body
+
+
+def item(ctx: Ctx, body: dict[str, Any], self_path: str, status: int = 200) -> EmulatorResponse:
+    """One resource as a HAL answer (a copy of ``body`` with its self link)."""
+    return json_body(status, with_links(ctx, dict(body), self_path), ctx, content_type=HAL)
+
+
+def collection(
+    ctx: Ctx,
+    name: str,
+    items: list[dict[str, Any]],
+    *,
+    total: int | None = None,
+    next_href: str | None = None,
+    prev_href: str | None = None,
+) -> EmulatorResponse:
+    """A HAL collection answer."""
+    self_href = ctx.url(ctx.path) + (f"?{ctx.raw_query}" if ctx.raw_query else "")
+    links: dict[str, Any] = {"self": {"href": self_href}}
+    if next_href:
+        links["next"] = {"href": next_href}
+    if prev_href:
+        links["prev"] = {"href": prev_href}
+    body = {
+        "_links": links,
+        "_embedded": {name: items},
+        "count": len(items) if total is None else total,
+        "size": len(items),
+    }
+    return json_body(200, body, ctx, content_type=HAL)
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"emu:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    prefix, _, num = raw.partition(":")
+    if prefix != "emu" or not num.isdigit():
+        return None
+    return int(num)
+
+
+def _bad(ctx: Ctx, detail: str, target: str, message: str) -> EmulatorResponse:
+    return api_error(
+        ctx,
+        400,
+        "INVALID_DATA",
+        "The request could not be completed.",
+        detail=detail,
+        target=target,
+        detail_message=message,
+    )
+
+
+def paged(
+    ctx: Ctx,
+    name: str,
+    data: Iterable[dict[str, Any]],
+    item_path: Callable[[dict[str, Any]], str],
+    *,
+    filter_view: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
+) -> EmulatorResponse:
+    """One page of ``data`` per ``limit``/``cursor``/``filter``, with next/prev links.
+
+    ``filter_view`` gives the record a filter sees (e.g. a user plus its memberships).
+    """
+    limit_raw = ctx.param("limit")
+    limit = DEFAULT_LIMIT
+    if limit_raw is not None:
+        if not limit_raw.strip().isdigit() or not 1 <= int(limit_raw) <= MAX_LIMIT:
+            return _bad(
+                ctx, "OUT_OF_RANGE", "limit", f"limit must be an integer from 1 to {MAX_LIMIT}"
+            )
+        limit = int(limit_raw)
+    offset = 0
+    cursor = ctx.param("cursor")
+    if cursor is not None:
+        decoded = _decode_cursor(cursor)
+        if decoded is None:
+            return _bad(
+                ctx, "INVALID_VALUE", "cursor", "cursor is not a cursor this server returned"
+            )
+        offset = decoded
+    items = list(data)
+    flt = ctx.param("filter")
+    if flt is not None:
+        try:
+            predicate = compile_filter(
+                flt, FILTER_ATTRIBUTES.get(name, ("id",)), MULTI_VALUED.get(name)
+            )
+        except InvalidFilter as exc:
+            return _bad(ctx, "INVALID_FILTER", "filter", f"Invalid filter: {exc}")
+        view = filter_view or (lambda i: i)
+        items = [i for i in items if predicate(view(i))]
+    page = [with_links(ctx, dict(i), item_path(i)) for i in items[offset : offset + limit]]
+
+    def href(at: int) -> str:
+        query: dict[str, str] = {"limit": str(limit)}
+        if flt is not None:
+            query["filter"] = flt
+        if at:
+            query["cursor"] = _encode_cursor(at)
+        return f"{ctx.url(ctx.path)}?{urlencode(query)}"
+
+    next_href = href(offset + limit) if offset + limit < len(items) else None
+    prev_href = href(max(0, offset - limit)) if offset > 0 else None
+    return collection(ctx, name, page, total=len(items), next_href=next_href, prev_href=prev_href)
