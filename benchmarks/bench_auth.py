@@ -513,7 +513,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # One-time start-up costs out of the measurements: plugin entry points load on the
     # first log event (~tens of ms), peers' imports happen in their setup.
-    from httpx_pingone_worker._logging import get_plugin_manager
+    from httpx_pingone_worker._core._logging import get_plugin_manager
 
     get_plugin_manager()
     print(

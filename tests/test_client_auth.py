@@ -17,7 +17,7 @@ from httpx_pingone_worker._client_auth import (
     client_auth,
     make_client_assertion,
 )
-from httpx_pingone_worker._errors import ConfigurationError
+from httpx_pingone_worker._core._errors import ConfigurationError
 
 AUD = "https://auth.pingone.com/0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a/as/token"
 

@@ -7,8 +7,8 @@ import pickle
 import pytest
 
 from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
-from httpx_pingone_worker import _errors
-from httpx_pingone_worker._errors import (
+from httpx_pingone_worker._core import _errors
+from httpx_pingone_worker._core._errors import (
     ConfigurationError,
     CredentialFormatError,
     EmulatorError,
@@ -138,7 +138,7 @@ def test_library_errors_carry_no_secret() -> None:
     """Errors the foundation raises for bad input never echo a secret or token."""
     from httpx_pingone_worker import ClientCredentials
     from httpx_pingone_worker._client_auth import client_auth
-    from httpx_pingone_worker._regions import check_secure_url, parse_discovery_document
+    from httpx_pingone_worker._core._regions import check_secure_url, parse_discovery_document
 
     raised: list[BaseException] = []
     attempts = [

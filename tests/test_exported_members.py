@@ -26,11 +26,17 @@ def module_exists(relative: str) -> bool:
 
 
 def private_modules() -> list[Any]:
-    """Every importable ``httpx_pingone_worker._x`` module that declares ``__all__``."""
+    """Every private module of the library (``_x``, in any layer folder) that declares ``__all__``.
+
+    The emulator and the console are applications on top of the library, not its surface.
+    """
     out = []
-    for info in pkgutil.iter_modules(hpw.__path__):
-        if info.name.startswith("_") and not info.name.startswith("__"):
-            module = importlib.import_module(f"{PACKAGE}.{info.name}")
+    for info in pkgutil.walk_packages(hpw.__path__, prefix=f"{PACKAGE}."):
+        parts = info.name.split(".")
+        if parts[1] in {"emulator", "cli"} or info.ispkg:
+            continue
+        if parts[-1].startswith("_") and not parts[-1].startswith("__"):
+            module = importlib.import_module(info.name)
             if hasattr(module, "__all__"):
                 out.append(module)
     return out

@@ -20,20 +20,20 @@ from httpx_pingone_worker import (
     Secret,
     Token,
     TokenRequestError,
-    _logging,
     hookimpl,
     plugin_manager,
     register_secret,
 )
-from httpx_pingone_worker._logging import (
+from httpx_pingone_worker._core import _logging, _plugins
+from httpx_pingone_worker._core._events import format_line
+from httpx_pingone_worker._core._logging import (
     forget_secret,
-    format_line,
     get_logger,
     get_plugin_manager,
     log_event,
     redact,
 )
-from httpx_pingone_worker._secrets import fingerprint
+from httpx_pingone_worker._core._secrets import fingerprint
 
 # A structurally valid JWT (header.payload.signature), fake content.
 JWT = (
@@ -53,7 +53,7 @@ def _clean_plugins() -> Iterator[None]:
     here. Each test starts without them and the registry is put back as it was afterwards.
     """
     before = set(plugin_manager.get_plugins())
-    reported = set(_logging._reported)
+    reported = set(_plugins._reported)
     with _logging._KNOWN_LOCK:
         known = dict(_logging._KNOWN)
     for value in (CANARY_SECRET, CANARY_TOKEN):
@@ -61,8 +61,8 @@ def _clean_plugins() -> Iterator[None]:
     yield
     for plugin in set(plugin_manager.get_plugins()) - before:
         plugin_manager.unregister(plugin)
-    _logging._reported.clear()
-    _logging._reported.update(reported)
+    _plugins._reported.clear()
+    _plugins._reported.update(reported)
     with _logging._KNOWN_LOCK:
         _logging._KNOWN.clear()
         _logging._KNOWN.update(known)
@@ -419,7 +419,7 @@ def test_entry_point_plugins_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "[httpx_pingone_worker]\nfake = fake_pingone_plugin\n", encoding="utf-8"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(_logging, "_entry_points_loaded", False)
+    monkeypatch.setattr(_plugins, "_entry_points_loaded", False)
     monkeypatch.delitem(sys.modules, "fake_pingone_plugin", raising=False)
     try:
         pm = get_plugin_manager()
@@ -445,7 +445,7 @@ def test_broken_entry_point_does_not_break(
         "[httpx_pingone_worker]\nbroken = no_such_module_for_pingone\n", encoding="utf-8"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(_logging, "_entry_points_loaded", False)
+    monkeypatch.setattr(_plugins, "_entry_points_loaded", False)
     with caplog.at_level(logging.WARNING):
         pm = get_plugin_manager()
         log_event(EventKind.DEBUG, "still works")

@@ -8,8 +8,8 @@ import pytest
 
 from canary import CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import Endpoints, Region
-from httpx_pingone_worker._errors import ConfigurationError, InsecureTransportError
-from httpx_pingone_worker._regions import (
+from httpx_pingone_worker._core._errors import ConfigurationError, InsecureTransportError
+from httpx_pingone_worker._core._regions import (
     check_secure_url,
     discovery_url,
     endpoints_for,

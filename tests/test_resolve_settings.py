@@ -17,7 +17,7 @@ from httpx_pingone_worker._config import (
     resolve_settings,
     validate_credential_format,
 )
-from httpx_pingone_worker._errors import (
+from httpx_pingone_worker._core._errors import (
     ConfigurationError,
     CredentialFormatError,
     InsecureTransportError,

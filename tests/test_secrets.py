@@ -12,7 +12,7 @@ import pytest
 
 from canary import CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import Secret
-from httpx_pingone_worker._secrets import fingerprint
+from httpx_pingone_worker._core._secrets import fingerprint
 
 MASK = "**********"
 

@@ -8,7 +8,7 @@ import pytest
 
 from canary import CANARY_TOKEN, assert_no_canary
 from httpx_pingone_worker import Secret, Token, TokenState
-from httpx_pingone_worker._token import DEFAULT_EXPIRY_MARGIN, normalize_scopes, token_state
+from httpx_pingone_worker._core._token import DEFAULT_EXPIRY_MARGIN, normalize_scopes, token_state
 
 
 def make(expires_in: int = 3600, obtained_at: float = 1000.0, **kw: object) -> Token:

@@ -6,8 +6,8 @@
 >>> with httpx.Client(auth=auth) as client:  # doctest: +SKIP
 ...     client.get(f"https://api.pingone.eu/v1/environments/{env_id}")
 
-Heavy dependencies (python-jose, cryptography, keyring, redis, the emulator) load on first
-use: the names below that need them are resolved lazily through ``__getattr__``.
+Heavy dependencies (python-jose, cryptography, keyring, redis, pluggy, the emulator) load on
+first use: the names below that need them are resolved lazily through ``__getattr__``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._cache import MemoryTokenCache, TokenCache, cache_key
-from ._credentials import ClientCredentials
-from ._errors import (
+from ._core._errors import (
     ConfigurationError,
     CredentialFormatError,
     EmulatorError,
@@ -33,12 +32,13 @@ from ._errors import (
     TokenProtocolError,
     TokenRequestError,
 )
-from ._logging import EventKind, LogEvent, plugin_manager, register_secret
-from ._regions import Endpoints, Region
-from ._secrets import Secret
-from ._token import Token, TokenState
+from ._core._events import EventKind, LogEvent
+from ._core._logging import register_secret
+from ._core._regions import Endpoints, Region
+from ._core._secrets import Secret
+from ._core._token import Token, TokenState
+from ._credentials import ClientCredentials
 from ._version import __version__
-from .hookspecs import hookimpl
 
 if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     # lazily-imported modules add their `from ._x import Y` lines here
@@ -49,6 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         resolve_settings,
         validate_credential_format,
     )
+    from ._core._hookspecs import hookimpl
+    from ._core._plugins import plugin_manager
     from ._filecache import EncryptedFileTokenCache
     from ._introspection import Introspection, aintrospect_token, introspect_token
     from ._jwt import DecodedJWT, JWKSCache, averify_jwt, decode_jwt, verify_jwt
@@ -82,6 +84,8 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
 
 # name -> private module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
+    "hookimpl": "._core._hookspecs",  # pluggy loads on first use
+    "plugin_manager": "._core._plugins",
     "PingOneWorkerAuth": "._auth",
     "request_client_credentials_token": "._token_endpoint",
     "arequest_client_credentials_token": "._token_endpoint",

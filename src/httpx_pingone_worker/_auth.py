@@ -44,14 +44,14 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import httpx
 
 from ._cache import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
+from ._core._errors import ConfigurationError, StorageError, TokenEndpointUnreachableError
+from ._core._httplib import HTTPX, HttpLib
+from ._core._logging import EventKind, get_logger, log_event, register_secret
+from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
+from ._core._retry import DEFAULT_RETRY, RetryPolicy
+from ._core._secrets import Secret
+from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from ._credentials import ClientCredentials, parse_auth_method
-from ._errors import ConfigurationError, StorageError, TokenEndpointUnreachableError
-from ._httplib import HTTPX, HttpLib
-from ._logging import EventKind, get_logger, log_event, register_secret
-from ._regions import Endpoints, Region, check_secure_url, endpoints_for
-from ._retry import DEFAULT_RETRY, RetryPolicy
-from ._secrets import Secret
-from ._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from ._token_endpoint import (
     FlowDone,
     Plan,
@@ -105,7 +105,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     """All of ``PingOneWorkerAuth``, for any httpx-compatible library.
 
     A concrete class mixes this with the library's ``Auth`` base and sets ``_lib``
-    (:class:`~httpx_pingone_worker._httplib.HttpLib`); the type parameters are the library's
+    (:class:`~httpx_pingone_worker._core._httplib.HttpLib`); the type parameters are the library's
     request, response, client and async client classes. Nothing here names httpx itself.
     """
 

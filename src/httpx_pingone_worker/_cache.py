@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol, runtime_checkable
 
-from ._token import Token
+from ._core._token import Token
 
 __all__ = [
     "AsyncTokenCache",

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from ._core._errors import ConfigurationError
+from ._core._secrets import Secret
 from ._credentials import AuthMethod, parse_auth_method
-from ._errors import ConfigurationError
-from ._secrets import Secret
 
 __all__ = ["ASSERTION_TYPE", "ClientAuthParts", "client_auth", "make_client_assertion"]
 

@@ -32,11 +32,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ._core._errors import ConfigurationError, CredentialFormatError
+from ._core._regions import Region, check_secure_url
+from ._core._secrets import Secret
+from ._core._token import normalize_scopes
 from ._credentials import ClientCredentials
-from ._errors import ConfigurationError, CredentialFormatError
-from ._regions import Region, check_secure_url
-from ._secrets import Secret
-from ._token import normalize_scopes
 
 __all__ = [
     "DEFAULT_REFRESH_RATIO",

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._errors import ConfigurationError
-from ._regions import Region
-from ._secrets import Secret
-from ._token import normalize_scopes
+from ._core._errors import ConfigurationError
+from ._core._regions import Region
+from ._core._secrets import Secret
+from ._core._token import normalize_scopes
 
 __all__ = ["AUTH_METHODS", "AuthMethod", "ClientCredentials", "parse_auth_method"]
 

@@ -35,13 +35,13 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ._errors import StorageError
-from ._logging import EventKind, get_logger, log_event
-from ._secrets import Secret
+from ._core._errors import StorageError
+from ._core._logging import EventKind, get_logger, log_event
+from ._core._secrets import Secret
+from ._core._token import Token
 from ._storage import APP_NAME, atomic_write, ensure_private_directory, load_key, parse_key
 from ._storage import seal as _seal
 from ._storage import unseal as _unseal
-from ._token import Token
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -90,7 +90,7 @@ class EncryptedFileTokenCache:
     - ``lock_timeout``: seconds :meth:`fetch_lock` waits before raising
       :class:`StorageError` (then the engine fetches without the lock). The default,
       :data:`DEFAULT_LOCK_TIMEOUT` (60 s), outlasts a holder that is retrying under the
-      default :class:`~httpx_pingone_worker._retry.RetryPolicy` (30 s budget, 10 s request
+      default :class:`~httpx_pingone_worker._core._retry.RetryPolicy` (30 s budget, 10 s request
       timeout, plus discovery): with a shorter one, waiters would give up while the holder
       waits out a ``429 Retry-After`` and every process would hit the throttled endpoint.
       A dead holder costs nothing here (the kernel drops its lock at once).

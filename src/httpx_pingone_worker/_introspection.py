@@ -19,13 +19,13 @@ from typing import Any
 import httpx
 
 from ._client_auth import client_auth
+from ._core._errors import IntrospectionError
+from ._core._httplib import HttpLib
+from ._core._logging import get_logger, redact, register_secret
+from ._core._regions import check_secure_url, endpoints_for
+from ._core._secrets import Secret, fingerprint
+from ._core._token import Token, normalize_scopes
 from ._credentials import ClientCredentials
-from ._errors import IntrospectionError
-from ._httplib import HttpLib
-from ._logging import get_logger, redact, register_secret
-from ._regions import check_secure_url, endpoints_for
-from ._secrets import Secret, fingerprint
-from ._token import Token, normalize_scopes
 from ._version import __version__
 
 __all__ = [

@@ -32,11 +32,11 @@ from typing import Any
 
 import httpx
 
-from ._errors import JWTError
-from ._logging import get_logger
-from ._regions import check_secure_url
-from ._secrets import Secret, fingerprint
-from ._token import Token
+from ._core._errors import JWTError
+from ._core._logging import get_logger
+from ._core._regions import check_secure_url
+from ._core._secrets import Secret, fingerprint
+from ._core._token import Token
 
 __all__ = [
     "DEFAULT_ALGORITHMS",

@@ -92,11 +92,11 @@ from contextlib import (
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ._core._errors import ConfigurationError, StorageError
+from ._core._logging import EventKind, get_logger, log_event
+from ._core._secrets import Secret
+from ._core._token import Token
 from ._credentials import ClientCredentials
-from ._errors import ConfigurationError, StorageError
-from ._logging import EventKind, get_logger, log_event
-from ._secrets import Secret
-from ._token import Token
 
 if TYPE_CHECKING:  # pragma: no cover
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

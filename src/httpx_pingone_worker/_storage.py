@@ -40,10 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ._core._errors import PingOneError, StorageError
+from ._core._logging import get_logger
+from ._core._secrets import Secret
 from ._credentials import ClientCredentials
-from ._errors import PingOneError, StorageError
-from ._logging import get_logger
-from ._secrets import Secret
 
 __all__ = [
     "DATA_DIR_ENV",

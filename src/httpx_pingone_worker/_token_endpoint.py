@@ -4,13 +4,13 @@ Three layers, the lower ones free of I/O and of httpx types (an httpx2 adapter r
 
 1. :func:`build_token_request` / :func:`parse_token_response` / :func:`error_from_response`:
    pure functions from settings to a :class:`TokenRequest` and from status, headers and
-   body to a :class:`Token` or an exception of the :mod:`~httpx_pingone_worker._errors` tree.
+   body to a :class:`Token` or an exception of the :mod:`~httpx_pingone_worker._core._errors` tree.
 2. :func:`request_token_flow` and :class:`TokenEngine`: generators that *yield actions*
    (:class:`SendRequest`, :class:`Sleep`, :class:`CacheRead`, :class:`CacheWrite`,
    :class:`ReloadSecret`) and receive their outcomes. The engine also holds the per-instance
    token state and the single-flight bookkeeping (:class:`Flight`), with a clock passed in.
 3. Drivers that execute the actions with an httpx (or httpx2) client (here) or inside an auth
-   flow (``_auth.py``; library types come from :mod:`~httpx_pingone_worker._httplib`), plus
+   flow (``_auth.py``; library types come from :mod:`~httpx_pingone_worker._core._httplib`), plus
    :func:`request_client_credentials_token` and its async twin.
 
 Parsing is strict: ``access_token`` a non-empty string, ``token_type`` ``Bearer``
@@ -37,8 +37,7 @@ import httpx
 
 from ._cache import cache_key as make_cache_key
 from ._client_auth import client_auth
-from ._credentials import AuthMethod, parse_auth_method
-from ._errors import (
+from ._core._errors import (
     ConfigurationError,
     PingOneError,
     ScopeError,
@@ -47,12 +46,13 @@ from ._errors import (
     TokenProtocolError,
     TokenRequestError,
 )
-from ._httplib import HTTPX, HttpLib
-from ._logging import EventKind, get_logger, log_event, redact, register_secret
-from ._regions import Endpoints, check_secure_url, discovery_url, parse_discovery_document
-from ._retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, retry_after_from_headers
-from ._secrets import Secret
-from ._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
+from ._core._httplib import HTTPX, HttpLib
+from ._core._logging import EventKind, get_logger, log_event, redact, register_secret
+from ._core._regions import Endpoints, check_secure_url, discovery_url, parse_discovery_document
+from ._core._retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, retry_after_from_headers
+from ._core._secrets import Secret
+from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
+from ._credentials import AuthMethod, parse_auth_method
 
 __all__ = [
     "MAX_EXPIRES_IN",

@@ -1,4 +1,4 @@
-"""pluggy hook specifications of httpx-pingone-worker.
+"""pluggy hook specifications of httpx-pingone-worker (the public path of ``_core._hookspecs``).
 
 Implement them in a plugin object decorated with :data:`httpx_pingone_worker.hookimpl`
 and register it with ``httpx_pingone_worker.plugin_manager.register(plugin)``, or publish
@@ -7,31 +7,6 @@ it under the entry-point group ``httpx_pingone_worker``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from ._core._hookspecs import PROJECT_NAME, hookimpl, hookspec, pingone_log_event, pingone_redact
 
-import pluggy
-
-if TYPE_CHECKING:
-    from ._logging import LogEvent
-
-PROJECT_NAME = "httpx_pingone_worker"
-
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-
-
-@hookspec
-def pingone_log_event(event: LogEvent) -> None:
-    """Receive every library log event, already redacted.
-
-    An implementation that raises is reported once and never breaks a request.
-    """
-
-
-@hookspec(firstresult=True)
-def pingone_redact(text: str) -> str | None:
-    """Mask more than the built-in redaction does.
-
-    Receives text already redacted by the library; return the further-masked text, or
-    ``None`` to leave it unchanged. The first non-``None`` result wins.
-    """
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec", "pingone_log_event", "pingone_redact"]

@@ -24,12 +24,12 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 from ._auth import _AuthCore
-from ._httplib import HttpLib
+from ._core._httplib import HttpLib
 
 __all__ = ["HTTPX2", "PingOneWorkerAuth"]
 
 HTTPX2 = HttpLib.from_module(httpx2)
-"""The httpx2 :class:`~httpx_pingone_worker._httplib.HttpLib`."""
+"""The httpx2 :class:`~httpx_pingone_worker._core._httplib.HttpLib`."""
 
 
 class PingOneWorkerAuth(

@@ -27,7 +27,7 @@ from httpx_pingone_worker import (
     TokenRequestError,
     arequest_client_credentials_token,
 )
-from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker._core._retry import RetryPolicy
 
 
 def make_auth(lib: Lib, clock: FakeClock, **kw: Any) -> Any:

@@ -17,7 +17,7 @@ from httpx_pingone_worker import (
     TokenRequestError,
     request_client_credentials_token,
 )
-from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker._core._retry import RetryPolicy
 
 API = f"https://api.pingone.com/v1/environments/{CANARY_ENV_ID}"
 TOKEN_URL = f"https://auth.pingone.com/{CANARY_ENV_ID}/as/token"
@@ -142,7 +142,7 @@ def test_secret_and_token_are_registered_for_redaction(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A library log line that mentions the secret or token gets them masked."""
-    from httpx_pingone_worker._logging import get_logger
+    from httpx_pingone_worker._core._logging import get_logger
 
     auth = lib.WorkerAuth(
         CANARY_CLIENT_ID,

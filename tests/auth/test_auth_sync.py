@@ -34,7 +34,7 @@ from httpx_pingone_worker import (
     TokenRequestError,
     TokenState,
 )
-from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker._core._retry import RetryPolicy
 
 
 def make_auth(lib: Lib, clock: FakeClock, **kw: object) -> Any:

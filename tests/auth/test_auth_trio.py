@@ -19,7 +19,7 @@ from auth_support import (
 )
 
 from httpx_pingone_worker import TokenRequestError
-from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker._core._retry import RetryPolicy
 
 
 def make_auth(lib: Lib, clock: FakeClock, **kw: Any) -> Any:

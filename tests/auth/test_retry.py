@@ -7,7 +7,7 @@ import email.utils
 import pytest
 
 from httpx_pingone_worker import ConfigurationError
-from httpx_pingone_worker._retry import (
+from httpx_pingone_worker._core._retry import (
     RetryPolicy,
     parse_retry_after,
     retry_after_from_headers,

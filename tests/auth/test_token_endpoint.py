@@ -20,7 +20,7 @@ from httpx_pingone_worker import (
     TokenRequestError,
     request_client_credentials_token,
 )
-from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker._core._retry import RetryPolicy
 from httpx_pingone_worker._token_endpoint import (
     MAX_EXPIRES_IN,
     build_token_request,

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker._core._errors import EmulatorError
 from httpx_pingone_worker.emulator import PingOneEmulator
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from canary import CANARY_SECRET, assert_no_canary
-from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker._core._errors import EmulatorError
 from httpx_pingone_worker.emulator import EmulatorClock, PingOneEmulator
 
 from .conftest import Harness

@@ -18,7 +18,7 @@ from httpx_pingone_worker import (
     __version__,
     create_pingone_client,
 )
-from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker._core._retry import RetryPolicy
 from httpx_pingone_worker.management._models import Environment
 
 

@@ -44,9 +44,10 @@ def _import_heavy_modules_once() -> None:
         "httpx_pingone_worker.emulator",
         "httpx_pingone_worker._auth",
         "httpx_pingone_worker._jwt",
-        "httpx_pingone_worker._management",
+        "httpx_pingone_worker.management._sync",
+        "httpx_pingone_worker.management._async",
         "httpx_pingone_worker._introspection",
-        "httpx_pingone_worker._discovery",
+        "httpx_pingone_worker.management._validation",
         "httpx_pingone_worker._filecache",
     ):
         _try_import(name)

@@ -21,7 +21,7 @@ def pytest_pingone_log_event(event):
         f"""
 import pytest
 from httpx_pingone_worker import EventKind, register_secret
-from httpx_pingone_worker._logging import log_event
+from httpx_pingone_worker._core._logging import log_event
 from pytest_pingone import PingOneEvents
 import conftest
 

@@ -33,8 +33,8 @@ from httpx_pingone_worker import (
     TokenCache,
 )
 from httpx_pingone_worker._cache import AsyncTokenCache, SupportsFetchLock
+from httpx_pingone_worker._core._retry import DEFAULT_RETRY
 from httpx_pingone_worker._filecache import CACHE_DIR_ENV
-from httpx_pingone_worker._retry import DEFAULT_RETRY
 from httpx_pingone_worker._storage import (
     KEYRING_SERVICE,
     KeyringFallbackWarning,

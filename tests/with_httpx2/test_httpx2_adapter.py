@@ -25,7 +25,7 @@ from httpx_pingone_worker import (  # noqa: E402 - after the skip
 )
 from httpx_pingone_worker import PingOneWorkerAuth as HttpxAuth  # noqa: E402
 from httpx_pingone_worker._auth import _AuthCore  # noqa: E402
-from httpx_pingone_worker._httplib import HTTPX, HttpLib  # noqa: E402
+from httpx_pingone_worker._core._httplib import HTTPX, HttpLib  # noqa: E402
 from httpx_pingone_worker.emulator import PingOneEmulator  # noqa: E402
 from httpx_pingone_worker.httpx2 import HTTPX2  # noqa: E402
 from httpx_pingone_worker.httpx2 import PingOneWorkerAuth as Httpx2Auth  # noqa: E402

@@ -66,14 +66,14 @@ from typing import Any, NoReturn
 
 import httpx
 
-from httpx_pingone_worker._errors import (
+from httpx_pingone_worker._core._errors import (
     ConfigurationError,
     ManagementApiError,
     PingOneError,
     TokenEndpointUnreachableError,
     TokenError,
 )
-from httpx_pingone_worker._logging import redact
+from httpx_pingone_worker._core._logging import redact
 from httpx_pingone_worker._version import __version__
 
 from ._output import Output, console_hint

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
-from httpx_pingone_worker._logging import redact
+from httpx_pingone_worker._core._logging import redact
 
 __all__ = ["Output", "Progress", "format_duration", "scrub"]
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from httpx_pingone_worker._core._errors import ConfigurationError
+from httpx_pingone_worker._core._logging import register_secret
+from httpx_pingone_worker._core._regions import Endpoints, Region, endpoints_for
 from httpx_pingone_worker._credentials import ClientCredentials
-from httpx_pingone_worker._errors import ConfigurationError
-from httpx_pingone_worker._logging import register_secret
-from httpx_pingone_worker._regions import Endpoints, Region, endpoints_for
 
 if TYPE_CHECKING:
     from httpx_pingone_worker import PingOneClient
@@ -248,7 +248,7 @@ class Session:
             from httpx_pingone_worker._auth import PingOneWorkerAuth
 
             creds = self.credentials
-            from httpx_pingone_worker._retry import RetryPolicy
+            from httpx_pingone_worker._core._retry import RetryPolicy
 
             kwargs: dict[str, Any] = {"retry": RetryPolicy(max_attempts=self.attempts)}
             if self.settings is not None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from httpx_pingone_worker._errors import PingOneError
+from httpx_pingone_worker._core._errors import PingOneError
 
 from ._output import Output, format_duration
 from ._tokens import token_info, token_rows

@@ -61,8 +61,8 @@ def read_secret(client_id: str) -> str:
 def cmd_store(args: argparse.Namespace, session: Session, out: Output) -> int:
     """``pingone-worker store``."""
     from httpx_pingone_worker._config import resolve_settings, validate_credential_format
+    from httpx_pingone_worker._core._logging import register_secret
     from httpx_pingone_worker._credentials import ClientCredentials
-    from httpx_pingone_worker._logging import register_secret
     from httpx_pingone_worker._storage import secure_store
 
     from . import CommandError

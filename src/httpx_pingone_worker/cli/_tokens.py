@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from httpx_pingone_worker._logging import register_secret
-from httpx_pingone_worker._secrets import fingerprint
+from httpx_pingone_worker._core._logging import register_secret
+from httpx_pingone_worker._core._secrets import fingerprint
 
 from ._output import Output, console_hint, format_duration
 
 if TYPE_CHECKING:
-    from httpx_pingone_worker._token import Token
+    from httpx_pingone_worker._core._token import Token
 
     from ._session import Session
 
@@ -221,7 +221,7 @@ def verify_token(
     audience: str | None = None,
 ) -> tuple[dict[str, Any], str, str]:
     """Verify ``raw`` against the JWKS; return (claims, issuer, jwks_url). Raises JWTError."""
-    from httpx_pingone_worker._errors import JWTError
+    from httpx_pingone_worker._core._errors import JWTError
     from httpx_pingone_worker._jwt import verify_jwt
 
     if issuer is None or jwks_url is None:
@@ -255,7 +255,7 @@ def verify_token(
 
 def cmd_verify(args: argparse.Namespace, session: Session, out: Output) -> int:
     """``pingone-worker verify``."""
-    from httpx_pingone_worker._errors import JWTError
+    from httpx_pingone_worker._core._errors import JWTError
 
     raw, source = read_token(args, session)
     fp = fingerprint(raw)

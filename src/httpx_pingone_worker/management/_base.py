@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import httpx
 
-from httpx_pingone_worker._regions import Region
-from httpx_pingone_worker._retry import RetryPolicy
-from httpx_pingone_worker._secrets import Secret
-from httpx_pingone_worker._token import Token
+from httpx_pingone_worker._core._regions import Region
+from httpx_pingone_worker._core._retry import RetryPolicy
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._token import Token
 
 if TYPE_CHECKING:  # pragma: no cover
     pass

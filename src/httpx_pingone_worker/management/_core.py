@@ -20,12 +20,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from httpx_pingone_worker._errors import ConfigurationError, ManagementApiError
-from httpx_pingone_worker._logging import get_logger, register_secret
-from httpx_pingone_worker._regions import Region, check_secure_url
-from httpx_pingone_worker._retry import RetryPolicy, RetryState
-from httpx_pingone_worker._secrets import Secret
-from httpx_pingone_worker._token import Token
+from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
+from httpx_pingone_worker._core._logging import get_logger, register_secret
+from httpx_pingone_worker._core._regions import Region, check_secure_url
+from httpx_pingone_worker._core._retry import RetryPolicy, RetryState
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._token import Token
 from httpx_pingone_worker._version import __version__
 
 from ._error_mapping import _unreachable, error_from_response

@@ -9,8 +9,8 @@ from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from httpx_pingone_worker._errors import ConfigurationError, ManagementApiError
-from httpx_pingone_worker._logging import EventKind, log_event
+from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
+from httpx_pingone_worker._core._logging import EventKind, log_event
 
 if TYPE_CHECKING:  # pragma: no cover
     pass

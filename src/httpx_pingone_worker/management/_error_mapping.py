@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from httpx_pingone_worker._errors import ManagementApiError
+from httpx_pingone_worker._core._errors import ManagementApiError
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -104,7 +104,7 @@ def _error_hint(status: int, method: str, path: str, detail_codes: Sequence[str]
 
 
 def _clean(text: str, limit: int = 200) -> str:
-    from httpx_pingone_worker._logging import redact
+    from httpx_pingone_worker._core._logging import redact
 
     text = " ".join(redact(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 import httpx
 
-from httpx_pingone_worker._errors import ConfigurationError
-from httpx_pingone_worker._httplib import HTTPX, HttpLib
-from httpx_pingone_worker._secrets import Secret
+from httpx_pingone_worker._core._errors import ConfigurationError
+from httpx_pingone_worker._core._httplib import HTTPX, HttpLib
+from httpx_pingone_worker._core._secrets import Secret
 
 
 class _AuthLike(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from httpx_pingone_worker._errors import ManagementApiError
+from httpx_pingone_worker._core._errors import ManagementApiError
 
 if TYPE_CHECKING:  # pragma: no cover
     pass

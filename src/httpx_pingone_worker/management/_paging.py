@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from httpx_pingone_worker._logging import get_logger
+from httpx_pingone_worker._core._logging import get_logger
 
 if TYPE_CHECKING:  # pragma: no cover
     pass

@@ -10,7 +10,7 @@ from collections.abc import (
 )
 from typing import TYPE_CHECKING
 
-from httpx_pingone_worker._errors import ConfigurationError
+from httpx_pingone_worker._core._errors import ConfigurationError
 
 if TYPE_CHECKING:  # pragma: no cover
     pass

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from httpx_pingone_worker._errors import PingOneError
+from httpx_pingone_worker._core._errors import PingOneError
 
 if TYPE_CHECKING:  # pragma: no cover
     pass

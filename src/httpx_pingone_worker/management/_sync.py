@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from httpx_pingone_worker._regions import Region
-from httpx_pingone_worker._secrets import Secret
-from httpx_pingone_worker._token import Token
+from httpx_pingone_worker._core._regions import Region
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._token import Token
 
 if TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
@@ -65,7 +65,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
     client runs on httpx2. ``rate_limiter=None``
     gives the client its own default limiter, ``False`` disables it; ``retry=None`` uses
     :data:`API_RETRY` (429/502/503/504, ``Retry-After`` capped at 30 s, jittered backoff,
-    30 s budget; a :class:`~httpx_pingone_worker._retry.RetryPolicy` to tune), ``False``
+    30 s budget; a :class:`~httpx_pingone_worker._core._retry.RetryPolicy` to tune), ``False``
     disables retries. ``sleep`` (default ``time.sleep``), ``clock`` and ``rng`` are
     injectable for tests.
     """

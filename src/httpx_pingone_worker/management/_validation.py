@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from httpx_pingone_worker._errors import ConfigurationError, ManagementApiError, PingOneError
-from httpx_pingone_worker._regions import Region, endpoints_for
-from httpx_pingone_worker._secrets import Secret
+from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError, PingOneError
+from httpx_pingone_worker._core._regions import Region, endpoints_for
+from httpx_pingone_worker._core._secrets import Secret
 
 if TYPE_CHECKING:  # pragma: no cover
-    from httpx_pingone_worker._token import Token
+    from httpx_pingone_worker._core._token import Token
 
 from ._async import AsyncPingOneClient
 from ._discovery import WorkerApp, _discovery_steps

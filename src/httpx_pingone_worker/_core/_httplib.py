@@ -1,0 +1,141 @@
+"""The HTTP library an adapter speaks: httpx, or an API-compatible fork such as httpx2.
+
+Everything above the sans-IO token engine that touches an HTTP library (request and
+response classes, exception classes, client and transport base classes) goes through an
+:class:`HttpLib` built from the library's module, so one implementation serves both::
+
+    HttpLib.from_module(httpx)    # the default everywhere
+    HttpLib.from_module(httpx2)   # httpx_pingone_worker.httpx2
+
+Nothing here imports httpx2: a library is only ever described from a module the caller
+already imported.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import httpx
+
+__all__ = ["HTTPX", "HttpLib"]
+
+_REQUIRED = (
+    "Auth",
+    "Request",
+    "Response",
+    "Client",
+    "AsyncClient",
+    "ByteStream",
+    "Timeout",
+    "HTTPError",
+    "TransportError",
+    "TimeoutException",
+    "ConnectError",
+    "ReadTimeout",
+    "BaseTransport",
+    "AsyncBaseTransport",
+    "MockTransport",
+)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HttpLib:
+    """The parts of an httpx-compatible library the adapters use (built by :meth:`from_module`)."""
+
+    name: str
+    module: ModuleType
+    Auth: type[Any]
+    Request: type[Any]
+    Response: type[Any]
+    Client: type[Any]
+    AsyncClient: type[Any]
+    ByteStream: type[Any]
+    Timeout: type[Any]
+    HTTPError: type[Exception]
+    TransportError: type[Exception]
+    TimeoutException: type[Exception]
+    ConnectError: type[Any]
+    ReadTimeout: type[Any]
+    BaseTransport: type[Any]
+    AsyncBaseTransport: type[Any]
+    MockTransport: type[Any]
+
+    @staticmethod
+    def from_module(module: ModuleType) -> HttpLib:
+        """Describe ``module`` (``httpx`` or ``httpx2``); one shared object per module."""
+        if not isinstance(module, ModuleType):
+            raise TypeError(
+                f"HttpLib.from_module() needs a module such as httpx or httpx2, "
+                f"not {type(module).__name__}"
+            )
+        name = module.__name__
+        with _LOCK:
+            known = _LIBS.get(name)
+            if known is not None and known.module is module:
+                return known
+            missing = [attr for attr in _REQUIRED if not hasattr(module, attr)]
+            if missing:
+                raise TypeError(
+                    f"module {name!r} is not httpx-compatible: it lacks {', '.join(missing)}"
+                )
+            lib = HttpLib(name, module, *(getattr(module, attr) for attr in _REQUIRED))
+            _LIBS[name] = lib
+            return lib
+
+    @staticmethod
+    def of(obj: object) -> HttpLib:
+        """The library ``obj`` (a client, auth, request, response or transport) belongs to.
+
+        Raises :class:`TypeError` when ``obj`` is from neither httpx nor a loaded fork.
+        """
+        for cls in type(obj).__mro__:
+            root = cls.__module__.partition(".")[0]
+            module = sys.modules.get(root)
+            if module is None or not all(hasattr(module, a) for a in _REQUIRED):
+                continue
+            lib = HttpLib.from_module(module)
+            if isinstance(obj, _families(lib)):
+                return lib
+        raise TypeError(f"{type(obj).__name__} is not an object of httpx or httpx2")
+
+    def replayable(self, request: Any) -> bool:
+        """A request can be resent when its body is in memory (bytes, form, JSON, or read)."""
+        return isinstance(request.stream, self.ByteStream)
+
+    def is_timeout(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is this library's timeout exception."""
+        return isinstance(exc, self.TimeoutException)
+
+    @staticmethod
+    def errors_of(client: object) -> type[Exception]:
+        """The base exception (``HTTPError``) of ``client``'s library; httpx's for others."""
+        try:
+            return HttpLib.of(client).HTTPError
+        except TypeError:
+            return HTTPX.HTTPError
+
+    def __repr__(self) -> str:
+        return f"HttpLib({self.name})"
+
+
+def _families(lib: HttpLib) -> tuple[type[Any], ...]:
+    return (
+        lib.Client,
+        lib.AsyncClient,
+        lib.Auth,
+        lib.Request,
+        lib.Response,
+        lib.BaseTransport,
+        lib.AsyncBaseTransport,
+    )
+
+
+_LOCK = threading.Lock()
+_LIBS: dict[str, HttpLib] = {}
+
+HTTPX = HttpLib.from_module(httpx)
+"""The default library."""

@@ -1,0 +1,228 @@
+"""Emoji-tagged, redacted log lines: redaction, the library loggers and :func:`log_event`.
+
+Every library event goes through :func:`log_event`: the message and fields are redacted
+(known secrets, bearer tokens, JWTs, ``client_assertion``/``client_secret`` values,
+``Authorization`` values, then any plugin's ``pingone_redact``), logged to the stdlib logger
+``httpx_pingone_worker.<area>`` as ``[<emoji> <TAG>] message key=value …``, and offered to
+plugins as a frozen :class:`LogEvent`. A :class:`RedactingFilter` is attached to the
+``httpx_pingone_worker`` logger so plain ``logger.debug`` calls in the library are redacted
+too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import OrderedDict
+from types import MappingProxyType
+from typing import Any
+
+from ._events import ROOT_LOGGER, EventKind, LogEvent
+from ._plugins import _report_plugin_failure, _reported, get_plugin_manager
+from ._secrets import Secret, fingerprint
+
+__all__ = [
+    "EventKind",
+    "LogEvent",
+    "RedactingFilter",
+    "forget_secret",
+    "get_logger",
+    "get_plugin_manager",
+    "log_event",
+    "redact",
+    "register_secret",
+]
+
+# --- redaction -------------------------------------------------------------------------
+
+_KNOWN_LOCK = threading.Lock()
+_KNOWN: OrderedDict[str, None] = OrderedDict()
+_KNOWN_MAX = 512
+_MIN_KNOWN_LEN = 6
+
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# RFC 7235 token68: "=" only as trailing padding, and the value must end there, so
+# "token_type=Bearer expires_in=3600" keeps its expires_in.
+_AUTH_RE = re.compile(
+    r"""\b(Bearer|Basic|DPoP)\s+([A-Za-z0-9._~+/-]+=*)(?=[\s"'&,;)}\]]|$)""", re.IGNORECASE
+)
+_SENSITIVE_KEYS = (
+    "client_secret|clientsecret|secret|password|passwd|access_token|accesstoken|refresh_token|"
+    "id_token|token|client_assertion|assertion|authorization|api_key|apikey|private_key"
+)
+# key=value (form bodies, query strings, our own fields) and "key": "value" (JSON). A
+# quoted value is masked up to its closing quote, so secrets with spaces do not leak.
+_KV_RE = re.compile(
+    rf"""(?ix)
+    (?P<key>["']?\b(?:{_SENSITIVE_KEYS})\b["']?)
+    (?P<sep>\s*[:=]\s*)
+    (?:
+        "(?!<redacted)(?P<dq>(?:[^"\\]|\\.)+)"
+      | '(?!<redacted)(?P<sq>[^']+)'
+      | (?P<value>(?!\*{{3}})(?!<redacted)(?!(?:Bearer|Basic|DPoP)\s)[^\s"'&,;}}]+)
+    )
+    """
+)
+
+
+def _kv_sub(m: re.Match[str]) -> str:
+    q = '"' if m.group("dq") is not None else "'" if m.group("sq") is not None else ""
+    return f"{m.group('key')}{m.group('sep')}{q}<redacted>{q}"
+
+
+_SENSITIVE_FIELD_RE = re.compile(rf"(?i)(?:{_SENSITIVE_KEYS})")
+_PEM_RE = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
+)
+
+
+def register_secret(value: str | Secret | None) -> None:
+    """Mask every later occurrence of ``value`` in library log output.
+
+    The library registers client secrets and access tokens itself; call this for other
+    values you know must never be logged. The registry is bounded (most recent 512).
+    """
+    if value is None:
+        return
+    raw = value.get_secret_value() if isinstance(value, Secret) else value
+    if len(raw) < _MIN_KNOWN_LEN:
+        return
+    with _KNOWN_LOCK:
+        _KNOWN[raw] = None
+        _KNOWN.move_to_end(raw)
+        while len(_KNOWN) > _KNOWN_MAX:
+            _KNOWN.popitem(last=False)
+
+
+def forget_secret(value: str | Secret) -> None:
+    """Remove a value from the registry (tests)."""
+    raw = value.get_secret_value() if isinstance(value, Secret) else value
+    with _KNOWN_LOCK:
+        _KNOWN.pop(raw, None)
+
+
+def _mask_known(text: str) -> str:
+    with _KNOWN_LOCK:
+        known = list(_KNOWN)
+    for raw in known:
+        if raw in text:
+            text = text.replace(raw, f"<redacted:{fingerprint(raw)}>")
+    return text
+
+
+def _builtin_redact(text: str) -> str:
+    if not text:
+        return text
+    text = _mask_known(text)
+    text = _PEM_RE.sub("<redacted:private-key>", text)
+    text = _JWT_RE.sub(lambda m: f"<jwt:{fingerprint(m.group(0))}>", text)
+    text = _AUTH_RE.sub(lambda m: f"{m.group(1)} <redacted>", text)
+    return _KV_RE.sub(_kv_sub, text)
+
+
+def redact(text: str) -> str:
+    """Redact ``text`` with the built-in rules, then any plugin's ``pingone_redact``."""
+    text = _builtin_redact(str(text))
+    pm = get_plugin_manager()
+    for impl in reversed(pm.hook.pingone_redact.get_hookimpls()):
+        try:
+            result = impl.function(text=text)
+        except Exception as exc:  # noqa: BLE001 - a plugin must never break the caller
+            _report_plugin_failure(impl.plugin_name, "pingone_redact", exc)
+            continue
+        if isinstance(result, str):
+            # Re-apply built-ins: a plugin must not be able to un-redact.
+            return _builtin_redact(result)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts a record's message and args in place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_pingone_redacted", False):
+            return True
+        try:
+            msg = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string must not leak args
+            msg = str(record.msg)
+        record.msg = redact(msg)
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Tracebacks are rendered later from exc_info; render and redact them now.
+            formatter = logging.Formatter()
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        record._pingone_redacted = True
+        return True
+
+
+_root = logging.getLogger(ROOT_LOGGER)
+if not any(isinstance(f, RedactingFilter) for f in _root.filters):
+    _root.addFilter(RedactingFilter())
+_root.addHandler(logging.NullHandler())
+
+
+def _logger(name: str) -> logging.Logger:
+    full = name if name.startswith(ROOT_LOGGER) else f"{ROOT_LOGGER}.{name}"
+    logger = logging.getLogger(full)
+    # Filters on a parent logger do not run for records of its children: attach to each.
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    return logger
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A library logger (``httpx_pingone_worker.<name>``) with the redacting filter."""
+    return _logger(name)
+
+
+def _stringify(value: Any) -> str:
+    if isinstance(value, Secret):
+        return f"<redacted:{value.fingerprint()}>"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ",".join(sorted(str(v) for v in value))
+    return str(value)
+
+
+def log_event(
+    kind: EventKind,
+    message: str,
+    *,
+    level: int = logging.INFO,
+    logger: str = ROOT_LOGGER,
+    **fields: Any,
+) -> LogEvent:
+    """Redact, log and publish one event. Returns the event (for tests)."""
+    clean_fields = {
+        # A field named like a secret is masked whatever its value looks like.
+        k: "<redacted>"
+        if _SENSITIVE_FIELD_RE.fullmatch(k) and not isinstance(v, Secret)
+        else redact(_stringify(v))
+        for k, v in fields.items()
+    }
+    clean_message = redact(message)
+    event = LogEvent(
+        level=level,
+        kind=kind,
+        message=clean_message,
+        fields=MappingProxyType(clean_fields),
+        logger=logger if logger.startswith(ROOT_LOGGER) else f"{ROOT_LOGGER}.{logger}",
+        created=time.time(),
+    )
+    log = _logger(event.logger)
+    if log.isEnabledFor(level):
+        log.log(level, "%s", event.line)
+    pm = get_plugin_manager()
+    for impl in pm.hook.pingone_log_event.get_hookimpls():
+        if (str(impl.plugin_name), "pingone_log_event") in _reported:
+            continue
+        try:
+            impl.function(event=event)
+        except Exception as exc:  # noqa: BLE001 - a plugin must never break a request
+            _report_plugin_failure(impl.plugin_name, "pingone_log_event", exc)
+    return event
