@@ -55,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     from ._introspection import Introspection, aintrospect_token, introspect_token
     from ._jwt import DecodedJWT, JWKSCache, averify_jwt, decode_jwt, verify_jwt
     from ._redis import RedisTokenCache
+    from ._retry import RetryPolicy
     from ._storage import (
         KeyringFallbackWarning,
         secure_delete,
@@ -123,6 +124,7 @@ _LAZY: dict[str, str] = {
     "secure_delete": "._storage",
     "KeyringFallbackWarning": "._storage",
     "RedisTokenCache": "._redis",
+    "RetryPolicy": "._retry",
 }
 
 __all__ = [
@@ -153,6 +155,7 @@ __all__ = [
     "RateLimiter",
     "RedisTokenCache",
     "Region",
+    "RetryPolicy",
     "RoleGrant",
     "ScopeError",
     "Secret",
