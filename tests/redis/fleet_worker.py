@@ -32,7 +32,7 @@ def wait_for_start(client: redis.Redis, index: str) -> None:
 
 
 def flight(url: str, index: str, use_lock: bool) -> None:
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(url, socket_timeout=60)  # redis-py 8: 5 s default < BLPOP 30 s
     cache = bound_cache(url, lock_timeout=20)
     wait_for_start(client, index)
     token = cache.get(KEY)
@@ -60,7 +60,7 @@ def auth(url: str, index: str, token_url: str, cache_kind: str) -> None:
     from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET
     from httpx_pingone_worker import MemoryTokenCache, PingOneWorkerAuth, RedisTokenCache
 
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(url, socket_timeout=60)  # redis-py 8: 5 s default < BLPOP 30 s
     offset = [0.0]
     cache = (
         RedisTokenCache(url, secret=CANARY_SECRET, socket_timeout=5.0)
