@@ -51,11 +51,11 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     )
     from ._core._hookspecs import hookimpl
     from ._core._plugins import plugin_manager
+    from ._core._retry import RetryPolicy
     from ._filecache import EncryptedFileTokenCache
     from ._introspection import Introspection, aintrospect_token, introspect_token
     from ._jwt import DecodedJWT, JWKSCache, averify_jwt, decode_jwt, verify_jwt
     from ._redis import RedisTokenCache
-    from ._retry import RetryPolicy
     from ._storage import (
         KeyringFallbackWarning,
         secure_delete,
@@ -124,7 +124,7 @@ _LAZY: dict[str, str] = {
     "secure_delete": "._storage",
     "KeyringFallbackWarning": "._storage",
     "RedisTokenCache": "._redis",
-    "RetryPolicy": "._retry",
+    "RetryPolicy": "._core._retry",
 }
 
 __all__ = [
