@@ -11,13 +11,13 @@ from jose import jwt as jose_jwt
 
 from canary import CANARY_CLIENT_ID, CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import Secret
-from httpx_pingone_worker._client_auth import (
+from httpx_pingone_worker._core._errors import ConfigurationError
+from httpx_pingone_worker.oauth._client_auth import (
     ASSERTION_TYPE,
     DEFAULT_ASSERTION_LIFETIME,
     client_auth,
     make_client_assertion,
 )
-from httpx_pingone_worker._core._errors import ConfigurationError
 
 AUD = "https://auth.pingone.com/0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a/as/token"
 
@@ -284,7 +284,7 @@ def test_rsa_key_is_parsed_once_and_still_verifies(
     """Repeated private_key_jwt assertions parse the PEM once; each still verifies."""
     from jose import jwk
 
-    from httpx_pingone_worker import _client_auth
+    from httpx_pingone_worker.oauth import _client_auth
 
     private_pem, public_pem = rsa_keys
     monkeypatch.setattr(_client_auth, "_KEYS", type(_client_auth._KEYS)())

@@ -137,8 +137,9 @@ def test_fields_default_to_none() -> None:
 def test_library_errors_carry_no_secret() -> None:
     """Errors the foundation raises for bad input never echo a secret or token."""
     from httpx_pingone_worker import ClientCredentials
-    from httpx_pingone_worker._client_auth import client_auth
-    from httpx_pingone_worker._core._regions import check_secure_url, parse_discovery_document
+    from httpx_pingone_worker._core._regions import check_secure_url
+    from httpx_pingone_worker.oauth._client_auth import client_auth
+    from httpx_pingone_worker.oauth._discovery_doc import parse_discovery_document
 
     raised: list[BaseException] = []
     attempts = [

@@ -9,13 +9,8 @@ import pytest
 from canary import CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import Endpoints, Region
 from httpx_pingone_worker._core._errors import ConfigurationError, InsecureTransportError
-from httpx_pingone_worker._core._regions import (
-    check_secure_url,
-    discovery_url,
-    endpoints_for,
-    is_loopback_host,
-    parse_discovery_document,
-)
+from httpx_pingone_worker._core._regions import check_secure_url, endpoints_for, is_loopback_host
+from httpx_pingone_worker.oauth._discovery_doc import discovery_url, parse_discovery_document
 
 HOSTS = {
     "NA": ("auth.pingone.com", "api.pingone.com"),

@@ -52,6 +52,10 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     from ._core._hookspecs import hookimpl
     from ._core._plugins import plugin_manager
     from ._core._retry import RetryPolicy
+    from ._engine._standalone import (
+        arequest_client_credentials_token,
+        request_client_credentials_token,
+    )
     from ._filecache import EncryptedFileTokenCache
     from ._introspection import Introspection, aintrospect_token, introspect_token
     from ._jwt import DecodedJWT, JWKSCache, averify_jwt, decode_jwt, verify_jwt
@@ -62,10 +66,6 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         secure_list,
         secure_retrieve,
         secure_store,
-    )
-    from ._token_endpoint import (
-        arequest_client_credentials_token,
-        request_client_credentials_token,
     )
     from .management._async import AsyncPingOneClient
     from .management._discovery import (
@@ -88,8 +88,8 @@ _LAZY: dict[str, str] = {
     "hookimpl": "._core._hookspecs",  # pluggy loads on first use
     "plugin_manager": "._core._plugins",
     "PingOneWorkerAuth": "._auth",
-    "request_client_credentials_token": "._token_endpoint",
-    "arequest_client_credentials_token": "._token_endpoint",
+    "request_client_credentials_token": "._engine._standalone",
+    "arequest_client_credentials_token": "._engine._standalone",
     "resolve_credentials": "._config",
     "resolve_settings": "._config",
     "validate_credential_format": "._config",

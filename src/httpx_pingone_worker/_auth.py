@@ -1,6 +1,6 @@
 """``PingOneWorkerAuth``: PingOne worker tokens inside httpx request flows (sync and async).
 
-The adapter is a thin shell over :class:`~httpx_pingone_worker._token_endpoint.TokenEngine`
+The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.TokenEngine`
 (sans-IO: token state, freshness, single-flight, the fetch as a generator of actions):
 
 - the hot path (a fresh token) is a memory look-up and a clock read;
@@ -52,18 +52,10 @@ from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from ._credentials import ClientCredentials, parse_auth_method
-from ._token_endpoint import (
-    FlowDone,
-    Plan,
-    TokenEngine,
-    adrive_flow,
-    asend_through,
-    async_sleep,
-    default_cache_key,
-    drive_flow,
-    run_in_thread,
-    send_through,
-)
+from ._engine._drivers import FlowDone, adrive_flow, asend_through, drive_flow, send_through
+from ._engine._engine import Plan, TokenEngine
+from ._engine._eventloop import async_sleep, run_in_thread
+from ._engine._standalone import default_cache_key
 
 __all__ = ["PingOneWorkerAuth"]
 

@@ -3,7 +3,7 @@
 The request is built and the response parsed by pure functions
 (:func:`build_introspection_request`, :func:`parse_introspection_response`); the sync and
 async shells only send it. Client authentication uses the same four methods as the token
-endpoint (:func:`~httpx_pingone_worker._client_auth.client_auth`), because PingOne enforces
+endpoint (:func:`~httpx_pingone_worker.oauth._client_auth.client_auth`), because PingOne enforces
 the app's configured method on both.
 """
 
@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 
-from ._client_auth import client_auth
 from ._core._errors import IntrospectionError
 from ._core._httplib import HttpLib
 from ._core._logging import get_logger, redact, register_secret
@@ -27,6 +26,7 @@ from ._core._secrets import Secret, fingerprint
 from ._core._token import Token, normalize_scopes
 from ._credentials import ClientCredentials
 from ._version import __version__
+from .oauth._client_auth import client_auth
 
 __all__ = [
     "Introspection",

@@ -21,9 +21,9 @@ from httpx_pingone_worker import (
     request_client_credentials_token,
 )
 from httpx_pingone_worker._core._retry import RetryPolicy
-from httpx_pingone_worker._token_endpoint import (
+from httpx_pingone_worker.oauth._token_request import build_token_request
+from httpx_pingone_worker.oauth._token_response import (
     MAX_EXPIRES_IN,
-    build_token_request,
     error_from_response,
     parse_token_response,
 )

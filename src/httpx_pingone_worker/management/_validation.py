@@ -312,7 +312,7 @@ def validate_worker_credentials(
     the individual values. Never raises for a failing step.
     """
     steps = _validation_steps(**_step_inputs(locals()))  # first: locals() = the arguments
-    from httpx_pingone_worker._token_endpoint import request_client_credentials_token
+    from httpx_pingone_worker._engine._standalone import request_client_credentials_token
 
     with contextlib.ExitStack() as stack:
         api: list[PingOneClient] = []
@@ -350,7 +350,7 @@ async def avalidate_worker_credentials(
 ) -> ValidationReport:
     """Async :func:`validate_worker_credentials` (the same steps; asyncio or trio)."""
     steps = _validation_steps(**_step_inputs(locals()))  # first: locals() = the arguments
-    from httpx_pingone_worker._token_endpoint import arequest_client_credentials_token
+    from httpx_pingone_worker._engine._standalone import arequest_client_credentials_token
 
     async with contextlib.AsyncExitStack() as stack:
         api: list[AsyncPingOneClient] = []

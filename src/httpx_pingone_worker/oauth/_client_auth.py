@@ -20,16 +20,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
-from ._core._errors import ConfigurationError
-from ._core._secrets import Secret
-from ._credentials import AuthMethod, parse_auth_method
+from httpx_pingone_worker._core._errors import ConfigurationError
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._credentials import AuthMethod, parse_auth_method
 
 __all__ = ["ASSERTION_TYPE", "ClientAuthParts", "client_auth", "make_client_assertion"]
 
@@ -102,6 +101,8 @@ def make_client_assertion(
             hint="PingOne accepts an exp at most one hour ahead; use 1..3600 seconds",
         )
     issued = int(now)
+    import uuid  # JWT client auth only: not on the client_secret_basic hot path
+
     claims = {
         "iss": client_id,
         "sub": client_id,

@@ -1,0 +1,265 @@
+"""Drivers: perform a flow's actions with an httpx (or httpx2) client, sync or async.
+
+The only I/O of the engine layer; everything they run is decided by the sans-IO flows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from httpx_pingone_worker._core._httplib import HTTPX, HttpLib
+from httpx_pingone_worker._core._logging import (
+    get_logger,
+)
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._token import Token
+from httpx_pingone_worker.oauth._token_request import (
+    HttpResult,
+    TokenRequest,
+    TransportFailure,
+)
+
+from ._eventloop import async_sleep
+from ._flow import (
+    CacheRead,
+    CacheWrite,
+    Flow,
+    ReloadSecret,
+    SendRequest,
+    Sleep,
+)
+
+__all__ = [
+    "FlowDone",
+    "adrive_flow",
+    "asend_through",
+    "drive_flow",
+    "run_async_flow",
+    "run_sync_flow",
+    "send_through",
+    "to_httpx_request",
+    "transport_failure",
+]
+
+_log = get_logger("token")
+
+_T = TypeVar("_T")
+
+
+# --- drivers over an httpx(-compatible) client ------------------------------------------
+
+
+def to_httpx_request(request: TokenRequest, lib: HttpLib = HTTPX) -> Any:
+    """The request object of ``lib`` (default httpx: an :class:`httpx.Request`)."""
+    return lib.Request(
+        request.method, request.url, headers=dict(request.headers), content=request.body
+    )
+
+
+def transport_failure(exc: BaseException, lib: HttpLib = HTTPX) -> TransportFailure:
+    """Describe a transport exception by type only (messages may hold URLs/data)."""
+    return TransportFailure(type(exc).__name__, timeout=lib.is_timeout(exc))
+
+
+def _lib_of(client: object) -> HttpLib:
+    try:
+        return HttpLib.of(client)
+    except TypeError:  # a duck-typed client: assume httpx
+        return HTTPX
+
+
+@dataclass(frozen=True, slots=True)
+class FlowDone:
+    """Last item of an async driver: the flow's token (async generators cannot return one)."""
+
+    token: Token
+
+
+def drive_flow(
+    flow: Flow,
+    lib: HttpLib = HTTPX,
+    *,
+    cache_get: Callable[[str], Token | None] | None = None,
+    cache_set: Callable[[str, Token], None] | None = None,
+    reload_secret: Callable[[], str | Secret | None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Generator[Any, Any, Token]:
+    """Execute a flow's actions, yielding each request of ``lib`` and receiving its response.
+
+    The one sync action dispatcher: inside an auth flow the requests go to httpx, elsewhere
+    :func:`send_through` sends them with a client. The response is read here; the library's
+    transport error, raised by the read or thrown in at the yield, becomes a
+    :class:`TransportFailure` for the flow. A missing callback answers ``None``.
+    """
+    outcome: Any = None
+    while True:
+        try:
+            action = flow.send(outcome)
+        except StopIteration as stop:
+            token: Token = stop.value
+            return token
+        outcome = None
+        if isinstance(action, SendRequest):
+            try:
+                response = yield to_httpx_request(action.request, lib)
+                response.read()
+            except lib.TransportError as exc:
+                outcome = transport_failure(exc, lib)
+            else:
+                outcome = HttpResult(response.status_code, dict(response.headers), response.content)
+        elif isinstance(action, Sleep):
+            sleep(action.seconds)
+        elif isinstance(action, CacheRead):
+            outcome = cache_get(action.key) if cache_get else None
+        elif isinstance(action, CacheWrite):
+            if cache_set:
+                cache_set(action.key, action.token)
+        elif isinstance(action, ReloadSecret):
+            outcome = reload_secret() if reload_secret else None
+
+
+async def adrive_flow(
+    flow: Flow,
+    lib: HttpLib = HTTPX,
+    *,
+    cache_get: Callable[[str], Awaitable[Token | None]] | None = None,
+    cache_set: Callable[[str, Token], Awaitable[None]] | None = None,
+    reload_secret: Callable[[], Awaitable[str | Secret | None]] | None = None,
+    sleep: Callable[[float], Awaitable[Any]] = async_sleep,
+) -> AsyncGenerator[Any, Any]:
+    """Async twin of :func:`drive_flow`: yields requests, then one :class:`FlowDone`."""
+    outcome: Any = None
+    while True:
+        try:
+            action = flow.send(outcome)
+        except StopIteration as stop:
+            yield FlowDone(stop.value)
+            return
+        outcome = None
+        if isinstance(action, SendRequest):
+            try:
+                response = yield to_httpx_request(action.request, lib)
+                await response.aread()
+            except lib.TransportError as exc:
+                outcome = transport_failure(exc, lib)
+            else:
+                outcome = HttpResult(response.status_code, dict(response.headers), response.content)
+        elif isinstance(action, Sleep):
+            await sleep(action.seconds)
+        elif isinstance(action, CacheRead):
+            outcome = await cache_get(action.key) if cache_get else None
+        elif isinstance(action, CacheWrite):
+            if cache_set:
+                await cache_set(action.key, action.token)
+        elif isinstance(action, ReloadSecret):
+            outcome = await reload_secret() if reload_secret else None
+
+
+def send_through(
+    get_client: Callable[[], Any], gen: Generator[Any, Any, _T], lib: HttpLib = HTTPX
+) -> _T:
+    """Run a request-yielding generator (e.g. :func:`drive_flow`) with a sync client.
+
+    ``get_client`` is called once, when the first request is due. A transport error of
+    ``lib`` is thrown into the generator; each response is closed once the generator has
+    taken it.
+    """
+    try:
+        request = next(gen)
+    except StopIteration as stop:
+        first: _T = stop.value
+        return first
+    client = get_client()
+    while True:
+        try:
+            response = client.send(request)
+        except lib.TransportError as exc:
+            try:
+                request = gen.throw(exc)
+            except StopIteration as stop:
+                thrown: _T = stop.value
+                return thrown
+            continue
+        try:
+            request = gen.send(response)
+        except StopIteration as stop:
+            result: _T = stop.value
+            return result
+        finally:
+            response.close()
+
+
+async def asend_through(
+    client: Any | None, agen: AsyncGenerator[Any, Any], lib: HttpLib = HTTPX
+) -> Token:
+    """Run a request-yielding async generator (e.g. :func:`adrive_flow`) with an async client.
+
+    Returns the token of the first :class:`FlowDone` it yields. With ``client`` None, a
+    short-lived client of ``lib`` is made when the first request is due (closed here). A
+    transport error of ``lib`` is thrown into the generator, which is closed at the end.
+    """
+    own: Any = None
+    try:
+        response: Any = None
+        error: Exception | None = None
+        while True:
+            if error is not None:
+                item = await agen.athrow(error)
+                error = None
+            else:
+                try:
+                    item = await agen.asend(response)
+                finally:
+                    if response is not None:
+                        await response.aclose()
+                response = None
+            if isinstance(item, FlowDone):
+                return item.token
+            if client is None:
+                own = client = lib.AsyncClient(timeout=10.0)
+            try:
+                response = await client.send(item)
+            except lib.TransportError as exc:
+                error = exc
+    finally:
+        await agen.aclose()
+        if own is not None:
+            await own.aclose()
+
+
+def run_sync_flow(
+    flow: Flow,
+    client: httpx.Client | Any,
+    *,
+    cache_get: Callable[[str], Token | None] | None = None,
+    cache_set: Callable[[str, Token], None] | None = None,
+    reload_secret: Callable[[], str | Secret | None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Token:
+    """Execute a flow's actions with a sync client of httpx (or httpx2)."""
+    lib = _lib_of(client)
+    gen = drive_flow(
+        flow,
+        lib,
+        cache_get=cache_get,
+        cache_set=cache_set,
+        reload_secret=reload_secret,
+        sleep=sleep,
+    )
+    return send_through(lambda: client, gen, lib)
+
+
+async def run_async_flow(
+    flow: Flow,
+    client: httpx.AsyncClient | Any,
+    *,
+    sleep: Callable[[float], Any] | None = None,
+) -> Token:
+    """Execute a flow's HTTP and sleep actions with an async client (no cache)."""
+    lib = _lib_of(client)
+    return await asend_through(client, adrive_flow(flow, lib, sleep=sleep or async_sleep), lib)

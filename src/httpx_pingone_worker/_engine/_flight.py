@@ -1,0 +1,118 @@
+""":class:`Flight`: one in-flight token fetch that other callers wait for.
+
+Threads wait on a ``threading.Event``; asyncio and trio tasks register a callback that wakes
+their own loop, so one flight serves every kind of caller at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from httpx_pingone_worker._core._logging import (
+    get_logger,
+)
+from httpx_pingone_worker._core._token import Token
+
+from ._eventloop import current_async_library
+
+if TYPE_CHECKING:  # pragma: no cover
+    import asyncio
+
+__all__ = [
+    "Flight",
+]
+
+_log = get_logger("token")
+
+
+# --- the engine: per-instance token state and single-flight -----------------------------
+
+
+class Flight:
+    """One in-flight token fetch that other callers can wait for (threads, asyncio, trio)."""
+
+    __slots__ = ("_callbacks", "_event", "_lock", "abandoned", "done", "error", "refresh", "token")
+
+    def __init__(self, *, refresh: bool) -> None:
+        self.refresh = refresh
+        self.token: Token | None = None
+        self.error: BaseException | None = None
+        self.abandoned = False
+        self.done = False
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def finish(
+        self,
+        *,
+        token: Token | None = None,
+        error: BaseException | None = None,
+        abandoned: bool = False,
+    ) -> None:
+        """Publish the result and wake every waiter."""
+        with self._lock:
+            if self.done:
+                return
+            self.token, self.error, self.abandoned = token, error, abandoned
+            self.done = True
+            callbacks, self._callbacks = self._callbacks, []
+        self._event.set()
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001, PERF203 - a dead loop must not break the others
+                _log.debug("could not wake a waiter whose event loop is gone")
+
+    def wait(self, timeout: float | None) -> bool:
+        """Block the calling thread until done; False on timeout."""
+        return self._event.wait(timeout)
+
+    def _add_callback(self, callback: Callable[[], None]) -> bool:
+        with self._lock:
+            if self.done:
+                return False
+            self._callbacks.append(callback)
+            return True
+
+    async def wait_async(self, timeout: float) -> bool:
+        """Wait without blocking the event loop (asyncio or trio, any thread).
+
+        Returns False when ``timeout`` seconds passed first.
+        """
+        if self.done:
+            return True
+        if current_async_library() == "trio":
+            import trio
+
+            event = trio.Event()
+            trio_token = trio.lowlevel.current_trio_token()
+
+            def wake_trio() -> None:
+                with contextlib.suppress(trio.RunFinishedError):
+                    trio_token.run_sync_soon(event.set)
+
+            if self._add_callback(wake_trio):
+                with trio.move_on_after(timeout):
+                    await event.wait()
+            return self.done
+        import asyncio  # only when an async caller waits: the sync path never loads it
+
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def resolve() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        def wake_asyncio() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed
+                loop.call_soon_threadsafe(resolve)
+
+        if self._add_callback(wake_asyncio):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(future, timeout)
+        return self.done

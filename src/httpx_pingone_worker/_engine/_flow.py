@@ -1,0 +1,173 @@
+"""One token request as a generator of actions: the retry loop, written once, sans-IO.
+
+:func:`request_token_flow` yields :class:`SendRequest` / :class:`Sleep` (and the engine's
+flows add :class:`CacheRead`, :class:`CacheWrite`, :class:`ReloadSecret`); a driver performs
+each action and sends the outcome back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+from httpx_pingone_worker._core._errors import (
+    TokenEndpointUnreachableError,
+    TokenError,
+)
+from httpx_pingone_worker._core._logging import (
+    EventKind,
+    get_logger,
+    log_event,
+)
+from httpx_pingone_worker._core._retry import (
+    RetryPolicy,
+    retry_after_from_headers,
+)
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._token import Token
+from httpx_pingone_worker.oauth._token_request import (
+    HttpResult,
+    TokenRequest,
+    TransportFailure,
+)
+from httpx_pingone_worker.oauth._token_response import error_from_response, parse_token_response
+
+__all__ = [
+    "Action",
+    "CacheRead",
+    "CacheWrite",
+    "Flow",
+    "Outcome",
+    "ReloadSecret",
+    "SendRequest",
+    "Sleep",
+    "request_token_flow",
+]
+
+_log = get_logger("token")
+
+
+# --- actions: what the sans-IO flows ask their driver to do -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """Send ``request``; reply with :class:`HttpResult` or :class:`TransportFailure`."""
+
+    request: TokenRequest
+    purpose: Literal["token", "discovery"] = "token"
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Wait ``seconds`` (sync or async sleep); reply with ``None``."""
+
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRead:
+    """Read the cache entry ``key``; reply with a :class:`Token` or ``None``."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class CacheWrite:
+    """Store ``token`` under ``key``; reply with ``None``."""
+
+    key: str
+    token: Token
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadSecret:
+    """Ask the secret provider for the current secret; reply with it (or ``None``)."""
+
+
+Action: TypeAlias = SendRequest | Sleep | CacheRead | CacheWrite | ReloadSecret
+Outcome: TypeAlias = HttpResult | TransportFailure | Token | str | Secret | None
+Flow: TypeAlias = Generator[Action, Any, Token]
+
+
+def request_token_flow(
+    build: Callable[[float], TokenRequest],
+    *,
+    endpoint: str,
+    policy: RetryPolicy,
+    clock: Callable[[], float],
+    on_retry_after: Callable[[float], None] | None = None,
+) -> Flow:
+    """Request a token, retrying transport failures and retryable statuses under ``policy``.
+
+    OAuth errors with other statuses (``invalid_client`` …) and malformed 200s are raised at
+    once. When attempts or budget run out, :class:`TokenEndpointUnreachableError` is raised
+    with the last status/error and the last error chained as ``__cause__``.
+    """
+    state = policy.start(now=clock())
+    while True:
+        request = build(clock())
+        log_event(
+            EventKind.REQUESTING,
+            "requesting token",
+            logger="token",
+            scopes=sorted(request.requested_scopes),
+            attempt=state.attempts,
+        )
+        outcome = yield SendRequest(request)
+        now = clock()
+        retry_after: float | None = None
+        if isinstance(outcome, TransportFailure):
+            last: TokenError = TokenEndpointUnreachableError(
+                f"could not reach the token endpoint {endpoint} ({outcome.error_type})",
+                hint="check network access, proxies and the region/auth_base_url setting",
+            )
+        elif isinstance(outcome, HttpResult):
+            if outcome.status_code == 200 or not policy.is_retryable_status(outcome.status_code):
+                token = parse_token_response(
+                    outcome.status_code,
+                    outcome.headers,
+                    outcome.body,
+                    endpoint=endpoint,
+                    requested_scopes=request.requested_scopes,
+                    now=now,
+                )
+                log_event(
+                    EventKind.RECEIVED,
+                    "received",
+                    logger="token",
+                    expires=f"{token.expires_in}s",
+                    scopes=sorted(token.scopes),
+                    fingerprint=token.fingerprint,
+                )
+                return token
+            last = error_from_response(
+                outcome.status_code, outcome.headers, outcome.body, endpoint=endpoint
+            )
+            retry_after = retry_after_from_headers(outcome.headers, now=now)
+            if retry_after is not None and on_retry_after is not None:
+                on_retry_after(retry_after)
+        else:  # pragma: no cover - a driver bug, not a server problem
+            raise TypeError(f"unexpected outcome {type(outcome).__name__} for SendRequest")
+        delay = state.next_delay(now=now, retry_after=retry_after)
+        if delay is None:
+            if state.attempts == 1 and policy.max_attempts == 1:
+                raise last
+            raise TokenEndpointUnreachableError(
+                f"giving up on the token endpoint {endpoint} after {state.attempts} "
+                f"attempt(s): {last.message}",
+                error=last.error,
+                error_description=last.error_description,
+                status_code=last.status_code,
+                correlation_id=last.correlation_id,
+                # A network failure keeps its own hint (network, proxies, region); a server
+                # that kept answering 429/5xx is worth another try later.
+                hint=(
+                    last.hint
+                    if last.status_code is None and last.hint
+                    else "the endpoint kept failing within the retry budget; try again later"
+                ),
+            ) from last
+        _log.debug("token request failed (%s); retrying in %.2fs", type(last).__name__, delay)
+        yield Sleep(delay)

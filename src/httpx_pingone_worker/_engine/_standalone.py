@@ -1,0 +1,165 @@
+""":func:`request_client_credentials_token` and its async twin: one token, no auth object.
+
+Thin shells: they build the request, run :func:`request_token_flow` through a driver and
+return the :class:`Token`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+import httpx
+
+from httpx_pingone_worker._cache import cache_key as make_cache_key
+from httpx_pingone_worker._core._logging import (
+    get_logger,
+    register_secret,
+)
+from httpx_pingone_worker._core._regions import check_secure_url
+from httpx_pingone_worker._core._retry import (
+    DEFAULT_RETRY,
+    RetryPolicy,
+)
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._token import Token, normalize_scopes
+from httpx_pingone_worker._credentials import parse_auth_method
+from httpx_pingone_worker.oauth._token_request import (
+    TokenRequest,
+    build_token_request,
+)
+
+from ._drivers import (
+    run_async_flow,
+    run_sync_flow,
+)
+from ._flow import (
+    Flow,
+    request_token_flow,
+)
+
+__all__ = [
+    "arequest_client_credentials_token",
+    "default_cache_key",
+    "request_client_credentials_token",
+]
+
+_log = get_logger("token")
+
+
+# --- public shells ----------------------------------------------------------------------
+
+
+def _standalone_flow(
+    endpoint: str,
+    client_id: str,
+    client_secret: str | Secret | None,
+    scopes: str | Iterable[str] | None,
+    *,
+    auth_method: str,
+    private_key: str | bytes | Secret | None,
+    key_id: str | None,
+    clock: Callable[[], float],
+    retry: RetryPolicy,
+    allow_loopback_http: bool,
+) -> Flow:
+    url = check_secure_url(endpoint, what="token endpoint", allow_loopback_http=allow_loopback_http)
+    method = parse_auth_method(auth_method)
+    register_secret(client_secret)
+    requested = normalize_scopes(scopes)
+
+    def build(now: float) -> TokenRequest:
+        return build_token_request(
+            url,
+            client_id,
+            client_secret,
+            requested,
+            auth_method=method,
+            private_key=private_key,
+            key_id=key_id,
+            now=now,
+        )
+
+    build(clock())  # fail fast on configuration errors, before any I/O
+    return request_token_flow(build, endpoint=url, policy=retry, clock=clock)
+
+
+def request_client_credentials_token(
+    endpoint: str,
+    client_id: str,
+    client_secret: str | Secret | None,
+    scopes: str | Iterable[str] | None = None,
+    *,
+    auth_method: str = "client_secret_basic",
+    private_key: str | bytes | Secret | None = None,
+    key_id: str | None = None,
+    client: httpx.Client | None = None,
+    timeout: float = 10.0,
+    clock: Callable[[], float] | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    allow_loopback_http: bool = False,
+) -> Token:
+    """Get one client-credentials token from ``endpoint`` (no caching).
+
+    Uses ``client`` when given (its transport, proxies and TLS settings apply), else a
+    short-lived client with ``timeout``. Retries 408/429/5xx and transport failures under
+    ``retry``. Raises :class:`TokenRequestError` (OAuth error), :class:`TokenProtocolError`
+    (unusable answer) or :class:`TokenEndpointUnreachableError` (network, retries spent).
+    """
+    flow = _standalone_flow(
+        endpoint,
+        client_id,
+        client_secret,
+        scopes,
+        auth_method=auth_method,
+        private_key=private_key,
+        key_id=key_id,
+        clock=clock or time.time,
+        retry=retry,
+        allow_loopback_http=allow_loopback_http,
+    )
+    if client is not None:
+        return run_sync_flow(flow, client)
+    with httpx.Client(timeout=timeout) as own:
+        return run_sync_flow(flow, own)
+
+
+async def arequest_client_credentials_token(
+    endpoint: str,
+    client_id: str,
+    client_secret: str | Secret | None,
+    scopes: str | Iterable[str] | None = None,
+    *,
+    auth_method: str = "client_secret_basic",
+    private_key: str | bytes | Secret | None = None,
+    key_id: str | None = None,
+    client: httpx.AsyncClient | None = None,
+    timeout: float = 10.0,
+    clock: Callable[[], float] | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    allow_loopback_http: bool = False,
+) -> Token:
+    """Async twin of :func:`request_client_credentials_token` (asyncio and trio)."""
+    flow = _standalone_flow(
+        endpoint,
+        client_id,
+        client_secret,
+        scopes,
+        auth_method=auth_method,
+        private_key=private_key,
+        key_id=key_id,
+        clock=clock or time.time,
+        retry=retry,
+        allow_loopback_http=allow_loopback_http,
+    )
+    if client is not None:
+        return await run_async_flow(flow, client)
+    async with httpx.AsyncClient(timeout=timeout) as own:
+        return await run_async_flow(flow, own)
+
+
+def default_cache_key(
+    token_endpoint: str | None, issuer: str | None, client_id: str, scopes: Iterable[str]
+) -> str:
+    """Cache key from the issuer (when discovering) or the token endpoint."""
+    return make_cache_key(issuer or token_endpoint or "", client_id, scopes)
