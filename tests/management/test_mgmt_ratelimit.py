@@ -125,3 +125,61 @@ def test_api_retry_policy_statuses() -> None:
         503,
         504,
     }
+
+
+# --- issue 20 #11: a caller that never gets its turn gives its slot back ------------------
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Run on asyncio and trio."""
+    return str(request.param)
+
+
+@pytest.mark.anyio
+async def test_cancelled_waiters_give_their_slots_back() -> None:
+    """100 callers cancelled while waiting for their slot leave the bucket as they found it:
+    after 0.1 s of fake time (one token at 10/s) the next caller goes out at once (it used
+    to wait ~10 s behind 100 dead reservations)."""
+    import anyio
+
+    clock = FakeClock()
+    parked = 0
+    all_parked = anyio.Event()
+    never = anyio.Event()
+
+    async def park(seconds: float) -> None:
+        nonlocal parked
+        parked += 1
+        if parked == 100:
+            all_parked.set()
+        await never.wait()
+
+    limiter = RateLimiter(10, 1, burst=1, clock=clock, async_sleep=park)
+    assert await limiter.aacquire() == 0.0  # the burst slot is used
+    async with anyio.create_task_group() as tg:
+        for _ in range(100):
+            tg.start_soon(limiter.aacquire)
+        await all_parked.wait()
+        tg.cancel_scope.cancel()
+    assert parked == 100
+    clock.now += 0.1
+    assert limiter.reserve() == 0.0
+    assert limiter.reserve() == pytest.approx(0.1)
+
+
+def test_timed_out_sync_waiter_gives_its_slot_back() -> None:
+    """A sync caller whose sleep is interrupted (KeyboardInterrupt, a timeout raised by the
+    sleep) gives its slot back; the next reservation is not delayed by it."""
+    clock = FakeClock()
+
+    def interrupted(seconds: float) -> None:
+        raise TimeoutError("gave up waiting")
+
+    limiter = RateLimiter(10, 1, burst=1, clock=clock, sleep=interrupted)
+    assert limiter.acquire() == 0.0
+    for _ in range(50):
+        with pytest.raises(TimeoutError):
+            limiter.acquire()
+    clock.now += 0.1
+    assert limiter.reserve() == 0.0

@@ -84,6 +84,16 @@ class RateLimiter:
                 return 0.0
             return -self._tokens / self._per_second
 
+    def give_back(self) -> None:
+        """Return a slot :meth:`reserve` handed out but the caller never used.
+
+        A caller that is cancelled or times out while waiting for its slot calls this, so
+        the slot goes to the next caller instead of delaying everyone after it
+        (:meth:`acquire`/:meth:`aacquire` do it themselves).
+        """
+        with self._lock:
+            self._tokens = min(float(self.burst), self._tokens + 1.0)
+
     def try_acquire(self) -> bool:
         """Take a token only if one is available now; never waits, never runs into debt."""
         with self._lock:
@@ -100,19 +110,27 @@ class RateLimiter:
         """Block until a request may go out; returns the seconds waited."""
         wait = self.reserve()
         if wait > 0:
-            self._sleep(wait)
+            try:
+                self._sleep(wait)
+            except BaseException:  # interrupted before its turn: the slot goes back
+                self.give_back()
+                raise
         return wait
 
     async def aacquire(self) -> float:
         """Async :meth:`acquire` (asyncio or trio, through anyio)."""
         wait = self.reserve()
         if wait > 0:
-            if self._async_sleep is not None:
-                await self._async_sleep(wait)
-            else:
-                import anyio
+            try:
+                if self._async_sleep is not None:
+                    await self._async_sleep(wait)
+                else:
+                    import anyio
 
-                await anyio.sleep(wait)
+                    await anyio.sleep(wait)
+            except BaseException:  # cancelled or timed out before its turn: give it back
+                self.give_back()
+                raise
         return wait
 
     def __repr__(self) -> str:
