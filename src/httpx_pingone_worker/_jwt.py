@@ -226,13 +226,20 @@ def _normalize_jwks(value: Any) -> list[dict[str, Any]]:
     return [dict(k) for k in value if isinstance(k, Mapping) and isinstance(k.get("kty"), str)]
 
 
+#: Longest backoff after a failed JWKS fetch (seconds).
+_JWKS_RETRY_MAX = 30.0
+
+
 class JWKSCache:
     """The keys of one JWKS URL, fetched on demand and cached.
 
     - cached for ``ttl`` seconds; when a fetch fails the stale keys keep serving;
     - an unknown ``kid`` triggers one refetch, but never more than once per
       ``min_refresh_interval`` seconds (whatever the number of tokens or threads);
-    - fetches are single-flight across threads (a lock is held around them).
+    - fetches are single-flight across threads (a lock is held around them);
+    - a failed fetch is retried after its own short backoff (1 s, doubling, at most 30 s or
+      ``min_refresh_interval``) and reported as ``jwks_unavailable``, never as an unknown
+      key; cached keys keep answering for the kids they hold.
 
     ``jwks_url`` or ``issuer`` (whose OIDC discovery names ``jwks_uri``) is required.
     ``client``/``transport`` choose how to fetch; ``clock`` is injectable for tests.
@@ -272,7 +279,10 @@ class JWKSCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: list[dict[str, Any]] = []
-        self._fetched_at: float | None = None
+        self._fetched_at: float | None = None  # the last successful fetch
+        self._failures = 0  # failed fetches since then
+        self._retry_at = 0.0
+        self._last_failure: str | None = None
         self.fetch_count = 0
 
     def __repr__(self) -> str:
@@ -320,33 +330,55 @@ class JWKSCache:
         return self.jwks_url
 
     def _fetch_locked(self) -> None:
-        url = self._resolve_url()
+        now = self._clock()
         self.fetch_count += 1
-        self._fetched_at = self._clock()  # a failed fetch also counts against the interval
-        keys = _normalize_jwks(self._get_json(url, "JWKS"))
+        try:
+            url = self._resolve_url()
+            keys = _normalize_jwks(self._get_json(url, "JWKS"))
+        except JWTError as exc:
+            # A failure has its own short backoff (1 s, 2 s, 4 s … up to 30 s or
+            # min_refresh_interval): it neither waits the full interval nor is it retried
+            # by every caller.
+            self._failures += 1
+            self._last_failure = exc.message
+            cap = max(0.0, min(_JWKS_RETRY_MAX, self.min_refresh_interval))
+            self._retry_at = now + min(cap, 2.0 ** (self._failures - 1))
+            raise self._unavailable(now) from None
         self._keys = keys
+        self._fetched_at = now
+        self._failures = 0
+        self._last_failure = None
+        self._retry_at = 0.0
         _log.debug("fetched JWKS url=%s keys=%d", url, len(keys))
+
+    def _unavailable(self, now: float) -> JWTError:
+        wait = max(0.0, self._retry_at - now)
+        return JWTError(
+            f"JWKS unavailable: {self._last_failure} (next try in {wait:.0f}s)",
+            error="jwks_unavailable",
+            hint="check that the JWKS URL (or issuer) is reachable; cached keys keep "
+            "serving while it is down",
+        )
 
     # lookups ---------------------------------------------------------------------------
     def keys(self) -> list[dict[str, Any]]:
         """The cached keys, fetching them first when empty or older than ``ttl``."""
         with self._lock:
-            self._ensure_fresh_locked()
+            if self._lookup_locked(None) is None:
+                self._fetch_or_keep_locked()
             return list(self._keys)
 
-    def _ensure_fresh_locked(self) -> None:
-        now = self._clock()
-        if self._fetched_at is None or (
-            now - self._fetched_at >= self.ttl and self._may_refetch(now)
-        ):
-            try:
-                self._fetch_locked()
-            except JWTError:
-                if not self._keys:
-                    raise
-                _log.warning("JWKS refresh failed; keeping the %d cached key(s)", len(self._keys))
+    def _fetch_or_keep_locked(self) -> None:
+        try:
+            self._fetch_locked()
+        except JWTError:
+            if self._fetched_at is None:
+                raise
+            _log.warning("JWKS refresh failed; keeping the %d cached key(s)", len(self._keys))
 
     def _may_refetch(self, now: float) -> bool:
+        if self._failures and now < self._retry_at:
+            return False  # the last attempt failed: wait for its backoff
         return self._fetched_at is None or now - self._fetched_at >= self.min_refresh_interval
 
     def _suppressed(self, kid: str) -> JWTError:
@@ -357,18 +389,26 @@ class JWKSCache:
         )
 
     def _lookup_locked(self, kid: str | None) -> list[dict[str, Any]] | None:
-        """The answer from the cached keys alone, or None when a fetch is due first."""
+        """The answer from the cached keys alone, or None when a fetch is due first.
+
+        Raises ``jwks_unavailable`` while a failed fetch backs off and the cached keys
+        cannot answer (none yet, or ``kid`` unknown), and ``unknown_kid`` only when the
+        last fetch succeeded less than ``min_refresh_interval`` ago.
+        """
         now = self._clock()
-        if self._fetched_at is None or (
-            now - self._fetched_at >= self.ttl and self._may_refetch(now)
-        ):
+        allowed = self._may_refetch(now)
+        if allowed and (self._fetched_at is None or now - self._fetched_at >= self.ttl):
             return None
+        if self._fetched_at is None:
+            raise self._unavailable(now)
         found = _match(self._keys, kid)
         if found or kid is None:
             return found
-        if not self._may_refetch(now):
-            raise self._suppressed(kid)
-        return None
+        if allowed:
+            return None
+        if self._failures:
+            raise self._unavailable(now)
+        raise self._suppressed(kid)
 
     def find(self, kid: str | None) -> list[dict[str, Any]]:
         """Keys matching ``kid`` (all keys when ``kid`` is None); refetch once if unknown."""
@@ -376,21 +416,13 @@ class JWKSCache:
             found = self._lookup_locked(kid)
             if found is not None:
                 return found
-            self._ensure_fresh_locked()
+            self._fetch_or_keep_locked()
             found = _match(self._keys, kid)
             if found or kid is None:
                 return found
-            if not self._may_refetch(self._clock()):
-                raise self._suppressed(kid)
-            try:
-                self._fetch_locked()
-            except JWTError:
-                if not self._keys:
-                    raise
-            found = _match(self._keys, kid)
-            if not found:
-                raise JWTError(f"no key with kid {kid!r} in the JWKS", error="unknown_kid")
-            return found
+            if self._failures:  # the refetch failed: we could not look for the new key
+                raise self._unavailable(self._clock())
+            raise JWTError(f"no key with kid {kid!r} in the JWKS", error="unknown_kid")
 
     async def afind(self, kid: str | None) -> list[dict[str, Any]]:
         """:meth:`find` for async code (asyncio or trio) that never blocks the event loop.

@@ -315,3 +315,83 @@ def test_errors_do_not_contain_token(sign: Sign, keys: Keys, verify: Verify) -> 
     for text in (str(info.value), repr(info.value)):
         assert token not in text
         assert token.split(".")[2][:16] not in text
+
+
+# --- issue 20 #14: a failed JWKS fetch backs off briefly and says "JWKS unavailable" -------
+
+
+def _flaky_jwks(keys: Keys, failures: int) -> tuple[httpx.MockTransport, list[int]]:
+    """A JWKS endpoint that answers 503 ``failures`` times, then the JWKS; counts requests."""
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) <= failures:
+            return httpx.Response(503)
+        return httpx.Response(200, json=keys.jwks)
+
+    return httpx.MockTransport(handler), calls
+
+
+def test_first_jwks_fetch_failing_once_is_retried_after_a_short_backoff(
+    sign: Sign, keys: Keys, verify: Verify
+) -> None:
+    """The first fetch fails once: callers get jwks_unavailable (never unknown_kid), a flood
+    of them inside the 1 s backoff makes no request, and after it the valid token verifies
+    (it used to fail as "unknown kid … refetch suppressed" for the whole 60 s interval)."""
+    now = [0.0]
+    transport, calls = _flaky_jwks(keys, failures=1)
+    cache = JWKSCache(JWKS_URL, transport=transport, clock=lambda: now[0])
+    errors = []
+    for _ in range(50):
+        with pytest.raises(JWTError) as info:
+            verify(sign(), jwks=cache, issuer=ISSUER)
+        errors.append(info.value)
+    assert {e.error for e in errors} == {"jwks_unavailable"}
+    assert "JWKS unavailable" in str(errors[0])
+    assert len(calls) == 1  # backing off: one request for 50 verifications
+    now[0] = 1.0
+    assert verify(sign(), jwks=cache, issuer=ISSUER)["iss"] == ISSUER
+    assert len(calls) == 2
+
+
+def test_failed_refetch_reports_unavailable_and_backs_off(
+    sign: Sign, keys: Keys, verify: Verify
+) -> None:
+    """Keys cached, then the JWKS endpoint goes down: a known kid still verifies from the
+    cache, an unknown kid is reported as jwks_unavailable (we could not look), the retry
+    backs off 1 s, 2 s … and the next successful fetch clears it."""
+    now = [0.0]
+    state = {"down": False}
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if state["down"]:
+            return httpx.Response(503)
+        return httpx.Response(200, json=keys.jwks)
+
+    cache = JWKSCache(JWKS_URL, transport=httpx.MockTransport(handler), clock=lambda: now[0])
+    assert verify(sign(), jwks=cache, issuer=ISSUER)["iss"] == ISSUER
+    state["down"] = True
+    now[0] = 100.0  # past min_refresh_interval: an unknown kid may refetch
+    for _ in range(20):
+        with pytest.raises(JWTError) as info:
+            verify(sign(kid="rotated"), jwks=cache)
+        assert info.value.error == "jwks_unavailable"
+    assert len(calls) == 2  # one failed refetch; the rest wait for its backoff
+    assert verify(sign(), jwks=cache, issuer=ISSUER)["iss"] == ISSUER  # cached kid: fine
+    now[0] = 101.0
+    with pytest.raises(JWTError, match="JWKS unavailable"):
+        verify(sign(kid="rotated"), jwks=cache)
+    assert len(calls) == 3  # second failure: next try in 2 s
+    now[0] = 102.5
+    with pytest.raises(JWTError, match="JWKS unavailable"):
+        verify(sign(kid="rotated"), jwks=cache)
+    assert len(calls) == 3
+    state["down"] = False
+    now[0] = 103.0
+    with pytest.raises(JWTError) as info:
+        verify(sign(kid="rotated"), jwks=cache)
+    assert info.value.error == "unknown_kid"  # the JWKS answered: the kid really is unknown
+    assert len(calls) == 4
