@@ -73,15 +73,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import importlib.util
 import json
 import logging
 import math
 import os
 import secrets as _secrets
+import socket
 import sys
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import (
     AbstractAsyncContextManager,
@@ -132,6 +135,9 @@ return 0
 
 _log = get_logger("cache.redis")
 
+#: ``_aclient()``'s answer when no Redis client may be used on the running loop.
+_NO_CLIENT: Any = object()
+
 
 def derive_encryption_key(secret: str | Secret) -> bytes:
     """The 32-byte AES key :class:`RedisTokenCache` derives from a client secret (HKDF-SHA256)."""
@@ -176,6 +182,13 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     import redis
 
     return (redis.RedisError, OSError, asyncio.TimeoutError)
+
+
+def _aredis_errors() -> tuple[type[BaseException], ...]:
+    """Failures of a redis.asyncio client: also ``RuntimeError`` ("Event loop is closed",
+    "attached to a different loop"), which a client used on a second event loop raises; the
+    cache degrades instead of failing the request."""
+    return (*_redis_errors(), RuntimeError)
 
 
 def _encode_token(token: Token) -> bytes:
@@ -241,6 +254,34 @@ def _unwrap(raw: object) -> bytes:
     if len(blob) < _NONCE_LEN + 16:
         raise ValueError("value too short")
     return blob
+
+
+def _close_dead_loop_client(client: Any) -> None:
+    """Close the sockets of a redis.asyncio client whose event loop is closed.
+
+    ``aclose()`` needs the dead loop, so this is best effort with what asyncio and redis-py
+    leave reachable: mark each transport closing (``abort()``; its wake-up call fails on the
+    closed loop), close the socket under it, and detach the streams so neither the
+    transport nor the connection complains about being unclosed when collected.
+    """
+    pool = getattr(client, "connection_pool", None)
+    conns = [
+        *getattr(pool, "_available_connections", ()),
+        *getattr(pool, "_in_use_connections", ()),
+    ]
+    for conn in conns:
+        transport = getattr(getattr(conn, "_writer", None), "transport", None)
+        try:
+            if transport is not None:
+                with contextlib.suppress(RuntimeError):  # "Event loop is closed"
+                    transport.abort()
+                raw = getattr(transport, "_sock", None)
+                if isinstance(raw, socket.socket):
+                    transport._sock = None
+                    raw.close()
+            conn._reader = conn._writer = None
+        except Exception:  # noqa: BLE001 - best effort on a dead loop's connection
+            _log.debug("could not close a connection of a closed event loop's Redis client")
 
 
 def _is_stored(message: Any) -> bool:
@@ -398,6 +439,9 @@ class RedisTokenCache:
         self._async: Any | None = None
         self._async_by_loop: dict[int, tuple[Any, Any]] = {}  # id(loop) -> (loop, client)
         self._async_lock = threading.Lock()
+        self._async_loop: Any = None  # weakref to the loop a passed-in async client serves
+        self._warned_foreign_loop = False
+        self._background: set[asyncio.Future[Any]] = set()  # shielded releases in flight
 
         target = self._init_clients(url_or_client, async_client)
         self._explicit: AESGCM | None = None
@@ -693,9 +737,10 @@ class RedisTokenCache:
             "or lower lock_ttl so that a stuck holder is replaced sooner",
         )
 
-    def _acquire(self, key: str, owner: str) -> bool:
-        """Take the lock (True), or return False: degraded mode, or a waiter that saw another
-        process store a token (the caller's re-read finds it); StorageError on timeout."""
+    def _acquire(self, key: str, owner: str, gone: threading.Event | None = None) -> bool:
+        """Take the lock (True), or return False: degraded mode, a waiter that saw another
+        process store a token (the caller's re-read finds it), or ``gone`` set (the async
+        caller was cancelled: stop within ``poll_interval``); StorageError on timeout."""
         client = self._sync_client()
         if not self._breaker.available():
             return False
@@ -709,6 +754,8 @@ class RedisTokenCache:
             try:
                 pubsub.subscribe(channel)
                 while True:
+                    if gone is not None and gone.is_set():
+                        return False
                     # Subscribed first, then tried: a release between the two is not missed.
                     if client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
                         self._breaker.success()
@@ -833,11 +880,20 @@ class RedisTokenCache:
             entry = self._async_by_loop.get(id(loop))
             if entry is not None and entry[0] is loop:
                 return entry[1]
+            self._drop_dead_loops_locked()
             client = redis.asyncio.Redis.from_url(
                 self._url, **self._client_options(for_asyncio=True)
             )
             self._async_by_loop[id(loop)] = (loop, client)
             return client
+
+    def _drop_dead_loops_locked(self) -> None:
+        """Forget the clients of event loops that are closed, closing their sockets (their
+        loop cannot run ``aclose()`` any more)."""
+        for loop_id, (loop, client) in list(self._async_by_loop.items()):
+            if loop.is_closed():
+                del self._async_by_loop[loop_id]
+                _close_dead_loop_client(client)
 
     @staticmethod
     def _in_asyncio() -> bool:
@@ -848,21 +904,79 @@ class RedisTokenCache:
         return True
 
     async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn`` in a worker thread. Cancelling the caller returns at once (asyncio and
+        trio alike); the thread finishes on its own, so ``fn`` must tolerate being abandoned."""
         if self._in_asyncio():
             return await asyncio.to_thread(fn, *args)
         trio = sys.modules.get("trio")
         if trio is not None:  # trio: redis.asyncio does not run there; use a worker thread
-            return await trio.to_thread.run_sync(fn, *args)
+            return await trio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
         return fn(*args)  # pragma: no cover - other event loops: short blocking call
 
+    async def _shielded(self, make: Callable[[], Any]) -> None:
+        """Await the coroutine ``make()`` returns to its end even if the caller is cancelled:
+        a lock release must not be skipped because the scope that held the lock was
+        cancelled. On trio in a shielded cancel scope; on asyncio in a task of its own (the
+        caller's cancellation stops the wait, not the release). Every such coroutine is
+        bounded by the socket timeouts."""
+        if self._in_asyncio():
+            task = asyncio.ensure_future(make())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            await asyncio.shield(task)
+            return
+        import trio
+
+        with trio.CancelScope(shield=True):
+            await make()
+
     def _aclient(self) -> Any | None:
-        """The asyncio client to use, or None: run the sync method in a worker thread."""
-        return self._async_client() if self._in_asyncio() else None
+        """The asyncio client to use, or None: run the sync method in a worker thread.
+
+        A redis.asyncio client belongs to the loop it first served. On another loop (a
+        second ``asyncio.run()``, pytest-asyncio's per-test loops) a passed-in client is
+        replaced by the sync client in a thread when there is one; otherwise that loop does
+        without Redis (misses, no lock: tokens are fetched directly) instead of failing with
+        "Event loop is closed". Clients the cache makes from a URL are per loop anyway.
+        """
+        if not self._in_asyncio():
+            return None
+        if self._async is not None and not self._serves_this_loop():
+            return None if self._sync is not None else _NO_CLIENT
+        return self._async_client()
+
+    def _serves_this_loop(self) -> bool:
+        loop = asyncio.get_running_loop()
+        with self._async_lock:
+            bound = self._async_loop() if self._async_loop is not None else None
+            if bound is loop:
+                return True
+            if self._async_loop is None:
+                self._async_loop = weakref.ref(loop)
+                return True
+            warn, self._warned_foreign_loop = not self._warned_foreign_loop, True
+        if warn:
+            self._warn_foreign_loop()
+        return False
+
+    def _warn_foreign_loop(self) -> None:
+        log_event(
+            EventKind.ERROR,
+            "the redis.asyncio client given to RedisTokenCache is used on another event "
+            "loop than the one it was made on; tokens are not shared on this loop",
+            level=logging.WARNING,
+            logger="cache.redis",
+            target=self._target,
+            hint="pass a Redis URL (the cache makes one client per event loop) or a "
+            "redis.Redis next to it, or make the client inside the loop that uses it",
+        )
 
     async def aget(self, key: str) -> Token | None:
         """Async :meth:`get`."""
         self._cipher(key)
         client = self._aclient()
+        if client is _NO_CLIENT:
+            return None
         if client is None:
             result: Token | None = await self._in_thread(self.get, key)
             return result
@@ -870,7 +984,7 @@ class RedisTokenCache:
             return None
         try:
             raw = await client.get(self.token_key(key))
-        except _redis_errors() as exc:
+        except _aredis_errors() as exc:
             self._breaker.failure(exc, "get")
             return None
         self._breaker.success()
@@ -879,6 +993,8 @@ class RedisTokenCache:
     async def aset(self, key: str, token: Token) -> None:
         """Async :meth:`set`."""
         client = self._aclient()
+        if client is _NO_CLIENT:
+            return
         if client is None:
             await self._in_thread(self.set, key, token)
             return
@@ -891,7 +1007,7 @@ class RedisTokenCache:
             pipe.set(self.token_key(key), value, px=ttl)
             pipe.publish(self.notify_channel(key), "stored")
             await pipe.execute()
-        except _redis_errors() as exc:
+        except _aredis_errors() as exc:
             self._breaker.failure(exc, "set")
             return
         self._breaker.success()
@@ -900,6 +1016,8 @@ class RedisTokenCache:
     async def adelete(self, key: str) -> None:
         """Async :meth:`delete`."""
         client = self._aclient()
+        if client is _NO_CLIENT:
+            return
         if client is None:
             await self._in_thread(self.delete, key)
             return
@@ -908,7 +1026,7 @@ class RedisTokenCache:
             return
         try:
             await client.delete(rkey)
-        except _redis_errors() as exc:
+        except _aredis_errors() as exc:
             self._breaker.failure(exc, "delete")
             return
         self._breaker.success()
@@ -937,7 +1055,7 @@ class RedisTokenCache:
                         return self._satisfied(key)
             finally:
                 await pubsub.aclose()
-        except _redis_errors() as exc:
+        except _aredis_errors() as exc:
             self._breaker.failure(exc, "lock")
             return False
 
@@ -969,18 +1087,56 @@ class RedisTokenCache:
             released = await client.eval(
                 _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key)
             )
-        except _redis_errors() as exc:
+        except _aredis_errors() as exc:
             self._breaker.failure(exc, "unlock")
             return
         if not released:
             _log.debug("fetch lock %s had expired before release", self.lock_key(key))
 
+    async def _afinish(self, task: asyncio.Task[None], client: Any, key: str, owner: str) -> None:
+        try:
+            await task  # returns at once unless a renewal is in flight
+        finally:
+            await self._arelease(client, key, owner)
+
+    async def _athread_acquire(self, key: str, owner: str) -> bool:
+        """``_acquire`` in a worker thread that a cancelled caller abandons at once: the
+        thread notices within ``poll_interval`` and stops, and a lock it took for a caller
+        that is gone is released (by the thread, or here, whichever sees it last)."""
+        gone = threading.Event()
+        guard = threading.Lock()
+        handed = [False]
+
+        def take() -> bool:
+            held = self._acquire(key, owner, gone)
+            with guard:
+                if not gone.is_set():
+                    handed[0] = held
+                    return held
+            if held:
+                self._release(key, owner)
+            return False
+
+        try:
+            held: bool = await self._in_thread(take)
+        except BaseException:
+            with guard:
+                gone.set()
+                mine = handed[0]
+            if mine:  # the thread handed the lock over just as we were cancelled
+                await self._shielded(lambda: self._in_thread(self._release, key, owner))
+            raise
+        return held
+
     @asynccontextmanager
     async def _alock_cm(self, key: str) -> AsyncIterator[None]:
         client = self._aclient()
         owner = _secrets.token_hex(16)
+        if client is _NO_CLIENT:  # a passed-in async client on a foreign loop: no lock
+            yield
+            return
         if client is None:  # sync client in a worker thread (trio, or no asyncio client)
-            held = await self._in_thread(self._acquire, key, owner)
+            held = await self._athread_acquire(key, owner)
             # Renewal starts only once we hold the lock here: a caller cancelled while
             # acquiring never leaves a renewed lock behind (an unrenewed one expires).
             renewal = self._start_renewal(key, owner) if held else None
@@ -989,9 +1145,17 @@ class RedisTokenCache:
             finally:
                 if renewal is not None:
                     renewal.stop()  # no await: stops even if the release below is cancelled
-                    await self._in_thread(self._finish, key, owner, renewal)
+                    fin = renewal
+                    # Shielded: a cancelled holder still releases (else others wait lock_ttl).
+                    await self._shielded(lambda: self._in_thread(self._finish, key, owner, fin))
             return
-        held = await self._aacquire(client, key, owner)
+        try:
+            held = await self._aacquire(client, key, owner)
+        except BaseException:
+            # Cancelled mid-acquire: SET NX may have reached Redis. Compare-and-delete with
+            # our owner token removes it if so, and nothing else.
+            await self._shielded(lambda: self._arelease(client, key, owner))
+            raise
         stop, stopped = asyncio.Event(), threading.Event()
         task = (
             asyncio.create_task(self._arenew_loop(client, key, owner, stop, stopped))
@@ -1004,10 +1168,8 @@ class RedisTokenCache:
             if task is not None:
                 stopped.set()
                 stop.set()
-                try:
-                    await task  # returns at once unless a renewal is in flight
-                finally:
-                    await self._arelease(client, key, owner)
+                renew_task = task
+                await self._shielded(lambda: self._afinish(renew_task, client, key, owner))
 
     def afetch_lock(self, key: str) -> AbstractAsyncContextManager[None]:
         """Async :meth:`fetch_lock`."""
@@ -1017,9 +1179,12 @@ class RedisTokenCache:
     # --- lifecycle --------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the sync client this cache created (clients you passed in stay open)."""
+        """Close the sync client this cache created (clients you passed in stay open), and
+        the async clients it made for event loops that have ended."""
         if self._owns_sync and self._sync is not None:
             self._sync.close()
+        with self._async_lock:
+            self._drop_dead_loops_locked()
 
     async def aclose(self) -> None:
         """Close the async client this cache created for the running event loop."""
