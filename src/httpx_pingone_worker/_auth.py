@@ -509,7 +509,11 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     def _cache_delete_if(self, token: Token | None) -> None:
         try:
-            if token is not None:
+            delete_if = getattr(self._cache, "delete_if", None)
+            if token is not None and callable(delete_if):
+                delete_if(self._cache_key, token)  # atomic compare-and-delete
+                return
+            if token is not None:  # a cache without delete_if: get, then delete (not atomic)
                 cached = self._cache.get(self._cache_key)
                 if cached is None or cached.access_token != token.access_token:
                     return
@@ -541,6 +545,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             return
         cache: Any = self._cache
         try:
+            adelete_if = getattr(cache, "adelete_if", None)
+            if token is not None and callable(adelete_if):
+                await adelete_if(self._cache_key, token)  # atomic compare-and-delete
+                return
             if token is not None:
                 cached = await cache.aget(self._cache_key)
                 if cached is None or cached.access_token != token.access_token:

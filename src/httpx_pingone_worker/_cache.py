@@ -16,6 +16,12 @@ Contract every backend follows (the auth engine relies on it):
   A lock that cannot be taken within the backend's timeout raises
   :class:`~httpx_pingone_worker.StorageError`; the engine then fetches without it
   (availability beats deduplication).
+- Optional atomic compare-and-delete: ``delete_if(key, token)`` (and ``adelete_if``) removes
+  the entry only if it still holds ``token`` (same access token) and returns whether it did.
+  The auth uses it after a 401, so a worker never deletes the fresh token another worker
+  stored meanwhile. Memory: under its lock; Redis: a Lua script comparing the stored value;
+  file cache: under its fetch lock (the lock every token write of the engine holds). A cache
+  without it gets ``get`` then ``delete``, which is not atomic.
 """
 
 from __future__ import annotations
@@ -115,6 +121,15 @@ class MemoryTokenCache:
     def delete(self, key: str) -> None:
         with self._lock:
             self._data.pop(key, None)
+
+    def delete_if(self, key: str, token: Token) -> bool:
+        """Remove the entry only if it is ``token`` (atomic compare-and-delete)."""
+        with self._lock:
+            held = self._data.get(key)
+            if held is None or held.access_token != token.access_token:
+                return False
+            del self._data[key]
+            return True
 
     def clear(self) -> None:
         """Drop every entry."""

@@ -207,6 +207,29 @@ class EncryptedFileTokenCache:
         except OSError as exc:
             _log.warning("could not delete token cache file %s (%s)", path, type(exc).__name__)
 
+    def delete_if(self, key: str, token: Token) -> bool:
+        """Remove the entry only if it still holds ``token``, under the fetch lock (which the
+        engine holds for every token it writes), so a token another process stored
+        meanwhile stays. When the lock cannot be taken within ``lock_timeout`` nothing is
+        deleted (the auth has already dropped the token from memory; a process that reads
+        it gets its own 401 and deletes it then)."""
+        try:
+            with self.fetch_lock(key):
+                held = self.get(key)
+                if held is None or held.access_token != token.access_token:
+                    return False
+                self.delete(key)
+                return True
+        except StorageError as exc:
+            _log.warning("token cache compare-and-delete skipped: %s", exc.message)
+            return False
+
+    async def adelete_if(self, key: str, token: Token) -> bool:
+        """:meth:`delete_if` in a worker thread."""
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self.delete_if, key, token)
+
     def clear(self) -> None:
         """Remove every cached token (lock files stay: they may be held right now)."""
         for path in self._dir.glob("*" + _TOKEN_SUFFIX):

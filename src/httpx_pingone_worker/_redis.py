@@ -125,6 +125,14 @@ end
 return 0
 """
 
+# Compare-and-delete of a token entry: only if it still holds the exact value we read.
+_DELETE_IF_LUA = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
 # Compare-and-renew: extend the lock's TTL only while it still holds our owner token.
 _RENEW_LUA = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -723,6 +731,49 @@ class RedisTokenCache:
             self._breaker.failure(exc, "delete")
             return
         self._breaker.success()
+
+    def delete_if(self, key: str, token: Token) -> bool:
+        """Remove the entry only if it still holds ``token`` (atomic: the value read is
+        compared again inside Redis by a Lua script, so a token another process stored
+        meanwhile stays). False when it holds another token, nothing, or Redis is down."""
+        client = self._sync_client()
+        rkey = self.token_key(key)
+        if not self._breaker.available():
+            return False
+        try:
+            raw = client.get(rkey)
+            held = self._open(key, raw)
+            if held is None or held.access_token != token.access_token:
+                return False
+            deleted = client.eval(_DELETE_IF_LUA, 1, rkey, raw)
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "delete")
+            return False
+        self._breaker.success()
+        return bool(deleted)
+
+    async def adelete_if(self, key: str, token: Token) -> bool:
+        """Async :meth:`delete_if`."""
+        client = self._aclient()
+        if client is _NO_CLIENT:
+            return False
+        if client is None:
+            result: bool = await self._in_thread(self.delete_if, key, token)
+            return result
+        rkey = self.token_key(key)
+        if not self._breaker.available():
+            return False
+        try:
+            raw = await client.get(rkey)
+            held = self._open(key, raw)
+            if held is None or held.access_token != token.access_token:
+                return False
+            deleted = await client.eval(_DELETE_IF_LUA, 1, rkey, raw)
+        except _aredis_errors() as exc:
+            self._breaker.failure(exc, "delete")
+            return False
+        self._breaker.success()
+        return bool(deleted)
 
     def _wait_seconds(self, pttl: int, deadline: float) -> float:
         """How long a waiter sleeps before its next attempt (bounded by lock expiry)."""
