@@ -116,10 +116,11 @@ _NONCE_LEN = 12
 _KEY_NAMESPACE = "pingone:"
 
 # Compare-and-delete: only the owner that set the lock removes it, then wakes the waiters.
+# ARGV[3] is the publish command: ``publish``, or ``spublish`` (sharded) on a cluster.
 _RELEASE_LUA = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
     redis.call('del', KEYS[1])
-    redis.call('publish', ARGV[2], 'released')
+    redis.call(ARGV[3], ARGV[2], 'released')
     return 1
 end
 return 0
@@ -131,6 +132,14 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
     return redis.call('del', KEYS[1])
 end
 return 0
+"""
+
+# Store and announce in one step on a cluster (a pipeline would route SET and SPUBLISH
+# separately): the token key and the channel share a hash tag, so one slot, one node.
+_STORE_LUA = """
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('spublish', ARGV[3], 'stored')
+return 1
 """
 
 # Compare-and-renew: extend the lock's TTL only while it still holds our owner token.
@@ -176,7 +185,20 @@ def _describe_target(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+def _is_cluster_client(client: Any) -> bool:
+    import redis.asyncio.cluster
+    import redis.cluster
+
+    return isinstance(client, (redis.cluster.RedisCluster, redis.asyncio.cluster.RedisCluster))
+
+
 def _describe_client(client: Any) -> str:
+    if _is_cluster_client(client):
+        nodes = getattr(getattr(client, "nodes_manager", None), "startup_nodes", None)
+        first = next(iter(nodes.values()), None) if isinstance(nodes, dict) else None
+        if first is None:  # pragma: no cover - a cluster client always has startup nodes
+            return "redis-cluster"
+        return f"redis-cluster://{first.host}:{first.port}"
     try:
         kwargs = client.connection_pool.connection_kwargs
     except AttributeError:  # pragma: no cover - unusual client objects
@@ -293,8 +315,14 @@ def _close_dead_loop_client(client: Any) -> None:
 
 
 def _is_stored(message: Any) -> bool:
-    """True for a pub/sub ``stored`` message (bytes or, with decode_responses, str)."""
-    if not isinstance(message, dict) or message.get("type") != "message":
+    """True for a pub/sub ``stored`` message (bytes or, with decode_responses, str);
+    ``smessage`` is the sharded (cluster) form."""
+    if not isinstance(message, dict) or message.get("type") not in (
+        "message",
+        "smessage",
+        b"message",
+        b"smessage",
+    ):
         return False
     return message.get("data") in (b"stored", "stored")
 
@@ -410,6 +438,7 @@ class RedisTokenCache:
         poll_interval: float = 0.25,
         socket_timeout: float = 0.5,
         retry_interval: float = 5.0,
+        cluster: bool = False,
         clock: Callable[[], float] | None = None,
     ) -> None:
         if importlib.util.find_spec("redis") is None:  # pragma: no cover - without the extra
@@ -439,6 +468,11 @@ class RedisTokenCache:
             )
         if retry_interval < 0:
             raise ConfigurationError(f"retry_interval must not be negative, got {retry_interval!r}")
+        if not isinstance(cluster, bool):
+            raise ConfigurationError(
+                f"cluster must be True or False, got {cluster!r}",
+                hint="cluster=True builds a redis.cluster.RedisCluster from the URL",
+            )
 
         self._owns_sync = False
         self._url: str | None = None
@@ -451,7 +485,8 @@ class RedisTokenCache:
         self._warned_foreign_loop = False
         self._background: set[asyncio.Future[Any]] = set()  # shielded releases in flight
 
-        target = self._init_clients(url_or_client, async_client)
+        self._cluster = False
+        target = self._init_clients(url_or_client, async_client, cluster=cluster)
         self._explicit: AESGCM | None = None
         self._key_source = "unbound"
         self._init_encryption(encryption_key, secret)
@@ -466,30 +501,52 @@ class RedisTokenCache:
         self._target = target
         self._breaker = _Breaker(float(retry_interval), target)
 
-    def _init_clients(self, url_or_client: str | Any | None, async_client: Any | None) -> str:
+    def _init_clients(  # noqa: C901, PLR0912 - one branch per accepted client type
+        self, url_or_client: str | Any | None, async_client: Any | None, *, cluster: bool
+    ) -> str:
         import redis.asyncio
+        import redis.asyncio.cluster
+        import redis.cluster
 
         import redis
 
+        sync_types = (redis.Redis, redis.cluster.RedisCluster)
+        async_types = (redis.asyncio.Redis, redis.asyncio.cluster.RedisCluster)
+        if not isinstance(url_or_client, str) and cluster:
+            raise ConfigurationError(
+                "cluster=True applies to a URL only",
+                hint="a redis.cluster.RedisCluster client you pass in is recognised by itself",
+            )
         if isinstance(url_or_client, str):
             if not url_or_client.strip():
                 raise ConfigurationError(
                     "the Redis URL is empty", hint="pass e.g. redis://127.0.0.1:6379/0"
                 )
             scheme = urlsplit(url_or_client).scheme
-            if scheme not in ("redis", "rediss", "unix"):
+            allowed = ("redis", "rediss") if cluster else ("redis", "rediss", "unix")
+            if scheme not in allowed:
                 raise ConfigurationError(
-                    f"unsupported Redis URL scheme {scheme!r}",
-                    hint="use redis://host:port/db, rediss://… (TLS) or unix:///path/to/socket",
+                    f"unsupported Redis URL scheme {scheme!r}"
+                    + (" for a cluster" if cluster else ""),
+                    hint="use redis://host:port/db, rediss://… (TLS)"
+                    + (" with cluster=True" if cluster else " or unix:///path/to/socket"),
                 )
             self._url = url_or_client
-            self._sync = redis.Redis.from_url(url_or_client, **self._client_options())
+            self._cluster = cluster
+            if cluster:
+                self._sync = redis.cluster.RedisCluster.from_url(
+                    url_or_client, **self._client_options()
+                )
+            else:
+                self._sync = redis.Redis.from_url(url_or_client, **self._client_options())
             self._owns_sync = True
             target = _describe_target(url_or_client)
-        elif isinstance(url_or_client, redis.asyncio.Redis):
+            if cluster:
+                target = target.replace("://", "+cluster://", 1)
+        elif isinstance(url_or_client, async_types):
             self._async = url_or_client
             target = _describe_client(url_or_client)
-        elif isinstance(url_or_client, redis.Redis):
+        elif isinstance(url_or_client, sync_types):
             self._sync = url_or_client
             target = _describe_client(url_or_client)
         elif url_or_client is None:
@@ -501,21 +558,29 @@ class RedisTokenCache:
             target = _describe_client(async_client)
         else:
             raise ConfigurationError(
-                f"RedisTokenCache takes a URL, redis.Redis or redis.asyncio.Redis, "
-                f"not {type(url_or_client).__name__}"
+                "RedisTokenCache takes a URL, redis.Redis, redis.asyncio.Redis or a "
+                f"RedisCluster of either kind, not {type(url_or_client).__name__}"
             )
         if async_client is not None:
-            if not isinstance(async_client, redis.asyncio.Redis):
+            if not isinstance(async_client, async_types):
                 raise ConfigurationError(
-                    f"async_client must be a redis.asyncio.Redis, not {type(async_client).__name__}"
+                    "async_client must be a redis.asyncio.Redis or "
+                    f"redis.asyncio.cluster.RedisCluster, not {type(async_client).__name__}"
                 )
             if self._async is not None:
                 raise ConfigurationError(
                     "two async clients given",
-                    hint="pass the redis.asyncio.Redis either first or as async_client=, not both",
+                    hint="pass the async client either first or as async_client=, not both",
                 )
             self._async = async_client
-
+        if not isinstance(url_or_client, str):
+            kinds = {_is_cluster_client(c) for c in (self._sync, self._async) if c is not None}
+            if len(kinds) > 1:
+                raise ConfigurationError(
+                    "one client is a RedisCluster and the other is not",
+                    hint="pass the sync and async clients of the same deployment",
+                )
+            self._cluster = kinds == {True}
         return target
 
     def _init_encryption(self, encryption_key: bytes | None, secret: str | Secret | None) -> None:
@@ -614,17 +679,30 @@ class RedisTokenCache:
             raise TypeError(f"cache keys are non-empty strings, got {type(key).__name__}")
         return key[len(_KEY_NAMESPACE) :] if key.startswith(_KEY_NAMESPACE) else key
 
+    # The entry id is a hash tag ({…}): a token, its lock and its channel live in one
+    # cluster slot, so every script touches one node (and a single Redis does not care).
+
     def token_key(self, key: str) -> str:
         """The Redis key holding the encrypted token for cache key ``key``."""
-        return f"{self._prefix}token:{self._id(key)}"
+        return f"{self._prefix}token:{{{self._id(key)}}}"
 
     def lock_key(self, key: str) -> str:
         """The Redis key of the fetch lock for cache key ``key``."""
-        return f"{self._prefix}lock:{self._id(key)}"
+        return f"{self._prefix}lock:{{{self._id(key)}}}"
 
     def notify_channel(self, key: str) -> str:
-        """The pub/sub channel announcing stored tokens and released locks for ``key``."""
-        return f"{self._prefix}notify:{self._id(key)}"
+        """The pub/sub channel announcing stored tokens and released locks for ``key``
+        (a sharded channel, ``SPUBLISH``/``SSUBSCRIBE``, on a cluster)."""
+        return f"{self._prefix}notify:{{{self._id(key)}}}"
+
+    @property
+    def cluster(self) -> bool:
+        """True when this cache talks to a Redis Cluster (sharded pub/sub, scripts)."""
+        return self._cluster
+
+    @property
+    def _publish(self) -> str:
+        return "spublish" if self._cluster else "publish"
 
     @property
     def degraded(self) -> bool:
@@ -709,10 +787,13 @@ class RedisTokenCache:
         if ttl <= 0 or not self._breaker.available():
             return
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.set(self.token_key(key), value, px=ttl)
-            pipe.publish(self.notify_channel(key), "stored")
-            pipe.execute()
+            if self._cluster:
+                client.eval(_STORE_LUA, 1, self.token_key(key), value, ttl, self.notify_channel(key))
+            else:
+                pipe = client.pipeline(transaction=False)
+                pipe.set(self.token_key(key), value, px=ttl)
+                pipe.publish(self.notify_channel(key), "stored")
+                pipe.execute()
         except _redis_errors() as exc:
             self._breaker.failure(exc, "set")
             return
@@ -803,7 +884,7 @@ class RedisTokenCache:
                 return True
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(channel)
+                node = self._subscribe(client, pubsub, channel)
                 while True:
                     if gone is not None and gone.is_set():
                         return False
@@ -814,13 +895,28 @@ class RedisTokenCache:
                     wait = self._wait_seconds(int(client.pttl(lock)), deadline)
                     if wait <= 0:
                         raise self._timeout_error(key)
-                    if _is_stored(pubsub.get_message(timeout=wait)):
+                    if node is None:
+                        message = pubsub.get_message(timeout=wait)
+                    else:
+                        message = pubsub.get_sharded_message(
+                            ignore_subscribe_messages=True, timeout=wait, target_node=node
+                        )
+                    if _is_stored(message):
                         return self._satisfied(key)
             finally:
                 pubsub.close()
         except _redis_errors() as exc:
             self._breaker.failure(exc, "lock")
             return False
+
+    def _subscribe(self, client: Any, pubsub: Any, channel: str) -> Any:
+        """Listen on ``channel``; on a cluster, return the node to read sharded messages from
+        (reading one node honours the timeout in every redis-py version)."""
+        if not self._cluster:
+            pubsub.subscribe(channel)
+            return None
+        pubsub.ssubscribe(channel)
+        return client.get_node_from_key(channel)
 
     def _satisfied(self, key: str) -> bool:
         """Another process stored a token while we waited: go on without the lock."""
@@ -832,7 +928,7 @@ class RedisTokenCache:
         client = self._sync_client()
         try:
             released = client.eval(
-                _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key)
+                _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key), self._publish
             )
         except _redis_errors() as exc:
             self._breaker.failure(exc, "unlock")
@@ -925,6 +1021,7 @@ class RedisTokenCache:
         if self._url is None:
             return None
         import redis.asyncio
+        import redis.asyncio.cluster
 
         loop = asyncio.get_running_loop()
         with self._async_lock:
@@ -932,9 +1029,8 @@ class RedisTokenCache:
             if entry is not None and entry[0] is loop:
                 return entry[1]
             self._drop_dead_loops_locked()
-            client = redis.asyncio.Redis.from_url(
-                self._url, **self._client_options(for_asyncio=True)
-            )
+            factory = redis.asyncio.cluster.RedisCluster if self._cluster else redis.asyncio.Redis
+            client = factory.from_url(self._url, **self._client_options(for_asyncio=True))
             self._async_by_loop[id(loop)] = (loop, client)
             return client
 
@@ -1054,10 +1150,15 @@ class RedisTokenCache:
         if ttl <= 0 or not self._breaker.available():
             return
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.set(self.token_key(key), value, px=ttl)
-            pipe.publish(self.notify_channel(key), "stored")
-            await pipe.execute()
+            if self._cluster:
+                await client.eval(
+                    _STORE_LUA, 1, self.token_key(key), value, ttl, self.notify_channel(key)
+                )
+            else:
+                pipe = client.pipeline(transaction=False)
+                pipe.set(self.token_key(key), value, px=ttl)
+                pipe.publish(self.notify_channel(key), "stored")
+                await pipe.execute()
         except _aredis_errors() as exc:
             self._breaker.failure(exc, "set")
             return
@@ -1091,9 +1192,16 @@ class RedisTokenCache:
             if await client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
                 self._breaker.success()
                 return True
+            if self._cluster and not hasattr(client, "pubsub"):
+                return await self._apoll_lock(client, key, owner, deadline)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(channel)
+                node = None
+                if self._cluster:
+                    await pubsub.ssubscribe(channel)
+                    node = client.get_node_from_key(channel)
+                else:
+                    await pubsub.subscribe(channel)
                 while True:
                     if await client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
                         self._breaker.success()
@@ -1101,7 +1209,14 @@ class RedisTokenCache:
                     wait = self._wait_seconds(int(await client.pttl(lock)), deadline)
                     if wait <= 0:
                         raise self._timeout_error(key)
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+                    if node is None:
+                        message = await pubsub.get_message(
+                            ignore_subscribe_messages=True, timeout=wait
+                        )
+                    else:
+                        message = await pubsub.get_sharded_message(
+                            ignore_subscribe_messages=True, timeout=wait, target_node=node
+                        )
                     if _is_stored(message):
                         return self._satisfied(key)
             finally:
@@ -1109,6 +1224,19 @@ class RedisTokenCache:
         except _aredis_errors() as exc:
             self._breaker.failure(exc, "lock")
             return False
+
+    async def _apoll_lock(self, client: Any, key: str, owner: str, deadline: float) -> bool:
+        """Wait for the lock without pub/sub (redis-py's asyncio RedisCluster before 5.1 has
+        none): try again when the lock can have expired, at least every ``poll_interval``."""
+        lock = self.lock_key(key)
+        while True:
+            wait = self._wait_seconds(int(await client.pttl(lock)), deadline)
+            if wait <= 0:
+                raise self._timeout_error(key)
+            await asyncio.sleep(wait)
+            if await client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
+                self._breaker.success()
+                return True
 
     async def _arenew_loop(
         self, client: Any, key: str, owner: str, stop: asyncio.Event, stopped: threading.Event
@@ -1136,7 +1264,7 @@ class RedisTokenCache:
     async def _arelease(self, client: Any, key: str, owner: str) -> None:
         try:
             released = await client.eval(
-                _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key)
+                _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key), self._publish
             )
         except _aredis_errors() as exc:
             self._breaker.failure(exc, "unlock")

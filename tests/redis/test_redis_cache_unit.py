@@ -10,7 +10,7 @@ import pytest
 from redis_support import KEY, credentials
 
 from canary import CANARY_SECRET, assert_no_canary
-from httpx_pingone_worker import ConfigurationError, RedisTokenCache, Secret
+from httpx_pingone_worker import ConfigurationError, RedisTokenCache, Secret, cache_key
 from httpx_pingone_worker._redis import HKDF_INFO, HKDF_SALT, derive_encryption_key
 
 URL = "redis://127.0.0.1:1/0"
@@ -89,14 +89,30 @@ def test_repr_hides_password_and_secret() -> None:
 
 
 def test_key_names_are_documented_shape() -> None:
-    """Token, lock and channel names are prefix + kind + the hashed cache key."""
+    """Token, lock and channel names are prefix + kind + the hashed cache key as a hash tag."""
     cache = RedisTokenCache(URL, key_prefix="app:")
     digest = KEY.removeprefix("pingone:")
-    assert cache.token_key(KEY) == f"app:token:{digest}"
-    assert cache.lock_key(KEY) == f"app:lock:{digest}"
-    assert cache.notify_channel(KEY) == f"app:notify:{digest}"
+    assert cache.token_key(KEY) == f"app:token:{{{digest}}}"
+    assert cache.lock_key(KEY) == f"app:lock:{{{digest}}}"
+    assert cache.notify_channel(KEY) == f"app:notify:{{{digest}}}"
     with pytest.raises(TypeError):
         cache.token_key("")
+    cache.close()
+
+
+def test_one_entry_hashes_to_one_cluster_slot() -> None:
+    """A token, its lock and its channel share one slot (hash tag); other entries spread."""
+    from redis.crc import key_slot
+
+    cache = RedisTokenCache(URL, key_prefix="app:")
+    slots = set()
+    for scope in ("a", "b", "c", "d"):
+        key = cache_key("https://auth.pingone.com/env/as/token", "client", [scope])
+        names = (cache.token_key(key), cache.lock_key(key), cache.notify_channel(key))
+        entry_slots = {key_slot(name.encode()) for name in names}
+        assert len(entry_slots) == 1, names
+        slots |= entry_slots
+    assert len(slots) == 4  # the tag is the entry id, not the shared prefix
     cache.close()
 
 
