@@ -209,9 +209,34 @@ def _describe_client(client: Any) -> str:
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisClusterException
+
     import redis
 
-    return (redis.RedisError, OSError, asyncio.TimeoutError)
+    # RedisClusterException (no reachable node, slot not covered) is not a RedisError.
+    return (redis.RedisError, RedisClusterException, OSError, asyncio.TimeoutError)
+
+
+class _LazyCluster:
+    """A sync ``RedisCluster`` made on first use: its constructor already asks a node for the
+    slot map, so an unreachable cluster at start-up is degraded mode, not a crash."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._client: Any | None = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory()
+        return getattr(self._client, name)
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
 
 def _aredis_errors() -> tuple[type[BaseException], ...]:
@@ -501,7 +526,7 @@ class RedisTokenCache:
         self._target = target
         self._breaker = _Breaker(float(retry_interval), target)
 
-    def _init_clients(  # noqa: C901, PLR0912 - one branch per accepted client type
+    def _init_clients(
         self, url_or_client: str | Any | None, async_client: Any | None, *, cluster: bool
     ) -> str:
         import redis.asyncio
@@ -518,31 +543,7 @@ class RedisTokenCache:
                 hint="a redis.cluster.RedisCluster client you pass in is recognised by itself",
             )
         if isinstance(url_or_client, str):
-            if not url_or_client.strip():
-                raise ConfigurationError(
-                    "the Redis URL is empty", hint="pass e.g. redis://127.0.0.1:6379/0"
-                )
-            scheme = urlsplit(url_or_client).scheme
-            allowed = ("redis", "rediss") if cluster else ("redis", "rediss", "unix")
-            if scheme not in allowed:
-                raise ConfigurationError(
-                    f"unsupported Redis URL scheme {scheme!r}"
-                    + (" for a cluster" if cluster else ""),
-                    hint="use redis://host:port/db, rediss://… (TLS)"
-                    + (" with cluster=True" if cluster else " or unix:///path/to/socket"),
-                )
-            self._url = url_or_client
-            self._cluster = cluster
-            if cluster:
-                self._sync = redis.cluster.RedisCluster.from_url(
-                    url_or_client, **self._client_options()
-                )
-            else:
-                self._sync = redis.Redis.from_url(url_or_client, **self._client_options())
-            self._owns_sync = True
-            target = _describe_target(url_or_client)
-            if cluster:
-                target = target.replace("://", "+cluster://", 1)
+            target = self._init_from_url(url_or_client, cluster=cluster)
         elif isinstance(url_or_client, async_types):
             self._async = url_or_client
             target = _describe_client(url_or_client)
@@ -581,6 +582,45 @@ class RedisTokenCache:
                     hint="pass the sync and async clients of the same deployment",
                 )
             self._cluster = kinds == {True}
+        return target
+
+    def _init_from_url(self, url: str, *, cluster: bool) -> str:
+        import redis.cluster
+
+        import redis
+
+        url_or_client = url
+        if not url_or_client.strip():
+            raise ConfigurationError(
+                "the Redis URL is empty", hint="pass e.g. redis://127.0.0.1:6379/0"
+            )
+        scheme = urlsplit(url_or_client).scheme
+        allowed = ("redis", "rediss") if cluster else ("redis", "rediss", "unix")
+        if scheme not in allowed:
+            raise ConfigurationError(
+                f"unsupported Redis URL scheme {scheme!r}" + (" for a cluster" if cluster else ""),
+                hint="use redis://host:port/db, rediss://… (TLS)"
+                + (" with cluster=True" if cluster else " or unix:///path/to/socket"),
+            )
+        self._url = url_or_client
+        self._cluster = cluster
+        if cluster:
+            db = urlsplit(url_or_client).path.strip("/")
+            if db not in ("", "0"):
+                raise ConfigurationError(
+                    f"a Redis Cluster has only database 0, the URL names {db!r}",
+                    hint="drop the /<db> part of the URL (use key_prefix= to separate apps)",
+                )
+            options = self._client_options()
+            self._sync = _LazyCluster(
+                lambda: redis.cluster.RedisCluster.from_url(url_or_client, **options)
+            )
+        else:
+            self._sync = redis.Redis.from_url(url_or_client, **self._client_options())
+        self._owns_sync = True
+        target = _describe_target(url_or_client)
+        if cluster:
+            target = target.replace("://", "+cluster://", 1)
         return target
 
     def _init_encryption(self, encryption_key: bytes | None, secret: str | Secret | None) -> None:
@@ -788,7 +828,8 @@ class RedisTokenCache:
             return
         try:
             if self._cluster:
-                client.eval(_STORE_LUA, 1, self.token_key(key), value, ttl, self.notify_channel(key))
+                channel = self.notify_channel(key)
+                client.eval(_STORE_LUA, 1, self.token_key(key), value, ttl, channel)
             else:
                 pipe = client.pipeline(transaction=False)
                 pipe.set(self.token_key(key), value, px=ttl)
@@ -882,7 +923,7 @@ class RedisTokenCache:
             if client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
                 self._breaker.success()
                 return True
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._pubsub(client)
             try:
                 node = self._subscribe(client, pubsub, channel)
                 while True:
@@ -898,9 +939,7 @@ class RedisTokenCache:
                     if node is None:
                         message = pubsub.get_message(timeout=wait)
                     else:
-                        message = pubsub.get_sharded_message(
-                            ignore_subscribe_messages=True, timeout=wait, target_node=node
-                        )
+                        message = pubsub.get_sharded_message(timeout=wait, target_node=node)
                     if _is_stored(message):
                         return self._satisfied(key)
             finally:
@@ -908,6 +947,14 @@ class RedisTokenCache:
         except _redis_errors() as exc:
             self._breaker.failure(exc, "lock")
             return False
+
+    def _pubsub(self, client: Any) -> Any:
+        """A pub/sub object; on a cluster it keeps (un)subscribe confirmations, which
+        :func:`_is_stored` skips: redis-py 5.0's sharded reader with
+        ``ignore_subscribe_messages`` drops every message, ``smessage`` included."""
+        if self._cluster:
+            return client.pubsub()
+        return client.pubsub(ignore_subscribe_messages=True)
 
     def _subscribe(self, client: Any, pubsub: Any, channel: str) -> Any:
         """Listen on ``channel``; on a cluster, return the node to read sharded messages from
@@ -1194,7 +1241,7 @@ class RedisTokenCache:
                 return True
             if self._cluster and not hasattr(client, "pubsub"):
                 return await self._apoll_lock(client, key, owner, deadline)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._pubsub(client)
             try:
                 node = None
                 if self._cluster:
@@ -1214,9 +1261,7 @@ class RedisTokenCache:
                             ignore_subscribe_messages=True, timeout=wait
                         )
                     else:
-                        message = await pubsub.get_sharded_message(
-                            ignore_subscribe_messages=True, timeout=wait, target_node=node
-                        )
+                        message = await pubsub.get_sharded_message(timeout=wait, target_node=node)
                     if _is_stored(message):
                         return self._satisfied(key)
             finally:
@@ -1227,8 +1272,10 @@ class RedisTokenCache:
 
     async def _apoll_lock(self, client: Any, key: str, owner: str, deadline: float) -> bool:
         """Wait for the lock without pub/sub (redis-py's asyncio RedisCluster before 5.1 has
-        none): try again when the lock can have expired, at least every ``poll_interval``."""
-        lock = self.lock_key(key)
+        none): look again when the lock can have expired, at least every ``poll_interval``;
+        a token value that changed meanwhile counts as ``stored``."""
+        lock, rkey = self.lock_key(key), self.token_key(key)
+        before = await client.get(rkey)
         while True:
             wait = self._wait_seconds(int(await client.pttl(lock)), deadline)
             if wait <= 0:
@@ -1237,6 +1284,9 @@ class RedisTokenCache:
             if await client.set(lock, owner, nx=True, px=self._lock_ttl_ms):
                 self._breaker.success()
                 return True
+            now = await client.get(rkey)
+            if now is not None and now != before:
+                return self._satisfied(key)
 
     async def _arenew_loop(
         self, client: Any, key: str, owner: str, stop: asyncio.Event, stopped: threading.Event

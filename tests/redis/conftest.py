@@ -10,12 +10,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from redis_support import REDIS_SERVER, RedisServer
+from redis_support import (
+    REDIS_SERVER,
+    TLS_PASSWORD,
+    RedisCluster,
+    RedisServer,
+    TlsRedisServer,
+    require_redis_binaries,
+)
 
 
 def _start(tmp: Path) -> RedisServer:
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    require_redis_binaries("redis-server")
+    assert REDIS_SERVER is not None
     last: Exception | None = None
     for _ in range(3):  # the free port can be taken between probe and bind
         server = RedisServer(REDIS_SERVER, tmp)
@@ -53,3 +60,41 @@ def own_redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server = _start(tmp_path)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsRedisServer]:
+    """A TLS-only redis-server (trustme certificates) whose only user is an ACL user."""
+    binaries = require_redis_binaries("redis-server")
+    server = TlsRedisServer(
+        binaries["redis-server"], tmp_path_factory.mktemp("redis-tls"), TLS_PASSWORD
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """Three cluster-enabled redis-server nodes joined into one cluster (no replicas)."""
+    binaries = require_redis_binaries("redis-server", "redis-cli")
+    cluster = RedisCluster(
+        binaries["redis-server"], binaries["redis-cli"], tmp_path_factory.mktemp("redis-cluster")
+    )
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def cluster(redis_cluster: RedisCluster) -> RedisCluster:
+    """The session's cluster, healthy and emptied before each test."""
+    redis_cluster.wait_ok()
+    client = redis_cluster.client()
+    try:
+        client.flushall(target_nodes="primaries")
+    finally:
+        client.close()
+    return redis_cluster

@@ -3,7 +3,7 @@
 Modes:
   flight <url> <index> [--no-lock]   get → fetch_lock → re-get → "fetch" (INCR a counter) → set
   hold <url> <lock_ttl>              take the fetch lock, print "locked", then sleep (to be killed)
-  auth <url> <index> <token_url> <cache: redis|memory>
+  auth <url> <index> <token_url> <cache: redis|memory|cluster>
                                      a PingOneWorkerAuth: get_token() when released, then again
                                      when released a second time with its clock moved past the
                                      refresh point (85% of the token's lifetime)
@@ -16,23 +16,29 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from typing import Any
 
 from redis_support import KEY, bound_cache, make_token
 
 import redis
 
 FETCHES = "test:fetches"
+#: Seconds a member waits for the start signal (eight interpreters starting on a loaded 2-core
+#: machine can take a minute); coordination clients need a longer socket timeout than that
+#: (redis-py 8's 5 s default would cut the BLPOP short).
+START_TIMEOUT = 240
+COORD_SOCKET_TIMEOUT = START_TIMEOUT + 30
 READY = "test:ready"
 
 
-def wait_for_start(client: redis.Redis, index: str) -> None:
+def wait_for_start(client: Any, index: str) -> None:
     client.incr(READY)
-    if client.blpop([f"test:go:{index}"], timeout=30) is None:
+    if client.blpop([f"test:go:{index}"], timeout=START_TIMEOUT) is None:
         raise SystemExit("never started")
 
 
 def flight(url: str, index: str, use_lock: bool) -> None:
-    client = redis.Redis.from_url(url, socket_timeout=60)  # redis-py 8: 5 s default < BLPOP 30 s
+    client = redis.Redis.from_url(url, socket_timeout=COORD_SOCKET_TIMEOUT)
     cache = bound_cache(url, lock_timeout=20)
     wait_for_start(client, index)
     token = cache.get(KEY)
@@ -57,16 +63,23 @@ def hold(url: str, lock_ttl: float) -> None:
 
 
 def auth(url: str, index: str, token_url: str, cache_kind: str) -> None:
+    import redis.cluster
+
     from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET
     from httpx_pingone_worker import MemoryTokenCache, PingOneWorkerAuth, RedisTokenCache
 
-    client = redis.Redis.from_url(url, socket_timeout=60)  # redis-py 8: 5 s default < BLPOP 30 s
     offset = [0.0]
-    cache = (
-        RedisTokenCache(url, secret=CANARY_SECRET, socket_timeout=5.0)
-        if cache_kind == "redis"
-        else MemoryTokenCache()
-    )
+    cache: Any
+    if cache_kind == "cluster":  # coordination keys live on the cluster too
+        client: Any = redis.cluster.RedisCluster.from_url(url, socket_timeout=COORD_SOCKET_TIMEOUT)
+        cache = RedisTokenCache(url, cluster=True, secret=CANARY_SECRET, socket_timeout=5.0)
+    else:
+        client = redis.Redis.from_url(url, socket_timeout=COORD_SOCKET_TIMEOUT)
+        cache = (
+            RedisTokenCache(url, secret=CANARY_SECRET, socket_timeout=5.0)
+            if cache_kind == "redis"
+            else MemoryTokenCache()
+        )
     worker = PingOneWorkerAuth(
         CANARY_CLIENT_ID,
         CANARY_SECRET,

@@ -12,7 +12,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -250,3 +250,253 @@ def wait_until(condition: Any, timeout: float = 5.0) -> bool:
 def subscribers(client: Any, channel: str) -> int:
     """How many clients listen on ``channel`` (a waiter is subscribed once this is > 0)."""
     return int(dict(client.pubsub_numsub(channel)).get(channel.encode(), 0))
+
+
+def require_redis_binaries(*names: str) -> dict[str, str]:
+    """The paths of the Redis binaries a test needs; skip without them, but under CI=true fail
+    (``.ci/run`` installs redis-server and redis-tools, so a missing binary there is a bug)."""
+    found = {"redis-server": REDIS_SERVER, "redis-cli": REDIS_CLI}
+    missing = [name for name in names if not found.get(name)]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install redis-server redis-tools)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; CI=true requires them", pytrace=False)
+        pytest.skip(reason)
+    return {name: str(found[name]) for name in names}
+
+
+def _wait_ping(client: Any, proc: subprocess.Popen[bytes], what: str) -> None:
+    import redis
+
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if client.ping():
+                return
+        except redis.RedisError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.02)
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free and valid too."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(20000, 50000)
+        try:
+            for candidate in (port, port + 10000):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+#: The ACL password of the TLS server's user (canary-like: it must never be logged).
+TLS_PASSWORD = "acl-pw-3f9c2a7e1b6d4c08"
+
+
+class TlsRedisServer:
+    """A redis-server speaking only TLS (certificates from trustme) with an ACL user.
+
+    The default user is off: only ``user``/``password`` get in, limited to keys and channels
+    under ``pingone:`` (the documented minimal ACL).
+    """
+
+    user = "tokencache"
+    #: The ACL rule the README documents for the cache's user.
+    acl: ClassVar[list[str]] = ["~pingone:*", "&pingone:*", "+@all", "-@dangerous"]
+
+    def __init__(self, binary: str, directory: Path, password: str) -> None:
+        import trustme
+
+        self.binary = binary
+        self.directory = directory
+        self.password = password
+        self.port = _free_port()
+        self.ca = trustme.CA()
+        cert = self.ca.issue_cert("127.0.0.1", "localhost")
+        self.ca_file = directory / "ca.pem"
+        self.cert_file = directory / "server.pem"
+        self.key_file = directory / "server.key"
+        self.ca.cert_pem.write_to_path(str(self.ca_file))
+        cert.cert_chain_pems[0].write_to_path(str(self.cert_file))
+        cert.private_key_pem.write_to_path(str(self.key_file))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self, *, user: str | None = None, password: str | None = None, ca: bool = True) -> str:
+        """``rediss://user:password@127.0.0.1:port/0?ssl_ca_certs=…``."""
+        query = f"?ssl_ca_certs={self.ca_file}" if ca else ""
+        return (
+            f"rediss://{user or self.user}:{password or self.password}"
+            f"@127.0.0.1:{self.port}/0{query}"
+        )
+
+    def start(self) -> None:
+        import redis
+
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                "0",
+                "--tls-port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--tls-cert-file",
+                str(self.cert_file),
+                "--tls-key-file",
+                str(self.key_file),
+                "--tls-ca-cert-file",
+                str(self.ca_file),
+                "--tls-auth-clients",
+                "no",
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--user",
+                "default",
+                "off",
+                "--user",
+                self.user,
+                "on",
+                f">{self.password}",
+                *self.acl,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url(), socket_timeout=2)
+        try:
+            _wait_ping(client, self.proc, f"TLS redis-server on port {self.port}")
+        finally:
+            client.close()
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis.from_url(self.url(), socket_timeout=2)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.proc = None
+
+
+class RedisCluster:
+    """Three ``redis-server --cluster-enabled yes`` nodes on loopback, joined by
+    ``redis-cli --cluster create … --cluster-replicas 0``; nodes can be stopped and restarted
+    (each keeps its ``nodes.conf``, so it rejoins with its slots)."""
+
+    def __init__(self, server: str, cli: str, directory: Path, nodes: int = 3) -> None:
+        self.server = server
+        self.cli = cli
+        self.directory = directory
+        self.ports = [_free_cluster_port() for _ in range(nodes)]
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.ports[0]}"
+
+    def start_node(self, port: int) -> None:
+        import redis
+
+        node_dir = self.directory / str(port)
+        node_dir.mkdir(exist_ok=True)
+        self.procs[port] = subprocess.Popen(
+            [
+                self.server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "5000",
+                "--dir",
+                str(node_dir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+        try:
+            _wait_ping(client, self.procs[port], f"cluster node on port {port}")
+        finally:
+            client.close()
+
+    def start(self) -> None:
+        for port in self.ports:
+            self.start_node(port)
+        subprocess.run(
+            [
+                self.cli,
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{port}" for port in self.ports),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        self.wait_ok()
+
+    def states(self) -> list[str]:
+        """``cluster_state`` as each running node sees it."""
+        import redis
+
+        out = []
+        for port in self.procs:
+            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+            try:
+                info = client.execute_command("CLUSTER INFO")
+            except redis.RedisError:
+                info = {}
+            finally:
+                client.close()
+            if isinstance(info, bytes):  # older redis-py: the raw text
+                info = dict(
+                    line.split(":", 1) for line in info.decode().splitlines() if ":" in line
+                )
+            out.append("ok" if str(info.get("cluster_state")) == "ok" else "fail")
+        return out
+
+    def wait_ok(self, timeout: float = 60) -> None:
+        """Wait (bounded) until every node reports the cluster healthy."""
+        if not wait_until(lambda: set(self.states()) == {"ok"}, timeout):
+            raise RuntimeError(f"cluster not ok: {self.states()}")
+
+    def stop_node(self, port: int) -> None:
+        proc = self.procs.pop(port)
+        proc.terminate()
+        proc.wait(timeout=10)
+
+    def client(self) -> Any:
+        import redis.cluster
+
+        return redis.cluster.RedisCluster(host="127.0.0.1", port=self.ports[0], socket_timeout=5)
+
+    def stop(self) -> None:
+        for port in list(self.procs):
+            self.stop_node(port)
