@@ -22,6 +22,25 @@ left there by a dead process costs each waiter ``lock_timeout`` seconds, after w
 
 A corrupted, truncated or foreign-key ``.token`` file is a miss with a WARNING log line,
 and the next :meth:`set` replaces it.
+
+Expired entries clean themselves up
+-----------------------------------
+A ``.token`` file's modification time is the token's expiry (set before the atomic rename).
+Every :meth:`set` then sweeps the directory (:meth:`sweep`): files whose time is still ahead
+are live and skipped with one ``stat``; the others are opened to confirm the expiry (a file
+this key cannot read goes once it is :data:`LEFTOVER_AGE` seconds past its time). So expired
+tokens are gone no later than the next write to the same directory, and a host that rotates
+through many apps and scopes keeps only live entries. The read path never sweeps and never
+locks.
+
+The sweep takes no lock either. It renames an expired file to a unique ``.sweep`` name and
+deletes it only if it is still the file it judged (same inode and time); if a writer replaced
+it in between, the live file is put back (``os.link``, which never overwrites an even newer
+one). A reader racing that moment may see a miss for a few microseconds; it then takes the
+fetch lock and reads again, as on any miss. Leftovers of crashed writers (``.tmp``) go after
+:data:`LEFTOVER_AGE` seconds, and a ``.lock`` file whose token is gone goes once it has been
+unused that long and can be taken without waiting (on the rare race with a process that
+opened it at that very moment, two processes may fetch once each).
 """
 
 from __future__ import annotations
@@ -31,7 +50,10 @@ import hashlib
 import json
 import logging
 import os
+import secrets
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -46,6 +68,8 @@ from ._storage import unseal as _unseal
 __all__ = [
     "CACHE_DIR_ENV",
     "DEFAULT_LOCK_TIMEOUT",
+    "LEFTOVER_AGE",
+    "CacheEntry",
     "EncryptedFileTokenCache",
     "default_cache_directory",
 ]
@@ -60,6 +84,27 @@ _POLL_INTERVAL = 0.05  # seconds between lock attempts, as filelock does
 #: Default seconds :meth:`EncryptedFileTokenCache.fetch_lock` waits for another process's
 #: fetch: longer than a fetch retrying under the default policy can take.
 DEFAULT_LOCK_TIMEOUT = 60.0
+#: Seconds before the sweep removes what it cannot judge by content: unreadable token files
+#: (past their time), crashed writers' temporary files, unused lock files without a token.
+LEFTOVER_AGE = 600.0
+_SWEEP_SUFFIX = ".sweep"
+_TMP_SUFFIX = ".tmp"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """One file of the token cache as :meth:`EncryptedFileTokenCache.entries` sees it: never
+    the token, only its fingerprint (first 8 hex characters of its SHA-256)."""
+
+    #: The file name without ``.token`` (a hash of the cache key).
+    name: str
+    #: Fingerprint of the token, or ``None`` when this key cannot read the file.
+    fingerprint: str | None
+    #: Epoch seconds the token expires (for an unreadable file: the file's time).
+    expires_at: float
+    expired: bool
+    readable: bool
+
 
 _log = get_logger("cache.file")
 
@@ -172,13 +217,14 @@ class EncryptedFileTokenCache:
         return token
 
     def set(self, key: str, token: Token) -> None:
-        """Store ``token`` under ``key`` (atomic replace; failures are logged, not raised)."""
+        """Store ``token`` under ``key`` (atomic replace; failures are logged, not raised),
+        then remove expired entries (:meth:`sweep`)."""
         if not isinstance(token, Token):
             raise TypeError(f"set() takes a Token, not {type(token).__name__}")
         path = self.token_path(key)
         blob = _seal(self._key, _MAGIC, path.name, _encode_token(key, token))
         try:
-            atomic_write(path, blob)
+            atomic_write(path, blob, mtime=token.expires_at)
         except StorageError as exc:
             log_event(
                 EventKind.ERROR,
@@ -196,6 +242,7 @@ class EncryptedFileTokenCache:
             key=key,
             ttl=f"{token.expires_in}s",
         )
+        self.sweep(keep=key)
 
     def delete(self, key: str) -> None:
         """Remove the entry under ``key``, if any (failures are logged, not raised)."""
@@ -230,11 +277,139 @@ class EncryptedFileTokenCache:
 
         return await anyio.to_thread.run_sync(self.delete_if, key, token)
 
-    def clear(self) -> None:
-        """Remove every cached token (lock files stay: they may be held right now)."""
+    def clear(self, *, expired_only: bool = False) -> int:
+        """Remove every cached token, or only expired ones; return how many were removed
+        (lock files stay: they may be held right now)."""
+        if expired_only:
+            return self.sweep()
+        removed = 0
         for path in self._dir.glob("*" + _TOKEN_SUFFIX):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+                removed += 1
+        return removed
+
+    # --- housekeeping -----------------------------------------------------------------
+
+    def _read_any(self, path: Path) -> Token | None:
+        """The token in ``path`` whatever its cache key, or ``None`` (no warning)."""
+        try:
+            blob = path.read_bytes()
+            plaintext = _unseal(self._key, _MAGIC, path.name, blob, path=path, what="token cache")
+            doc = json.loads(plaintext)
+        except (OSError, StorageError, ValueError):
+            return None
+        doc_key = doc.get("key") if isinstance(doc, Mapping) else None
+        if not isinstance(doc_key, str) or self.token_path(doc_key) != path:
+            return None
+        return _decode_token(plaintext, doc_key)
+
+    def entries(self) -> list[CacheEntry]:
+        """What the cache holds: fingerprints and expiry only (for ``pingone-worker cache``)."""
+        now = time.time()
+        found = []
+        for path in sorted(self._dir.glob("*" + _TOKEN_SUFFIX)):
+            try:
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            token = self._read_any(path)
+            expires_at = token.expires_at if token is not None else mtime
+            found.append(
+                CacheEntry(
+                    name=path.name[: -len(_TOKEN_SUFFIX)],
+                    fingerprint=token.fingerprint if token is not None else None,
+                    expires_at=expires_at,
+                    expired=expires_at <= now,
+                    readable=token is not None,
+                )
+            )
+        return found
+
+    def sweep(self, *, keep: str | None = None) -> int:
+        """Remove expired tokens and leftovers; return how many token files went.
+
+        ``keep``: a cache key whose entry stays whatever its expiry (:meth:`set` keeps what it
+        just wrote: the caller's clock may differ from this host's). Never raises and never
+        takes a lock; see the module docs for the rules.
+        """
+        kept = self.token_path(keep).name if keep is not None else None
+        now = time.time()
+        removed = 0
+        try:
+            with os.scandir(self._dir) as it:
+                names = [entry.name for entry in it]
+        except OSError:
+            return 0
+        present = set(names)
+        for name in names:
+            path = self._dir / name
+            try:
+                if name == kept:
+                    continue
+                if name.endswith(_TOKEN_SUFFIX) and not name.startswith("."):
+                    removed += self._sweep_token(path, now)
+                elif name.startswith(".") and name.endswith((_TMP_SUFFIX, _SWEEP_SUFFIX)):
+                    if path.stat().st_mtime < now - LEFTOVER_AGE:
+                        path.unlink()
+                elif name.endswith(_LOCK_SUFFIX) and not name.startswith("."):
+                    stem = name[: -len(_LOCK_SUFFIX)]
+                    if stem + _TOKEN_SUFFIX not in present:
+                        self._sweep_lock(path, now)
+            except OSError:  # vanished meanwhile, or not ours to remove: leave it
+                continue
+        if removed:
+            _log.debug("removed %d expired token(s) from %s", removed, self._dir)
+        return removed
+
+    def _sweep_token(self, path: Path, now: float) -> int:
+        seen = path.stat()
+        if seen.st_mtime > now:  # its time (the token's expiry) is ahead: live
+            return 0
+        token = self._read_any(path)
+        if token is not None:
+            if token.expires_at > now:  # written by a version that did not set the time
+                return 0
+        elif seen.st_mtime > now - LEFTOVER_AGE:  # unreadable: give it a while
+            return 0
+        return self._remove_if_unchanged(path, seen)
+
+    def _remove_if_unchanged(self, path: Path, seen: os.stat_result) -> int:
+        """Delete ``path`` only if it is still the file ``seen`` described (lock-free)."""
+        tomb = path.with_name(f".{path.name}.{secrets.token_hex(4)}{_SWEEP_SUFFIX}")
+        try:
+            os.rename(path, tomb)
+        except FileNotFoundError:
+            return 0
+        now = os.stat(tomb)
+        if (now.st_ino, now.st_dev, now.st_mtime_ns) == (
+            seen.st_ino,
+            seen.st_dev,
+            seen.st_mtime_ns,
+        ):
+            os.unlink(tomb)
+            return 1
+        # A writer replaced it between our look and the rename: put the live entry back,
+        # unless an even newer one is already there.
+        with contextlib.suppress(FileExistsError):
+            os.link(tomb, path)
+        os.unlink(tomb)
+        return 0
+
+    def _sweep_lock(self, path: Path, now: float) -> None:
+        import filelock
+
+        if path.stat().st_mtime > now - LEFTOVER_AGE:
+            return
+        lock = filelock.FileLock(str(path), timeout=0, mode=0o600, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except (filelock.Timeout, OSError):
+            return  # in use right now
+        try:
+            path.unlink()
+        finally:
+            lock.release()
 
     # --- AsyncTokenCache --------------------------------------------------------------
 
@@ -296,6 +471,7 @@ class EncryptedFileTokenCache:
             lock.acquire()
         except (filelock.Timeout, OSError) as exc:
             raise self._timeout_error(key, exc) from None
+        self._touch(key)
         try:
             yield
         finally:
@@ -323,10 +499,16 @@ class EncryptedFileTokenCache:
             except OSError as exc:
                 raise self._timeout_error(key, exc) from None
             await anyio.sleep(_POLL_INTERVAL)
+        self._touch(key)
         try:
             yield
         finally:
             lock.release()
+
+    def _touch(self, key: str) -> None:
+        """Mark the lock file as used now (the sweep leaves recently used lock files alone)."""
+        with contextlib.suppress(OSError):
+            os.utime(self.lock_path(key))
 
     # --- misc -------------------------------------------------------------------------
 

@@ -136,12 +136,13 @@ def _fsync_directory(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, mtime: float | None = None) -> None:
     """Replace ``path`` with ``data`` all at once, mode 0600.
 
     A temporary file in the same directory is written, flushed, ``fsync``-ed and renamed over
     ``path``; a failure at any point leaves the previous file untouched (raises
-    :class:`StorageError` naming the file).
+    :class:`StorageError` naming the file). ``mtime`` (epoch seconds) is set on the file
+    before the rename, so nobody ever sees the new file with another modification time.
     """
     tmp: str | None = None
     try:
@@ -152,6 +153,8 @@ def atomic_write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if mtime is not None:
+            os.utime(tmp, (mtime, mtime))
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:
