@@ -52,6 +52,11 @@ never renamed or removed, within a major version.
 - ``store``: ``{"command", "ok", "client_id", "environment_id", "region", "auth_method",
   "path"}``;
   ``forget``: ``{"command", "ok", "client_id", "removed"}``
+- ``cache list``: ``{"command": "cache", "action": "list", "ok", "path", "entries":
+  [{"name", "fingerprint", "expires_at", "remaining", "expired", "state"}]}`` (state:
+  ``valid``, ``expired`` or ``unreadable``; ``fingerprint`` null when unreadable);
+  ``cache clear [--expired]``: ``{"command": "cache", "action": "clear", "ok", "path",
+  "expired_only", "removed"}``
 """
 
 from __future__ import annotations
@@ -189,7 +194,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``pingone-worker`` (every command registered)."""
-    from . import _api, _demo, _emulator, _status, _store, _tokens
+    from . import _api, _cachecmd, _demo, _emulator, _status, _store, _tokens
 
     parser = _Parser(
         prog="pingone-worker",
@@ -206,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     _add_global_options(common, suppress=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (_demo, _status, _tokens, _api, _emulator, _store):
+    for module in (_demo, _status, _tokens, _api, _emulator, _store, _cachecmd):
         module.register(sub, common)
     return parser
 
