@@ -58,24 +58,27 @@ async def test_waiting_for_the_lock_does_not_block_the_event_loop(
     acquired = anyio.Event()
 
     async def heartbeat() -> None:
+        # The other holder lets go only after the loop ticked 5 times while the waiter
+        # waited: a blocked loop would never get there (fail_after ends the test).
         nonlocal ticks
         while not acquired.is_set():
             ticks += 1
+            if ticks == 5:
+                other.release()
             await anyio.sleep(0.01)
 
     async def waiter() -> None:
         async with cache.afetch_lock(CACHE_KEY):
             acquired.set()
 
-    release = threading.Timer(0.3, other.release)
-    release.start()
     try:
-        with anyio.fail_after(10):
+        with anyio.fail_after(30):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(heartbeat)
                 tg.start_soon(waiter)
     finally:
-        release.cancel()
+        if other.is_locked:
+            other.release()
     assert ticks >= 5
 
 
