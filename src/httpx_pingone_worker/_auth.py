@@ -4,28 +4,55 @@ The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.T
 (sans-IO: token state, freshness, single-flight, the fetch as a generator of actions):
 
 - the hot path (a fresh token) is a memory look-up and a clock read;
-- a *stale* token (``refresh_ratio`` of its lifetime passed) is refreshed by exactly one
-  caller while every other request goes on with the still-valid token;
+- **refresh-ahead runs in the background** (issue 16): once ``refresh_ratio`` of the
+  lifetime has passed, the first caller to notice starts one refresh *beside* the request
+  flow and goes on with the still-valid token, like every other caller. No caller waits
+  for a refresh and none sees its failure: a failed refresh (HTTP error, connect error,
+  timeout, unusable answer) keeps the valid token, logs a warning and backs off;
 - with no usable token, N threads / asyncio tasks / trio tasks cause one token request and
   wait for it (threads on a ``threading.Event``, tasks on a loop-safe wake-up: no event loop
   is ever blocked);
-- the token request is yielded through the user's client, so its transport, proxies and
-  TLS settings (and respx / ``MockTransport``) apply; the response is read explicitly;
 - a 401 from the resource server invalidates exactly the token that was sent
   (compare-and-invalidate) and the request is resent once, when its body can be replayed.
 
-Limitation inherited from httpx's ``Auth`` API: inside a request flow, a *transport* error
-on the token request (connect error, timeout) is raised by httpx to the request that carried
-it and closes the flow, so it cannot be retried there; the flight is released and the next
-request tries again. ``get_token()``/``aget_token()`` and
-:func:`~httpx_pingone_worker.request_client_credentials_token` send with a client of their
-own and do retry transport errors. Status-based retries (429/5xx) work everywhere.
+Where the background refresh runs:
+
+- sync callers and :meth:`get_token`: a daemon thread per refresh (one at a time per auth,
+  gone once the attempt ends);
+- asyncio: a task on the running loop; trio: a system task (``spawn_system_task``). Both
+  are cancelled when the loop or ``trio.run`` ends, their flight is then released.
+
+Which client sends token requests (so transports, proxies, TLS settings and mocks apply):
+
+1. ``http_client`` (sync) / ``async_http_client`` (async), when given;
+2. else the client whose request needs the token. httpx's ``Auth`` API does not hand the
+   client to the flow, so the flow reads it from the calling frame (the client's
+   ``_send_handling_auth``); only off the hot path, and only an open client of this library
+   counts;
+3. else an internal client with default settings (``timeout=10``; sync: one per auth,
+   closed by :meth:`close`; async: one per request).
+
+A *refresh* uses that client from the background: if you close the client right after each
+request (``httpx.get(url, auth=auth)``, a client per call), the refresh may find it closed,
+fails quietly and backs off; pass ``http_client=`` / ``async_http_client=`` then. A
+*blocking fetch* (no valid token) is sent through that client directly from the flow (the
+request is not yielded into httpx's flow), so transport errors are retried under the
+``RetryPolicy`` like 429/5xx. Only after a 401, with no explicit client, the refetch is
+still yielded into httpx's flow (the 401 response is open at that moment, and a nested
+send could starve a one-connection pool): a transport error there reaches that caller.
+
+Lifetime: :meth:`close` joins a running refresh thread (one attempt, bounded by the
+client's timeout and ``wait_timeout``) and cancels refresh tasks; :meth:`aclose` cancels
+refresh tasks and awaits them without blocking the loop. Refresh threads are daemons, so a
+process exiting never waits for one. :meth:`wait_for_refresh` / :meth:`await_for_refresh`
+wait for a running refresh (for tests that drive the clock, and for shutdown).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections.abc import (
@@ -39,6 +66,7 @@ from collections.abc import (
     MutableMapping,
 )
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
@@ -54,7 +82,7 @@ from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from ._credentials import ClientCredentials, parse_auth_method
 from ._engine._drivers import FlowDone, adrive_flow, asend_through, drive_flow, send_through
 from ._engine._engine import Plan, TokenEngine
-from ._engine._eventloop import async_sleep, run_in_thread
+from ._engine._eventloop import async_sleep, current_async_library, run_in_thread
 from ._engine._standalone import default_cache_key
 
 __all__ = ["PingOneWorkerAuth"]
@@ -68,6 +96,21 @@ class _Obtained(FlowDone):
 
 
 SecretProvider = Callable[[], "str | Secret | None"]
+
+
+class _Job:
+    """One background refresh: a daemon thread, an asyncio task or a trio system task."""
+
+    __slots__ = ("cancel", "done", "loop", "task", "thread", "trio_done", "trio_token")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.cancel: Callable[[], None] | None = None
+        self.thread: threading.Thread | None = None
+        self.task: Any = None
+        self.loop: Any = None
+        self.trio_done: Any = None
+        self.trio_token: Any = None
 
 
 class _RequestLike(Protocol):
@@ -261,6 +304,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._async_http_client: Any = async_http_client
         self._own_client: Any = None
         self._own_client_lock = threading.Lock()
+        self._jobs: set[_Job] = set()
+        self._jobs_changed = threading.Condition(threading.Lock())
         self._engine = TokenEngine(
             client_id=self._client_id,
             client_secret=secret,
@@ -482,15 +527,34 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             bind(material, cache_key=self._cache_key)
 
     def close(self) -> None:
-        """Close the internal client :meth:`get_token` created (not one you passed)."""
+        """Stop background work and close the internal client (not one you passed).
+
+        A running background refresh thread is joined (it makes one attempt, bounded by
+        its client's timeout, at most ``wait_timeout``); refresh tasks are cancelled.
+        """
+        self._stop_background()
         with self._own_client_lock:
             client, self._own_client = self._own_client, None
         if client is not None:
             client.close()
 
     async def aclose(self) -> None:
-        """Async :meth:`close` (the async internal client is per call; nothing to close)."""
-        self.close()
+        """Async :meth:`close`: cancels refresh tasks and waits for them (on this event loop)
+        and for refresh threads (in a worker thread), without blocking the loop."""
+        for job in self._stop_background_async():
+            await self._await_job(job, self._wait_timeout)
+        with self._own_client_lock:
+            client, self._own_client = self._own_client, None
+        if client is not None:
+            client.close()
+
+    def _stop_background_async(self) -> list[_Job]:
+        """Cancel every async refresh job; return all jobs still running."""
+        jobs = self._background_jobs()
+        for job in jobs:
+            if job.thread is None and job.cancel is not None:
+                job.cancel()
+        return jobs
 
     # -- cache helpers -------------------------------------------------------------------
 
@@ -598,6 +662,184 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             hint="the token endpoint is very slow or the request hangs; check timeouts",
         )
 
+    # -- background refresh ----------------------------------------------------------------
+
+    def _calling_client(self, frame: FrameType | None) -> Any:
+        """The client whose request is running this auth flow, or ``None``.
+
+        httpx's ``Auth`` API does not pass the client to the flow, so the flow looks one frame
+        up: the client's ``_send_handling_auth`` resumes the flow, and its ``self`` is the
+        client. Only read off the hot path (a refresh or a fetch is due); anything that is not
+        an open client of this library (a flow driven by hand) counts as no client.
+        """
+        candidate = frame.f_locals.get("self") if frame is not None else None
+        lib = self._lib
+        if isinstance(candidate, (lib.Client, lib.AsyncClient)) and not candidate.is_closed:
+            return candidate
+        return None
+
+    def _add_job(self, job: _Job) -> None:
+        with self._jobs_changed:
+            self._jobs.add(job)
+
+    def _finish_job(self, job: _Job) -> None:
+        with self._jobs_changed:
+            self._jobs.discard(job)
+            job.done.set()
+            self._jobs_changed.notify_all()
+
+    def _start_failed(self, plan: Plan, job: _Job, exc: BaseException) -> None:
+        """The background job could not start (e.g. no threads at interpreter exit)."""
+        self._finish_job(job)
+        if isinstance(exc, Exception):
+            self._engine.complete(plan, exc)  # a refresh: backs off, keeps the valid token
+        else:
+            self._engine.abandon(plan)
+
+    def _refresh_in_thread(self, plan: Plan, caller: Any) -> None:
+        """Lead ``plan`` (a refresh: a valid token is in hand) in a daemon thread.
+
+        The token request goes through ``http_client``, else the client whose request
+        reached the refresh point, else the internal client; one attempt (no retries), the
+        valid token is the fallback and a failure backs off.
+        """
+        client = self._http_client or (
+            caller if isinstance(caller, self._lib.Client) and not caller.is_closed else None
+        )
+        job = _Job()
+        thread = threading.Thread(
+            target=self._thread_refresh,
+            args=(plan, client, job),
+            name="pingone-token-refresh",
+            daemon=True,  # a process exiting never waits for a refresh
+        )
+        job.thread = thread
+        self._add_job(job)
+        try:
+            thread.start()
+        except BaseException as exc:  # noqa: BLE001 - e.g. "can't start new thread"
+            self._start_failed(plan, job, exc)
+
+    def _thread_refresh(self, plan: Plan, client: Any, job: _Job) -> None:
+        gen = self._sync_lead(plan)
+        try:
+            get_client = (lambda: client) if client is not None else self._sync_client
+            # Every exception of the send (a closed client, too) is the refresh's failure.
+            send_through(get_client, gen, self._lib, errors=(Exception,))
+        except BaseException as exc:  # noqa: BLE001 - nothing may reach threading.excepthook
+            _log.debug("background refresh ended by %s", type(exc).__name__)
+        finally:
+            gen.close()  # a suspended lead abandons its flight
+            self._engine.abandon(plan)  # no-op once completed
+            self._finish_job(job)
+
+    def _refresh_in_task(self, plan: Plan, caller: Any) -> None:
+        """Async twin of :meth:`_refresh_in_thread`: a task on the running event loop
+        (asyncio), or a trio system task (cancelled when ``trio.run`` ends)."""
+        client = self._async_http_client or (
+            caller if isinstance(caller, self._lib.AsyncClient) and not caller.is_closed else None
+        )
+        job = _Job()
+        self._add_job(job)
+        try:
+            if current_async_library() == "trio":
+                import trio
+
+                scope = trio.CancelScope()
+                trio_token = trio.lowlevel.current_trio_token()
+                job.trio_token, job.trio_done = trio_token, trio.Event()
+
+                def cancel_trio() -> None:
+                    with contextlib.suppress(trio.RunFinishedError):
+                        trio_token.run_sync_soon(scope.cancel)
+
+                async def run() -> None:
+                    with scope:
+                        await self._task_refresh(plan, client, job)
+
+                job.cancel = cancel_trio
+                trio.lowlevel.spawn_system_task(run, name="pingone-token-refresh")
+            else:
+                import asyncio
+
+                loop = asyncio.get_running_loop()
+                task = loop.create_task(self._task_refresh(plan, client, job))
+                job.task, job.loop = task, loop
+
+                def cancel_asyncio() -> None:
+                    with contextlib.suppress(RuntimeError):  # the loop is closed
+                        loop.call_soon_threadsafe(task.cancel)
+
+                def done(_task: Any) -> None:  # also when cancelled before it ever ran
+                    self._engine.abandon(plan)
+                    self._finish_job(job)
+
+                job.cancel = cancel_asyncio
+                task.add_done_callback(done)
+        except BaseException as exc:  # noqa: BLE001
+            self._start_failed(plan, job, exc)
+
+    async def _task_refresh(self, plan: Plan, client: Any, job: _Job) -> None:
+        try:
+            await asend_through(client, self._alead(plan), self._lib, errors=(Exception,))
+        except Exception as exc:  # noqa: BLE001 - a background failure reaches nobody
+            _log.debug("background refresh ended by %s", type(exc).__name__)
+        finally:
+            self._engine.abandon(plan)  # no-op once completed
+            if job.trio_done is not None:
+                job.trio_done.set()
+            self._finish_job(job)
+
+    def _background_jobs(self) -> list[_Job]:
+        with self._jobs_changed:
+            return list(self._jobs)
+
+    def wait_for_refresh(self, timeout: float = 30.0) -> bool:
+        """Block until no background refresh of this auth is running (for tests and
+        shutdown); ``False`` if one still runs after ``timeout`` seconds.
+
+        Do not call it on an event loop's thread while that loop runs a refresh task: use
+        :meth:`await_for_refresh` there.
+        """
+        with self._jobs_changed:
+            return self._jobs_changed.wait_for(lambda: not self._jobs, timeout)
+
+    async def await_for_refresh(self, timeout: float = 30.0) -> bool:
+        """Async :meth:`wait_for_refresh`: waits for refresh tasks of the running loop
+        (asyncio or trio) without blocking it, and for refresh threads in a worker thread."""
+        deadline = time.monotonic() + timeout
+        while True:
+            jobs = self._background_jobs()
+            if not jobs:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            await self._await_job(jobs[0], left)
+
+    async def _await_job(self, job: _Job, timeout: float) -> None:
+        if job.task is not None:
+            import asyncio
+
+            if job.loop is asyncio.get_running_loop():
+                await asyncio.wait({job.task}, timeout=timeout)
+                return
+        if job.trio_done is not None and current_async_library() == "trio":
+            import trio
+
+            if job.trio_token is trio.lowlevel.current_trio_token():
+                with trio.move_on_after(timeout):
+                    await job.trio_done.wait()
+                return
+        await run_in_thread(lambda: job.done.wait(timeout))
+
+    def _stop_background(self) -> None:
+        """Cancel async refresh jobs and join refresh threads (each makes one attempt,
+        bounded by its client's timeout; at most ``wait_timeout`` here)."""
+        for job in self._stop_background_async():
+            if job.thread is not None and job.thread is not threading.current_thread():
+                job.thread.join(self._wait_timeout)
+
     # -- sync ----------------------------------------------------------------------------
 
     def _reload_secret(self) -> str | Secret | None:
@@ -617,12 +859,21 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             )
             return None
 
-    def _sync_obtain(self) -> Generator[_Req, _Resp, Token]:
+    def _sync_plan(self, caller: Any) -> Token | Plan:
+        """A token to use now, or a ``fetch`` plan (no valid token) for the caller to lead.
+
+        A due refresh starts in the background and the valid token is used at once; a
+        caller only ever waits when there is no valid token.
+        """
         engine = self._engine
         while True:
             plan = engine.plan()
             if plan.kind == "use":
                 assert plan.token is not None  # noqa: S101
+                return plan.token
+            if plan.kind == "refresh":
+                assert plan.token is not None  # noqa: S101
+                self._refresh_in_thread(plan, caller)
                 return plan.token
             assert plan.flight is not None  # noqa: S101
             if plan.kind == "wait":
@@ -632,7 +883,21 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 if token is not None:
                     return token
                 continue
-            return (yield from self._sync_lead(plan))
+            return plan
+
+    def _sync_obtain(self, caller: Any, via: Any) -> Generator[_Req, _Resp, Token]:
+        """A valid token; a fetch goes through ``via`` (a client: transport errors are
+        retried under the ``RetryPolicy``) or, with ``via`` None, is yielded to the driver."""
+        got = self._sync_plan(caller)
+        if isinstance(got, Token):
+            return got
+        gen = self._sync_lead(got)
+        if via is None:
+            return (yield from gen)
+        try:
+            return send_through(lambda: via, gen, self._lib)
+        finally:
+            gen.close()
 
     def _sync_lead(self, plan: Plan) -> Generator[_Req, _Resp, Token]:
         try:
@@ -662,15 +927,17 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             return self._own_client
 
     def get_token(self) -> Token:
-        """A valid token: cached, or fetched/refreshed now (single-flight).
+        """A valid token: cached, or fetched now (single-flight).
 
-        Outside a request flow the token request uses ``http_client`` or an internal
-        client (closed by :meth:`close`); transport errors are retried under ``retry``.
+        With a valid token past its refresh point, the refresh runs in the background and
+        the valid token is returned at once. Token requests use ``http_client`` or an
+        internal client (closed by :meth:`close`); transport errors are retried under
+        ``retry``.
         """
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        return send_through(self._sync_client, self._sync_obtain(), self._lib)
+        return send_through(self._sync_client, self._sync_obtain(None, None), self._lib)
 
     def sync_auth_flow(self, request: _Req) -> Generator[_Req, _Resp, None]:
         """Add ``Authorization: Bearer …``; on 401 get a new token and resend once."""
@@ -679,7 +946,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             token = entry.token
             request.headers["Authorization"] = entry.header
         else:
-            token = yield from self._sync_obtain()
+            caller = self._calling_client(sys._getframe(1))
+            token = yield from self._sync_obtain(caller, self._http_client or caller)
             request.headers["Authorization"] = self._header_for(token)
         # Decide before sending: a transport may buffer a stream while sending it.
         replayable = self._lib.replayable(request)
@@ -691,7 +959,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if not replayable:
             _log.debug("401 on a request whose body cannot be replayed; not resending")
             return
-        fresh = yield from self._sync_obtain()
+        # The 401 response is still open here: a fetch goes through http_client, else it is
+        # yielded to httpx (which reads the 401 first), never nested on the caller's client.
+        caller = self._calling_client(sys._getframe(1))
+        fresh = yield from self._sync_obtain(caller, self._http_client)
         if fresh.access_token == token.access_token:
             return
         request.headers["Authorization"] = self._header_for(fresh)
@@ -699,63 +970,69 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     # -- async ---------------------------------------------------------------------------
 
-    async def _aobtain(  # the async twin of _sync_obtain/_sync_lead
-        self,
-    ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
+    async def _aplan(self, caller: Any) -> _Obtained | Plan:
+        """Async twin of :meth:`_sync_plan`."""
         engine = self._engine
         while True:
             plan = engine.plan()
             if plan.kind == "use":
                 assert plan.token is not None  # noqa: S101
-                yield _Obtained(plan.token, plan.header)
-                return
+                return _Obtained(plan.token, plan.header)
+            if plan.kind == "refresh":
+                assert plan.token is not None  # noqa: S101
+                self._refresh_in_task(plan, caller)
+                return _Obtained(plan.token, plan.header)
             assert plan.flight is not None  # noqa: S101
             if plan.kind == "wait":
                 if not await plan.flight.wait_async(self._wait_timeout):
                     raise self._wait_timed_out()
                 token = engine.follower_result(plan.flight)
                 if token is not None:
-                    yield _Obtained(token, self._header_for(token))
-                    return
+                    return _Obtained(token, self._header_for(token))
                 continue
-            try:
-                async with self._afetch_lock():
-                    agen = adrive_flow(
-                        engine.fetch_flow(plan),
-                        self._lib,
-                        cache_get=self._acache_get,
-                        cache_set=self._acache_set,
-                        reload_secret=self._areload_secret,
-                        sleep=self._asleep,
-                    )
-                    try:
-                        sent: _Resp | None = None
-                        error: Exception | None = None
-                        while True:
-                            if error is not None:
-                                item = await agen.athrow(error)
-                                error = None
-                            else:
-                                item = await agen.asend(sent)
-                            if isinstance(item, FlowDone):
-                                result = item.token
-                                break
-                            sent = None
-                            try:
-                                sent = yield item
-                            except Exception as exc:  # noqa: BLE001 - the driver decides
-                                error = exc
-                    finally:
-                        await agen.aclose()
-            except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
-                token = engine.complete(plan, exc)
-            except BaseException:
-                engine.abandon(plan)
-                raise
-            else:
-                token = engine.complete(plan, result)
-            yield _Obtained(token, self._header_for(token))
-            return
+            return plan
+
+    async def _alead(  # the async twin of _sync_lead
+        self, plan: Plan
+    ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
+        engine = self._engine
+        try:
+            async with self._afetch_lock():
+                agen = adrive_flow(
+                    engine.fetch_flow(plan),
+                    self._lib,
+                    cache_get=self._acache_get,
+                    cache_set=self._acache_set,
+                    reload_secret=self._areload_secret,
+                    sleep=self._asleep,
+                )
+                try:
+                    sent: _Resp | None = None
+                    error: Exception | None = None
+                    while True:
+                        if error is not None:
+                            item = await agen.athrow(error)
+                            error = None
+                        else:
+                            item = await agen.asend(sent)
+                        if isinstance(item, FlowDone):
+                            result = item.token
+                            break
+                        sent = None
+                        try:
+                            sent = yield item
+                        except Exception as exc:  # noqa: BLE001 - the driver decides
+                            error = exc
+                finally:
+                    await agen.aclose()
+        except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
+            token = engine.complete(plan, exc)
+        except BaseException:
+            engine.abandon(plan)
+            raise
+        else:
+            token = engine.complete(plan, result)
+        yield _Obtained(token, self._header_for(token))
 
     async def _areload_secret(self) -> str | Secret | None:
         return await run_in_thread(self._reload_secret)  # type: ignore[no-any-return]
@@ -771,7 +1048,35 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        return await asend_through(self._async_http_client, self._aobtain(), self._lib)
+        got = await self._aplan(None)
+        if isinstance(got, _Obtained):
+            return got.token
+        return await asend_through(self._async_http_client, self._alead(got), self._lib)
+
+    async def _aobtain(
+        self, caller: Any, via: Any
+    ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
+        """Async twin of :meth:`_sync_obtain`: yields requests for the driver (only when a
+        fetch is due and ``via`` is None), then one :class:`_Obtained`."""
+        got = await self._aplan(caller)
+        if isinstance(got, _Obtained):
+            yield got
+            return
+        if via is not None:
+            token = await asend_through(via, self._alead(got), self._lib)
+            yield _Obtained(token, self._header_for(token))
+            return
+        agen = self._alead(got)
+        try:
+            sent: _Resp | None = None
+            while True:
+                item = await agen.asend(sent)
+                if isinstance(item, _Obtained):
+                    yield item
+                    return
+                sent = yield item
+        finally:
+            await agen.aclose()
 
     async def async_auth_flow(self, request: _Req) -> AsyncGenerator[_Req, _Resp]:
         """Async twin of :meth:`sync_auth_flow`."""
@@ -780,8 +1085,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             token = entry.token
             request.headers["Authorization"] = entry.header
         else:
+            caller = self._calling_client(sys._getframe(1))
             obtained = None
-            agen = self._aobtain()
+            agen = self._aobtain(caller, self._async_http_client or caller)
             try:
                 sent: _Resp | None = None
                 while True:
@@ -803,8 +1109,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if not replayable:
             _log.debug("401 on a request whose body cannot be replayed; not resending")
             return
+        # The 401 is still open: see sync_auth_flow.
+        caller = self._calling_client(sys._getframe(1))
         fresh = None
-        agen = self._aobtain()
+        agen = self._aobtain(caller, self._async_http_client)
         try:
             sent = None
             while True:
@@ -835,8 +1143,8 @@ class PingOneWorkerAuth(
 
     Parameters beyond DESIGN.md's contract: ``key_id`` (``kid`` of the private key),
     ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
-    ``http_client`` / ``async_http_client`` (used by :meth:`get_token`/:meth:`aget_token`
-    outside a request flow), ``secret_provider`` (asked once for a new secret after
+    ``http_client`` / ``async_http_client`` (send every token request, background refreshes
+    included; default: the client whose request needs the token, else an internal one), ``secret_provider`` (asked once for a new secret after
     ``invalid_client``), ``retry`` (:class:`RetryPolicy` of the token endpoint),
     ``api_base_url`` / ``custom_domain`` (host overrides), ``expiry_margin`` (seconds before
     ``expires_at`` a token counts as expired), ``sleep`` / ``async_sleep`` (for tests),

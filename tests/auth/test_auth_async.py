@@ -80,30 +80,31 @@ def test_1000_tasks_cold_make_one_token_request(
 
 
 def test_refresh_point_tasks_do_not_wait(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
-    """At the refresh point one task refreshes while 999 complete with the old token."""
+    """At the refresh point all 1000 tasks complete with the old token while the refresh is
+    held at the token endpoint (it runs in a task of its own); then the new token is used."""
     server.lifetime = 1000
     auth = make_auth(lib, clock)
 
-    async def main() -> list[str]:
+    async def main() -> tuple[list[str], str]:
         async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             await client.get(API_URL)
             clock.advance(850)
             server.gate.clear()
-            before = server.api_responses
 
             async def one() -> str:
                 return (await client.get(API_URL)).json()["auth"]
 
-            tasks = [asyncio.create_task(one()) for _ in range(1000)]
-            assert await await_until(lambda: server.api_responses - before >= 999)
-            assert server.token_count == 2
+            results = await asyncio.gather(*(one() for _ in range(1000)))
+            # Every caller finished; the refresh (its own task) is held at the endpoint.
+            assert await await_until(lambda: server.token_count == 2)
             server.gate.set()
-            return await asyncio.gather(*tasks)
+            assert await auth.await_for_refresh(10)
+            return results, await one()
 
-    results = asyncio.run(main())
+    results, after = asyncio.run(main())
     assert server.token_count == 2
-    assert results.count(f"Bearer {server.issued[0]}") == 999
-    assert results.count(f"Bearer {server.issued[1]}") == 1
+    assert results.count(f"Bearer {server.issued[0]}") == 1000
+    assert after == f"Bearer {server.issued[1]}"
 
 
 def test_cold_failure_shared_by_all_tasks(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
@@ -194,13 +195,15 @@ def test_retry_after_and_fresh_stale_in_async_flow(
             clock.advance(100)
             second = (await client.get(API_URL)).json()["auth"]
             clock.advance(800)
-            third = (await client.get(API_URL)).json()["auth"]
-            return [first, second, third]
+            third = (await client.get(API_URL)).json()["auth"]  # starts the refresh
+            assert await auth.await_for_refresh(10)
+            fourth = (await client.get(API_URL)).json()["auth"]
+            return [first, second, third, fourth]
 
     results = asyncio.run(main())
     assert clock.sleeps == [pytest.approx(5.0)]
-    assert results[0] == results[1] == f"Bearer {server.issued[0]}"
-    assert results[2] == f"Bearer {server.issued[1]}"
+    assert results[0] == results[1] == results[2] == f"Bearer {server.issued[0]}"
+    assert results[3] == f"Bearer {server.issued[1]}"
     assert server.token_count == 3
 
 

@@ -63,7 +63,8 @@ def test_canary_never_leaks_through_a_full_lifecycle(
     with lib.Client(auth=auth, transport=lib.MockTransport(handler)) as client:
         client.get(API)  # fetch + 401 + refetch
         clock.advance(850)
-        client.get(API)  # refresh fails with 503 echoing the token: fallback
+        client.get(API)  # the background refresh fails with 503 echoing the token: fallback
+        assert auth.wait_for_refresh(10)
     text = _collect(debug_logs, events)
     assert "[🎯 WORKER]" in text
     assert "[✅ TOKEN]" in text
@@ -129,7 +130,8 @@ def test_canary_async_flow_logs(
         async with lib.AsyncClient(auth=auth, transport=lib.MockTransport(handler)) as c:
             await c.get(API)
             clock.advance(850)
-            await c.get(API)
+            await c.get(API)  # starts the background refresh
+            assert await auth.await_for_refresh(10)
 
     asyncio.run(main())
     text = _collect(debug_logs, events)

@@ -135,7 +135,7 @@ def test_cold_failure_reaches_every_waiter_without_retry_storm(
 
 
 def test_clock_driven_fresh_stale_expired(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
-    """Fresh: no request; stale (80%): one refresh; expired (margin before exp): fetch."""
+    """Fresh: no request; stale (80%): one background refresh; expired (margin): fetch."""
     server.lifetime = 1000
     auth = make_auth(lib, clock)
     t0 = clock.now
@@ -149,8 +149,11 @@ def test_clock_driven_fresh_stale_expired(lib: Lib, server: TokenServer, clock: 
         assert server.token_count == 1
         clock.now = t0 + 800
         assert token.state(clock(), 0.8) is TokenState.STALE
-        assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[1]}"
+        # The stale token is still valid: it is sent, and the refresh runs in the background.
+        assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[0]}"
+        assert auth.wait_for_refresh(10)
         assert server.token_count == 2
+        assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[1]}"
         # The refreshed token was obtained at t0+800; expire it (30 s margin).
         clock.now = t0 + 800 + 1000 - 30
         assert auth.current_token is not None
@@ -162,7 +165,8 @@ def test_clock_driven_fresh_stale_expired(lib: Lib, server: TokenServer, clock: 
 def test_refresh_point_one_refresher_and_nobody_else_waits(
     lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
-    """At the refresh point one thread refreshes while 63 others complete with the old token."""
+    """At the refresh point all 64 threads complete with the old token while the one refresh
+    is held at the token endpoint; the next request uses the refreshed token."""
     server.lifetime = 1000
     auth = make_auth(lib, clock)
     with lib.Client(auth=auth, transport=server.transport()) as client:
@@ -170,17 +174,16 @@ def test_refresh_point_one_refresher_and_nobody_else_waits(
         old = f"Bearer {server.issued[0]}"
         clock.advance(850)  # stale, still valid
         server.gate.clear()  # the refresh blocks until released
-        api_before = server.api_responses
         with ThreadPoolExecutor(64) as pool:
             futures = [pool.submit(lambda: client.get(API_URL).json()["auth"]) for _ in range(64)]
-            # 63 requests complete while the token endpoint is still blocked.
-            assert wait_until(lambda: server.api_responses - api_before >= 63)
-            assert server.token_count == 2
-            server.gate.set()
+            # Every request completes while the token endpoint is still blocked.
             results = [f.result(timeout=10) for f in futures]
+        assert wait_until(lambda: server.token_count == 2)  # the refresh is held back
+        assert results.count(old) == 64
+        server.gate.set()
+        assert auth.wait_for_refresh(10)
+        assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[1]}"
     assert server.token_count == 2
-    assert results.count(old) == 63
-    assert results.count(f"Bearer {server.issued[1]}") == 1
 
 
 def test_refresh_failure_keeps_serving_valid_token_and_backs_off(
@@ -196,16 +199,21 @@ def test_refresh_failure_keeps_serving_valid_token_and_backs_off(
         server.script = [lib.Response(503), lib.Response(503)]
         with caplog.at_level(logging.WARNING, logger="httpx_pingone_worker"):
             assert client.get(API_URL).json()["auth"] == old
+            assert auth.wait_for_refresh(10)
         assert server.token_count == 2  # one refresh attempt, no retries on a refresh
         assert any("refresh failed" in r.getMessage() for r in caplog.records)
         assert client.get(API_URL).json()["auth"] == old
+        assert auth.wait_for_refresh(10)
         assert server.token_count == 2  # backing off
         clock.advance(61)
         assert client.get(API_URL).json()["auth"] == old  # second attempt fails too
+        assert auth.wait_for_refresh(10)
         assert server.token_count == 3
-        clock.advance(61)
-        assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[1]}"
+        clock.advance(30)  # past the backoff, still before expiry (t0+970)
+        assert client.get(API_URL).json()["auth"] == old  # third attempt succeeds …
+        assert auth.wait_for_refresh(10)
         assert server.token_count == 4
+        assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[1]}"  # … used next
 
 
 def test_expired_token_and_failing_endpoint_raise(
@@ -557,19 +565,44 @@ def test_from_env_lists_every_missing_setting() -> None:
     assert "PINGONE_ENVIRONMENT_ID" in text
 
 
-def test_transport_error_in_flow_releases_the_flight(
+def test_transport_errors_on_a_blocking_fetch_are_retried(
     lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
-    """A connect error on the in-flow token request reaches that caller; the next one fetches."""
+    """With no token, the fetch goes through the caller's client outside httpx's flow, so a
+    connect error and a read timeout are retried under the RetryPolicy: the caller succeeds."""
     auth = make_auth(lib, clock)
     req = lib.Request("POST", TOKEN_URL)
-    server.script = [lib.ConnectError("down", request=req)]
+    server.script = [lib.ConnectError("down", request=req), lib.ReadTimeout("slow", request=req)]
+    with lib.Client(auth=auth, transport=server.transport()) as client:
+        assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[0]}"
+    assert server.token_count == 3
+    assert len(clock.sleeps) == 2  # two backoffs, on the injected sleep
+    assert auth._engine._flight is None
+
+
+def test_transport_error_after_a_401_reaches_the_caller_and_releases_the_flight(
+    lib: Lib, server: TokenServer, clock: FakeClock
+) -> None:
+    """After a 401 the refetch is yielded into httpx's flow (the 401 is still open): a connect
+    error there reaches that caller, the flight is released and the next request fetches."""
+    auth = make_auth(lib, clock)
+    req = lib.Request("POST", TOKEN_URL)
+    rejected: list[str] = []
+
+    def api(request: Any) -> Any:
+        if not rejected:
+            rejected.append(request.headers["authorization"])
+            return lib.Response(401)
+        return lib.Response(200, json={"auth": request.headers.get("authorization")})
+
+    server.api = api
+    server.script = [None, lib.ConnectError("down", request=req)]
     with lib.Client(auth=auth, transport=server.transport()) as client:
         with pytest.raises(lib.ConnectError):
             client.get(API_URL)
         assert auth._engine._flight is None
-        assert client.get(API_URL).status_code == 200
-    assert server.token_count == 2
+        assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[1]}"
+    assert server.token_count == 3
 
 
 class _MemoryKeyring:

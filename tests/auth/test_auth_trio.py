@@ -81,17 +81,18 @@ def test_trio_tasks_cold_make_one_token_request(
 
 
 def test_trio_refresh_point_nobody_waits(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
-    """At the refresh point one trio task refreshes while the others finish meanwhile."""
+    """At the refresh point all 200 trio tasks finish with the old token while the refresh
+    (a trio system task) is held at the token endpoint; then the new token is used."""
     server.lifetime = 1000
     auth = make_auth(lib, clock)
     results: list[str] = []
+    after: list[str] = []
 
     async def main() -> None:
         async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
             await client.get(API_URL)
             clock.advance(850)
             server.gate.clear()
-            before = server.api_responses
 
             async def one() -> None:
                 results.append((await client.get(API_URL)).json()["auth"])
@@ -99,13 +100,16 @@ def test_trio_refresh_point_nobody_waits(lib: Lib, server: TokenServer, clock: F
             async with trio.open_nursery() as nursery:
                 for _ in range(200):
                     nursery.start_soon(one)
-                assert await await_until(lambda: server.api_responses - before >= 199)
-                assert server.token_count == 2
-                server.gate.set()
+            assert len(results) == 200  # every caller finished; the refresh is held back
+            assert await await_until(lambda: server.token_count == 2)
+            server.gate.set()
+            assert await auth.await_for_refresh(10)
+            after.append((await client.get(API_URL)).json()["auth"])
 
     trio.run(main)
-    assert results.count(f"Bearer {server.issued[0]}") == 199
-    assert results.count(f"Bearer {server.issued[1]}") == 1
+    assert results.count(f"Bearer {server.issued[0]}") == 200
+    assert after == [f"Bearer {server.issued[1]}"]
+    assert server.token_count == 2
 
 
 def test_trio_401_and_errors(lib: Lib, server: TokenServer, clock: FakeClock) -> None:

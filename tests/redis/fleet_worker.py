@@ -6,7 +6,9 @@ Modes:
   auth <url> <index> <token_url> <cache: redis|memory|cluster>
                                      a PingOneWorkerAuth: get_token() when released, then again
                                      when released a second time with its clock moved past the
-                                     refresh point (85% of the token's lifetime)
+                                     refresh point (85% of the token's lifetime): that call gets
+                                     the valid token and starts the background refresh, whose
+                                     result the next get_token() returns
 
 Every member waits on its own start list (BLPOP) so that the test releases all at once.
 """
@@ -94,6 +96,9 @@ def auth(url: str, index: str, token_url: str, cache_kind: str) -> None:
     print(first.fingerprint, flush=True)
     offset[0] = first.expires_in * 0.85  # past refresh_ratio=0.8, before expiry
     wait_for_start(client, f"{index}:refresh")
+    stale = worker.get_token()  # refreshes in the background; the valid token is served
+    assert stale.access_token == first.access_token
+    assert worker.wait_for_refresh(30.0), "the background refresh did not finish"
     second = worker.get_token()
     print(second.fingerprint, flush=True)
     worker.close()

@@ -160,25 +160,39 @@ async def adrive_flow(
             outcome = await reload_secret() if reload_secret else None
 
 
+def _send_kwargs(client: object, lib: HttpLib) -> dict[str, Any]:
+    """``auth=None`` for a real client of ``lib``: a token request never carries the client's
+    own auth (which may be this very ``PingOneWorkerAuth``). Duck-typed clients get nothing."""
+    if isinstance(client, (lib.Client, lib.AsyncClient)):
+        return {"auth": None}
+    return {}
+
+
 def send_through(
-    get_client: Callable[[], Any], gen: Generator[Any, Any, _T], lib: HttpLib = HTTPX
+    get_client: Callable[[], Any],
+    gen: Generator[Any, Any, _T],
+    lib: HttpLib = HTTPX,
+    *,
+    errors: tuple[type[BaseException], ...] | None = None,
 ) -> _T:
     """Run a request-yielding generator (e.g. :func:`drive_flow`) with a sync client.
 
-    ``get_client`` is called once, when the first request is due. A transport error of
-    ``lib`` is thrown into the generator; each response is closed once the generator has
-    taken it.
+    ``get_client`` is called when the first request is due. An exception of ``errors``
+    (default: the transport error of ``lib``) raised by ``get_client`` or the send is thrown
+    into the generator; each response is closed once the generator has taken it. The
+    client's ``send`` applies its timeout; a real client of ``lib`` sends with ``auth=None``.
     """
+    caught = errors if errors is not None else (lib.TransportError,)
     try:
         request = next(gen)
     except StopIteration as stop:
         first: _T = stop.value
         return first
-    client = get_client()
     while True:
         try:
-            response = client.send(request)
-        except lib.TransportError as exc:
+            client = get_client()
+            response = client.send(request, **_send_kwargs(client, lib))
+        except caught as exc:
             try:
                 request = gen.throw(exc)
             except StopIteration as stop:
@@ -195,18 +209,24 @@ def send_through(
 
 
 async def asend_through(
-    client: Any | None, agen: AsyncGenerator[Any, Any], lib: HttpLib = HTTPX
+    client: Any | None,
+    agen: AsyncGenerator[Any, Any],
+    lib: HttpLib = HTTPX,
+    *,
+    errors: tuple[type[BaseException], ...] | None = None,
 ) -> Token:
     """Run a request-yielding async generator (e.g. :func:`adrive_flow`) with an async client.
 
     Returns the token of the first :class:`FlowDone` it yields. With ``client`` None, a
-    short-lived client of ``lib`` is made when the first request is due (closed here). A
-    transport error of ``lib`` is thrown into the generator, which is closed at the end.
+    short-lived client of ``lib`` is made when the first request is due (closed here). An
+    exception of ``errors`` (default: the transport error of ``lib``) raised by the send is
+    thrown into the generator, which is closed at the end.
     """
+    caught = errors if errors is not None else (lib.TransportError,)
     own: Any = None
     try:
         response: Any = None
-        error: Exception | None = None
+        error: BaseException | None = None
         while True:
             if error is not None:
                 item = await agen.athrow(error)
@@ -223,8 +243,8 @@ async def asend_through(
             if client is None:
                 own = client = lib.AsyncClient(timeout=10.0)
             try:
-                response = await client.send(item)
-            except lib.TransportError as exc:
+                response = await client.send(item, **_send_kwargs(client, lib))
+            except caught as exc:
                 error = exc
     finally:
         await agen.aclose()
