@@ -1144,8 +1144,9 @@ class PingOneWorkerAuth(
     Parameters beyond DESIGN.md's contract: ``key_id`` (``kid`` of the private key),
     ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
     ``http_client`` / ``async_http_client`` (send every token request, background refreshes
-    included; default: the client whose request needs the token, else an internal one), ``secret_provider`` (asked once for a new secret after
-    ``invalid_client``), ``retry`` (:class:`RetryPolicy` of the token endpoint),
+    included; default: the client whose request needs the token, else an internal one),
+    ``secret_provider`` (asked once for a new secret after ``invalid_client``), ``retry``
+    (:class:`RetryPolicy` of the token endpoint),
     ``api_base_url`` / ``custom_domain`` (host overrides), ``expiry_margin`` (seconds before
     ``expires_at`` a token counts as expired), ``sleep`` / ``async_sleep`` (for tests),
     ``wait_timeout`` (longest wait for another caller's token request).

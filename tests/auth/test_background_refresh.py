@@ -26,7 +26,7 @@ from auth_support import (
     wait_until,
 )
 
-from httpx_pingone_worker._retry import RetryPolicy
+from httpx_pingone_worker import RetryPolicy
 
 REFRESH_THREAD = "pingone-token-refresh"
 
