@@ -37,9 +37,9 @@ request (``httpx.get(url, auth=auth)``, a client per call), the refresh may find
 fails quietly and backs off; pass ``http_client=`` / ``async_http_client=`` then. A
 *blocking fetch* (no valid token) is sent through that client directly from the flow (the
 request is not yielded into httpx's flow), so transport errors are retried under the
-``RetryPolicy`` like 429/5xx. Only after a 401, with no explicit client, the refetch is
-still yielded into httpx's flow (the 401 response is open at that moment, and a nested
-send could starve a one-connection pool): a transport error there reaches that caller.
+``RetryPolicy`` like 429/5xx; after a 401 the flow reads the 401 body first, so the
+refetch never holds two connections of the caller's pool. Only when no client is known
+(a flow driven by hand) is the fetch yielded to the driver as before.
 
 Lifetime: :meth:`close` joins a running refresh thread (one attempt, bounded by the
 client's timeout and ``wait_timeout``) and cancels refresh tasks; :meth:`aclose` cancels
@@ -959,10 +959,11 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if not replayable:
             _log.debug("401 on a request whose body cannot be replayed; not resending")
             return
-        # The 401 response is still open here: a fetch goes through http_client, else it is
-        # yielded to httpx (which reads the 401 first), never nested on the caller's client.
+        # Read the 401 first (httpx would, before the next request): its connection goes
+        # back to the pool, so a fetch on the caller's client cannot starve a small pool.
         caller = self._calling_client(sys._getframe(1))
-        fresh = yield from self._sync_obtain(caller, self._http_client)
+        response.read()
+        fresh = yield from self._sync_obtain(caller, self._http_client or caller)
         if fresh.access_token == token.access_token:
             return
         request.headers["Authorization"] = self._header_for(fresh)
@@ -1109,10 +1110,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if not replayable:
             _log.debug("401 on a request whose body cannot be replayed; not resending")
             return
-        # The 401 is still open: see sync_auth_flow.
         caller = self._calling_client(sys._getframe(1))
+        await response.aread()  # see sync_auth_flow
         fresh = None
-        agen = self._aobtain(caller, self._async_http_client)
+        agen = self._aobtain(caller, self._async_http_client or caller)
         try:
             sent = None
             while True:

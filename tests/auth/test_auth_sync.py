@@ -6,6 +6,7 @@ import email.utils
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,6 +31,8 @@ from httpx_pingone_worker import (
     MemoryTokenCache,
     PingOneWorkerAuth,
     ScopeError,
+    Secret,
+    Token,
     TokenEndpointUnreachableError,
     TokenRequestError,
     TokenState,
@@ -580,11 +583,11 @@ def test_transport_errors_on_a_blocking_fetch_are_retried(
     assert auth._engine._flight is None
 
 
-def test_transport_error_after_a_401_reaches_the_caller_and_releases_the_flight(
+def test_transport_error_on_the_refetch_after_a_401_is_retried(
     lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
-    """After a 401 the refetch is yielded into httpx's flow (the 401 is still open): a connect
-    error there reaches that caller, the flight is released and the next request fetches."""
+    """After a 401 the flow reads the 401, then refetches on the caller's client: a connect
+    error there is retried and the resent request succeeds with the new token."""
     auth = make_auth(lib, clock)
     req = lib.Request("POST", TOKEN_URL)
     rejected: list[str] = []
@@ -592,17 +595,49 @@ def test_transport_error_after_a_401_reaches_the_caller_and_releases_the_flight(
     def api(request: Any) -> Any:
         if not rejected:
             rejected.append(request.headers["authorization"])
-            return lib.Response(401)
+            return lib.Response(401, text="expired")
         return lib.Response(200, json={"auth": request.headers.get("authorization")})
 
     server.api = api
     server.script = [None, lib.ConnectError("down", request=req)]
     with lib.Client(auth=auth, transport=server.transport()) as client:
-        with pytest.raises(lib.ConnectError):
-            client.get(API_URL)
-        assert auth._engine._flight is None
         assert client.get(API_URL).json()["auth"] == f"Bearer {server.issued[1]}"
+        assert auth._engine._flight is None
+    assert rejected == [f"Bearer {server.issued[0]}"]
     assert server.token_count == 3
+    assert len(clock.sleeps) == 1
+
+
+def test_refetch_after_a_401_works_with_a_one_connection_pool(lib: Lib, clock: FakeClock) -> None:
+    """The refetch after a 401 runs on the caller's client after the 401 was read, so even a
+    pool of one connection (real HTTP/1.1 over a local socket) does not starve."""
+    from httpx_pingone_worker.emulator import PingOneEmulator
+
+    if lib.name != "httpx":
+        pytest.skip("the emulator's server is exercised with httpx")
+    emu = PingOneEmulator(users=0, token_lifetime=600)
+    with emu.serve() as served:
+        auth = lib.WorkerAuth(
+            emu.credentials.client_id,
+            emu.credentials.client_secret,
+            emu.environment_id,
+            auth_base_url=served.auth_base_url,
+            api_base_url=served.api_base_url,
+        )
+        limits = lib.Limits(max_connections=1, max_keepalive_connections=1)
+        url = f"{served.api_base_url}/environments/{emu.environment_id}"
+        bogus = Token(
+            access_token=Secret("not-a-token-the-emulator-issued-abcdef"),
+            token_type="Bearer",
+            expires_in=600,
+            obtained_at=time.time(),
+        )
+        auth._engine.adopt(bogus)  # the API answers 401 to it
+        with lib.Client(auth=auth, verify=served.ssl_context, limits=limits, timeout=5.0) as client:
+            assert client.get(url).status_code == 200
+        assert auth.current_token is not None
+        assert auth.current_token.access_token != bogus.access_token
+        assert emu.token_requests == 1
 
 
 class _MemoryKeyring:
