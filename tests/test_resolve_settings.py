@@ -465,7 +465,7 @@ def test_settings_secret_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "needle"),
     [
-        ("{not json", "not valid JSON"),
+        ("{not json", "is not JSON (invalid at line 1"),
         ("[1, 2]", "top level"),
         ('{"pingone": []}', "'pingone'"),
         ('{"pingone": {"workerToken": 5}}', "pingone.workerToken"),

@@ -22,7 +22,6 @@ value, so a secret pasted into the wrong place cannot leak through an error.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import uuid
@@ -33,6 +32,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from ._core._errors import ConfigurationError, CredentialFormatError
+from ._core._input import check_path, finite_number, load_json
 from ._core._regions import Region, check_secure_url
 from ._core._secrets import Secret
 from ._core._token import normalize_scopes
@@ -154,7 +154,7 @@ def parse_env_file(path: str | Path) -> dict[str, str]:
     expansion. A malformed line raises :class:`ConfigurationError` naming the file and line
     number, never the line's text.
     """
-    p = Path(path)
+    p = check_path(path, what="env_file")
     try:
         text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -214,7 +214,7 @@ def _closing_quote(value: str, quote: str) -> int:
 
 def _read_settings_file(path: str | Path) -> dict[str, Any]:
     """Validated ``pingone.workerToken`` values of a settings.json, by setting name."""
-    p = Path(path)
+    p = check_path(path, what="settings_file")
     where = str(p)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -228,15 +228,12 @@ def _read_settings_file(path: str | Path) -> dict[str, Any]:
             f"settings file {where!r} cannot be read ({type(exc).__name__})",
             hint="it must be a readable UTF-8 JSON file",
         ) from None
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        at = f" (line {line})" if line else ""
-        raise ConfigurationError(
-            f"settings file {where!r} is not valid JSON{at}",
-            hint='expected {"pingone": {"workerToken": {...}}}',
-        ) from None
+    doc = load_json(
+        text,
+        what=f"settings file {where!r}",
+        exc_type=ConfigurationError,
+        hint='expected {"pingone": {"workerToken": {...}}}',
+    )
     if not isinstance(doc, dict):
         raise ConfigurationError(
             f"settings file {where!r}: the top level must be a JSON object",
@@ -293,13 +290,14 @@ def _check_settings_value(where: str, dotted: str, name: str, value: Any) -> Any
     if name == "token_cache_ttl_percent":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise bad("a number")
-        if not 0.0 < float(value) < 1.0:
+        ratio = finite_number(value)
+        if ratio is None or not 0.0 < ratio < 1.0:
             raise ConfigurationError(
                 f"settings file {where!r}: key {dotted!r} must be between 0 and 1 (exclusive)",
                 hint="it is the fraction of a token's lifetime after which it is refreshed, "
                 "e.g. 0.8",
             )
-        return float(value)
+        return ratio
     if name == "default_scopes":
         if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
             raise bad("a list of strings")

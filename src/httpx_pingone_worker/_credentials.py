@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -35,8 +36,11 @@ def parse_auth_method(value: str) -> AuthMethod:
     for method in AUTH_METHODS:
         if norm == method:
             return method
+    # Quoted back only when it looks like a method name: a secret pasted into the wrong
+    # setting must not reach a log through this message.
+    shown = repr(value) if re.fullmatch(r"[A-Za-z_]{1,40}", value.strip()) else "(not shown)"
     raise ConfigurationError(
-        f"unknown token endpoint auth method {value!r}",
+        f"unknown token endpoint auth method {shown}",
         hint=f"use one of {', '.join(AUTH_METHODS)}",
     )
 

@@ -58,9 +58,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ._core._errors import StorageError
+from ._core._input import BadJSON, check_path, parse_json
 from ._core._logging import EventKind, get_logger, log_event
 from ._core._secrets import Secret
-from ._core._token import Token
+from ._core._token import Token, restorable_times
 from ._storage import APP_NAME, atomic_write, ensure_private_directory, load_key, parse_key
 from ._storage import seal as _seal
 from ._storage import unseal as _unseal
@@ -113,7 +114,7 @@ def default_cache_directory() -> Path:
     """``$PINGONE_WORKER_CACHE_DIR`` or the platform's user cache directory + ``tokens``."""
     override = os.environ.get(CACHE_DIR_ENV)
     if override:
-        return Path(override).expanduser()
+        return check_path(override, what=CACHE_DIR_ENV)
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "tokens"
@@ -162,7 +163,9 @@ class EncryptedFileTokenCache:
                 hint="use 0 to fail at once when another process is fetching",
             )
         self._dir = ensure_private_directory(
-            Path(path).expanduser() if path is not None else default_cache_directory()
+            check_path(path, what="EncryptedFileTokenCache path")
+            if path is not None
+            else default_cache_directory()
         )
         self._key = (
             parse_key(key, source="EncryptedFileTokenCache key")
@@ -550,21 +553,21 @@ def _encode_token(key: str, token: Token) -> bytes:
 
 def _decode_token(plaintext: bytes, key: str) -> Token | None:
     try:
-        doc = json.loads(plaintext)
-    except ValueError:
+        doc = parse_json(plaintext)
+    except BadJSON:
         return None
     if not isinstance(doc, Mapping) or doc.get("v") != 1 or doc.get("key") != key:
         return None
     try:
-        expires_in = doc["expires_in"]
-        obtained_at = doc["obtained_at"]
-        if not isinstance(expires_in, int) or not isinstance(obtained_at, (int, float)):
+        times = restorable_times(doc["expires_in"], doc["obtained_at"])
+        if times is None:  # NaN/inf/huge times would make the entry fresh forever
             return None
+        expires_in, obtained_at = times
         return Token(
             access_token=Secret(doc["access_token"]),
             token_type=str(doc["token_type"]),
             expires_in=expires_in,
-            obtained_at=float(obtained_at),
+            obtained_at=obtained_at,
             scopes=frozenset(doc.get("scopes") or ()),
             requested_scopes=frozenset(doc.get("requested_scopes") or ()),
             scope_returned=bool(doc.get("scope_returned", True)),

@@ -9,7 +9,6 @@ the app's configured method on both.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import httpx
 
 from ._core._errors import IntrospectionError
 from ._core._httplib import HttpLib
+from ._core._input import BadJSON, epoch_seconds, parse_json
 from ._core._logging import get_logger, redact, register_secret
 from ._core._regions import check_secure_url, endpoints_for
 from ._core._secrets import Secret, fingerprint
@@ -179,12 +179,24 @@ def build_introspection_request(
     return IntrospectionRequest(url=url, headers=headers, form=form)
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
+def _epoch(
+    doc: Mapping[str, Any], name: str, status_code: int, correlation_id: str | None
+) -> int | None:
+    """``exp``/``iat``/``nbf`` as whole epoch seconds; absent or not a number → ``None``; a
+    number that is no time (NaN, ±inf, 1e400, beyond year 9999) → IntrospectionError."""
+    value = doc.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    return None
+    seconds = epoch_seconds(value)
+    if seconds is None:
+        raise IntrospectionError(
+            f"introspection response field {name!r} is not a usable time "
+            "(not a finite number of epoch seconds before the year 10000)",
+            status_code=status_code,
+            correlation_id=correlation_id,
+            hint="the server's introspection endpoint sends a broken value; report it",
+        )
+    return int(seconds)
 
 
 def _str(value: Any) -> str | None:
@@ -201,9 +213,10 @@ def parse_introspection_response(
 ) -> Introspection:
     """Turn the server's answer into :class:`Introspection` or raise :class:`IntrospectionError`."""
     try:
-        doc = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
-        doc = None
+        doc = parse_json(body) if body else None
+        problem = None
+    except BadJSON as exc:
+        doc, problem = None, exc
     if status_code != 200:
         error = _str(doc.get("error")) if isinstance(doc, Mapping) else None
         description = _str(doc.get("error_description")) if isinstance(doc, Mapping) else None
@@ -224,7 +237,9 @@ def parse_introspection_response(
         )
     if not isinstance(doc, Mapping):
         raise IntrospectionError(
-            "introspection response is not a JSON object",
+            problem.describe("introspection response")
+            if problem is not None
+            else "introspection response is not a JSON object",
             status_code=status_code,
             correlation_id=correlation_id,
             hint="check that the URL is the server's RFC 7662 introspection endpoint",
@@ -238,13 +253,14 @@ def parse_introspection_response(
         )
     scope = doc.get("scope")
     aud = doc.get("aud")
+    times = {name: _epoch(doc, name, status_code, correlation_id) for name in ("exp", "iat", "nbf")}
     return Introspection(
         active=active,
         client_id=_str(doc.get("client_id")),
         scopes=normalize_scopes(scope if isinstance(scope, str) else None),
-        exp=_int(doc.get("exp")),
-        iat=_int(doc.get("iat")),
-        nbf=_int(doc.get("nbf")),
+        exp=times["exp"],
+        iat=times["iat"],
+        nbf=times["nbf"],
         iss=_str(doc.get("iss")),
         aud=(aud,)
         if isinstance(aud, str)

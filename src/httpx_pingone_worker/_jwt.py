@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -33,6 +32,7 @@ from typing import Any
 import httpx
 
 from ._core._errors import JWTError
+from ._core._input import BadJSON, epoch_seconds, load_json, parse_json
 from ._core._logging import get_logger
 from ._core._regions import check_secure_url
 from ._core._secrets import Secret, fingerprint
@@ -90,9 +90,9 @@ def _b64decode(part: str, what: str) -> bytes:
 def _json_part(part: str, what: str) -> dict[str, Any]:
     raw = _b64decode(part, what)
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise JWTError(f"JWT {what} is not JSON", error="malformed") from None
+        value = parse_json(raw)
+    except BadJSON as exc:
+        raise JWTError(exc.describe(f"JWT {what}"), error="malformed") from None
     if not isinstance(value, dict):
         raise JWTError(f"JWT {what} is not a JSON object", error="malformed")
     return value
@@ -138,9 +138,9 @@ class DecodedJWT:
 
     @property
     def expires_at(self) -> float | None:
-        """The ``exp`` claim (epoch seconds)."""
-        value = self.claims.get("exp")
-        return float(value) if isinstance(value, (int, float)) else None
+        """The ``exp`` claim (epoch seconds); ``None`` when absent. :class:`JWTError` when it is
+        not a number or no usable time (NaN, ±inf, ``10**400``, beyond the year 9999)."""
+        return _num(self.claims, "exp")
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -307,10 +307,12 @@ class JWKSCache:
                 error="jwks_unavailable",
                 status_code=response.status_code,
             )
-        try:
-            return response.json()
-        except ValueError:
-            raise JWTError(f"the {what} at {url} is not JSON", error="jwks_unavailable") from None
+        return load_json(
+            response.content,
+            what=f"the {what} at {url}",
+            exc_type=JWTError,
+            error="jwks_unavailable",
+        )
 
     def _resolve_url(self) -> str:
         if self.jwks_url is None:
@@ -691,7 +693,14 @@ def _num(claims: Mapping[str, Any], name: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise JWTError(f"JWT claim {name!r} is not a number", error="malformed")
-    return float(value)
+    seconds = epoch_seconds(value)
+    if seconds is None:
+        raise JWTError(
+            f"JWT claim {name!r} is not a usable time (not a finite number of epoch seconds "
+            "before the year 10000)",
+            error="malformed",
+        )
+    return seconds
 
 
 def _check_claims(

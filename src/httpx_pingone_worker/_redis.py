@@ -96,9 +96,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ._core._errors import ConfigurationError, StorageError
+from ._core._input import BadJSON, parse_json
 from ._core._logging import EventKind, get_logger, log_event
 from ._core._secrets import Secret
-from ._core._token import Token
+from ._core._token import Token, restorable_times
 from ._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -261,8 +262,8 @@ def _encode_token(token: Token) -> bytes:
 
 def _decode_token(data: bytes) -> Token | None:
     try:
-        doc = json.loads(data)
-    except ValueError:
+        doc = parse_json(data)
+    except BadJSON:
         return None
     if not isinstance(doc, dict):
         return None
@@ -277,11 +278,6 @@ def _decode_token(data: bytes) -> Token | None:
         isinstance(access, str)
         and access
         and isinstance(token_type, str)
-        and isinstance(expires_in, int)
-        and not isinstance(expires_in, bool)
-        and isinstance(obtained_at, (int, float))
-        and not isinstance(obtained_at, bool)
-        and math.isfinite(obtained_at)
         and isinstance(scopes, list)
         and all(isinstance(s, str) for s in scopes)
         and isinstance(requested, list)
@@ -289,11 +285,14 @@ def _decode_token(data: bytes) -> Token | None:
         and isinstance(returned, bool)
     ):
         return None
+    times = restorable_times(expires_in, obtained_at)
+    if times is None:  # NaN/inf/huge times would make the entry fresh forever
+        return None
     return Token(
         access_token=Secret(access),
         token_type=token_type,
-        expires_in=expires_in,
-        obtained_at=float(obtained_at),
+        expires_in=times[0],
+        obtained_at=times[1],
         scopes=frozenset(scopes),
         requested_scopes=frozenset(requested),
         scope_returned=returned,

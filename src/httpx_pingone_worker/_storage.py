@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._core._errors import PingOneError, StorageError
+from ._core._input import BadJSON, check_path, parse_json
 from ._core._logging import get_logger
 from ._core._secrets import Secret
 from ._credentials import ClientCredentials
@@ -418,14 +419,16 @@ def default_store_directory() -> Path:
     """``$PINGONE_WORKER_DATA_DIR`` or the platform's user data directory + ``credentials``."""
     override = os.environ.get(DATA_DIR_ENV)
     if override:
-        return Path(override).expanduser()
+        return check_path(override, what=DATA_DIR_ENV)
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "credentials"
 
 
 def _store_dir(directory: str | os.PathLike[str] | None) -> Path:
-    return Path(directory).expanduser() if directory is not None else default_store_directory()
+    if directory is None:
+        return default_store_directory()
+    return check_path(directory, what="credential store directory")
 
 
 def _entry_name(client_id: str) -> str:
@@ -474,9 +477,9 @@ def _deserialise(plaintext: bytes, path: Path) -> ClientCredentials:
         )
 
     try:
-        doc = json.loads(plaintext)
-    except ValueError:
-        raise unusable("not JSON") from None
+        doc = parse_json(plaintext)
+    except BadJSON as exc:
+        raise unusable(exc.describe("its content")) from None
     if not isinstance(doc, Mapping) or doc.get("v") != 1:
         raise unusable("unsupported format version")
     try:

@@ -135,11 +135,11 @@ def test_decode_reads_the_token_from_every_source(
 
 
 def test_decode_of_an_opaque_token_fails_cleanly(cli: Cli, emulator: Any) -> None:
-    """A non-JWT token is a clear error (exit 1) with a console hint that does not echo it."""
+    """A non-JWT token is bad input (exit 2) with a console hint that does not echo it."""
     from canary import CANARY_TOKEN, assert_no_canary
 
     result = cli("--emulator", "decode", CANARY_TOKEN)
-    assert result.code == 1
+    assert result.code == 2
     assert result.err.startswith("error: ")
     assert "pingone-worker introspect" in result.err  # a console hint, not a Python call
     assert "introspect_token()" not in result.err

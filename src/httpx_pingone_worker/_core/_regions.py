@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError, InsecureTransportError
+from ._input import split_url
 
 __all__ = [
     "Endpoints",
@@ -80,13 +82,23 @@ class Region(str, enum.Enum):
             return cls(code)
         except ValueError:
             raise ConfigurationError(
-                f"unknown PingOne region {value.strip()!r}",
+                f"unknown PingOne region {_shown_code(value.strip())}",
                 hint=f"use one of {', '.join(r.value for r in cls)} (case-insensitive)",
             ) from None
 
     def __str__(self) -> str:
         return self.value
 
+
+def _shown_code(value: str) -> str:
+    """A mistyped code quoted back (``'EUR'``), or only its length when it could be a secret
+    pasted into the wrong variable (long, or not letters only)."""
+    if _CODE_LIKE.fullmatch(value):
+        return repr(value)
+    return f"(a value of {len(value)} characters that is not a region code; not shown)"
+
+
+_CODE_LIKE = re.compile(r"[A-Za-z][A-Za-z_. ]{0,15}")
 
 _TLDS: dict[Region, str] = {
     Region.NA: "com",
@@ -124,19 +136,27 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+#: Path characters shown in messages: PingOne's paths (lower-case ids, ``/as/token``). A path
+#: with anything else (upper case, ``%``, ``=`` …) may carry a pasted secret and shows as ``/…``.
+_PLAIN_PATH = re.compile(r"[a-z0-9/._~-]*")
+_PLAIN_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,9}")
+
+
 def _display(url: str) -> str:
     """``url`` safe to put in a message: no user info, query or fragment (they may hold
-    credentials or tokens)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
+    credentials or tokens), and the path only when it looks like a plain API path."""
     try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        port = ""
+        return "<not a valid URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    path = parts.path if _PLAIN_PATH.fullmatch(parts.path) else "/…"
     tail = "?…" if parts.query or parts.fragment else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}{tail}"
+    scheme = parts.scheme if _PLAIN_SCHEME.fullmatch(parts.scheme) else "…"
+    return f"{scheme}://{host}{port}{path}{tail}"
 
 
 def check_secure_url(url: str, *, what: str, allow_loopback_http: bool = False) -> str:
@@ -149,7 +169,7 @@ def check_secure_url(url: str, *, what: str, allow_loopback_http: bool = False) 
     if not isinstance(url, str) or not url.strip():
         raise ConfigurationError(f"{what} is empty", hint="give a full https:// URL")
     url = url.strip()
-    parts = urlsplit(url)
+    parts = split_url(url, what=what)
     if not parts.scheme or not parts.hostname:
         raise ConfigurationError(
             # Not echoed: a value that is not a URL may be a secret pasted into the wrong place.
@@ -178,8 +198,9 @@ def check_secure_url(url: str, *, what: str, allow_loopback_http: bool = False) 
                 "(emulator and tests only)",
             )
         return url.rstrip("/")
+    shown = f" {scheme!r}" if _PLAIN_SCHEME.fullmatch(scheme) else ""
     raise InsecureTransportError(
-        f"{what} {_display(url)!r} uses unsupported scheme {parts.scheme!r}", hint="use https://"
+        f"{what} {_display(url)!r} uses an unsupported scheme{shown}", hint="use https://"
     )
 
 

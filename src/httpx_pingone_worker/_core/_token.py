@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ._secrets import Secret, fingerprint
 
-__all__ = ["DEFAULT_EXPIRY_MARGIN", "Token", "TokenState", "normalize_scopes", "token_state"]
+__all__ = [
+    "DEFAULT_EXPIRY_MARGIN",
+    "MAX_CACHED_LIFETIME",
+    "Token",
+    "TokenState",
+    "normalize_scopes",
+    "restorable_times",
+    "token_state",
+]
 
 #: Seconds before ``expires_at`` at which a token counts as expired: covers clock skew
 #: and the time a request spends in flight (PingOne documents no skew tolerance).
@@ -90,6 +99,33 @@ class Token:
             f"expires_in={self.expires_in}, expires_at={self.expires_at:.0f}, "
             f"scopes={sorted(self.scopes)!r})"
         )
+
+
+#: Longest token lifetime trusted when a token comes back from a cache: 30 days,
+#: PingOne's documented maximum (the token endpoint refuses longer ones too).
+MAX_CACHED_LIFETIME = 30 * 86400
+#: Latest ``obtained_at`` trusted from a cache (9999-12-31): beyond it no clock is real.
+_MAX_OBTAINED_AT = 253_402_300_799.0
+
+
+def restorable_times(expires_in: object, obtained_at: object) -> tuple[int, float] | None:
+    """``(expires_in, obtained_at)`` of a token read back from a cache, or ``None`` when a
+    stored value could make it fresh forever or break the freshness arithmetic: a lifetime
+    that is not an int in 1..30 days, an ``obtained_at`` that is NaN, ±inf, or too large
+    for a float (a 400-digit integer)."""
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        return None
+    if not 0 < expires_in <= MAX_CACHED_LIFETIME:
+        return None
+    if isinstance(obtained_at, bool) or not isinstance(obtained_at, (int, float)):
+        return None
+    try:
+        when = float(obtained_at)
+    except OverflowError:
+        return None
+    if not math.isfinite(when) or abs(when) > _MAX_OBTAINED_AT:
+        return None
+    return expires_in, when
 
 
 def token_state(

@@ -64,6 +64,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -125,6 +126,10 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser that never echoes unrecognised values (they may be secrets)."""
 
     def error(self, message: str) -> NoReturn:
+        # argparse quotes a rejected choice ("invalid choice: 'x'"): drop the value.
+        message = re.sub(
+            r"invalid choice: .*? \(choose from", "invalid choice (choose from", message
+        )
         if message.startswith("unrecognized arguments:"):
             words = message.split(":", 1)[1].split()
             flags = [w.split("=", 1)[0] for w in words if w.startswith("-")]
@@ -137,6 +142,35 @@ class _Parser(argparse.ArgumentParser):
                     "PINGONE_CLIENT_SECRET or run `pingone-worker store`"
                 )
         super().error(message)
+
+
+_MAX_TIMEOUT = 3600.0
+_MAX_RETRIES = 100
+
+
+def _timeout_seconds(text: str) -> float:
+    """``--timeout``: a finite number of seconds in (0, 3600]. The message never echoes
+    the value (a secret pasted into the wrong flag must not reach the terminal)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number of seconds") from None
+    if not 0.0 < value <= _MAX_TIMEOUT:  # also false for NaN
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {_MAX_TIMEOUT:g} seconds"
+        )
+    return value
+
+
+def _retry_count(text: str) -> int:
+    """``--retries``: a whole number in 0..100 (0 = fail fast)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number (0 = fail fast)") from None
+    if not 0 <= value <= _MAX_RETRIES:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {_MAX_RETRIES}")
+    return value
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -182,10 +216,16 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
         help="token cache: memory (default) or the encrypted file cache",
     )
     g.add_argument("--cache-path", metavar="PATH", default=d(None), help="file cache location")
-    g.add_argument("--timeout", type=float, default=d(10.0), metavar="SECONDS", help="HTTP timeout")
+    g.add_argument(
+        "--timeout",
+        type=_timeout_seconds,
+        default=d(10.0),
+        metavar="SECONDS",
+        help=f"HTTP timeout (more than 0, at most {_MAX_TIMEOUT:g})",
+    )
     g.add_argument(
         "--retries",
-        type=int,
+        type=_retry_count,
         default=d(3),
         metavar="N",
         help="retries of failed network calls and 429/5xx answers (default 3; 0 = fail fast)",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from httpx_pingone_worker._core._errors import JWTError
+from httpx_pingone_worker._core._input import check_path, load_json
 from httpx_pingone_worker._core._logging import register_secret
+from httpx_pingone_worker._core._regions import check_secure_url
 from httpx_pingone_worker._core._secrets import fingerprint
 
 from ._output import Output, console_hint, format_duration
@@ -90,7 +92,10 @@ def token_rows(info: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _when(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(epoch))
+    try:
+        return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(epoch))
+    except (OverflowError, OSError, ValueError):  # beyond what the platform's time_t holds
+        return "not a representable date"
 
 
 def read_token(args: argparse.Namespace, session: Session) -> tuple[str, str]:
@@ -106,11 +111,17 @@ def read_token(args: argparse.Namespace, session: Session) -> tuple[str, str]:
         value = None
     if path is not None:
         try:
-            raw = Path(path).read_text(encoding="utf-8").strip()
+            raw = check_path(path, what="the token file").read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise CommandError(
                 f"cannot read the token file {path!r} ({exc.strerror or type(exc).__name__})",
                 hint="check the path; the file should hold only the token",
+                exit_code=2,
+            ) from None
+        except UnicodeDecodeError:
+            raise CommandError(
+                f"the token file {path!r} is not UTF-8 text",
+                hint="the file should hold only the token (a JWT is ASCII)",
                 exit_code=2,
             ) from None
         source = "file"
@@ -171,16 +182,27 @@ def decoded_data(raw: str) -> dict[str, Any]:
     """Header, claims and expiry of a JWT (unverified)."""
     from httpx_pingone_worker._jwt import decode_jwt
 
-    decoded = decode_jwt(raw)
+    from . import CommandError
+
+    try:
+        decoded = decode_jwt(raw)
+        exp = decoded.expires_at  # JWTError for an exp that is no usable time
+    except JWTError as exc:
+        # A token that cannot be decoded is bad input (exit 2), not a failed check.
+        raise CommandError(
+            exc.message,
+            hint=console_hint(exc.error, exc.hint)
+            or "pass a JWT access token (header.payload.signature)",
+            exit_code=2,
+        ) from None
     claims = dict(decoded.claims)
-    exp = claims.get("exp")
     data: dict[str, Any] = {
         "fingerprint": fingerprint(raw),
         "header": dict(decoded.header),
         "claims": claims,
         "verified": False,
-        "expires_at": exp if isinstance(exp, (int, float)) else None,
-        "remaining": int(exp - time.time()) if isinstance(exp, (int, float)) else None,
+        "expires_at": claims.get("exp") if exp is not None else None,
+        "remaining": int(exp - time.time()) if exp is not None else None,
     }
     return data
 
@@ -221,13 +243,14 @@ def verify_token(
     audience: str | None = None,
 ) -> tuple[dict[str, Any], str, str]:
     """Verify ``raw`` against the JWKS; return (claims, issuer, jwks_url). Raises JWTError."""
-    from httpx_pingone_worker._core._errors import JWTError
     from httpx_pingone_worker._jwt import verify_jwt
 
     if issuer is None or jwks_url is None:
         endpoints = session.endpoints(need_secret=False)
         issuer = issuer or endpoints.issuer
         jwks_url = jwks_url or endpoints.jwks or f"{issuer}/jwks"
+    # A URL that is not one is a usage error (exit 2), not a failed fetch.
+    jwks_url = check_secure_url(jwks_url, what="--jwks-url", allow_loopback_http=True)
     try:
         response = session.http().get(jwks_url)
     except httpx.TransportError as exc:
@@ -243,19 +266,18 @@ def verify_token(
             status_code=response.status_code,
             hint="check --issuer/--jwks-url or the environment id",
         )
-    try:
-        jwks = response.json()
-    except ValueError:
-        raise JWTError(
-            f"the signing keys at {jwks_url} are not JSON", error="jwks_unavailable"
-        ) from None
+    jwks = load_json(
+        response.content,
+        what=f"the signing keys at {jwks_url}",
+        exc_type=JWTError,
+        error="jwks_unavailable",
+    )
     claims = verify_jwt(raw, jwks=jwks, issuer=issuer, audience=audience)
     return dict(claims), issuer, jwks_url
 
 
 def cmd_verify(args: argparse.Namespace, session: Session, out: Output) -> int:
     """``pingone-worker verify``."""
-    from httpx_pingone_worker._core._errors import JWTError
 
     raw, source = read_token(args, session)
     fp = fingerprint(raw)

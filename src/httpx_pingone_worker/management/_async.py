@@ -37,7 +37,7 @@ from ._core import (
     _Step,
 )
 from ._models import Application, Environment, Group, Population, Role, RoleAssignment, User
-from ._paging import Page, _Pager
+from ._paging import MAX_PAGES, Page, _Pager
 
 __all__ = [
     "AsyncPingOneClient",
@@ -149,10 +149,11 @@ class AsyncPingOneClient(
         params: Mapping[str, Any] | None = None,
         *,
         key: str | None = None,
+        max_pages: int = MAX_PAGES,
         **kw: Any,
     ) -> AsyncGenerator[Page, None]:
         """Yield collection pages lazily, following ``_links.next.href``."""
-        pager = _Pager(path, params, key)
+        pager = _Pager(path, params, key, self._core.url_for(path), max_pages)
         while (nxt := pager.request()) is not None:
             yield pager.feed(await self.request("GET", nxt[0], params=nxt[1], **kw))
 
@@ -162,10 +163,13 @@ class AsyncPingOneClient(
         params: Mapping[str, Any] | None = None,
         *,
         key: str | None = None,
+        max_pages: int = MAX_PAGES,
         **kw: Any,
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Yield every item of a collection lazily; see :meth:`PingOneClient.paginate`."""
-        async with contextlib.aclosing(self.pages(path, params, key=key, **kw)) as pages:
+        async with contextlib.aclosing(
+            self.pages(path, params, key=key, max_pages=max_pages, **kw)
+        ) as pages:
             async for page in pages:
                 for item in page.items:
                     yield dict(item)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
+from httpx_pingone_worker._core._input import load_json, split_url
 from httpx_pingone_worker._core._logging import get_logger, register_secret
 from httpx_pingone_worker._core._regions import Region, check_secure_url
 from httpx_pingone_worker._core._retry import RetryPolicy, RetryState
@@ -79,15 +80,14 @@ def _validate_header_value(value: str | None, name: str) -> str | None:
 def _json_or_none(response: httpx.Response) -> Any:
     if response.status_code == 204 or not response.content:
         return None
-    try:
-        return response.json()
-    except ValueError:
-        raise ManagementApiError(
-            f"PingOne API answered HTTP {response.status_code} with a body that is not JSON",
-            status_code=response.status_code,
-            correlation_id=response.headers.get("correlation-id"),
-            hint="check api_base_url: it must point at the PingOne API (…/v1)",
-        ) from None
+    return load_json(
+        response.content,
+        what=f"PingOne API's HTTP {response.status_code} answer",
+        exc_type=ManagementApiError,
+        status_code=response.status_code,
+        correlation_id=response.headers.get("correlation-id"),
+        hint="check api_base_url: it must point at the PingOne API (…/v1)",
+    )
 
 
 class _Core:
@@ -166,13 +166,15 @@ class _Core:
             raise ConfigurationError(
                 "path must be a non-empty string such as '/environments/{env}'"
             )
+        parts = split_url(path, what="the API path or URL (an argument or a next link)")
         if "://" in path:
-            parts = urlsplit(path)
             if (parts.scheme.lower(), parts.netloc.lower()) != self._origin:
-                # Never send the bearer token to a host other than the API base.
+                # Never send the bearer token to a host other than the API base. Shown: the
+                # host only (lower-cased by urllib), never user info.
+                port = f":{parts.port}" if parts.port else ""
                 raise ManagementApiError(
-                    f"refusing to call {parts.scheme}://{parts.netloc}: not the API host "
-                    f"{self._origin[0]}://{self._origin[1]}",
+                    f"refusing to call {parts.scheme.lower()}://{parts.hostname}{port}: not the "
+                    f"API host {self._origin[0]}://{self._origin[1]}",
                     hint="pass paths relative to the API base, e.g. /environments/{env}/users",
                 )
             return path

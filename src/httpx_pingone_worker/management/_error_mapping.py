@@ -6,7 +6,6 @@ worker app likely lacks. The response body is never quoted.
 
 from __future__ import annotations
 
-import json as _json
 from collections.abc import (
     Mapping,
     Sequence,
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from httpx_pingone_worker._core._errors import ManagementApiError
+from httpx_pingone_worker._core._input import BadJSON, parse_json
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -52,8 +52,16 @@ _ROLE_HINTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def _path_only(path: str) -> str:
+    """The path part of ``path`` (a path or a URL); ``""`` when it cannot be split."""
+    try:
+        return urlsplit(path).path
+    except ValueError:
+        return ""
+
+
 def _segments(path: str) -> list[str]:
-    return [s for s in urlsplit(path).path.split("/") if s]
+    return [s for s in _path_only(path).split("/") if s]
 
 
 def permission_hint(method: str, path: str, detail_codes: Sequence[str] = ()) -> str:
@@ -118,8 +126,8 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
     description: str | None = None
     details: list[Mapping[str, Any]] = []
     try:
-        body = _json.loads(response.content) if response.content else None
-    except ValueError:
+        body = parse_json(response.content) if response.content else None
+    except BadJSON:
         body = None
     if isinstance(body, Mapping):
         code = _s(body.get("code"))
@@ -132,7 +140,7 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
             code = body["error"]  # an OAuth-style error body from a proxy/auth layer
     detail_codes = [c for c in (_s(d.get("code")) for d in details) if c]
     targets = [t for t in (_s(d.get("target")) for d in details) if t]
-    clean_path = urlsplit(path).path or path
+    clean_path = _path_only(path) or path
     msg = f"PingOne API {method.upper()} {clean_path} failed with HTTP {status}"
     if code:
         msg += f" {code}"
@@ -154,7 +162,7 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
 
 def _unreachable(method: str, path: str, exc: Exception) -> ManagementApiError:
     return ManagementApiError(
-        f"PingOne API {method.upper()} {urlsplit(path).path or path} could not be completed: "
+        f"PingOne API {method.upper()} {_path_only(path) or path} could not be completed: "
         f"{type(exc).__name__}",
         hint="check network access to the API host (proxy, firewall, region)",
     )

@@ -11,8 +11,9 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
 from httpx_pingone_worker._core._logging import get_logger
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 from ._models import _expect_object, _raw_field, _s
 
 __all__ = [
+    "MAX_PAGES",
     "Page",
 ]
 
@@ -71,23 +73,79 @@ class Page:
 
 
 def _cursor_of(url: str) -> str | None:
-    values = parse_qs(urlsplit(url).query).get("cursor")
+    try:
+        values = parse_qs(urlsplit(url).query).get("cursor")
+    except ValueError:  # a next link urllib cannot split: _Core.url_for explains it
+        return None
     return values[0] if values else None
+
+
+def _url_key(url: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+    """A comparable form of ``url`` (+ ``params``): scheme and host case-folded, no trailing
+    slash, query parameters sorted. ``None`` when it cannot be split."""
+    try:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        return None
+    for name, value in (params or {}).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            text = ("true" if v else "false") if isinstance(v, bool) else str(v)
+            query.append((str(name), text))
+    return (
+        parts.scheme.lower(),
+        parts.netloc.lower(),
+        parts.path.rstrip("/"),
+        tuple(sorted(query)),
+    )
+
+
+#: Pages :meth:`PingOneClient.pages` follows before it stops with ManagementApiError (10,000
+#: pages of PingOne's 1,000-item maximum is ten million items).
+MAX_PAGES = 10_000
 
 
 @dataclass(slots=True)
 class _Pager:
-    """Paging state: which URL comes next, and which next-links were already seen."""
+    """Paging state: which URL comes next, and which pages were already fetched.
+
+    Stops (with a logged warning) on a next link or cursor seen before, including one that
+    points back at the first page; raises :class:`ManagementApiError` after ``max_pages``
+    pages, so a server whose next link changes forever cannot page forever.
+    """
 
     path: str
     params: Mapping[str, Any] | None
     key: str | None
-    seen_urls: set[str] = field(default_factory=set)
+    first_url: str | None = None
+    max_pages: int = MAX_PAGES
+    seen_urls: set[Any] = field(default_factory=set)
     seen_cursors: set[str] = field(default_factory=set)
     next_url: str | None = None
     first: bool = True
     done: bool = False
     pages: int = 0
+
+    def __post_init__(self) -> None:
+        if (
+            isinstance(self.max_pages, bool)
+            or not isinstance(self.max_pages, int)
+            or self.max_pages < 1
+        ):
+            raise ConfigurationError(
+                f"max_pages must be an int >= 1, not {self.max_pages!r}",
+                hint="it bounds how many pages one paging call follows",
+            )
+        if self.first_url is not None:
+            first = _url_key(self.first_url, self.params)
+            if first is not None:
+                self.seen_urls.add(first)
+            cursor = _cursor_of(self.first_url)
+            if cursor is not None:
+                self.seen_cursors.add(cursor)
+        if self.params and isinstance(self.params.get("cursor"), str):
+            self.seen_cursors.add(self.params["cursor"])
 
     def request(self) -> tuple[str, Mapping[str, Any] | None] | None:
         if self.done:
@@ -96,6 +154,14 @@ class _Pager:
             self.first = False
             return self.path, self.params
         assert self.next_url is not None  # noqa: S101 - invariant of feed()
+        if self.pages >= self.max_pages:
+            self.done = True
+            raise ManagementApiError(
+                f"paging {_plain_path(self.path)} stopped after {self.pages} pages: the server "
+                "kept sending new next links",
+                hint="pass max_pages= to follow more pages, or narrow the collection with a "
+                "filter; a server that never stops paging is misbehaving",
+            )
         return self.next_url, None
 
     def feed(self, body: Any) -> Page:
@@ -108,17 +174,28 @@ class _Pager:
             self.done = True
             return page
         cursor = _cursor_of(nxt)
-        if nxt in self.seen_urls or (cursor is not None and cursor in self.seen_cursors):
+        url_key = _url_key(nxt)
+        if (url_key is not None and url_key in self.seen_urls) or (
+            cursor is not None and cursor in self.seen_cursors
+        ):
             _log.warning(
                 "paginate %s: PingOne returned a next link seen before after %d page(s); "
                 "stopping to avoid an endless loop",
-                urlsplit(self.path).path,
+                _plain_path(self.path),
                 self.pages,
             )
             self.done = True
             return page
-        self.seen_urls.add(nxt)
+        if url_key is not None:
+            self.seen_urls.add(url_key)
         if cursor is not None:
             self.seen_cursors.add(cursor)
         self.next_url = nxt
         return page
+
+
+def _plain_path(path: str) -> str:
+    try:
+        return urlsplit(path).path
+    except ValueError:
+        return "(unparseable path)"

@@ -41,7 +41,7 @@ from ._core import (
 )
 from ._lib import _AuthLike
 from ._models import Application, Environment, Group, Population, Role, RoleAssignment, User
-from ._paging import Page, _Pager
+from ._paging import MAX_PAGES, Page, _Pager
 
 __all__ = [
     "PingOneClient",
@@ -162,10 +162,11 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         params: Mapping[str, Any] | None = None,
         *,
         key: str | None = None,
+        max_pages: int = MAX_PAGES,
         **kw: Any,
     ) -> Iterator[Page]:
         """Yield collection pages lazily, following ``_links.next.href``."""
-        pager = _Pager(path, params, key)
+        pager = _Pager(path, params, key, self._core.url_for(path), max_pages)
         while (nxt := pager.request()) is not None:
             yield pager.feed(self.request("GET", nxt[0], params=nxt[1], **kw))
 
@@ -175,15 +176,17 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         params: Mapping[str, Any] | None = None,
         *,
         key: str | None = None,
+        max_pages: int = MAX_PAGES,
         **kw: Any,
     ) -> Iterator[dict[str, Any]]:
         """Yield every item of a collection lazily; the next page is fetched when needed.
 
         Items come from ``_embedded[key]`` (default: the collection's only list). The
         returned page size is trusted, not the requested ``limit``. A repeated next link
-        or cursor stops paging with a logged warning.
+        or cursor (one back to the first page included) stops paging with a logged warning;
+        more than ``max_pages`` pages raise :class:`ManagementApiError`.
         """
-        for page in self.pages(path, params, key=key, **kw):
+        for page in self.pages(path, params, key=key, max_pages=max_pages, **kw):
             yield from map(dict, page.items)
 
     # typed getters ---------------------------------------------------------------------

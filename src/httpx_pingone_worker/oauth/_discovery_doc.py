@@ -6,11 +6,11 @@ what to fetch and what the answer means.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from httpx_pingone_worker._core._errors import ConfigurationError
+from httpx_pingone_worker._core._input import load_json
 from httpx_pingone_worker._core._regions import Endpoints, _display, check_secure_url
 
 __all__ = ["discovery_url", "parse_discovery_document"]
@@ -39,13 +39,12 @@ def parse_discovery_document(
     if isinstance(body, Mapping):
         doc: Any = body
     else:
-        try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise ConfigurationError(
-                f"discovery document of {expected} is not JSON",
-                hint="check that the issuer URL points at an OpenID Connect provider",
-            ) from None
+        doc = load_json(
+            body,
+            what=f"discovery document of {expected}",
+            exc_type=ConfigurationError,
+            hint="check that the issuer URL points at an OpenID Connect provider",
+        )
     if not isinstance(doc, Mapping):
         raise ConfigurationError(f"discovery document of {expected} is not a JSON object")
     got = doc.get("issuer")

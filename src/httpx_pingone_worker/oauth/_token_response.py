@@ -8,7 +8,7 @@ is described, never quoted.
 
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,6 +17,7 @@ from httpx_pingone_worker._core._errors import (
     TokenProtocolError,
     TokenRequestError,
 )
+from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._core._logging import (
     redact,
     register_secret,
@@ -52,23 +53,23 @@ _HINTS = {
 # --- response parsing -------------------------------------------------------------------
 
 
-def _describe_body(body: bytes) -> str:
+def _describe_body(body: bytes, problem: BadJSON) -> str:
     stripped = body.lstrip()
     if not stripped:
         return "an empty body"
     if stripped[:1] == b"<":
         return "an HTML/XML page"
-    return "a body that is not JSON"
+    if problem.syntax:
+        return "a body that is not JSON"
+    # JSON the library refuses: say why (too deep, NaN, a number with too many digits …).
+    return f"a body that is not usable JSON ({problem.reason})"
 
 
 def _load_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _NOT_JSON
-
-
-_NOT_JSON = object()
+        return parse_json(body)
+    except BadJSON as exc:
+        return exc
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -98,7 +99,11 @@ def error_from_response(
             correlation_id=correlation_id,
             hint=_HINTS.get(error),
         )
-    what = "a JSON body without an 'error' field" if doc is not _NOT_JSON else _describe_body(body)
+    what = (
+        _describe_body(body, doc)
+        if isinstance(doc, BadJSON)
+        else "a JSON body without an 'error' field"
+    )
     return TokenProtocolError(
         f"token endpoint {endpoint} answered HTTP {status_code} with {what}",
         status_code=status_code,
@@ -113,10 +118,12 @@ def _parse_expires_in(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        return int(value.strip())
+    text = value.strip() if isinstance(value, str) else ""
+    # Longer digit strings are not lifetimes (and int() refuses past 4,300 digits).
+    if text.isdigit() and text.isascii() and len(text) <= 20:
+        return int(text)
     return None
 
 
@@ -148,8 +155,8 @@ def parse_token_response(
         )
 
     doc = _load_json(body)
-    if doc is _NOT_JSON:
-        raise bad(_describe_body(body), "check that the URL is the OAuth token endpoint")
+    if isinstance(doc, BadJSON):
+        raise bad(_describe_body(body, doc), "check that the URL is the OAuth token endpoint")
     if not isinstance(doc, Mapping):
         raise bad("the JSON is not an object")
     access_token = doc.get("access_token")
