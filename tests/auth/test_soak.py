@@ -1,0 +1,308 @@
+"""Soak: days of traffic on a virtual clock against a token endpoint failing 30% of the time.
+
+Issue 16's measurement, as a test (sync and asyncio): a request every ~20 virtual seconds,
+600 s tokens, 30% of token requests failing (503, 429 + Retry-After, 500 with a JSON error,
+a 502 HTML page, malformed JSON in a 200, connection refused, read timeout), a resource
+server that rejects expired, unknown and revoked tokens and revokes the current token now
+and then. Asserted: no expired token is ever sent, at least 99.9% of API calls succeed,
+token requests stay near one per refresh period (plus one per revocation), memory stays
+flat (tracemalloc), and no DEBUG log line holds the secret or a full token.
+
+Between two requests the test waits for a running background refresh
+(``wait_for_refresh``): that models the ~20 s that pass between requests on the virtual
+clock. It never waits *inside* a request, so a caller that waited for a refresh, or failed
+because of one, would show up as a slow or failed call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import logging
+import random
+import threading
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from auth_support import API_URL, ENV_ID, FakeClock
+
+from canary import CANARY_CLIENT_ID, CANARY_SECRET
+from httpx_pingone_worker import PingOneWorkerAuth
+
+REQUESTS = 2000  # per run: ~11 virtual hours at one request every ~20 s
+LIFETIME = 600
+FAULT_RATE = 0.30
+REVOKE_EVERY = 400  # on average, one revocation per this many API calls
+FAULTS = ("503", "429", "500-json", "502-html", "bad-json", "refused", "read-timeout")
+
+
+@dataclass
+class Stats:
+    api_calls: int = 0
+    api_ok: int = 0
+    caller_errors: dict[str, int] = field(default_factory=dict)
+    token_attempts: int = 0
+    tokens_issued: int = 0
+    faults: int = 0
+    revocations: int = 0
+    expired_sent: int = 0
+    unknown_sent: int = 0
+    leaked_lines: int = 0
+    log_lines: int = 0
+
+
+class SoakServer:
+    """Token endpoint with seeded faults plus a strict resource server (virtual time)."""
+
+    def __init__(self, clock: FakeClock, seed: int) -> None:
+        self.clock = clock
+        # Separate streams: token faults are drawn in token-request order, revocations in
+        # API-call order, so a background refresh racing an API call changes neither.
+        self.rng = random.Random(seed)
+        self.api_rng = random.Random(seed + 1)
+        self.stats = Stats()
+        # Only live tokens are kept (token -> issued at): memory stays bounded.
+        self.live: dict[str, float] = {}
+        self.revoked: set[str] = set()
+        self.counter = 0
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
+        stats = self.stats
+        stats.token_attempts += 1
+        if self.rng.random() < FAULT_RATE:
+            stats.faults += 1
+            fault = self.rng.choice(FAULTS)
+            if fault == "refused":
+                raise httpx.ConnectError("connection refused", request=request)
+            if fault == "read-timeout":
+                raise httpx.ReadTimeout("timed out", request=request)
+            if fault == "503":
+                return httpx.Response(503)
+            if fault == "429":
+                return httpx.Response(429, headers={"Retry-After": "2"})
+            if fault == "500-json":
+                return httpx.Response(500, json={"error": "server_error"})
+            if fault == "502-html":
+                return httpx.Response(502, html="<html><body>Bad gateway</body></html>")
+            return httpx.Response(200, content=b'{"access_token": "tok-')  # bad-json
+        now = self.clock()
+        self.counter += 1
+        value = f"soak-{self.counter:06d}-{self.rng.getrandbits(64):016x}"
+        for old, issued in list(self.live.items()):
+            if now - issued > LIFETIME:
+                del self.live[old]
+                self.revoked.discard(old)
+        self.live[value] = now
+        stats.tokens_issued += 1
+        body = {"access_token": value, "token_type": "Bearer", "expires_in": LIFETIME}
+        return httpx.Response(200, json=body)
+
+    def _api(self, request: httpx.Request) -> httpx.Response:
+        value = request.headers.get("authorization", "").removeprefix("Bearer ")
+        issued = self.live.get(value)
+        if issued is None:
+            self.stats.unknown_sent += 1
+            return httpx.Response(401)
+        if self.clock() >= issued + LIFETIME:
+            self.stats.expired_sent += 1
+            return httpx.Response(401)
+        if value in self.revoked:
+            return httpx.Response(401)
+        if self.api_rng.random() < 1 / REVOKE_EVERY:
+            self.revoked.add(value)
+            self.stats.revocations += 1
+            return httpx.Response(401)
+        return httpx.Response(200)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/as/token"):
+            return self._token(request)
+        return self._api(request)
+
+    async def ahandler(self, request: httpx.Request) -> httpx.Response:
+        return self.handler(request)
+
+
+class LeakCheck(logging.Handler):
+    """Checks every DEBUG line, as it is emitted, for the secret and every live token."""
+
+    def __init__(self, server: SoakServer) -> None:
+        super().__init__(logging.DEBUG)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        stats = self.server.stats
+        stats.log_lines += 1
+        if CANARY_SECRET in line or any(tok in line for tok in self.server.live):
+            stats.leaked_lines += 1
+
+
+@pytest.fixture
+def debug_leak_check(request: pytest.FixtureRequest) -> Iterator[Callable[[SoakServer], None]]:
+    """Attach :class:`LeakCheck`; keep the harness from holding on to the soak's lines and
+    events (pytest's log capture, ``pytest_pingone``'s per-test event recorder), which would
+    otherwise count as the library's memory growth."""
+    from pytest_pingone.plugin import _CAPTURE_KEY
+
+    capture = request.config.stash[_CAPTURE_KEY]
+    recording, capture.current = capture.current, None
+    logger = logging.getLogger("httpx_pingone_worker")
+    attached: list[LeakCheck] = []
+    level, propagate = logger.level, logger.propagate
+
+    def attach(server: SoakServer) -> None:
+        handler = LeakCheck(server)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        # pytest's capture handlers (on the root logger) keep every line they see: that
+        # would be the harness's memory growing, not the library's.
+        logger.propagate = False
+        attached.append(handler)
+
+    yield attach
+    for handler in attached:
+        logger.removeHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = propagate
+    capture.current = recording
+
+
+def make_auth(clock: FakeClock) -> PingOneWorkerAuth:
+    return PingOneWorkerAuth(
+        CANARY_CLIENT_ID,
+        CANARY_SECRET,
+        ENV_ID,
+        clock=clock,
+        sleep=clock.sleep,
+        async_sleep=clock.asleep,
+    )
+
+
+def record(stats: Stats, outcome: httpx.Response | BaseException) -> None:
+    stats.api_calls += 1
+    if isinstance(outcome, httpx.Response) and outcome.status_code == 200:
+        stats.api_ok += 1
+    else:
+        name = type(outcome).__name__ if isinstance(outcome, BaseException) else "HTTP"
+        stats.caller_errors[name] = stats.caller_errors.get(name, 0) + 1
+
+
+def check(stats: Stats, start: float, end: float, growth: list[int]) -> None:
+    """The soak's claims (a message with every number on failure)."""
+    report = f"{stats} virtual={end - start:.0f}s memory growth in the last two quarters={growth}"
+    periods = (end - start) / (LIFETIME * 0.8)
+    assert stats.api_calls == REQUESTS, report
+    assert stats.expired_sent == 0, report
+    assert stats.unknown_sent == 0, report
+    assert stats.api_ok / stats.api_calls >= 0.999, report
+    assert stats.faults > 0.2 * stats.token_attempts, report  # the faults really happened
+    # One token per refresh period plus one per revocation (± a few failed-over periods) …
+    expected = periods + stats.revocations + 1
+    assert 0.9 * expected <= stats.tokens_issued <= 1.15 * expected + 3, report
+    # … and attempts are those plus the failed ones (30%), not a stampede.
+    assert stats.token_attempts <= 1.6 * expected + 5, report
+    assert stats.leaked_lines == 0, report
+    assert stats.log_lines > 0, report
+    # Flat memory. tracemalloc starts halfway, so the third quarter still includes one-time
+    # growth (the bounded redaction registry filling, lazily built state); the last quarter
+    # (500 requests, ~20 refreshes) must keep less than 16 KiB: a leak of ~32 bytes per
+    # request, or of a thread, task or response per refresh, exceeds it.
+    assert len(growth) == 2, report
+    assert growth[0] < 64 * 1024, report
+    assert growth[1] < 16 * 1024, report
+
+
+class Meter:
+    """tracemalloc over the second half of the run: every allocation made after its start
+    and still alive at a checkpoint counts, so a leak per request or per refresh shows,
+    while the warm-up (state built lazily) does not. (Half the run: tracemalloc doubles
+    the cost of every allocation.)"""
+
+    def __init__(self) -> None:
+        self.quarter = REQUESTS // 4
+        self.memory: list[int] = []
+
+    def at(self, i: int) -> None:
+        if i == 2 * self.quarter:
+            tracemalloc.start()
+        if i >= 2 * self.quarter and i % self.quarter == 0:
+            self.memory.append(self._traced())
+
+    def end(self) -> list[int]:
+        if tracemalloc.is_tracing():
+            self.memory.append(self._traced())
+            tracemalloc.stop()
+        return [b - a for a, b in itertools.pairwise(self.memory)]
+
+    @staticmethod
+    def _traced() -> int:
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+
+def test_soak_sync(debug_leak_check: Callable[[SoakServer], None]) -> None:
+    """Sync: 2,000 API calls over ~11 virtual hours, 30% token faults."""
+    clock = FakeClock()
+    server = SoakServer(clock, seed=16)
+    debug_leak_check(server)
+    auth = make_auth(clock)
+    rng = random.Random(1)
+    start = clock()
+    meter = Meter()
+    try:
+        with httpx.Client(auth=auth, transport=httpx.MockTransport(server.handler)) as client:
+            for i in range(REQUESTS):
+                meter.at(i)
+                try:
+                    outcome: httpx.Response | BaseException = client.get(API_URL)
+                except Exception as exc:
+                    outcome = exc
+                record(server.stats, outcome)
+                assert auth.wait_for_refresh(30)  # the ~20 s between two requests
+                clock.advance(rng.uniform(10, 30))
+            growth = meter.end()
+        auth.close()
+    finally:
+        meter.end()
+    check(server.stats, start, clock(), growth)
+    assert [t for t in threading.enumerate() if t.name == "pingone-token-refresh"] == []
+
+
+def test_soak_async(debug_leak_check: Callable[[SoakServer], None]) -> None:
+    """asyncio: the same soak through httpx.AsyncClient (refreshes run as tasks)."""
+    clock = FakeClock()
+    server = SoakServer(clock, seed=61)
+    debug_leak_check(server)
+    auth = make_auth(clock)
+    rng = random.Random(2)
+    start = clock()
+    meter = Meter()
+    growth: list[int] = []
+
+    async def main() -> None:
+        transport = httpx.MockTransport(server.ahandler)
+        async with httpx.AsyncClient(auth=auth, transport=transport) as client:
+            for i in range(REQUESTS):
+                meter.at(i)
+                try:
+                    outcome: Any = await client.get(API_URL)
+                except Exception as exc:
+                    outcome = exc
+                record(server.stats, outcome)
+                assert await auth.await_for_refresh(30)
+                clock.advance(rng.uniform(10, 30))
+            growth.extend(meter.end())
+        await auth.aclose()
+        assert len(asyncio.all_tasks()) == 1  # only main(): no refresh task left
+
+    try:
+        asyncio.run(main())
+    finally:
+        meter.end()
+    check(server.stats, start, clock(), growth)
