@@ -11,6 +11,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
         WorkerApp,
     )
     from httpx_pingone_worker._auth import PingOneWorkerAuth
-    from httpx_pingone_worker.emulator import PingOneEmulator
+    from httpx_pingone_worker.emulator import EmulatorSnapshot, PingOneEmulator
     from httpx_pingone_worker.management._models import Environment
 
 __all__ = [
@@ -123,7 +124,10 @@ def pingone_emulator(
     While the test runs, httpx requests to the emulator's PingOne hosts are served by it
     (respx), requests to other PingOne hosts are refused (see
     ``--pingone-allow-passthrough``), and ``PINGONE_*`` hold the emulator's fake
-    credentials. The emulator is reset after the test. Skipped in live mode.
+    credentials. Every test gets its own emulator in the seeded state (built once per
+    configuration and restored from a snapshot, so this is cheap); nothing a test writes is
+    seen by another. ``pingone_emulator.requests`` lists what the code under test sent.
+    Skipped in live mode.
     """
     cfg = get_config(request.config)
     if cfg.mode is Mode.LIVE:
@@ -135,8 +139,11 @@ def pingone_emulator(
     from ._routing import start_routing, stop_routing
 
     problem: str | None = None
+    kwargs = settings.constructor_kwargs(default_region=cfg.region)
+    if "seed_file" in kwargs:  # relative to the test's own file, so fixtures sit beside tests
+        kwargs["seed_file"] = Path(request.node.path).parent / kwargs["seed_file"]
     try:
-        emulator = PingOneEmulator(**settings.constructor_kwargs(default_region=cfg.region))
+        emulator = PingOneEmulator(**kwargs)
         _seed(request.config, emulator)
         for fault in settings.faults:
             emulator.inject_fault(**fault)
@@ -163,11 +170,13 @@ class PingOneEmulatorServer:
 
     Point any HTTP client at :attr:`auth_base_url` / :attr:`api_base_url` and trust
     :attr:`ssl_context` (or :attr:`ca_file`). :meth:`http_client` and :meth:`auth` build
-    ready-made ones. The emulator is reset (and re-seeded) after every test.
+    ready-made ones. After every test the emulator is restored to :attr:`baseline`, the
+    state seeded at session start, so one test's writes are invisible to the next.
     """
 
     emulator: PingOneEmulator
     server: Any
+    baseline: EmulatorSnapshot
     _clients: list[httpx.Client] = field(default_factory=list)
 
     @property
@@ -250,20 +259,21 @@ def _pingone_emulator_server_session(
 
     emulator = PingOneEmulator(region=cfg.region)
     _seed(pytestconfig, emulator)
+    baseline = emulator.snapshot()
     with contextlib.ExitStack() as stack:
         try:
             server = stack.enter_context(emulator.serve())
         except ImportError as exc:  # trustme (certificates) is in the [emulator] extra
             _missing_extra(exc)
-        yield PingOneEmulatorServer(emulator=emulator, server=server)
+        yield PingOneEmulatorServer(emulator=emulator, server=server, baseline=baseline)
 
 
 @pytest.fixture
 def pingone_emulator_server(
     _pingone_emulator_server_session: PingOneEmulatorServer,
-    pytestconfig: pytest.Config,
 ) -> Iterator[PingOneEmulatorServer]:
-    """The session-wide emulator behind real HTTPS (127.0.0.1, port 0), reset after each test.
+    """The session-wide emulator behind real HTTPS (127.0.0.1, port 0), restored to its
+    seeded state after each test (also under xdist: one server per worker).
 
     For code that must make real network calls (other processes, non-httpx clients).
     ``pingone`` markers do not apply to it: it is shared by the session.
@@ -273,8 +283,7 @@ def pingone_emulator_server(
         yield server
     finally:
         server.close_clients()
-        server.emulator.reset()
-        _seed(pytestconfig, server.emulator)
+        server.emulator.restore(server.baseline)
 
 
 @pytest.fixture

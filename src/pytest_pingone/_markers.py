@@ -8,6 +8,7 @@ class can set ``region="EU"`` and one test in it add ``token_lifetime=300``.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -32,19 +33,23 @@ MARKER_KEYWORDS = (
     "rate_limit",
     "faults",
     "strict_auth",
+    "users",
+    "seed_file",
 )
 FAULT_KEYWORDS = ("endpoint", "kind", "count", "status", "retry_after", "delay")
 FAULT_KINDS = ("status", "latency", "connect", "timeout", "malformed", "rate_limit")
 
 MARKER_LINE = (
     "pingone(region=None, token_lifetime=None, auth_method=None, roles=None, "
-    "rate_limit=None, faults=None, strict_auth=None): configure the PingOne emulator of "
+    "rate_limit=None, faults=None, strict_auth=None, users=None, seed_file=None): configure "
+    "the PingOne emulator of "
     "this test (nearest marker wins, keyword by keyword). region: NA|EU|CA|AU|SG|AP; "
     "token_lifetime: seconds; auth_method: client_secret_basic|client_secret_post|"
     "client_secret_jwt|private_key_jwt; roles: role names of the worker app; rate_limit: "
     "requests per minute or None; faults: a dict or list of dicts for "
     "PingOneEmulator.inject_fault(endpoint=, kind=, count=, status=, retry_after=, delay=); "
-    "strict_auth: bool."
+    "strict_auth: bool; users: seeded users (int); seed_file: JSON file of users, groups and "
+    "populations (relative to the test's file)."
 )
 
 
@@ -116,6 +121,14 @@ def _validate_value(name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise MarkerError(f"{where} must be True or False, got {value!r}")
         return value
+    if name == "users":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise MarkerError(f"{where} must be an int >= 0, got {value!r}")
+        return value
+    if name == "seed_file":
+        if not isinstance(value, (str, os.PathLike)) or not str(value):
+            raise MarkerError(f"{where} must be a path (str or PathLike), got {value!r}")
+        return str(value)
     if name == "roles":
         roles = (value,) if isinstance(value, str) else value
         if not isinstance(roles, Iterable) or not all(isinstance(r, str) for r in roles):

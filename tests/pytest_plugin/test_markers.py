@@ -20,7 +20,8 @@ def test_marker_is_registered_with_its_full_signature(ptr: pytest.Pytester) -> N
     result.stdout.fnmatch_lines(
         [
             "@pytest.mark.pingone(region=None, token_lifetime=None, auth_method=None, "
-            "roles=None, rate_limit=None, faults=None, strict_auth=None):*"
+            "roles=None, rate_limit=None, faults=None, strict_auth=None, users=None, "
+            "seed_file=None):*"
         ]
     )
 
@@ -69,8 +70,10 @@ def test_values_are_normalised(settings):
             "pingone(token_lifetim=300)",
             "*pingone marker got an unknown keyword 'token_lifetim' (did you mean "
             "'token_lifetime'?); valid keywords: region, token_lifetime, auth_method, roles, "
-            "rate_limit, faults, strict_auth",
+            "rate_limit, faults, strict_auth, users, seed_file",
         ),
+        ("pingone(users=-1)", "*users= must be an int >= 0*"),
+        ("pingone(seed_file=3)", "*seed_file= must be a path*"),
         ("pingone('EU')", "*pingone marker takes keyword arguments only, got positional*"),
         ("pingone(region='mars')", "*pingone marker region=: unknown PingOne region 'mars'*"),
         ("pingone(token_lifetime=-1)", "*token_lifetime= must be a positive int*"),

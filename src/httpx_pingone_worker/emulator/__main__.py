@@ -17,6 +17,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from httpx_pingone_worker._errors import EmulatorError
+
 from ._emulator import PingOneEmulator
 
 
@@ -37,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         help="token endpoint auth method of the seeded worker app",
     )
     p.add_argument("--rate-limit", type=int, default=None, help="API requests/minute/license")
+    p.add_argument(
+        "--state",
+        default=None,
+        metavar="FILE",
+        help="seed file (JSON: users, groups, populations) added to the seeded environment",
+    )
     p.add_argument(
         "--env-file",
         default=None,
@@ -69,14 +77,19 @@ def _write_env_file(path: str | None, settings: dict[str, str]) -> Path:
 def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
     """Run the server; returns when interrupted (or when ``stop`` is set, for tests)."""
     args = _parser().parse_args(argv)
-    emu = PingOneEmulator(
-        seed=args.seed,
-        region=args.region,
-        users=args.users,
-        token_lifetime=args.token_lifetime,
-        auth_method=args.auth_method,
-        rate_limit=args.rate_limit,
-    )
+    try:
+        emu = PingOneEmulator(
+            seed=args.seed,
+            region=args.region,
+            users=args.users,
+            token_lifetime=args.token_lifetime,
+            auth_method=args.auth_method,
+            rate_limit=args.rate_limit,
+            seed_file=args.state,
+        )
+    except EmulatorError as exc:  # a bad seed file, region, lifetime …: say what and exit 2
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     creds = emu.credentials
     with emu.serve(host=args.host, port=args.port) as server:
         secret = creds.client_secret.get_secret_value() if creds.client_secret else ""

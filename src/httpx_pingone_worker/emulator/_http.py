@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import parse_qs
 
 from httpx_pingone_worker._regions import Region
 
@@ -83,6 +84,11 @@ class RequestRecord:
     time: float = 0.0
     resource: str | None = None
     query: str = ""
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query parameters (first value of each), e.g. ``{"filter": ..., "limit": ...}``."""
+        return {k: v[0] for k, v in parse_qs(self.query, keep_blank_values=True).items()}
 
 
 class Responder(Protocol):
