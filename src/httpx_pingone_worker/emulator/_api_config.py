@@ -13,6 +13,8 @@ from ._routes import Call, Route, route
 
 __all__ = ["ROUTES"]
 
+_LICENSE_REGION = {"NA": "NORTH_AMERICA"}
+
 
 def _environments(call: Call) -> EmulatorResponse:
     engine, ctx = call.engine, call.ctx
@@ -80,7 +82,8 @@ def _license_json(call: Call, license_id: str) -> dict[str, Any]:
         "environments": {
             "allowProduction": True,
             "max": 100,
-            "regions": sorted({e.region.value for e in envs}),
+            # The license schema spells North America out (EnumRegionCode elsewhere says NA).
+            "regions": sorted({_LICENSE_REGION.get(e.region.value, e.region.value) for e in envs}),
         },
     }
 
