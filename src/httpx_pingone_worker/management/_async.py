@@ -6,6 +6,7 @@ An I/O shell (asyncio or trio): it performs the steps of :meth:`_Core.exchange` 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
@@ -17,12 +18,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from httpx_pingone_worker._core._secrets import Secret
+
 if TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
 
     from ._lib import _AsyncTransportLike  # noqa: F401 - named in the base class subscript string
 
 
+from . import _writes as _w
 from ._base import _ClientBase
 from ._core import (
     _Acquire,
@@ -36,7 +40,18 @@ from ._core import (
     _Send,
     _Step,
 )
-from ._models import Application, Environment, Group, Population, Role, RoleAssignment, User
+from ._models import (
+    Application,
+    BillOfMaterials,
+    Environment,
+    Group,
+    Population,
+    Resource,
+    Role,
+    RoleAssignment,
+    SignOnPolicy,
+    User,
+)
 from ._paging import MAX_PAGES, Page, _Pager
 
 __all__ = [
@@ -248,3 +263,137 @@ class AsyncPingOneClient(
         async with contextlib.aclosing(self._each(query)) as populations:
             async for population in populations:
                 yield population
+
+    async def iter_sign_on_policies(
+        self, *, environment_id: str | None = None
+    ) -> AsyncGenerator[SignOnPolicy, None]:
+        """Sign-on policies of the environment, lazily."""
+        query = self._core.env_query(
+            environment_id, "/signOnPolicies", SignOnPolicy.from_json, key="signOnPolicies"
+        )
+        async with contextlib.aclosing(self._each(query)) as policies:
+            async for policy in policies:
+                yield policy
+
+    async def iter_resources(
+        self, *, environment_id: str | None = None
+    ) -> AsyncGenerator[Resource, None]:
+        """Resources of the environment (PingOne API, openid, custom), lazily."""
+        query = self._core.env_query(
+            environment_id, "/resources", Resource.from_json, key="resources"
+        )
+        async with contextlib.aclosing(self._each(query)) as resources:
+            async for resource in resources:
+                yield resource
+
+    # typed writes ----------------------------------------------------------------------
+    async def _write(self, write: _w._Write[_T]) -> _T:
+        return write.parse(await self.request(write.method, write.path, json=write.json))
+
+    async def create_user(
+        self,
+        *,
+        username: str,
+        email: str,
+        population_id: str | None = None,
+        name: Mapping[str, str] | None = None,
+        enabled: bool | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        environment_id: str | None = None,
+    ) -> User:
+        """Create a user (default population unless ``population_id``); ``attributes`` adds
+        any other PingOne user attribute. A taken username raises ManagementApiError whose
+        ``details`` name the field and the existing user's id."""
+        return await self._write(
+            _w.create_user(
+                self._core,
+                username=username,
+                email=email,
+                population_id=population_id,
+                name=name,
+                enabled=enabled,
+                attributes=attributes,
+                environment_id=environment_id,
+            )
+        )
+
+    async def update_user(
+        self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
+    ) -> User:
+        """Change some attributes of a user (``PATCH``: the rest are kept)."""
+        return await self._write(
+            _w.update_user(
+                self._core, user_id, attributes, replace=False, environment_id=environment_id
+            )
+        )
+
+    async def replace_user(
+        self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
+    ) -> User:
+        """Replace a user (``PUT``: attributes not sent are removed; needs username, email)."""
+        return await self._write(
+            _w.update_user(
+                self._core, user_id, attributes, replace=True, environment_id=environment_id
+            )
+        )
+
+    async def delete_user(self, user_id: str, *, environment_id: str | None = None) -> None:
+        """Delete a user."""
+        await self._write(_w.delete(self._core, "user", user_id, environment_id))
+
+    async def set_user_enabled(
+        self, user_id: str, enabled: bool, *, environment_id: str | None = None
+    ) -> bool:
+        """Enable or disable a user; returns the new state."""
+        return await self._write(_w.set_enabled(self._core, user_id, enabled, environment_id))
+
+    async def create_group(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        environment_id: str | None = None,
+    ) -> Group:
+        """Create a group (names are unique per environment)."""
+        return await self._write(
+            _w.create_group(
+                self._core, name=name, description=description, environment_id=environment_id
+            )
+        )
+
+    async def delete_group(self, group_id: str, *, environment_id: str | None = None) -> None:
+        """Delete a group (its memberships go with it)."""
+        await self._write(_w.delete(self._core, "group", group_id, environment_id))
+
+    async def add_user_to_group(
+        self, user_id: str, group_id: str, *, environment_id: str | None = None
+    ) -> None:
+        """Make a user a direct member of a group."""
+        await self._write(_w.add_to_group(self._core, user_id, group_id, environment_id))
+
+    async def remove_user_from_group(
+        self, user_id: str, group_id: str, *, environment_id: str | None = None
+    ) -> None:
+        """End a user's direct membership of a group."""
+        await self._write(_w.remove_from_group(self._core, user_id, group_id, environment_id))
+
+    async def rotate_application_secret(
+        self,
+        app_id: str,
+        *,
+        previous_expires_at: dt.datetime | None = None,
+        environment_id: str | None = None,
+    ) -> Secret:
+        """Give an application a new client secret and return it (masked ``Secret``).
+
+        The old secret keeps working until ``previous_expires_at`` (an aware datetime), or
+        stops at once without it. Store the new secret before the old one expires.
+        """
+        return await self._write(
+            _w.rotate_secret(self._core, app_id, previous_expires_at, environment_id)
+        )
+
+    async def get_bill_of_materials(self, *, environment_id: str | None = None) -> BillOfMaterials:
+        """The environment's bill of materials (its products)."""
+        query = self._core.env_query(environment_id, "/billOfMaterials", BillOfMaterials.from_json)
+        return await self._one(query)

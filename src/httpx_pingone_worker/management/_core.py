@@ -246,12 +246,15 @@ class _Core:
 
         The shell answers a ``send`` step with the response or the library's
         ``TransportError`` (as a value), and every other step with ``None``. Rate limiting,
-        retries (429/502/503/504 and network errors, idempotent or ``safe_to_retry``) and
-        error mapping are decided here.
+        retries (429 for every method, after ``Retry-After``; 502/503/504 and network errors
+        for idempotent methods or ``safe_to_retry``) and error mapping are decided here.
         """
         url = self.url_for(path)
         hdrs = self.headers_for(opts.headers, opts.transaction_id, opts.session_id)
-        state = self.start_retries() if self.may_retry(method, opts.safe_to_retry) else None
+        # 429 means PingOne refused before processing: every method may retry it (after
+        # Retry-After). 5xx and network errors may have had effects: idempotent methods only.
+        idempotent = self.may_retry(method, opts.safe_to_retry)
+        state = self.start_retries()
         attempt = 0
         while True:
             attempt += 1
@@ -262,7 +265,7 @@ class _Core:
             started = time.monotonic()
             reply = yield _Send(request)
             if isinstance(reply, Exception):
-                delay = self.retry_delay(state, None)
+                delay = self.retry_delay(state, None) if idempotent else None
                 if delay is None:
                     raise _unreachable(method, url, reply) from None
                 yield _Sleep(delay)
@@ -271,7 +274,8 @@ class _Core:
             _log_response(request, response, time.monotonic() - started)
             if response.is_success:
                 return response
-            delay = self.retry_delay(state, response)
+            retryable = idempotent or response.status_code == 429
+            delay = self.retry_delay(state, response) if retryable else None
             if delay is None:
                 raise error_from_response(response, method=method, path=url)
             yield _Close(response)

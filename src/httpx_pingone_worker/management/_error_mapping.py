@@ -147,6 +147,15 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
     if detail_codes:
         msg += f" ({', '.join(dict.fromkeys(detail_codes))}"
         msg += f" on {', '.join(dict.fromkeys(targets))})" if targets else ")"
+    existing = [
+        f"{_s(d.get('target')) or 'value'} already used by {inner['existingId']}"
+        for d in details
+        if d.get("code") == "UNIQUENESS_VIOLATION"
+        and isinstance(inner := d.get("innerError"), Mapping)
+        and isinstance(inner.get("existingId"), str)
+    ]
+    if existing:
+        msg += f"; {'; '.join(existing)}"
     if body is None and response.content:
         msg += " (response body was not JSON)"
     return ManagementApiError(

@@ -19,11 +19,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Application",
+    "BillOfMaterials",
     "Environment",
     "Group",
     "Population",
+    "Product",
+    "Resource",
     "Role",
     "RoleAssignment",
+    "SignOnPolicy",
     "User",
 ]
 
@@ -250,5 +254,86 @@ class Population:
             id=str(d.get("id", "")),
             name=_s(d.get("name")),
             description=_s(d.get("description")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SignOnPolicy:
+    """A sign-on policy (``/environments/{id}/signOnPolicies``)."""
+
+    id: str
+    name: str | None
+    description: str | None
+    default: bool
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> SignOnPolicy:
+        """Build from a PingOne sign-on policy JSON object."""
+        d = _expect_object(body, "sign-on policy")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            description=_s(d.get("description")),
+            default=d.get("default") is True,
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A resource (``/environments/{id}/resources``): the PingOne API, openid or custom."""
+
+    id: str
+    name: str | None
+    type: str | None
+    audience: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> Resource:
+        """Build from a PingOne resource JSON object."""
+        d = _expect_object(body, "resource")
+        return cls(
+            id=str(d.get("id", "")),
+            name=_s(d.get("name")),
+            type=_s(d.get("type")),
+            audience=_s(d.get("audience")),
+            raw=MappingProxyType(dict(d)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """One product of an environment's bill of materials."""
+
+    id: str | None
+    type: str | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BillOfMaterials:
+    """``GET /environments/{id}/billOfMaterials``: the environment's products."""
+
+    products: tuple[Product, ...]
+    solution_type: str | None
+    raw: Mapping[str, Any] = _raw_field()
+
+    @classmethod
+    def from_json(cls, body: Any) -> BillOfMaterials:
+        """Build from a PingOne bill of materials JSON object."""
+        d = _expect_object(body, "bill of materials")
+        products = d.get("products")
+        return cls(
+            products=tuple(
+                Product(
+                    id=_s(p.get("id")), type=_s(p.get("type")), description=_s(p.get("description"))
+                )
+                for p in (products if isinstance(products, list) else [])
+                if isinstance(p, Mapping)
+            ),
+            solution_type=_s(d.get("solutionType")),
             raw=MappingProxyType(dict(d)),
         )

@@ -5,6 +5,7 @@ An I/O shell: it performs the steps of :meth:`_Core.exchange` with blocking call
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import (
     Callable,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._lib import _TransportLike  # noqa: F401 - named in the base class subscript string
 
 
+from . import _writes as _w
 from ._base import _ClientBase
 from ._core import (
     _Acquire,
@@ -40,7 +42,18 @@ from ._core import (
     _Step,
 )
 from ._lib import _AuthLike
-from ._models import Application, Environment, Group, Population, Role, RoleAssignment, User
+from ._models import (
+    Application,
+    BillOfMaterials,
+    Environment,
+    Group,
+    Population,
+    Resource,
+    Role,
+    RoleAssignment,
+    SignOnPolicy,
+    User,
+)
 from ._paging import MAX_PAGES, Page, _Pager
 
 __all__ = [
@@ -241,6 +254,132 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
     def iter_populations(self, *, environment_id: str | None = None) -> Iterator[Population]:
         """Populations of the environment, lazily."""
         yield from self._each(_populations_query(self._core, environment_id))
+
+    def iter_sign_on_policies(self, *, environment_id: str | None = None) -> Iterator[SignOnPolicy]:
+        """Sign-on policies of the environment, lazily."""
+        query = self._core.env_query(
+            environment_id, "/signOnPolicies", SignOnPolicy.from_json, key="signOnPolicies"
+        )
+        yield from self._each(query)
+
+    def iter_resources(self, *, environment_id: str | None = None) -> Iterator[Resource]:
+        """Resources of the environment (PingOne API, openid, custom), lazily."""
+        query = self._core.env_query(
+            environment_id, "/resources", Resource.from_json, key="resources"
+        )
+        yield from self._each(query)
+
+    # typed writes ----------------------------------------------------------------------
+    def _write(self, write: _w._Write[_T]) -> _T:
+        return write.parse(self.request(write.method, write.path, json=write.json))
+
+    def create_user(
+        self,
+        *,
+        username: str,
+        email: str,
+        population_id: str | None = None,
+        name: Mapping[str, str] | None = None,
+        enabled: bool | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        environment_id: str | None = None,
+    ) -> User:
+        """Create a user (default population unless ``population_id``); ``attributes`` adds
+        any other PingOne user attribute. A taken username raises ManagementApiError whose
+        ``details`` name the field and the existing user's id."""
+        return self._write(
+            _w.create_user(
+                self._core,
+                username=username,
+                email=email,
+                population_id=population_id,
+                name=name,
+                enabled=enabled,
+                attributes=attributes,
+                environment_id=environment_id,
+            )
+        )
+
+    def update_user(
+        self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
+    ) -> User:
+        """Change some attributes of a user (``PATCH``: the rest are kept)."""
+        return self._write(
+            _w.update_user(
+                self._core, user_id, attributes, replace=False, environment_id=environment_id
+            )
+        )
+
+    def replace_user(
+        self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
+    ) -> User:
+        """Replace a user (``PUT``: attributes not sent are removed; needs username, email)."""
+        return self._write(
+            _w.update_user(
+                self._core, user_id, attributes, replace=True, environment_id=environment_id
+            )
+        )
+
+    def delete_user(self, user_id: str, *, environment_id: str | None = None) -> None:
+        """Delete a user."""
+        self._write(_w.delete(self._core, "user", user_id, environment_id))
+
+    def set_user_enabled(
+        self, user_id: str, enabled: bool, *, environment_id: str | None = None
+    ) -> bool:
+        """Enable or disable a user; returns the new state."""
+        return self._write(_w.set_enabled(self._core, user_id, enabled, environment_id))
+
+    def create_group(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        environment_id: str | None = None,
+    ) -> Group:
+        """Create a group (names are unique per environment)."""
+        return self._write(
+            _w.create_group(
+                self._core, name=name, description=description, environment_id=environment_id
+            )
+        )
+
+    def delete_group(self, group_id: str, *, environment_id: str | None = None) -> None:
+        """Delete a group (its memberships go with it)."""
+        self._write(_w.delete(self._core, "group", group_id, environment_id))
+
+    def add_user_to_group(
+        self, user_id: str, group_id: str, *, environment_id: str | None = None
+    ) -> None:
+        """Make a user a direct member of a group."""
+        self._write(_w.add_to_group(self._core, user_id, group_id, environment_id))
+
+    def remove_user_from_group(
+        self, user_id: str, group_id: str, *, environment_id: str | None = None
+    ) -> None:
+        """End a user's direct membership of a group."""
+        self._write(_w.remove_from_group(self._core, user_id, group_id, environment_id))
+
+    def rotate_application_secret(
+        self,
+        app_id: str,
+        *,
+        previous_expires_at: dt.datetime | None = None,
+        environment_id: str | None = None,
+    ) -> Secret:
+        """Give an application a new client secret and return it (masked ``Secret``).
+
+        The old secret keeps working until ``previous_expires_at`` (an aware datetime), or
+        stops at once without it. Store the new secret before the old one expires.
+        """
+        return self._write(
+            _w.rotate_secret(self._core, app_id, previous_expires_at, environment_id)
+        )
+
+    def get_bill_of_materials(self, *, environment_id: str | None = None) -> BillOfMaterials:
+        """The environment's bill of materials (its products)."""
+        query = self._core.env_query(environment_id, "/billOfMaterials", BillOfMaterials.from_json)
+        return self._one(query)
 
 
 def create_pingone_client(
