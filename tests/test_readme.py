@@ -36,3 +36,36 @@ def test_first_screen_commands_exist() -> None:
     # .ci/run must run exactly the README's test command.
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^tox\s*$", ci, flags=re.MULTILINE)
+
+
+def test_provisioning_section_runs_as_a_pytest_suite(tmp_path: Path) -> None:
+    """ "Test your provisioning code offline": its module and its tests pass under pytest."""
+    section = README.split("## Test your provisioning code offline", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    assert len(blocks) == 2
+    for block in blocks:
+        name = block.splitlines()[0].removeprefix("# ").strip()
+        assert name.endswith(".py")
+        (tmp_path / name).write_text(block, encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "error",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "2 passed" in done.stdout

@@ -424,3 +424,56 @@ def test_api_all_stops_at_limit(cli: Cli, emulator: Any) -> None:
     assert result.code == 0, result.err
     assert result.json()["count"] == 9
     assert "9 items in 3 pages, done." in result.err
+
+
+@pytest.mark.parametrize(
+    ("preset", "embedded"),
+    [
+        ("sign-on-policies", "signOnPolicies"),
+        ("password-policies", "passwordPolicies"),
+        ("resources", "resources"),
+        ("licenses", "licenses"),
+    ],
+)
+def test_api_configuration_presets(cli: Cli, emulator: Any, preset: str, embedded: str) -> None:
+    """The configuration presets list the emulator's seeded policies, resources, licenses."""
+    doc = cli("--emulator", "--json", "api", preset).json()
+    assert doc["data"]["_embedded"][embedded]
+    if preset == "licenses":
+        assert doc["path"] == f"/organizations/{emulator.organization_id}/licenses"
+
+
+def test_api_writes_against_the_emulator(cli: Cli, emulator: Any) -> None:
+    """POST, PATCH, PUT and DELETE through `api` change the emulator and report its errors."""
+    created = cli(
+        "--emulator",
+        "--json",
+        "api",
+        "POST",
+        "users",
+        "--data",
+        '{"username": "cli.user", "email": "cli@example.com"}',
+    )
+    assert created.code == 0, created.err
+    uid = created.json()["data"]["id"]
+    path = f"/environments/{{env}}/users/{uid}"
+    patched = cli("--emulator", "--json", "api", "PATCH", path, "-d", '{"title": "CLI"}').json()
+    assert patched["data"]["title"] == "CLI"
+    enabled = cli(
+        "--emulator", "--json", "api", "PUT", path + "/enabled", "-d", '{"enabled": false}'
+    )
+    assert enabled.json()["data"]["enabled"] is False
+    dup = cli(
+        "--emulator",
+        "api",
+        "POST",
+        "users",
+        "--data",
+        '{"username": "CLI.USER", "email": "x@example.com"}',
+    )
+    assert dup.code == 4
+    assert "UNIQUENESS_VIOLATION" in dup.err
+    deleted = cli("--emulator", "api", "DELETE", path)
+    assert deleted.code == 0, deleted.err
+    assert "(no content)" in deleted.out
+    assert cli("--emulator", "api", "GET", path).code == 4

@@ -66,6 +66,8 @@ def _free_port() -> int:
         ("check",),
         ("api", "users", "--all"),
         ("api", "GET", "/environments/{env}"),
+        ("api", "sign-on-policies"),
+        ("api", "licenses"),
     ],
 )
 def test_every_command_works_against_the_server(
@@ -355,3 +357,17 @@ def test_env_file_and_settings_file_are_sources(
     assert sources["environment_id"].startswith("env-file:")
     assert sources["client_id"].startswith("settings:")
     _clean(result, emu)
+
+
+def test_api_writes_against_the_server(cli: Cli, configured: Any) -> None:
+    """POST and DELETE through `api` work over real HTTPS against the emulator server."""
+    emu = configured
+    snapshot = emu.snapshot()
+    try:
+        created = cli("--json", "api", "POST", "groups", "--data", '{"name": "Served"}')
+        assert created.code == 0, created.err
+        gid = created.json()["data"]["id"]
+        assert cli("api", "DELETE", f"/environments/{{env}}/groups/{gid}").code == 0
+        assert cli("api", "GET", f"/environments/{{env}}/groups/{gid}").code == 4
+    finally:
+        emu.restore(snapshot)

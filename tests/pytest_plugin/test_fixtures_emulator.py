@@ -12,6 +12,7 @@ EMULATORS = []
 
 def pytest_pingone_seed(emulator):
     SEEDED.append(emulator)
+    emulator.add_group(name="Seeded by hook")
 """
 
 TESTS = r"""
@@ -155,7 +156,13 @@ def test_server_over_https(pingone_emulator_server):
 def test_server_was_reset(pingone_emulator_server):
     assert pingone_emulator_server.emulator is conftest.EMULATORS[-1]
     assert pingone_emulator_server.emulator.token_requests == 0
-    assert conftest.SEEDED.count(pingone_emulator_server.emulator) == 2  # created + reset
+    # Seeded once per session; each test ends with a restore of that seeded snapshot, so the
+    # hook's data is still there and nothing else is.
+    assert conftest.SEEDED.count(pingone_emulator_server.emulator) == 1
+    client = pingone_emulator_server.http_client(auth=pingone_emulator_server.auth())
+    env = pingone_emulator_server.credentials.environment_id
+    groups = client.get(f"{pingone_emulator_server.api_base_url}/environments/{env}/groups")
+    assert "Seeded by hook" in [g["name"] for g in groups.json()["_embedded"]["groups"]]
 
 
 def test_reprs_mask_secrets(request, pingone_emulator, pingone_credentials, pingone_auth,

@@ -25,6 +25,11 @@ PRESETS: dict[str, str] = {
     "populations": "/environments/{env}/populations",
     "roles": "/roles",
     "role-assignments": "/environments/{env}/applications/{client_id}/roleAssignments",
+    "sign-on-policies": "/environments/{env}/signOnPolicies",
+    "password-policies": "/environments/{env}/passwordPolicies",
+    "resources": "/environments/{env}/resources",
+    "bill-of-materials": "/environments/{env}/billOfMaterials",
+    "licenses": "/organizations/{org}/licenses",
 }
 
 # Columns shown for items of a collection, first match wins per column.
@@ -44,8 +49,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="call the Management API (presets: " + ", ".join(PRESETS) + ")",
         description="Call the PingOne Management API with the worker token. PATH is a "
         "preset (" + ", ".join(PRESETS) + ") or a path under the API base such as "
-        "/environments/{env}/users/ID; {env} is replaced by the configured environment id. "
-        "METHOD defaults to GET.",
+        "/environments/{env}/users/ID; {env} is replaced by the configured environment id "
+        "and {org} by its organization's. METHOD defaults to GET; POST, PUT and PATCH take "
+        "--data JSON.",
     )
     p.add_argument("method", metavar="METHOD", help="GET, POST, PUT, PATCH or DELETE (or a PATH)")
     p.add_argument("path", metavar="PATH", nargs="?", help="preset or API path")
@@ -64,7 +70,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def expand_path(path: str, environment_id: str, client_id: str) -> str:
-    """Turn a preset or a path template into a path under the API base."""
+    """Turn a preset or a path template into a path under the API base (``{org}`` is left
+    for :func:`_resolve_org`, which needs an API call)."""
     from . import CommandError
 
     template = PRESETS.get(path.strip().lower())
@@ -183,6 +190,8 @@ def cmd_api(  # noqa: PLR0915 - one linear flow: parse, call, render
     params = _params(args.param)
     body = _body(args.data)
     client = session.client()
+    if "{org}" in path:  # the organization id comes from the environment
+        path = path.replace("{org}", client.get_environment().organization_id or "")
     if args.all:
         progress = Progress(out.stderr, f"GET {path}")
         items: list[Any] = []
