@@ -170,12 +170,14 @@ def _list(call: Call) -> EmulatorResponse:
         groups = env.memberships.get(user["id"], [])
         return {**user, "memberOfGroups": [{"id": g} for g in groups]}
 
+    # Only a membership filter needs the (copied) view with memberOfGroups.
+    needs_groups = "memberofgroups" in (call.ctx.param("filter") or "").lower()
     return paged(
         call.ctx,
         "users",
         env.users.values(),
         lambda u: call.env_path(f"/users/{u['id']}"),
-        filter_view=with_groups,
+        filter_view=with_groups if needs_groups else None,
     )
 
 
