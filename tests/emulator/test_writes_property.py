@@ -70,7 +70,7 @@ targets = st.sampled_from(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(target=targets, body=bodies, ctype=ctypes)
 def test_any_write_gets_a_pingone_answer(target: tuple[str, str], body: bytes, ctype: str) -> None:
     """Status is 2xx or 4xx; every 4xx has PingOne's error body with the correlation id."""
