@@ -71,3 +71,64 @@ def test_common_names_stay_light(names: str) -> None:
         f"        getattr(h, n)\n"
     )
     assert heavy_in(modules) == []
+
+
+# --- the import cost of the everyday entry points ------------------------------------------
+
+#: Modules the sync hot path must not import (DESIGN.md principle 7), unless httpx itself does.
+HOT_PATH_FORBIDDEN = (
+    "asyncio",
+    "anyio",
+    "trio",
+    "urllib.request",
+    "email",
+    "inspect",
+    "uuid",
+    "pluggy",
+    "jose",
+    "cryptography",
+    "keyring",
+    "redis",
+    EMULATOR,
+)
+
+
+def forbidden_in(modules: list[str], baseline: set[str]) -> list[str]:
+    """Modules of ``modules`` that are (inside) a forbidden one and that httpx did not load."""
+    return sorted(
+        m
+        for m in set(modules) - baseline
+        if any(m == f or m.startswith(f + ".") for f in HOT_PATH_FORBIDDEN)
+    )
+
+
+@pytest.fixture(scope="module")
+def httpx_baseline() -> set[str]:
+    """What ``import httpx`` alone loads in this interpreter (httpx may need some of the list)."""
+    return set(loaded_after("import httpx"))
+
+
+def test_forbidden_check_can_fail() -> None:
+    """A forbidden import is reported, except where the httpx baseline already has it."""
+    flagged = forbidden_in(loaded_after("import httpx_pingone_worker; import asyncio, uuid"), set())
+    assert {"asyncio", "uuid"} <= set(flagged)
+    assert forbidden_in(["email", "email.utils", "asyncio"], {"email", "email.utils"}) == [
+        "asyncio"
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import httpx_pingone_worker",
+        "from httpx_pingone_worker import PingOneWorkerAuth",
+        "from httpx_pingone_worker import PingOneWorkerAuth, MemoryTokenCache, Token, Secret",
+        "from httpx_pingone_worker.cli import main",
+    ],
+)
+def test_hot_path_imports_nothing_heavy(statement: str, httpx_baseline: set[str]) -> None:
+    """The everyday imports load no async library, pluggy, urllib.request, email, inspect …
+
+    beyond what ``import httpx`` loads by itself in the same environment.
+    """
+    assert forbidden_in(loaded_after(statement), httpx_baseline) == []

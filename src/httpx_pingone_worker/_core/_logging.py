@@ -11,13 +11,14 @@ too.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
 import time
 from collections import OrderedDict
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._events import ROOT_LOGGER, EventKind, LogEvent
 from ._plugins import _report_plugin_failure, _reported, get_plugin_manager
@@ -42,20 +43,19 @@ _KNOWN: OrderedDict[str, None] = OrderedDict()
 _KNOWN_MAX = 512
 _MIN_KNOWN_LEN = 6
 
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# The patterns compile on first use (``_rx()``), not at import: compiling them is a
+# noticeable part of ``import httpx_pingone_worker`` and most imports never log.
+_JWT_PATTERN = r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
 # RFC 7235 token68: "=" only as trailing padding, and the value must end there, so
 # "token_type=Bearer expires_in=3600" keeps its expires_in.
-_AUTH_RE = re.compile(
-    r"""\b(Bearer|Basic|DPoP)\s+([A-Za-z0-9._~+/-]+=*)(?=[\s"'&,;)}\]]|$)""", re.IGNORECASE
-)
+_AUTH_PATTERN = r"""\b(Bearer|Basic|DPoP)\s+([A-Za-z0-9._~+/-]+=*)(?=[\s"'&,;)}\]]|$)"""
 _SENSITIVE_KEYS = (
     "client_secret|clientsecret|secret|password|passwd|access_token|accesstoken|refresh_token|"
     "id_token|token|client_assertion|assertion|authorization|api_key|apikey|private_key"
 )
 # key=value (form bodies, query strings, our own fields) and "key": "value" (JSON). A
 # quoted value is masked up to its closing quote, so secrets with spaces do not leak.
-_KV_RE = re.compile(
-    rf"""(?ix)
+_KV_PATTERN = rf"""(?ix)
     (?P<key>["']?\b(?:{_SENSITIVE_KEYS})\b["']?)
     (?P<sep>\s*[:=]\s*)
     (?:
@@ -64,18 +64,32 @@ _KV_RE = re.compile(
       | (?P<value>(?!\*{{3}})(?!<redacted)(?!(?:Bearer|Basic|DPoP)\s)[^\s"'&,;}}]+)
     )
     """
-)
+_PEM_PATTERN = r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"
+
+
+class _Patterns(NamedTuple):
+    jwt: re.Pattern[str]
+    auth: re.Pattern[str]
+    kv: re.Pattern[str]
+    sensitive_field: re.Pattern[str]
+    pem: re.Pattern[str]
+
+
+@functools.cache
+def _rx() -> _Patterns:
+    """The redaction patterns, compiled once on first use."""
+    return _Patterns(
+        jwt=re.compile(_JWT_PATTERN),
+        auth=re.compile(_AUTH_PATTERN, re.IGNORECASE),
+        kv=re.compile(_KV_PATTERN),
+        sensitive_field=re.compile(rf"(?i)(?:{_SENSITIVE_KEYS})"),
+        pem=re.compile(_PEM_PATTERN, re.DOTALL),
+    )
 
 
 def _kv_sub(m: re.Match[str]) -> str:
     q = '"' if m.group("dq") is not None else "'" if m.group("sq") is not None else ""
     return f"{m.group('key')}{m.group('sep')}{q}<redacted>{q}"
-
-
-_SENSITIVE_FIELD_RE = re.compile(rf"(?i)(?:{_SENSITIVE_KEYS})")
-_PEM_RE = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL
-)
 
 
 def register_secret(value: str | Secret | None) -> None:
@@ -116,10 +130,11 @@ def _builtin_redact(text: str) -> str:
     if not text:
         return text
     text = _mask_known(text)
-    text = _PEM_RE.sub("<redacted:private-key>", text)
-    text = _JWT_RE.sub(lambda m: f"<jwt:{fingerprint(m.group(0))}>", text)
-    text = _AUTH_RE.sub(lambda m: f"{m.group(1)} <redacted>", text)
-    return _KV_RE.sub(_kv_sub, text)
+    rx = _rx()
+    text = rx.pem.sub("<redacted:private-key>", text)
+    text = rx.jwt.sub(lambda m: f"<jwt:{fingerprint(m.group(0))}>", text)
+    text = rx.auth.sub(lambda m: f"{m.group(1)} <redacted>", text)
+    return rx.kv.sub(_kv_sub, text)
 
 
 def redact(text: str) -> str:
@@ -201,7 +216,7 @@ def log_event(
     clean_fields = {
         # A field named like a secret is masked whatever its value looks like.
         k: "<redacted>"
-        if _SENSITIVE_FIELD_RE.fullmatch(k) and not isinstance(v, Secret)
+        if _rx().sensitive_field.fullmatch(k) and not isinstance(v, Secret)
         else redact(_stringify(v))
         for k, v in fields.items()
     }

@@ -49,7 +49,7 @@ def _location(args: argparse.Namespace) -> Path:
 
 def _open(path: Path) -> EncryptedFileTokenCache | None:
     """The cache at ``path`` with its existing key (never creates a directory or a key)."""
-    from httpx_pingone_worker._errors import StorageError
+    from httpx_pingone_worker._core._errors import StorageError
     from httpx_pingone_worker._filecache import EncryptedFileTokenCache
     from httpx_pingone_worker._storage import generate_key, load_key
 
