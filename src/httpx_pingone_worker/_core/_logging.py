@@ -54,14 +54,16 @@ _SENSITIVE_KEYS = (
     "id_token|token|client_assertion|assertion|authorization|api_key|apikey|private_key"
 )
 # key=value (form bodies, query strings, our own fields) and "key": "value" (JSON). A
-# quoted value is masked up to its closing quote, so secrets with spaces do not leak.
+# quoted value is masked up to its closing quote, so secrets with spaces do not leak. A URL
+# is not a secret ("token": "https://…/as/token" names an endpoint): it stays whole, and a
+# secret inside its query string is still caught by its own key (…?client_secret=…).
 _KV_PATTERN = rf"""(?ix)
     (?P<key>["']?\b(?:{_SENSITIVE_KEYS})\b["']?)
     (?P<sep>\s*[:=]\s*)
     (?:
-        "(?!<redacted)(?P<dq>(?:[^"\\]|\\.)+)"
-      | '(?!<redacted)(?P<sq>[^']+)'
-      | (?P<value>(?!\*{{3}})(?!<redacted)(?!(?:Bearer|Basic|DPoP)\s)[^\s"'&,;}}]+)
+        "(?!<redacted)(?!https?://)(?P<dq>(?:[^"\\]|\\.)+)"
+      | '(?!<redacted)(?!https?://)(?P<sq>[^']+)'
+      | (?P<value>(?!\*{{3}})(?!<redacted)(?!https?://)(?!(?:Bearer|Basic|DPoP)\s)[^\s"'&,;}}]+)
     )
     """
 _PEM_PATTERN = r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"

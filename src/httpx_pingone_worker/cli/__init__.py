@@ -39,9 +39,12 @@ never renamed or removed, within a major version.
   "introspection": {"active", "client_id", "scopes", "exp", "iat", "iss", "aud",
   "token_type"}}`` (``ok`` = active; exit 1 when inactive)
 - ``status``: ``{"command", "ok", "client_id", "environment": {"id", "name", "type",
-  "region"}, "region", "application": {"name", "enabled", "type", "roles": [{"name",
-  "role_id", "scope_type", "scope_id"}]}, "token": TOKEN, "cache": {"backend",
-  "location"}, "endpoints": {"issuer", "token", "api"}}``
+  "region", "license": {"id", "name", "package", "status"}, "services": [{"type",
+  "description"}]}, "region", "application": {"name", "description", "enabled", "type",
+  "roles": [{"name", "role_id", "scope_type", "scope_id"}]}, "token": TOKEN, "cache":
+  {"backend", "location"}, "endpoints": {"issuer", "token", "api"}}``. The license's
+  name, package and status are null when the app has no role that reads licenses;
+  ``services`` is the environment's bill of materials (the products enabled in it)
 - ``check``: ``{"command", "ok", "settings": {name: {"value", "source"}}, "checks":
   [{"name", "passed": bool | null, "detail"}], "probes": [{"endpoint", "allowed",
   "status_code", "code", "outcome"}]}`` (``passed`` null = skipped). Exit status: 0 when

@@ -1,9 +1,12 @@
 """Output for the console: plain tables and panels for people, stable JSON for scripts.
 
-Everything printed goes through :class:`Output`. Data is scrubbed before it is shown:
-values under sensitive keys (``secret``, ``client_secret``, ``access_token`` …) become
-``"<redacted>"`` and every string goes through the library's redaction (known secrets,
-JWTs, bearer values). The one exception is :meth:`Output.raw`, used only by
+Everything printed goes through :class:`Output`. The commands build their JSON from typed
+views that hold ids, names, URLs and fingerprints, never a secret; as a second line of
+defence it is scrubbed by value: every string goes through the library's redaction (known
+secrets and tokens, JWT-shaped strings, bearer values, ``client_secret=``-style fields), and
+the scalar value of a field that always holds a secret (``client_secret``, ``password``,
+``client_assertion``, ``access_token`` …) becomes ``"<redacted>"``. URLs, ids and names are
+shown whole. The one exception is :meth:`Output.raw`, used only by
 ``pingone-worker token --raw``.
 """
 
@@ -21,8 +24,11 @@ from httpx_pingone_worker._core._logging import redact
 
 __all__ = ["Output", "Progress", "format_duration", "scrub"]
 
+# Fields that hold a secret whatever its value looks like (a password need not look like
+# one). A bare "token" is not among them: in our JSON it names an endpoint URL or a token's
+# metadata, and a token value under any key is masked by value (registered, JWT-shaped).
 _SENSITIVE_KEY = re.compile(
-    r"^(client_?secret|secret|password|passwd|access_?token|refresh_?token|id_?token|token|"
+    r"^(client_?secret|secret|password|passwd|access_?token|refresh_?token|id_?token|"
     r"client_?assertion|assertion|authorization|api_?key|private_?key)$",
     re.IGNORECASE,
 )

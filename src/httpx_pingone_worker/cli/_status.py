@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from httpx_pingone_worker._core._errors import PingOneError
+from httpx_pingone_worker._core._errors import ManagementApiError, PingOneError
 
 from ._output import Output, format_duration
 from ._tokens import token_info, token_rows
@@ -17,7 +17,19 @@ from ._tokens import token_info, token_rows
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["app_data", "environment_data", "probe_data", "register"]
+__all__ = [
+    "AppView",
+    "EnvironmentView",
+    "LicenseView",
+    "RoleView",
+    "ServiceView",
+    "app_data",
+    "app_view",
+    "environment_data",
+    "environment_view",
+    "probe_data",
+    "register",
+]
 
 #: Probed by ``check``, ``status`` and ``demo``: what a worker app typically needs.
 DEFAULT_PROBES = ("users", "groups", "populations", "applications", "roles")
@@ -49,39 +61,150 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     c.set_defaults(handler=cmd_check)
 
 
-def environment_data(session: Session) -> dict[str, Any]:
-    """``GET /environments/{id}`` reduced to id, name, type and region."""
-    env = session.client().get_environment()
+@dataclass(frozen=True, slots=True)
+class LicenseView:
+    """The environment's license: its id always, name/package/status when PingOne says."""
+
+    id: str | None
+    name: str | None = None
+    package: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceView:
+    """One product of the environment's bill of materials (an enabled service)."""
+
+    type: str
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentView:
+    """What ``status`` shows about the environment: ids, names and URLs, never a secret."""
+
+    id: str
+    name: str | None
+    type: str | None
+    region: str | None
+    license: LicenseView
+    services: tuple[ServiceView, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented ``environment`` object of ``status --json``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleView:
+    """One role assignment of the worker app."""
+
+    name: str | None
+    role_id: str | None
+    scope_type: str | None
+    scope_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppView:
+    """The worker app as discovery sees it: name, description, type, state and roles."""
+
+    name: str | None
+    description: str | None
+    enabled: bool
+    type: str | None
+    roles: tuple[RoleView, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented ``application`` object."""
+        return asdict(self)
+
+
+def _services(raw: Mapping[str, Any]) -> list[ServiceView]:
+    bom = raw.get("billOfMaterials")
+    products = bom.get("products") if isinstance(bom, Mapping) else None
+    return [
+        ServiceView(
+            type=p["type"],
+            description=p["description"] if isinstance(p.get("description"), str) else None,
+        )
+        for p in products or ()
+        if isinstance(p, Mapping) and isinstance(p.get("type"), str)
+    ]
+
+
+def environment_view(session: Session) -> EnvironmentView:
+    """``GET /environments/{id}`` with its license and bill of materials.
+
+    The license's name and package come from ``/organizations/{org}/licenses/{id}``, which
+    needs a role that reads licenses: without one (403/404) only the id is shown. The bill of
+    materials is embedded in the environment; if not, it is read from its own endpoint.
+    """
+    client = session.client()
+    env = client.get_environment()
     creds = session.credentials
+    raw = env.raw
+    license_view = LicenseView(id=env.license_id)
+    if env.license_id and env.organization_id:
+        try:
+            lic = client.get(f"/organizations/{env.organization_id}/licenses/{env.license_id}")
+        except ManagementApiError:
+            pass  # no role to read licenses: the id alone
+        else:
+            if isinstance(lic, Mapping):
+                license_view = LicenseView(
+                    id=env.license_id,
+                    name=_text(lic.get("name")),
+                    package=_text(lic.get("package")),
+                    status=_text(lic.get("status")),
+                )
+    services = _services(raw)
+    if not services and "billOfMaterials" not in raw:
+        try:
+            bom = client.get("/environments/{env}/billOfMaterials")
+        except ManagementApiError:
+            bom = None
+        if isinstance(bom, Mapping):
+            services = _services({"billOfMaterials": bom})
+    return EnvironmentView(
+        id=env.id or creds.environment_id or "",
+        name=env.name,
+        type=env.type,
+        region=env.region,
+        license=license_view,
+        services=tuple(services),
+    )
 
-    return {
-        "id": env.id or creds.environment_id,
-        "name": env.name,
-        "type": env.type,
-        "region": env.region,
-    }
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
-def app_data(session: Session) -> dict[str, Any]:
+def environment_data(session: Session) -> dict[str, Any]:
+    """:func:`environment_view` as the JSON object ``status`` and ``demo`` print."""
+    return environment_view(session).to_json()
+
+
+def app_view(session: Session) -> AppView:
     """The worker app as discovery sees it."""
     from httpx_pingone_worker import discover_worker_app
 
     app = discover_worker_app(session.client(), session.credentials.client_id)
-    roles = [
-        {
-            "name": getattr(r, "name", None),
-            "role_id": getattr(r, "role_id", None),
-            "scope_type": getattr(r, "scope_type", None),
-            "scope_id": getattr(r, "scope_id", None),
-        }
-        for r in getattr(app, "roles", ())
-    ]
-    return {
-        "name": app.name,
-        "enabled": bool(app.enabled),
-        "type": getattr(app, "type", None),
-        "roles": roles,
-    }
+    return AppView(
+        name=app.name,
+        description=app.description,
+        enabled=bool(app.enabled),
+        type=app.type,
+        roles=tuple(
+            RoleView(name=r.name, role_id=r.role_id, scope_type=r.scope_type, scope_id=r.scope_id)
+            for r in app.roles
+        ),
+    )
+
+
+def app_data(session: Session) -> dict[str, Any]:
+    """:func:`app_view` as a JSON object."""
+    return app_view(session).to_json()
 
 
 def probe_data(session: Session, probes: list[str] | None = None) -> list[dict[str, Any]]:
@@ -131,8 +254,8 @@ def cmd_status(args: argparse.Namespace, session: Session, out: Output) -> int:
     creds = session.credentials
     token = session.auth().get_token()
     info = token_info(token)
-    env = environment_data(session)
-    app = app_data(session)
+    env = environment_view(session)
+    app = app_view(session)
     endpoints = session.endpoints()
     cache = session.cache_info()
     out.emit_json(
@@ -140,9 +263,9 @@ def cmd_status(args: argparse.Namespace, session: Session, out: Output) -> int:
             "command": "status",
             "ok": True,
             "client_id": creds.client_id,
-            "environment": env,
+            "environment": env.to_json(),
             "region": creds.region.value,
-            "application": app,
+            "application": app.to_json(),
             "token": info,
             "cache": cache,
             "endpoints": {
@@ -152,33 +275,41 @@ def cmd_status(args: argparse.Namespace, session: Session, out: Output) -> int:
             },
         }
     )
-    enabled = out.ok("enabled") if app["enabled"] else out.bad("DISABLED")
+    enabled = out.ok("enabled") if app.enabled else out.bad("DISABLED")
     out.write(
-        f"{env['name'] or env['id']} · {creds.region.value} · {app['name']} ({enabled}) · "
+        f"{env.name or env.id} · {creds.region.value} · {app.name} ({enabled}) · "
         f"token {info['fingerprint']} · expires in {format_duration(info['remaining'])}"
     )
+    lic = env.license
+    license_text = " · ".join(v for v in (lic.name, lic.package, lic.status) if v)
     out.heading("Environment")
     out.panel(
         [
-            ("id", env["id"]),
-            ("name", env["name"]),
-            ("type", env["type"]),
+            ("id", env.id),
+            ("name", env.name),
+            ("type", env.type),
             ("region", creds.region.value),
+            ("license", f"{license_text} ({lic.id})" if license_text else lic.id),
             ("api", session.api_base_url),
             ("issuer", endpoints.issuer),
+            ("token endpoint", endpoints.token),
         ]
     )
+    out.heading("Services")
+    out.table(["product", "description"], [[svc.type, svc.description] for svc in env.services])
     out.heading("Worker app")
     out.panel(
         [
-            ("name", app["name"]),
+            ("name", app.name),
+            ("description", app.description),
+            ("type", app.type),
             ("client id", creds.client_id),
             ("state", enabled),
             ("auth method", creds.auth_method),
         ]
     )
     out.write("")
-    render_roles(out, app["roles"])
+    render_roles(out, [asdict(r) for r in app.roles])
     out.heading("Token")
     out.panel(token_rows(info))
     out.heading("Cache")
