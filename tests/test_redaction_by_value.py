@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
+from httpx_pingone_worker._core import _logging
 from httpx_pingone_worker._core._logging import forget_secret, redact, register_secret
 
 URL = "https://auth.example.test/0d9c8b7a/as/token"
+
+
+@pytest.fixture(autouse=True)
+def _empty_registry() -> Iterator[None]:
+    """Start without values other tests in this worker registered; put them back after."""
+    with _logging._KNOWN_LOCK:
+        known = dict(_logging._KNOWN)
+        _logging._KNOWN.clear()
+    yield
+    with _logging._KNOWN_LOCK:
+        _logging._KNOWN.clear()
+        _logging._KNOWN.update(known)
 
 
 @pytest.mark.parametrize(

@@ -439,6 +439,15 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         return self._engine.discovered or self._endpoints
 
     @property
+    def issuer(self) -> str | None:
+        """The ``issuer=`` given (discovery reads its endpoints), else the known issuer URL."""
+        if self._engine.issuer:
+            return self._engine.issuer
+        ep = self._endpoints
+        # A bare token_endpoint= names no issuer (its endpoints carry only the token URL).
+        return ep.issuer if ep is not None and ep.introspection is not None else None
+
+    @property
     def token_endpoint(self) -> str | None:
         """The token endpoint URL (``None`` until discovered with ``issuer=``)."""
         return self._engine.token_endpoint
@@ -460,12 +469,12 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     @property
     def credentials(self) -> ClientCredentials:
-        """The credentials in use (with the current, possibly rotated, secret)."""
-        if self._environment_id is None:
-            raise ConfigurationError(
-                "this auth object has no environment_id, so no ClientCredentials",
-                hint="pass environment_id=",
-            )
+        """The credentials in use (with the current, possibly rotated, secret).
+
+        ``environment_id`` is ``None`` for a custom OIDC server (``token_endpoint=`` or
+        ``issuer=`` without an environment): the credentials still authenticate the client,
+        e.g. to ``introspect_token``.
+        """
         return ClientCredentials(
             self._client_id,
             self._engine.client_secret,

@@ -384,6 +384,7 @@ def resolve_settings(
     stored: StoredLookup | None = None,
     require: bool = True,
     allow_loopback_http: bool = False,
+    environment_id_required: bool = True,
 ) -> ResolvedSettings:
     """Resolve PingOne settings from arguments, environment, files and stored credentials.
 
@@ -394,7 +395,9 @@ def resolve_settings(
 
     With ``require=True`` (default) every missing required value (client id, client
     secret, environment id) is reported in ONE :class:`ConfigurationError` that lists
-    them all and where each could come from. Host overrides are checked for HTTPS
+    them all and where each could come from. ``environment_id_required=False`` is for a
+    custom OIDC server (explicit token endpoint or issuer): the credentials then come
+    without an environment id when none is configured. Host overrides are checked for HTTPS
     (``allow_loopback_http`` permits ``http://`` to loopback hosts only).
     """
     values, sources, settings = _collect(
@@ -427,7 +430,11 @@ def resolve_settings(
             sources[name] = "default"
     _check_types(values, sources)
 
-    missing = [name for name in _REQUIRED if name not in values]
+    missing = [
+        name
+        for name in _REQUIRED
+        if name not in values and (environment_id_required or name != "environment_id")
+    ]
     if (
         missing == ["client_secret"]
         and stored_creds is not None
@@ -449,7 +456,7 @@ def resolve_settings(
         credentials = ClientCredentials(
             values["client_id"],
             values.get("client_secret"),
-            values["environment_id"],
+            values.get("environment_id"),
             reg,
             resolved_scopes,
             auth_method=same_app.auth_method if same_app else "client_secret_basic",

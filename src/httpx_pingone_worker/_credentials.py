@@ -64,12 +64,14 @@ class ClientCredentials:
 
     ``client_secret`` is kept as a :class:`Secret` (a plain ``str`` is wrapped);
     ``private_key`` (PEM, for ``private_key_jwt``) likewise. ``repr`` shows ids, never
-    secrets.
+    secrets. ``environment_id`` is ``None`` for a client of a custom OIDC server (no PingOne
+    environment): it is needed only where PingOne URLs are derived from it, and those places
+    say so when it is missing.
     """
 
     client_id: str
     client_secret: Secret | None
-    environment_id: str
+    environment_id: str | None
     region: Region = Region.NA
     scopes: frozenset[str] = field(default_factory=frozenset)
     auth_method: AuthMethod = "client_secret_basic"
@@ -80,7 +82,7 @@ class ClientCredentials:
         self,
         client_id: str,
         client_secret: str | Secret | None,
-        environment_id: str,
+        environment_id: str | None = None,
         region: Region | str | None = Region.NA,
         scopes: str | Iterable[str] | None = None,
         *,
@@ -88,11 +90,13 @@ class ClientCredentials:
         private_key: str | bytes | Secret | None = None,
         key_id: str | None = None,
     ) -> None:
-        missing = [
-            name
-            for name, value in (("client_id", client_id), ("environment_id", environment_id))
-            if not isinstance(value, str) or not value.strip()
-        ]
+        missing = [] if isinstance(client_id, str) and client_id.strip() else ["client_id"]
+        # None: no PingOne environment (a custom OIDC server). Blank: a value that went
+        # missing on the way (an empty PINGONE_ENVIRONMENT_ID), reported like the others.
+        if environment_id is not None and (
+            not isinstance(environment_id, str) or not environment_id.strip()
+        ):
+            missing.append("environment_id")
         method = parse_auth_method(auth_method)
         if method == "private_key_jwt":
             if _blank(private_key):
@@ -103,7 +107,12 @@ class ClientCredentials:
             raise ConfigurationError(
                 f"ClientCredentials is missing {', '.join(missing)}",
                 hint="pass every value, or use resolve_credentials() to read them "
-                "from PINGONE_* environment variables",
+                "from PINGONE_* environment variables"
+                + (
+                    " (environment_id=None is for a custom OIDC server without one)"
+                    if "environment_id" in missing
+                    else ""
+                ),
             )
         secret = None if client_secret is None else Secret(client_secret)
         if isinstance(private_key, bytes):
@@ -111,7 +120,9 @@ class ClientCredentials:
         pkey = None if private_key is None else Secret(private_key)
         object.__setattr__(self, "client_id", client_id.strip())
         object.__setattr__(self, "client_secret", secret)
-        object.__setattr__(self, "environment_id", environment_id.strip())
+        object.__setattr__(
+            self, "environment_id", None if environment_id is None else environment_id.strip()
+        )
         object.__setattr__(self, "region", Region.parse(region))
         object.__setattr__(self, "scopes", normalize_scopes(scopes))
         object.__setattr__(self, "auth_method", method)

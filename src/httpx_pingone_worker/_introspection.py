@@ -17,16 +17,17 @@ from typing import Any
 
 import httpx
 
-from ._core._errors import IntrospectionError
+from ._core._errors import ConfigurationError, IntrospectionError
 from ._core._httplib import HttpLib
 from ._core._input import BadJSON, epoch_seconds, parse_json
 from ._core._logging import get_logger, redact, register_secret
-from ._core._regions import check_secure_url, endpoints_for
+from ._core._regions import Endpoints, check_secure_url, endpoints_for
 from ._core._secrets import Secret, fingerprint
 from ._core._token import Token, normalize_scopes
 from ._credentials import ClientCredentials
 from ._version import __version__
 from .oauth._client_auth import client_auth
+from .oauth._discovery_doc import discovery_url, parse_discovery_document
 
 __all__ = [
     "Introspection",
@@ -138,6 +139,62 @@ def _credentials_of(credentials: Any) -> ClientCredentials:
     )
 
 
+def _default_url(credentials: Any, creds: ClientCredentials) -> str:
+    """The introspection endpoint when none is given.
+
+    A ``PingOneWorkerAuth`` knows its endpoints (PingOne's layout, a host override, or what
+    its ``issuer=`` discovery document named); bare credentials derive PingOne's URL from
+    their environment id, so without one the URL must be given.
+    """
+    endpoints = getattr(credentials, "endpoints", None)
+    if isinstance(endpoints, Endpoints) and endpoints.introspection:
+        return endpoints.introspection
+    if not isinstance(credentials, ClientCredentials):
+        raise IntrospectionError(
+            "no introspection endpoint is known for this auth object",
+            hint="pass the introspection endpoint URL as url=, or use issuer= so that "
+            "its discovery document names it",
+        )
+    if creds.environment_id is None:
+        raise ConfigurationError(
+            "environment_id is missing, so PingOne's introspection URL cannot be derived",
+            hint="pass the introspection endpoint URL as url= (custom OIDC server), or "
+            "credentials with environment_id=",
+        )
+    url = endpoints_for(creds.environment_id, creds.region).introspection
+    assert url is not None  # noqa: S101 - PingOne layouts always have it
+    return url
+
+
+def _discovery_pending(url: str | None, credentials: Any) -> str | None:
+    """The discovery URL to read first: an ``issuer=`` auth not yet discovered, no ``url``."""
+    if url is not None or isinstance(credentials, ClientCredentials):
+        return None
+    issuer = getattr(credentials, "issuer", None)
+    endpoints = getattr(credentials, "endpoints", None)
+    if isinstance(issuer, str) and not (
+        isinstance(endpoints, Endpoints) and endpoints.introspection
+    ):
+        return issuer
+    return None
+
+
+def _introspection_from_discovery(issuer: str, response: Any, allow: bool) -> str:
+    if response.status_code != 200:
+        raise IntrospectionError(
+            f"OIDC discovery of {issuer} answered HTTP {response.status_code}",
+            status_code=response.status_code,
+            hint="pass the introspection endpoint URL as url=",
+        )
+    endpoints = parse_discovery_document(issuer, response.content, allow_loopback_http=allow)
+    if endpoints.introspection is None:
+        raise IntrospectionError(
+            f"the discovery document of {issuer} names no introspection_endpoint",
+            hint="pass the introspection endpoint URL as url=",
+        )
+    return endpoints.introspection
+
+
 def build_introspection_request(
     url: str | None,
     token: str | Secret | Token,
@@ -150,8 +207,7 @@ def build_introspection_request(
     """Build the ``POST`` to the introspection endpoint (sans-IO)."""
     creds = _credentials_of(credentials)
     if url is None:
-        url = endpoints_for(creds.environment_id, creds.region).introspection
-        assert url is not None  # noqa: S101 - PingOne layouts always have it
+        url = _default_url(credentials, creds)
     url = check_secure_url(
         url, what="introspection endpoint", allow_loopback_http=allow_loopback_http
     )
@@ -297,7 +353,7 @@ def _prepare(
     """The credentials and the request both shells send (logged without the form)."""
     creds = _credentials_of(credentials)
     req = build_introspection_request(
-        url,
+        _default_url(credentials, creds) if url is None else url,
         token,
         creds,
         token_type_hint=token_type_hint,
@@ -341,8 +397,22 @@ def introspect_token(
     ``url`` is the introspection endpoint; ``None`` derives PingOne's
     ``https://auth.pingone.<tld>/<envId>/as/introspect`` from ``credentials``. The client
     authenticates with ``credentials.auth_method`` (all four methods). ``requested_scopes``
-    (default: the credentials' scopes) is compared with the granted ones.
+    (default: the credentials' scopes) is compared with the granted ones. ``credentials``
+    may be a ``PingOneWorkerAuth``: then ``url=None`` uses its introspection endpoint (with
+    ``issuer=``, the one its discovery document names, read now if not yet known).
     """
+    issuer = _discovery_pending(url, credentials)
+    if issuer is not None:
+        doc_url = discovery_url(issuer, allow_loopback_http=allow_loopback_http)
+        try:
+            if client is not None:
+                found = client.get(doc_url, headers={"Accept": "application/json"})
+            else:
+                with httpx.Client(timeout=timeout) as own:
+                    found = own.get(doc_url, headers={"Accept": "application/json"})
+        except HttpLib.errors_of(client) as exc:
+            raise _unreachable(doc_url, exc) from None
+        url = _introspection_from_discovery(issuer, found, allow_loopback_http)
     creds, req = _prepare(
         url,
         token,
@@ -375,6 +445,18 @@ async def aintrospect_token(
     allow_loopback_http: bool = False,
 ) -> Introspection:
     """Async :func:`introspect_token`."""
+    issuer = _discovery_pending(url, credentials)
+    if issuer is not None:
+        doc_url = discovery_url(issuer, allow_loopback_http=allow_loopback_http)
+        try:
+            if client is not None:
+                found = await client.get(doc_url, headers={"Accept": "application/json"})
+            else:
+                async with httpx.AsyncClient(timeout=timeout) as own:
+                    found = await own.get(doc_url, headers={"Accept": "application/json"})
+        except HttpLib.errors_of(client) as exc:
+            raise _unreachable(doc_url, exc) from None
+        url = _introspection_from_discovery(issuer, found, allow_loopback_http)
     creds, req = _prepare(
         url,
         token,

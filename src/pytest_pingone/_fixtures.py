@@ -88,7 +88,8 @@ def _fake_env(monkeypatch: pytest.MonkeyPatch, credentials: ClientCredentials) -
     monkeypatch.setenv("PINGONE_CLIENT_ID", credentials.client_id)
     if credentials.client_secret is not None:
         monkeypatch.setenv("PINGONE_CLIENT_SECRET", credentials.client_secret.get_secret_value())
-    monkeypatch.setenv("PINGONE_ENVIRONMENT_ID", credentials.environment_id)
+    if credentials.environment_id is not None:
+        monkeypatch.setenv("PINGONE_ENVIRONMENT_ID", credentials.environment_id)
     monkeypatch.setenv("PINGONE_REGION", credentials.region.value)
 
 

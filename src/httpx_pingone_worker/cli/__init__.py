@@ -204,6 +204,19 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     g.add_argument("--environment-id", metavar="ID", default=d(None), help="PingOne environment id")
     g.add_argument("--scopes", default=d(None), help="space-separated scopes to request")
     g.add_argument(
+        "--issuer",
+        metavar="URL",
+        default=d(None),
+        help="an OIDC issuer (any server, PingOne or not): endpoints from its discovery "
+        "document; no environment id needed for token, decode, verify, introspect",
+    )
+    g.add_argument(
+        "--token-endpoint",
+        metavar="URL",
+        default=d(None),
+        help="an explicit token endpoint (custom OIDC server); no environment id needed",
+    )
+    g.add_argument(
         "--auth-base-url", metavar="URL", default=d(None), help="auth host override (emulator)"
     )
     g.add_argument(

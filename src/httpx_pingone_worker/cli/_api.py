@@ -186,7 +186,7 @@ def cmd_api(  # noqa: PLR0915 - one linear flow: parse, call, render
             exit_code=2,
         )
     creds = session.credentials
-    path = expand_path(path_arg, creds.environment_id, creds.client_id)
+    path = expand_path(path_arg, session.environment_id, creds.client_id)
     params = _params(args.param)
     body = _body(args.data)
     client = session.client()

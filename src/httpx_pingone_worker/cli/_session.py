@@ -7,6 +7,7 @@ seeded worker app's credentials and its transport (no sockets, no network).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import ssl
 from collections.abc import Callable, Mapping
@@ -67,6 +68,7 @@ class Session:
     _auth: PingOneWorkerAuth | None = None
     _client: PingOneClient | None = None
     _cache: TokenCache | None = None
+    _discovered: Endpoints | None = None
 
     # --- settings ----------------------------------------------------------------------
 
@@ -100,11 +102,33 @@ class Session:
                 settings_file=self.args.settings,
                 stored=_stored_lookup,
                 require=require,
+                environment_id_required=not self.custom_oidc,
             )
             creds = self.settings.credentials
             if creds is not None:
                 register_secret(creds.client_secret)
         return self.settings
+
+    @property
+    def custom_oidc(self) -> bool:
+        """``--issuer`` or ``--token-endpoint``: a (non-PingOne) OIDC server, no environment."""
+        if self.args.emulator:
+            return False
+        return bool(
+            getattr(self.args, "issuer", None) or getattr(self.args, "token_endpoint", None)
+        )
+
+    @property
+    def environment_id(self) -> str:
+        """The PingOne environment id, for commands that call the Management API."""
+        env_id = self.credentials.environment_id
+        if env_id is None:
+            raise ConfigurationError(
+                "this command calls the PingOne Management API, which needs an environment id",
+                hint="set PINGONE_ENVIRONMENT_ID or pass --environment-id; with --issuer or "
+                "--token-endpoint alone, use token, decode, verify or introspect",
+            )
+        return env_id
 
     @property
     def sources(self) -> dict[str, str]:
@@ -159,8 +183,12 @@ class Session:
         """The configured environment's auth endpoints (no I/O).
 
         With ``need_secret=False`` an environment id (and region) is enough: verifying a
-        token needs no client secret.
+        token needs no client secret. With ``--issuer`` the endpoints are those of the
+        issuer's discovery document (read once); with ``--token-endpoint`` alone only the
+        token endpoint is known.
         """
+        if self.custom_oidc:
+            return self._custom_endpoints()
         if need_secret or self.args.emulator:
             creds = self.credentials
             environment_id, region = creds.environment_id, creds.region
@@ -177,6 +205,40 @@ class Session:
             region,
             auth_base_url=self.auth_base_url,
             api_base_url=self._api_base_for(region),
+        )
+
+    def _custom_endpoints(self) -> Endpoints:
+        issuer = getattr(self.args, "issuer", None)
+        token_endpoint = getattr(self.args, "token_endpoint", None)
+        if issuer:
+            if self._discovered is None:
+                from httpx_pingone_worker.oauth._discovery_doc import (
+                    discovery_url,
+                    parse_discovery_document,
+                )
+
+                url = discovery_url(issuer)
+                response = self.http().get(url, headers={"Accept": "application/json"})
+                if response.status_code != 200:
+                    raise ConfigurationError(
+                        f"OIDC discovery at {url} answered HTTP {response.status_code}",
+                        status_code=response.status_code,
+                        hint="check --issuer (the provider's exact issuer URL), or pass "
+                        "--token-endpoint",
+                    )
+                self._discovered = parse_discovery_document(issuer, response.content)
+            if token_endpoint:
+                return dataclasses.replace(self._discovered, token=token_endpoint)
+            return self._discovered
+        assert token_endpoint  # noqa: S101 - custom_oidc: one of the two is set
+        return Endpoints(
+            issuer=token_endpoint.rsplit("/", 1)[0],  # a guess: verify asks for --issuer
+            token=token_endpoint,
+            jwks=None,
+            introspection=None,
+            discovery=None,
+            revocation=None,
+            api_base_url=None,
         )
 
     def _api_base_for(self, region: Region) -> str:
@@ -253,7 +315,9 @@ class Session:
             kwargs: dict[str, Any] = {"retry": RetryPolicy(max_attempts=self.attempts)}
             if self.settings is not None:
                 kwargs["refresh_ratio"] = self.settings.refresh_ratio
-            if self.args.emulator:
+            if self.custom_oidc:
+                kwargs["token_endpoint"] = self.endpoints().token
+            elif self.args.emulator:
                 # Name the emulator's hosts explicitly: PINGONE_AUTH/API_BASE_URL in the
                 # environment must not redirect the in-process emulator's requests.
                 emu = self.start_emulator()
@@ -292,7 +356,7 @@ class Session:
                 retry=dataclasses.replace(API_RETRY, max_attempts=self.attempts),
                 timeout=self.args.timeout,
                 auth=self.auth(),
-                environment_id=creds.environment_id,
+                environment_id=self.environment_id,
                 region=creds.region,
                 api_base_url=self.api_base_url,
                 transport=self.transport(),

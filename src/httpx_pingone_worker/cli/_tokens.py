@@ -52,8 +52,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         q.add_argument("token", nargs="?", metavar="TOKEN", help="token, @PATH, or - for stdin")
         q.add_argument("--file", metavar="PATH", help="read the token from PATH")
         if name == "verify":
-            q.add_argument("--issuer", help="expected issuer (default: the configured one)")
-            q.add_argument("--jwks-url", metavar="URL", help="JWKS URL (default: issuer/jwks)")
+            # --issuer is a global option: the expected issuer, whose discovery names the JWKS.
+            q.add_argument(
+                "--jwks-url",
+                metavar="URL",
+                help="JWKS URL (default: the issuer's jwks_uri, or PingOne's issuer/jwks)",
+            )
             q.add_argument("--audience", help="expected audience")
         q.set_defaults(handler=handler)
 
@@ -247,6 +251,12 @@ def verify_token(
 
     if issuer is None or jwks_url is None:
         endpoints = session.endpoints(need_secret=False)
+        if jwks_url is None and endpoints.jwks is None and session.custom_oidc:
+            raise JWTError(
+                "no JWKS URL is known for --token-endpoint alone",
+                error="jwks_unavailable",
+                hint="pass --issuer (its discovery document names the JWKS) or --jwks-url",
+            )
         issuer = issuer or endpoints.issuer
         jwks_url = jwks_url or endpoints.jwks or f"{issuer}/jwks"
     # A URL that is not one is a usage error (exit 2), not a failed fetch.
@@ -331,7 +341,17 @@ def introspection_data(raw: str, session: Session) -> dict[str, Any]:
     from httpx_pingone_worker._introspection import introspect_token
 
     endpoints = session.endpoints()
-    url = endpoints.introspection or f"{endpoints.issuer}/introspect"
+    url = endpoints.introspection
+    if url is None:
+        if session.custom_oidc:
+            from . import CommandError
+
+            raise CommandError(
+                "no introspection endpoint is known for --token-endpoint alone",
+                hint="pass --issuer: its discovery document names the introspection endpoint",
+                exit_code=2,
+            )
+        url = f"{endpoints.issuer}/introspect"
     result = introspect_token(url, raw, session.credentials, client=session.http())
     scopes = getattr(result, "scopes", None)
     return {

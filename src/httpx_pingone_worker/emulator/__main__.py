@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
             {
                 "PINGONE_CLIENT_ID": creds.client_id,
                 "PINGONE_CLIENT_SECRET": secret,
-                "PINGONE_ENVIRONMENT_ID": creds.environment_id,
+                "PINGONE_ENVIRONMENT_ID": emu.environment_id,
                 "PINGONE_REGION": emu.region.value,
                 "PINGONE_AUTH_BASE_URL": server.auth_base_url,
                 "PINGONE_API_BASE_URL": server.api_base_url,
