@@ -147,7 +147,11 @@ def test_retry_policy_is_exported() -> None:
     from httpx_pingone_worker import PingOneWorkerAuth, RetryPolicy
 
     policy = RetryPolicy(max_attempts=2)
-    PingOneWorkerAuth("id", "secret", "env", retry=policy)
+    # A canary secret: a short common word would be registered process-wide and mask
+    # that word in every later test's redaction in this worker.
+    from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET
+
+    PingOneWorkerAuth(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID, retry=policy)
     assert "RetryPolicy" in hpw.__all__
 
 

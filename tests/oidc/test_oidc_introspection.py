@@ -141,7 +141,12 @@ def test_introspection_with_wrong_secret_is_an_error(
 ) -> None:
     creds = ClientCredentials("basic-client", "y" * 64, None)
     with pytest.raises(IntrospectionError) as info:
-        introspect_token(oidc_server.introspection_endpoint, "whatever", creds, client=http)
+        introspect_token(
+            oidc_server.introspection_endpoint,
+            "token-introspected-with-a-wrong-secret",
+            creds,
+            client=http,
+        )
     assert info.value.error == "invalid_client"
 
 
