@@ -53,10 +53,11 @@ def _resolves(name: str) -> bool:
     for module in _public_objects():
         if hasattr(module, name):
             return True
-    for exported in hpw.__all__:
-        obj = getattr(hpw, exported)
-        if isinstance(obj, type) and hasattr(obj, name):
-            return True
+    for module in _public_objects():  # a method of an exported class (`emu.reset()`)
+        for exported in getattr(module, "__all__", ()):
+            obj = getattr(module, exported, None)
+            if isinstance(obj, type) and hasattr(obj, name):
+                return True
     return False
 
 
