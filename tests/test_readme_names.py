@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import importlib.util
 import re
 from pathlib import Path
 
@@ -44,8 +45,17 @@ CAMEL = re.compile(r"(?<![\w.-])([A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*)\b(?!-)")
 CALL = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)\(")
 
 
+HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
+
+
 def _public_objects() -> list[object]:
-    return [importlib.import_module(m) for m in PUBLIC_MODULES]
+    # httpx_pingone_worker.httpx2 imports only where the httpx2 extra is installed (Python >= 3.11;
+    # not in the lowest-versions legs); its names are checked in the legs that have it.
+    return [
+        importlib.import_module(m)
+        for m in PUBLIC_MODULES
+        if HAS_HTTPX2 or m != "httpx_pingone_worker.httpx2"
+    ]
 
 
 def _resolves(name: str) -> bool:
@@ -133,11 +143,15 @@ def test_extraction_finds_the_names_the_readme_uses() -> None:
 
 @pytest.mark.parametrize("line", IMPORT_LINES)
 def test_readme_import_lines_run(line: str) -> None:
+    if "httpx_pingone_worker.httpx2" in line and not HAS_HTTPX2:
+        pytest.skip("httpx2 is not installed (the [httpx2] extra, Python >= 3.11)")
     exec(compile(line, "<README>", "exec"), {})  # noqa: S102 - the README's own import line
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_readme_name_is_public(name: str) -> None:
+    if not _resolves(name) and not HAS_HTTPX2:
+        pytest.skip(f"`{name}` may live in httpx_pingone_worker.httpx2; httpx2 is not installed")
     assert _resolves(name), (
         f"the README mentions `{name}`, but it is not importable from httpx_pingone_worker "
         f"(nor a method of an exported class, nor in {', '.join(PUBLIC_MODULES[1:])})"
@@ -178,6 +192,8 @@ def test_docstring_references_were_found() -> None:
 @pytest.mark.parametrize("ref", DOC_REFS)
 def test_docstring_reference_resolves(ref: str) -> None:
     """``:class:`~httpx_pingone_worker.X``` in a docstring names something that exists."""
+    if ref.startswith("httpx_pingone_worker.httpx2") and not HAS_HTTPX2:
+        pytest.skip("httpx2 is not installed (the [httpx2] extra, Python >= 3.11)")
     parts = ref.split(".")
     for i in range(len(parts), 0, -1):
         try:
