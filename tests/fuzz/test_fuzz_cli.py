@@ -20,7 +20,7 @@ from fuzz_support import (
     number_literals,
     unsigned_jwt,
 )
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from canary import assert_no_canary
@@ -68,6 +68,8 @@ def test_decode_with_any_exp(literal: str) -> None:
 @example(header=b"[" * 100_000, payload=b"{}")
 def test_decode_garbage_parts_is_a_usage_error(header: bytes, payload: bytes) -> None:
     """`decode` of a token whose parts are garbage: 0 (it decoded) or 2 (bad input)."""
+    # decode prints the claims it could read: that is its job, not a leak.
+    assume(CANARY.encode() not in header + payload)
     code, text = run("decode", unsigned_jwt(header, payload))
     assert code in (0, EXIT_USAGE), text
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus
+
+from httpx_pingone_worker._core._input import BadJSON, parse_json
 
 from ._engine import Engine
 from ._http import Ctx, EmulatorResponse, oauth_error
@@ -47,9 +48,9 @@ def form_body(ctx: Ctx) -> dict[str, str] | None:
 def _unverified_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     try:
         head, payload, _sig = token.split(".")
-        header = json.loads(b64url_decode(head))
-        claims = json.loads(b64url_decode(payload))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        header = parse_json(b64url_decode(head))
+        claims = parse_json(b64url_decode(payload))
+    except (ValueError, binascii.Error, BadJSON):
         return None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         return None

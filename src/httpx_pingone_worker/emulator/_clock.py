@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 from httpx_pingone_worker._errors import EmulatorError
 
-__all__ = ["EmulatorClock"]
+__all__ = ["MAX_ADVANCE", "EmulatorClock"]
+
+#: Largest single :meth:`EmulatorClock.advance` (10 years): more is a bug in the test.
+MAX_ADVANCE = 10 * 365 * 86400.0
 
 
 class EmulatorClock:
@@ -47,9 +50,15 @@ class EmulatorClock:
 
     def advance(self, seconds: float) -> float:
         """Move the clock forward by ``seconds`` (must be >= 0); returns the new time."""
-        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
+        if (
+            not isinstance(seconds, (int, float))
+            or isinstance(seconds, bool)
+            or not 0 <= seconds <= MAX_ADVANCE  # also refuses NaN, inf and 10**400
+        ):
+            shown = repr(seconds) if isinstance(seconds, (int, float)) else type(seconds).__name__
             raise EmulatorError(
-                f"advance() takes a number of seconds >= 0, got {seconds!r}",
+                f"advance() takes a finite number of seconds from 0 to {MAX_ADVANCE:g} "
+                f"(10 years), got {shown[:40]}",
                 hint="the emulator clock never goes backwards; use reset() to start over",
             )
         with self._lock:

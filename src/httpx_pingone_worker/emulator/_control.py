@@ -5,15 +5,16 @@ consumers: ``POST reset|seed|snapshot|restore|advance|expire|faults`` (JSON bodi
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any, Protocol
 
+from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._credentials import ClientCredentials
 from httpx_pingone_worker._errors import EmulatorError
 from httpx_pingone_worker._regions import Region
 
 from ._clock import EmulatorClock
 from ._http import Ctx, EmulatorResponse, RequestRecord, api_error, json_body
+from ._seed import check_users
 
 __all__ = ["Controlled", "describe", "handle_control"]
 
@@ -88,35 +89,41 @@ def handle_control(emu: Controlled, ctx: Ctx) -> EmulatorResponse:
             "is not supported; control endpoints take POST with a JSON body",
         )
     try:
-        payload = json.loads(ctx.body or b"{}")
-    except ValueError as exc:
-        return api_error(ctx, 400, "INVALID_DATA", f"control body is not JSON ({exc})")
+        payload = parse_json(ctx.body) if ctx.body else {}
+    except BadJSON as exc:
+        return api_error(ctx, 400, "INVALID_DATA", exc.describe("control body"))
     if not isinstance(payload, dict):
         return api_error(ctx, 400, "INVALID_DATA", "control body must be a JSON object")
     try:
         return _post(emu, ctx, action, payload)
-    except (EmulatorError, ValueError, TypeError) as exc:
-        message = (
-            exc.message
-            if isinstance(exc, EmulatorError)
-            else f"POST /_emulator/{action}: a value has the wrong type ({exc})"
-        )
-        return api_error(ctx, 400, "INVALID_DATA", message)
+    except EmulatorError as exc:
+        return api_error(ctx, 400, "INVALID_DATA", exc.message)
+
+
+def _int_field(payload: dict[str, Any], name: str, action: str, default: int = 0) -> int:
+    """``payload[name]`` as an int (a whole JSON number; floats like 3.0 pass)."""
+    value = payload.get(name, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EmulatorError(f'POST /_emulator/{action}: "{name}" must be a whole number')
+    return value
 
 
 def _post(emu: Controlled, ctx: Ctx, action: str, payload: dict[str, Any]) -> EmulatorResponse:
     if action == "reset":
         if "seed" in payload:
-            emu.reset(seed=int(payload["seed"]))
+            emu.reset(seed=_int_field(payload, "seed", action))
         else:
             emu.reset()
         return json_body(200, emu._describe(include_secret=True), ctx)
     if action == "seed":
         if "seed" not in payload:
             return api_error(ctx, 400, "INVALID_DATA", 'POST /_emulator/seed needs {"seed": <int>}')
+        seed = _int_field(payload, "seed", action)
         if "users" in payload:
-            emu.users = max(0, int(payload["users"]))
-        emu._rebuild(int(payload["seed"]))
+            emu.users = check_users(_int_field(payload, "users", action))
+        emu._rebuild(seed)
         return json_body(200, emu._describe(include_secret=True), ctx)
     if action in ("snapshot", "restore"):
         name = str(payload.get("name", "default"))
@@ -145,9 +152,9 @@ def _post(emu: Controlled, ctx: Ctx, action: str, payload: dict[str, Any]) -> Em
             endpoint=str(payload.get("endpoint", "*")),
             kind=str(payload.get("kind", "status")),
             count=payload.get("count", 1),
-            status=int(payload.get("status", 503)),
+            status=_int_field(payload, "status", action, 503),
             retry_after=payload.get("retry_after"),
-            delay=float(payload.get("delay", 0.0)),
+            delay=payload.get("delay", 0.0),
         )
         return json_body(200, {"faults": emu._fault_count()}, ctx)
     return api_error(

@@ -26,7 +26,7 @@ from ._dispatch import dispatch, make_ctx
 from ._engine import Engine, Settings
 from ._http import Ctx, EmulatorResponse, RequestRecord, api_error, raise_action
 from ._scenario import ScenarioMixin, check_lifetime, check_rate_limit, check_roles
-from ._seed import load_seed_file
+from ._seed import check_users, load_seed_file
 from ._snapshots import EmulatorSnapshot, baseline
 
 if TYPE_CHECKING:
@@ -85,8 +85,7 @@ class PingOneEmulator(ScenarioMixin):
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise EmulatorError(f"seed must be an int, got {seed!r}")
-        if isinstance(users, bool) or not isinstance(users, int) or users < 0:
-            raise EmulatorError(f"users must be an int >= 0, got {users!r}")
+        check_users(users)
         check_rate_limit(rate_limit)
         self.region = Region.parse(region)
         self.auth_method = parse_auth_method(auth_method)

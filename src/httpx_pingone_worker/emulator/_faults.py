@@ -58,6 +58,17 @@ class Fault:
         return resource is not None and self.endpoint == resource
 
 
+#: Longest injected delay or Retry-After (one hour).
+MAX_FAULT_SECONDS = 3600.0
+
+
+def _seconds_ok(value: object) -> bool:
+    """A finite number in 0..MAX_FAULT_SECONDS (NaN, inf and 1e400 are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return 0 <= value <= MAX_FAULT_SECONDS
+
+
 def make_fault(
     *,
     endpoint: str,
@@ -81,17 +92,22 @@ def make_fault(
             f"fault count must be a positive int or None, got {count!r}",
             hint="count=N fails the next N matching requests; None fails all of them",
         )
-    if not isinstance(status, int) or not 100 <= status <= 599:
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
         raise EmulatorError(f"fault status must be an HTTP status code, got {status!r}")
     if kind == "status" and not 400 <= status <= 599:
         raise EmulatorError(
             f"a 'status' fault must answer an error status, got {status}",
             hint="use 400..599 (e.g. 503); to delay a normal answer use kind='latency'",
         )
-    if retry_after is not None and retry_after < 0:
-        raise EmulatorError(f"retry_after must be >= 0 seconds, got {retry_after!r}")
-    if delay < 0:
-        raise EmulatorError(f"delay must be >= 0 seconds, got {delay!r}")
+    if retry_after is not None and not _seconds_ok(retry_after):
+        raise EmulatorError(
+            f"retry_after must be a finite number of seconds from 0 to {MAX_FAULT_SECONDS:g}",
+            hint="None sends no Retry-After header",
+        )
+    if not _seconds_ok(delay):
+        raise EmulatorError(
+            f"delay must be a finite number of seconds from 0 to {MAX_FAULT_SECONDS:g}"
+        )
     if kind == "rate_limit":
         status = 429
         retry_after = 1 if retry_after is None else retry_after

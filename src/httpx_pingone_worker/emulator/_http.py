@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import parse_qs
 
+from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._regions import Region
 
 if TYPE_CHECKING:
@@ -253,14 +254,9 @@ def read_json(ctx: Ctx, *media_types: str) -> dict[str, Any] | EmulatorResponse:
             f"{ctx.path}; use Content-Type: {' or '.join(allowed)}",
         )
     try:
-        payload = json.loads(ctx.body.decode("utf-8") if ctx.body else "")
-    except (UnicodeDecodeError, ValueError) as exc:
-        return api_error(
-            ctx,
-            400,
-            "INVALID_REQUEST",
-            f"The request body is not valid JSON ({type(exc).__name__}).",
-        )
+        payload = parse_json(ctx.body or b"")
+    except BadJSON as exc:
+        return api_error(ctx, 400, "INVALID_REQUEST", exc.describe("The request body") + ".")
     if not isinstance(payload, dict):
         return invalid_data(ctx, Detail("INVALID_VALUE", "The request body must be a JSON object."))
     return payload

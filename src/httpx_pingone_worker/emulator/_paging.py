@@ -86,9 +86,14 @@ def _decode_cursor(cursor: str) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     prefix, _, num = raw.partition(":")
-    if prefix != "emu" or not num.isdigit():
+    if prefix != "emu" or not _plain_digits(num, 12):
         return None
     return int(num)
+
+
+def _plain_digits(text: str, most: int) -> bool:
+    """ASCII digits only, at most ``most`` of them ('²'.isdigit() is true; int('²') fails)."""
+    return text.isascii() and text.isdigit() and len(text) <= most
 
 
 def _bad(ctx: Ctx, detail: str, target: str, message: str) -> EmulatorResponse:
@@ -118,7 +123,7 @@ def paged(
     limit_raw = ctx.param("limit")
     limit = DEFAULT_LIMIT
     if limit_raw is not None:
-        if not limit_raw.strip().isdigit() or not 1 <= int(limit_raw) <= MAX_LIMIT:
+        if not _plain_digits(limit_raw.strip(), 6) or not 1 <= int(limit_raw) <= MAX_LIMIT:
             return _bad(
                 ctx, "OUT_OF_RANGE", "limit", f"limit must be an integer from 1 to {MAX_LIMIT}"
             )
