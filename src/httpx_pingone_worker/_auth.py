@@ -58,6 +58,7 @@ import time
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
+    Awaitable,
     Callable,
     Generator,
     Iterable,
@@ -72,7 +73,14 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 import httpx
 
 from ._cache import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
-from ._core._errors import ConfigurationError, StorageError, TokenEndpointUnreachableError
+from ._core._errors import (
+    ConfigurationError,
+    StorageError,
+    TokenEndpointUnreachableError,
+    TokenError,
+)
+from ._core._fork import ForkGuard
+from ._core._fork import register as fork_register
 from ._core._httplib import HTTPX, HttpLib
 from ._core._logging import EventKind, get_logger, log_event, register_secret
 from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
@@ -82,7 +90,8 @@ from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from ._credentials import ClientCredentials, parse_auth_method
 from ._engine._drivers import FlowDone, adrive_flow, asend_through, drive_flow, send_through
 from ._engine._engine import Plan, TokenEngine
-from ._engine._eventloop import async_sleep, current_async_library, run_in_thread
+from ._engine._eventloop import current_async_library, run_in_thread
+from ._engine._flight import Flight
 from ._engine._standalone import default_cache_key
 
 __all__ = ["PingOneWorkerAuth"]
@@ -296,7 +305,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._locking = isinstance(self._cache, SupportsFetchLock)
         self._async_cache = isinstance(self._cache, AsyncTokenCache)
         self._clock: Callable[[], float] = clock or time.time
-        self._sleep = sleep or time.sleep
+        self._sleep = sleep
         self._async_sleep = async_sleep
         self._wait_timeout = wait_timeout
         self._secret_provider = secret_provider
@@ -306,6 +315,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._own_client_lock = threading.Lock()
         self._jobs: set[_Job] = set()
         self._jobs_changed = threading.Condition(threading.Lock())
+        # Set (and replaced) by close(): wakes token requests sleeping before a retry.
+        self._close_signal = Flight(refresh=False)
+        self._fork = ForkGuard()
+        fork_register(self)
         self._engine = TokenEngine(
             client_id=self._client_id,
             client_secret=secret,
@@ -324,6 +337,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             can_reload_secret=secret_provider is not None,
             allow_loopback_http=allow_loopback_http,
             api_base_url=self._api_base_url,
+            supersede_after=wait_timeout,
         )
         log_event(
             EventKind.CONFIGURING,
@@ -513,11 +527,13 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             self._cache.delete(self._cache_key)
         except Exception as exc:  # noqa: BLE001 - a broken cache must not break callers
             _log.warning("token cache delete failed (%s)", type(exc).__name__)
+        self._engine.invalidated()
 
     async def ainvalidate(self) -> None:
         """Async :meth:`invalidate` (uses the cache's ``adelete`` when it has one)."""
         self._engine.invalidate()
         await self._acache_delete_if(None)
+        self._engine.invalidated()
 
     def rotate_secret(self, new_secret: str | Secret) -> None:
         """Use ``new_secret`` for the next token request; the cached token stays valid."""
@@ -538,9 +554,14 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     def close(self) -> None:
         """Stop background work and close the internal client (not one you passed).
 
+        A token request sleeping before a retry ends at once with a :class:`TokenError`
+        (``error="closed"``), which its waiters receive too; nobody waits on a closed auth.
         A running background refresh thread is joined (it makes one attempt, bounded by
         its client's timeout, at most ``wait_timeout``); refresh tasks are cancelled.
+        Using the auth afterwards works: a new internal client is made when needed.
         """
+        signal, self._close_signal = self._close_signal, Flight(refresh=False)
+        signal.finish(abandoned=True)
         self._stop_background()
         with self._own_client_lock:
             client, self._own_client = self._own_client, None
@@ -549,7 +570,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     async def aclose(self) -> None:
         """Async :meth:`close`: cancels refresh tasks and waits for them (on this event loop)
-        and for refresh threads (in a worker thread), without blocking the loop."""
+        and for refresh threads (in a worker thread), without blocking the loop; a token
+        request sleeping before a retry ends as with :meth:`close`."""
+        signal, self._close_signal = self._close_signal, Flight(refresh=False)
+        signal.finish(abandoned=True)
         for job in self._stop_background_async():
             await self._await_job(job, self._wait_timeout)
         with self._own_client_lock:
@@ -564,6 +588,49 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             if job.thread is None and job.cancel is not None:
                 job.cancel()
         return jobs
+
+    def _after_fork(self) -> None:
+        """In a forked child: a fresh lock (the parent's may have been held by a thread that
+        is not here) and no internal client (its keep-alive sockets are the parent's; a
+        child that used them would read the parent's responses). Not closed: closing would
+        touch the parent's connections."""
+        self._own_client_lock = threading.Lock()
+        self._own_client = None
+        self._close_signal = Flight(refresh=False)
+        self._fork.pid = os.getpid()
+
+    def _closed_error(self) -> TokenError:
+        return TokenError(
+            "PingOneWorkerAuth was closed while this token request waited to retry",
+            error="closed",
+            hint="close the auth only after the requests that use it have finished; "
+            "a later call works again (with a new internal client)",
+        )
+
+    def _lead_sleep(self) -> Callable[[float], None]:
+        """The sleep between retries of one fetch: ``sleep=`` if given, else one that ends
+        early, with the closed error, when :meth:`close` runs after the fetch started."""
+        if self._sleep is not None:
+            return self._sleep
+        signal = self._close_signal
+
+        def sleep(seconds: float) -> None:
+            if signal.wait(seconds):
+                raise self._closed_error()
+
+        return sleep
+
+    def _lead_asleep(self) -> Callable[[float], Awaitable[None]]:
+        """Async :meth:`_lead_sleep` (``async_sleep=`` if given)."""
+        if self._async_sleep is not None:
+            return self._asleep
+        signal = self._close_signal
+
+        async def sleep(seconds: float) -> None:
+            if await signal.wait_async(seconds):
+                raise self._closed_error()
+
+        return sleep
 
     # -- cache helpers -------------------------------------------------------------------
 
@@ -917,7 +984,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                     cache_get=self._cache_get,
                     cache_set=self._cache_set,
                     reload_secret=self._reload_secret,
-                    sleep=self._sleep,
+                    sleep=self._lead_sleep(),
                 )
         except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
             return self._engine.complete(plan, exc)
@@ -930,6 +997,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         """``http_client``, else the internal client (made on first use)."""
         if self._http_client:
             return self._http_client
+        if self._fork.forked():  # a fork the at-fork hook did not see
+            self._after_fork()
         with self._own_client_lock:
             if self._own_client is None:
                 self._own_client = self._lib.Client(timeout=10.0)
@@ -1014,7 +1083,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                     cache_get=self._acache_get,
                     cache_set=self._acache_set,
                     reload_secret=self._areload_secret,
-                    sleep=self._asleep,
+                    sleep=self._lead_asleep(),
                 )
                 try:
                     sent: _Resp | None = None
@@ -1051,7 +1120,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if self._async_sleep is not None:
             await self._async_sleep(seconds)
             return
-        await async_sleep(seconds)
+        await self._lead_asleep()(seconds)
 
     async def aget_token(self) -> Token:
         """Async :meth:`get_token` (asyncio or trio); never blocks the event loop."""

@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ._core._errors import StorageError
+from ._core._fork import register as fork_register
 from ._core._input import BadJSON, check_path, parse_json
 from ._core._logging import EventKind, get_logger, log_event
 from ._core._secrets import Secret
@@ -173,6 +174,8 @@ class EncryptedFileTokenCache:
             else load_key(self._dir, "tokens", create=True)
         )
         self._lock_timeout = float(lock_timeout)
+        self._held: set[Any] = set()  # lock objects held now (for the fork reset)
+        fork_register(self)
 
     @property
     def path(self) -> Path:
@@ -475,9 +478,11 @@ class EncryptedFileTokenCache:
         except (filelock.Timeout, OSError) as exc:
             raise self._timeout_error(key, exc) from None
         self._touch(key)
+        self._held.add(lock)
         try:
             yield
         finally:
+            self._held.discard(lock)
             lock.release()
 
     @contextlib.asynccontextmanager
@@ -503,15 +508,42 @@ class EncryptedFileTokenCache:
                 raise self._timeout_error(key, exc) from None
             await anyio.sleep(_POLL_INTERVAL)
         self._touch(key)
+        self._held.add(lock)
         try:
             yield
         finally:
+            self._held.discard(lock)
             lock.release()
 
     def _touch(self, key: str) -> None:
         """Mark the lock file as used now (the sweep leaves recently used lock files alone)."""
         with contextlib.suppress(OSError):
             os.utime(self.lock_path(key))
+
+    # --- fork -------------------------------------------------------------------------
+
+    def _after_fork(self) -> None:
+        """In a forked child: let go of the lock descriptors inherited from the parent.
+
+        An ``flock`` lock belongs to the open file, which a fork shares: through an
+        inherited descriptor a child could unlock the parent's lock (a release in the child
+        unlocks the shared open file). The child forgets the parent's held locks; filelock 4
+        closes inherited descriptors itself, with older versions they are closed here
+        (closed, never unlocked).
+        """
+        held, self._held = self._held, set()
+        import filelock
+
+        if int(filelock.__version__.split(".")[0]) >= 4:
+            return
+        for lock in held:
+            context: Any = getattr(lock, "_context", None)
+            fd = getattr(context, "lock_file_fd", None)
+            if isinstance(fd, int):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                context.lock_file_fd = None
+                context.lock_counter = 0
 
     # --- misc -------------------------------------------------------------------------
 

@@ -96,6 +96,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ._core._errors import ConfigurationError, StorageError
+from ._core._fork import register as fork_register
 from ._core._input import BadJSON, parse_json
 from ._core._logging import EventKind, get_logger, log_event
 from ._core._secrets import Secret
@@ -155,6 +156,10 @@ _log = get_logger("cache.redis")
 
 #: ``_aclient()``'s answer when no Redis client may be used on the running loop.
 _NO_CLIENT: Any = object()
+
+
+def _GONE() -> None:  # a dead weakref stand-in: "bound to no loop of ours"
+    return None
 
 
 def derive_encryption_key(secret: str | Secret) -> bytes:
@@ -524,6 +529,27 @@ class RedisTokenCache:
         self._clock: Callable[[], float] = clock or time.time
         self._target = target
         self._breaker = _Breaker(float(retry_interval), target)
+        fork_register(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: fresh locks (a parent thread may have held one), no per-loop
+        async clients (their sockets are the parent's), and a passed-in redis.asyncio client
+        that already has connections is not used here (they are the parent's sockets: the
+        sync client in a thread serves instead, or this process does without Redis). The
+        sync client needs nothing: redis-py's pool reconnects in a new process by itself;
+        renewal threads are not copied by a fork."""
+        self._async_lock = threading.Lock()
+        self._bound_lock = threading.Lock()
+        self._breaker._lock = threading.Lock()
+        self._async_by_loop = {}
+        self._background = set()
+        pool = getattr(self._async, "connection_pool", None)
+        if pool is not None and (
+            getattr(pool, "_available_connections", None)
+            or getattr(pool, "_in_use_connections", None)
+        ):
+            self._async_loop = _GONE
+            self._warned_foreign_loop = True
 
     def _init_clients(
         self, url_or_client: str | Any | None, async_client: Any | None, *, cluster: bool

@@ -184,28 +184,34 @@ def send_through(
     """
     caught = errors if errors is not None else (lib.TransportError,)
     try:
-        request = next(gen)
-    except StopIteration as stop:
-        first: _T = stop.value
-        return first
-    while True:
         try:
-            client = get_client()
-            response = client.send(request, **_send_kwargs(client, lib))
-        except caught as exc:
-            try:
-                request = gen.throw(exc)
-            except StopIteration as stop:
-                thrown: _T = stop.value
-                return thrown
-            continue
-        try:
-            request = gen.send(response)
+            request = next(gen)
         except StopIteration as stop:
-            result: _T = stop.value
-            return result
-        finally:
-            response.close()
+            first: _T = stop.value
+            return first
+        while True:
+            try:
+                client = get_client()
+                response = client.send(request, **_send_kwargs(client, lib))
+            except caught as exc:
+                try:
+                    request = gen.throw(exc)
+                except StopIteration as stop:
+                    thrown: _T = stop.value
+                    return thrown
+                continue
+            try:
+                request = gen.send(response)
+            except StopIteration as stop:
+                result: _T = stop.value
+                return result
+            finally:
+                response.close()
+    finally:
+        # Whatever ended the loop (an event hook raising, a closed client, KeyboardInterrupt):
+        # close the generator now, so a lead suspended in it abandons its flight at once
+        # instead of when the exception (and its traceback) is collected.
+        gen.close()
 
 
 async def asend_through(

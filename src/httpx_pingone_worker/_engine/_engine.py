@@ -9,7 +9,9 @@ background ``refresh``. It never blocks and never does I/O; its flows yield acti
 from __future__ import annotations
 
 import copy
+import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from httpx_pingone_worker._core._errors import (
     TokenEndpointUnreachableError,
     TokenRequestError,
 )
+from httpx_pingone_worker._core._fork import ForkGuard
+from httpx_pingone_worker._core._fork import register as fork_register
 from httpx_pingone_worker._core._logging import (
     EventKind,
     get_logger,
@@ -115,6 +119,7 @@ class TokenEngine:
         allow_loopback_http: bool = False,
         api_base_url: str | None = None,
         refresh_backoff: RetryPolicy | None = None,
+        supersede_after: float | None = None,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -141,6 +146,14 @@ class TokenEngine:
         self.entry: _Entry | None = None
         self._lock = threading.Lock()
         self._flight: Flight | None = None
+        #: Seconds after which an unfinished flight (a hung request) stops blocking callers:
+        #: the next one leads a new fetch. None: never.
+        self.supersede_after = supersede_after
+        #: Bumped by invalidate(): a token read from the cache by a fetch that overlapped an
+        #: invalidation is handed to that fetch's callers but never kept.
+        self._generation = 0
+        self._fork = ForkGuard()
+        fork_register(self)
         self._refresh_failures = 0
         self._next_refresh_try = 0.0
         self._last_retry_after: float | None = None
@@ -164,22 +177,50 @@ class TokenEngine:
         entry = self.entry
         return entry.token if entry is not None else None
 
+    def _after_fork(self) -> None:
+        """In a forked child: no fetch is in flight here (its leader thread stayed in the
+        parent) and the lock may have been held by a thread that does not exist here."""
+        self._lock = threading.Lock()
+        self._flight = None
+        self._fork.pid = os.getpid()
+
+    def _current_flight_locked(self) -> Flight | None:
+        flight = self._flight
+        if (
+            flight is not None
+            and self.supersede_after is not None
+            and time.monotonic() - flight.started > self.supersede_after
+        ):
+            log_event(
+                EventKind.ERROR,
+                "a token request has been in flight for longer than wait_timeout; "
+                "starting another one",
+                level=30,
+                logger="auth",
+                after=f"{self.supersede_after:g}s",
+            )
+            self._flight = flight = None
+        return flight
+
     def plan(self) -> Plan:
         """Decide, under the lock, what the caller does next."""
+        if self._fork.forked():  # a fork the at-fork hook did not see
+            self._after_fork()
         with self._lock:
             now = self.clock()
             entry = self.entry
+            flight = self._current_flight_locked()
             if entry is not None:
                 if now < entry.refresh_at:
                     return Plan("use", entry.token, header=entry.header)
                 if now < entry.expire_at:
-                    if self._flight is None and now >= self._next_refresh_try:
-                        self._flight = Flight(refresh=True)
+                    if flight is None and now >= self._next_refresh_try:
+                        self._flight = Flight(refresh=True, generation=self._generation)
                         return Plan("refresh", entry.token, self._flight, entry.header)
                     return Plan("use", entry.token, header=entry.header)
-            if self._flight is not None:
-                return Plan("wait", flight=self._flight)
-            self._flight = Flight(refresh=False)
+            if flight is not None:
+                return Plan("wait", flight=flight)
+            self._flight = Flight(refresh=False, generation=self._generation)
             return Plan("fetch", flight=self._flight)
 
     def complete(self, plan: Plan, result: Token | BaseException) -> Token:
@@ -189,7 +230,14 @@ class TokenEngine:
         with self._lock:
             if self._flight is flight:
                 self._flight = None
-            if isinstance(result, Token):
+            if isinstance(result, Token) and flight.from_cache:
+                if flight.generation != self._generation:
+                    # Read from the cache before an invalidate() that deleted it: this
+                    # fetch's callers get it (their calls overlapped), later ones do not.
+                    self._rejected.append(result.access_token)
+                else:
+                    self._adopt_locked(result)
+            elif isinstance(result, Token):
                 self._adopt_locked(result)
             elif plan.kind == "refresh" and plan.token is not None:
                 self._refresh_failed_locked(plan.token)
@@ -263,11 +311,18 @@ class TokenEngine:
         raise error
 
     def invalidate(self) -> None:
-        """Forget the in-memory token (the caller deletes it from the cache)."""
+        """Forget the in-memory token (the caller deletes it from the cache, then calls
+        :meth:`invalidated`)."""
         with self._lock:
+            self._generation += 1
             if self.entry is not None:
                 self._rejected.append(self.entry.token.access_token)
             self.entry = None
+
+    def invalidated(self) -> None:
+        """The cache entry is deleted too: a fetch that read it meanwhile must not keep it."""
+        with self._lock:
+            self._generation += 1
 
     def invalidate_if(self, token: Token) -> bool:
         """Compare-and-invalidate: drop the in-memory token only if it is ``token``."""
@@ -358,6 +413,8 @@ class TokenEngine:
         from_cache = self._usable_from_cache(cached, refresh=refresh)
         if from_cache is not None:
             _log.debug("using a token another process or instance stored in the cache")
+            if plan.flight is not None:
+                plan.flight.from_cache = True
             return from_cache
         endpoint = self.token_endpoint
         if endpoint is None:

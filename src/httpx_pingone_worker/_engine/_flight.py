@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -34,10 +35,29 @@ _log = get_logger("token")
 class Flight:
     """One in-flight token fetch that other callers can wait for (threads, asyncio, trio)."""
 
-    __slots__ = ("_callbacks", "_event", "_lock", "abandoned", "done", "error", "refresh", "token")
+    __slots__ = (
+        "_callbacks",
+        "_event",
+        "_lock",
+        "abandoned",
+        "done",
+        "error",
+        "from_cache",
+        "generation",
+        "refresh",
+        "started",
+        "token",
+    )
 
-    def __init__(self, *, refresh: bool) -> None:
+    def __init__(self, *, refresh: bool, generation: int = 0) -> None:
         self.refresh = refresh
+        #: ``time.monotonic()`` when it started: a flight older than the engine's
+        #: ``supersede_after`` no longer blocks new callers.
+        self.started = time.monotonic()
+        #: The engine's invalidation count when it started; ``from_cache`` is set when the
+        #: fetch answered with a token read from the (shared) cache.
+        self.generation = generation
+        self.from_cache = False
         self.token: Token | None = None
         self.error: BaseException | None = None
         self.abandoned = False
@@ -78,6 +98,12 @@ class Flight:
             self._callbacks.append(callback)
             return True
 
+    def _discard_callback(self, callback: Callable[[], None]) -> None:
+        """Forget a waiter's wake-up (it timed out or was cancelled): a long-lived signal
+        must not collect one per wait."""
+        with self._lock, contextlib.suppress(ValueError):
+            self._callbacks.remove(callback)
+
     async def wait_async(self, timeout: float) -> bool:
         """Wait without blocking the event loop (asyncio or trio, any thread).
 
@@ -96,8 +122,11 @@ class Flight:
                     trio_token.run_sync_soon(event.set)
 
             if self._add_callback(wake_trio):
-                with trio.move_on_after(timeout):
-                    await event.wait()
+                try:
+                    with trio.move_on_after(timeout):
+                        await event.wait()
+                finally:
+                    self._discard_callback(wake_trio)
             return self.done
         import asyncio  # only when an async caller waits: the sync path never loads it
 
@@ -113,6 +142,9 @@ class Flight:
                 loop.call_soon_threadsafe(resolve)
 
         if self._add_callback(wake_asyncio):
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(future, timeout)
+            try:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(future, timeout)
+            finally:
+                self._discard_callback(wake_asyncio)
         return self.done
