@@ -12,6 +12,7 @@ Everything else builds on it; it imports nothing from the rest of the package.
 - ``_regions``: regions → hosts, :class:`Endpoints`, the https-only URL check;
 - ``_retry``: the retry policy (statuses, ``Retry-After``, jittered backoff, budget);
 - ``_httplib``: :class:`HttpLib`, the one seam between the engine and httpx / httpx2.
+- ``_fork``: fork safety, the at-fork reset of per-process state (and a pid check).
 
 This ``__init__`` imports nothing, so importing one module does not load the others.
 """
