@@ -210,3 +210,51 @@ def test_child_forked_while_the_client_lock_is_held_can_close() -> None:
     returns (it used to block forever on the inherited, never-released lock)."""
     result = run_script(HELD_LOCK)
     assert result.returncode == 0, result.stderr
+
+
+# --- file-lock descriptors ------------------------------------------------------------------
+
+FILE_LOCK = """
+from httpx_pingone_worker import EncryptedFileTokenCache
+
+directory = sys.argv[1]
+cache = EncryptedFileTokenCache(directory, key=b"k" * 32, lock_timeout=0)
+key = "pingone:" + "ab" * 16
+held, release = threading.Event(), threading.Event()
+
+def holder():  # a parent thread fetching under the file lock at fork time
+    with cache.fetch_lock(key):
+        held.set()
+        release.wait(60)
+
+thread = threading.Thread(target=holder)
+thread.start()
+assert held.wait(30)
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(w)
+    os.read(r, 1)  # alive (with whatever it inherited) until the parent has checked
+    os._exit(0)
+os.close(r)
+release.set()
+thread.join(30)  # the parent released its lock
+other = EncryptedFileTokenCache(directory, key=b"k" * 32, lock_timeout=0)
+try:
+    with other.fetch_lock(key):  # as another process would take it
+        ok = True
+except Exception as exc:
+    print("lock still held:", exc, file=sys.stderr, flush=True)
+    ok = False
+os.write(w, b"x")
+wait_child(pid)
+sys.exit(0 if ok else 6)
+"""
+
+
+def test_child_does_not_keep_the_parents_file_lock(tmp_path: object) -> None:
+    """Keep it so: a child forked while a parent thread held the file cache's fetch lock
+    (flock: the open file, and its lock, are shared by the fork) does not keep the lock once
+    the parent releases it: the next holder gets it at once while the child still runs."""
+    result = run_script(FILE_LOCK, str(tmp_path))
+    assert result.returncode == 0, result.stderr
