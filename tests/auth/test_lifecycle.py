@@ -166,10 +166,13 @@ def test_close_while_a_retry_sleeps_ends_it_with_a_clear_error_and_later_use_wor
     endpoint.script.append(lambda: httpx.Response(503))
     transport = httpx.MockTransport(endpoint.handler)
     auth = _auth(retry=SLOW_RETRY, wait_timeout=600)
+
     # The internal client, made on first use (and again after close()), on the mock.
-    lib = dataclasses.replace(
-        auth._lib, Client=lambda **kw: httpx.Client(transport=transport, **kw)
-    )
+    class MockedClient(httpx.Client):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(transport=transport, **kwargs)
+
+    lib = dataclasses.replace(auth._lib, Client=MockedClient)
     monkeypatch.setattr(auth, "_lib", lib)
     leader, led = _run(auth.get_token)
     assert wait_until(lambda: endpoint.requests == 1 and _parked_in(leader, "sleep"))
