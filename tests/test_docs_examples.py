@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from markdown_blocks import ROOT, Block, blocks
 
 DOCS = ROOT / "docs"

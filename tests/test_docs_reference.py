@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from markdown_blocks import ROOT
 
 import httpx_pingone_worker
 import pytest_pingone
 from httpx_pingone_worker import emulator
+from markdown_blocks import ROOT
 
 REFERENCE = ROOT / "docs" / "reference"
 

@@ -92,11 +92,13 @@ def cli_reference() -> str:
     return "\n".join(lines)
 
 
-def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
+def on_page_markdown(markdown: str, page: Any, **_kwargs: Any) -> str:
     """Include root files; put the generated console reference in place of its marker."""
     markdown = _include(markdown, page.file.src_uri)
     if page.file.src_uri != CLI_PAGE:
         return markdown
     if MARKER not in markdown:
-        raise PluginError(f"{CLI_PAGE} lost its {MARKER} marker: the console reference has no place")
+        raise PluginError(
+            f"{CLI_PAGE} lost its {MARKER} marker: the console reference has no place"
+        )
     return markdown.replace(MARKER, cli_reference())
