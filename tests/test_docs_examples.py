@@ -16,6 +16,7 @@ An HTML comment right before a block changes how it runs:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -76,6 +77,13 @@ def test_there_are_examples_on_every_page_that_has_code() -> None:
     pages = {b.path.relative_to(DOCS).as_posix() for b in EXAMPLES}
     assert {"getting-started.md", "how-to/redis-fleet.md", "how-to/pytest-plugin.md"} <= pages
     assert len(EXAMPLES) >= 15
+
+
+def test_every_python_fence_is_extracted() -> None:
+    """No python block hides from the runner (indented in a list, or a fence it cannot parse)."""
+    for page in sorted(DOCS.rglob("*.md")):
+        fences = re.findall(r"^[ \t]*```+python", page.read_text(encoding="utf-8"), re.MULTILINE)
+        assert len(fences) == len(blocks(page, "python")), f"{page}: indented or unparsed block"
 
 
 def test_conftest_blocks_run_with_their_test() -> None:
