@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from markdown_blocks import ROOT, blocks
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _blocks(lang: str) -> list[str]:
