@@ -65,3 +65,11 @@ def test_registered_secret_inside_a_url_is_masked() -> None:
     finally:
         forget_secret(CANARY_SECRET)
         forget_secret(CANARY_TOKEN)
+
+
+def test_a_known_secret_inside_a_key_name_does_not_unmask_the_value() -> None:
+    """Registering a word that is part of a key name cannot leak that key's value."""
+    value = "Zq8-unregistered-value-4711"
+    register_secret("client_secret")  # part of the key name below, long enough to register
+    out = redact(f"posting client_secret={value} now")
+    assert value not in out

@@ -131,8 +131,11 @@ def _mask_known(text: str) -> str:
 def _builtin_redact(text: str) -> str:
     if not text:
         return text
-    text = _mask_known(text)
     rx = _rx()
+    # Secret-named fields first: a known secret that happens to be part of a key name
+    # ("secret" in "client_secret=VALUE") must not break the key=value rule and leak VALUE.
+    text = rx.kv.sub(_kv_sub, text)
+    text = _mask_known(text)
     text = rx.pem.sub("<redacted:private-key>", text)
     text = rx.jwt.sub(lambda m: f"<jwt:{fingerprint(m.group(0))}>", text)
     text = rx.auth.sub(lambda m: f"{m.group(1)} <redacted>", text)
