@@ -169,7 +169,9 @@ def test_trio_waiter_cancelled_returns_at_once_and_takes_no_lock(
         runner.join(15)  # the fixed waiter returns at once; the old one waited 120 s
         assert done.is_set(), "the cancelled trio waiter did not return"
         assert not runner.is_alive()
-        assert _acquire_threads(), "the abandoned acquire should still be waiting here"
+        # The abandoned acquire thread may still be waiting here or may already have seen its
+        # caller gone (on a loaded machine either happens first): both are fine, what matters is
+        # that the caller returned at once and that the thread never takes the lock.
     # The holder released: the abandoned thread wakes, sees its caller gone and stops.
     _until(lambda: not _acquire_threads(), "the abandoned acquire thread ended")
     assert client.exists(waiter.lock_key(KEY)) == 0
