@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from httpx_pingone_worker import EncryptedFileTokenCache, MemoryTokenCache, Secret, Token
-from httpx_pingone_worker._storage import generate_key
+from httpx_pingone_worker.credentials._crypto import generate_key
 
 KEY = "pingone:0123456789abcdef0123456789abcdef"
 TOKEN = Token(

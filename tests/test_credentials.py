@@ -11,7 +11,7 @@ import pytest
 from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import ClientCredentials, Region, Secret
 from httpx_pingone_worker._core._errors import ConfigurationError
-from httpx_pingone_worker._credentials import AUTH_METHODS, parse_auth_method
+from httpx_pingone_worker.credentials._credentials import AUTH_METHODS, parse_auth_method
 
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIfake\n-----END PRIVATE KEY-----\n"
 

@@ -94,7 +94,7 @@ def test_pickle_round_trip_keeps_fields(cls: type[PingOneError]) -> None:
 
 def test_credential_format_error_pickles_problems() -> None:
     """CredentialFormatError keeps its problems through pickling."""
-    from httpx_pingone_worker._config import CredentialProblem
+    from httpx_pingone_worker.credentials._format import CredentialProblem
 
     problems = [CredentialProblem("client_id", "is not a UUID", "copy it again")]
     err = CredentialFormatError("bad", problems=problems)

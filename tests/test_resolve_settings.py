@@ -10,18 +10,14 @@ import pytest
 
 from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import ClientCredentials, Region, Secret
-from httpx_pingone_worker._config import (
-    CredentialProblem,
-    parse_env_file,
-    resolve_credentials,
-    resolve_settings,
-    validate_credential_format,
-)
 from httpx_pingone_worker._core._errors import (
     ConfigurationError,
     CredentialFormatError,
     InsecureTransportError,
 )
+from httpx_pingone_worker.credentials._format import CredentialProblem, validate_credential_format
+from httpx_pingone_worker.credentials._settings import resolve_credentials, resolve_settings
+from httpx_pingone_worker.credentials._sources import parse_env_file
 
 OTHER_ID = "11111111-2222-4333-8444-555555555555"
 OTHER_ENV = "99999999-8888-4777-8666-555555555555"

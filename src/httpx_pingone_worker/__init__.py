@@ -37,18 +37,12 @@ from ._core._logging import register_secret
 from ._core._regions import Endpoints, Region
 from ._core._secrets import Secret
 from ._core._token import Token, TokenState
-from ._credentials import ClientCredentials
 from ._version import __version__
+from .credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     # lazily-imported modules add their `from ._x import Y` lines here
     from ._auth import PingOneWorkerAuth
-    from ._config import (
-        CredentialProblem,
-        resolve_credentials,
-        resolve_settings,
-        validate_credential_format,
-    )
     from ._core._hookspecs import hookimpl
     from ._core._plugins import plugin_manager
     from ._core._retry import RetryPolicy
@@ -60,13 +54,10 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
     from ._introspection import Introspection, aintrospect_token, introspect_token
     from ._jwt import DecodedJWT, JWKSCache, averify_jwt, decode_jwt, verify_jwt
     from ._redis import RedisTokenCache
-    from ._storage import (
-        KeyringFallbackWarning,
-        secure_delete,
-        secure_list,
-        secure_retrieve,
-        secure_store,
-    )
+    from .credentials._crypto import KeyringFallbackWarning
+    from .credentials._format import CredentialProblem, validate_credential_format
+    from .credentials._settings import resolve_credentials, resolve_settings
+    from .credentials._store import secure_delete, secure_list, secure_retrieve, secure_store
     from .management._async import AsyncPingOneClient
     from .management._discovery import (
         RoleGrant,
@@ -90,10 +81,10 @@ _LAZY: dict[str, str] = {
     "PingOneWorkerAuth": "._auth",
     "request_client_credentials_token": "._engine._standalone",
     "arequest_client_credentials_token": "._engine._standalone",
-    "resolve_credentials": "._config",
-    "resolve_settings": "._config",
-    "validate_credential_format": "._config",
-    "CredentialProblem": "._config",
+    "resolve_credentials": ".credentials._settings",
+    "resolve_settings": ".credentials._settings",
+    "validate_credential_format": ".credentials._format",
+    "CredentialProblem": ".credentials._format",
     "introspect_token": "._introspection",
     "aintrospect_token": "._introspection",
     "Introspection": "._introspection",
@@ -118,11 +109,11 @@ _LAZY: dict[str, str] = {
     "ApiAccessReport": ".management._probes",
     "ValidationReport": ".management._validation",
     "EncryptedFileTokenCache": "._filecache",
-    "secure_store": "._storage",
-    "secure_retrieve": "._storage",
-    "secure_list": "._storage",
-    "secure_delete": "._storage",
-    "KeyringFallbackWarning": "._storage",
+    "secure_store": ".credentials._store",
+    "secure_retrieve": ".credentials._store",
+    "secure_list": ".credentials._store",
+    "secure_delete": ".credentials._store",
+    "KeyringFallbackWarning": ".credentials._crypto",
     "RedisTokenCache": "._redis",
     "RetryPolicy": "._core._retry",
 }

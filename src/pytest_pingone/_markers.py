@@ -94,7 +94,7 @@ def _check_keywords(kwargs: Mapping[str, Any], valid: tuple[str, ...], what: str
 
 def _validate_value(name: str, value: Any) -> Any:
     from httpx_pingone_worker import ConfigurationError, Region
-    from httpx_pingone_worker._credentials import parse_auth_method
+    from httpx_pingone_worker.credentials._credentials import parse_auth_method
 
     where = f"pingone marker {name}="
     if name == "region":

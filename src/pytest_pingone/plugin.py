@@ -100,7 +100,7 @@ class _XdistController:
 
     def pytest_configure_node(self, node: Any) -> None:
         """Put one per-run key into each worker's in-memory ``workerinput``."""
-        from httpx_pingone_worker._storage import generate_key
+        from httpx_pingone_worker.credentials._crypto import generate_key
 
         if self._key is None:
             self._key = generate_key()

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from httpx_pingone_worker._credentials import ClientCredentials
+from httpx_pingone_worker.credentials._credentials import ClientCredentials
 from httpx_pingone_worker.emulator import PingOneEmulator
 from httpx_pingone_worker.oauth._client_auth import client_auth
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from jose import jwt as jose_jwt
 
-from httpx_pingone_worker._credentials import AUTH_METHODS, ClientCredentials
+from httpx_pingone_worker.credentials._credentials import AUTH_METHODS, ClientCredentials
 from httpx_pingone_worker.emulator import PingOneEmulator
 from httpx_pingone_worker.oauth._client_auth import ASSERTION_TYPE
 

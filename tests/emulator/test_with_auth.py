@@ -7,7 +7,7 @@ import pytest
 from jose import jwt as jose_jwt
 
 from httpx_pingone_worker import PingOneClient, PingOneWorkerAuth
-from httpx_pingone_worker._credentials import AUTH_METHODS
+from httpx_pingone_worker.credentials._credentials import AUTH_METHODS
 from httpx_pingone_worker.emulator import PingOneEmulator
 
 

@@ -10,7 +10,7 @@ import keyring.backend
 import pytest
 from storage_support import MemoryKeyring
 
-from httpx_pingone_worker import _storage
+from httpx_pingone_worker.credentials import _crypto
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +21,7 @@ def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
-    monkeypatch.setattr(_storage, "_fallback_warned", False)
+    monkeypatch.setattr(_crypto, "_fallback_warned", False)
     yield backend
     keyring.set_keyring(previous)
 

@@ -197,6 +197,6 @@ def store(directory: Path, secret: str) -> None:
     """Store the test app's credentials with ``secret``."""
     from canary import CANARY_CLIENT_ID, CANARY_ENV_ID
     from httpx_pingone_worker import ClientCredentials
-    from httpx_pingone_worker._storage import secure_store
+    from httpx_pingone_worker.credentials._store import secure_store
 
     secure_store(ClientCredentials(CANARY_CLIENT_ID, secret, CANARY_ENV_ID), directory=directory)

@@ -26,15 +26,17 @@ from httpx_pingone_worker import (
     Region,
     Secret,
     StorageError,
-    _storage,
 )
-from httpx_pingone_worker._config import resolve_settings
-from httpx_pingone_worker._storage import (
-    DATA_DIR_ENV,
+from httpx_pingone_worker.credentials import _crypto
+from httpx_pingone_worker.credentials._crypto import (
     KEY_BACKEND_ENV,
     KEYRING_SERVICE,
     KeyringFallbackWarning,
     key_file_path,
+)
+from httpx_pingone_worker.credentials._settings import resolve_settings
+from httpx_pingone_worker.credentials._store import (
+    DATA_DIR_ENV,
     scan_store,
     secure_delete,
     secure_list,
@@ -196,7 +198,7 @@ def test_truncated_entry_is_a_storage_error(store_dir: Path, keep: int, message:
 def test_wrong_key_is_reported_as_such(store_dir: Path, memory_keyring: MemoryKeyring) -> None:
     """After the keyring key changes, reading says "different key", not "tampered"."""
     secure_store(creds(), directory=store_dir)
-    memory_keyring.passwords[(KEYRING_SERVICE, "credentials-key")] = _storage.generate_key()
+    memory_keyring.passwords[(KEYRING_SERVICE, "credentials-key")] = _crypto.generate_key()
     with pytest.raises(StorageError, match="different key") as info:
         secure_retrieve(CANARY_CLIENT_ID, directory=store_dir)
     assert info.value.hint is not None
@@ -312,11 +314,12 @@ def test_writer_killed_before_rename_leaves_old_file_intact(
     script = textwrap.dedent(
         f"""
         import os, signal
-        from httpx_pingone_worker import ClientCredentials, _storage
+        from httpx_pingone_worker import ClientCredentials
+        from httpx_pingone_worker.credentials import _store
         def die(src, dst):
             os.kill(os.getpid(), signal.SIGKILL)
         os.replace = die
-        _storage.secure_store(
+        _store.secure_store(
             ClientCredentials({CANARY_CLIENT_ID!r}, "new-secret-value", {CANARY_ENV_ID!r}),
             directory={str(store_dir)!r},
         )

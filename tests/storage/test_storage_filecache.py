@@ -35,7 +35,7 @@ from httpx_pingone_worker import (
 from httpx_pingone_worker._cache import AsyncTokenCache, SupportsFetchLock
 from httpx_pingone_worker._core._retry import DEFAULT_RETRY
 from httpx_pingone_worker._filecache import CACHE_DIR_ENV
-from httpx_pingone_worker._storage import (
+from httpx_pingone_worker.credentials._crypto import (
     KEYRING_SERVICE,
     KeyringFallbackWarning,
     generate_key,

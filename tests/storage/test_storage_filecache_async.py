@@ -11,7 +11,7 @@ import pytest
 from storage_helpers import CACHE_KEY, make_token
 
 from httpx_pingone_worker import EncryptedFileTokenCache, StorageError
-from httpx_pingone_worker._storage import generate_key
+from httpx_pingone_worker.credentials._crypto import generate_key
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ import pytest
 
 from httpx_pingone_worker import EncryptedFileTokenCache, Secret, Token
 from httpx_pingone_worker._filecache import LEFTOVER_AGE
-from httpx_pingone_worker._storage import generate_key
+from httpx_pingone_worker.credentials._crypto import generate_key
 
 KEY = generate_key()
 

@@ -15,7 +15,7 @@ from storage_helpers import (
 )
 
 from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, CANARY_TOKEN, assert_no_canary
-from httpx_pingone_worker._storage import generate_key
+from httpx_pingone_worker.credentials._crypto import generate_key
 
 RACERS = 8
 

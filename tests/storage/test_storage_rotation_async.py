@@ -10,7 +10,7 @@ from storage_helpers import NEW_SECRET, OLD_SECRET, RotatingServer, store
 
 from canary import CANARY_CLIENT_ID
 from httpx_pingone_worker import EncryptedFileTokenCache, PingOneWorkerAuth
-from httpx_pingone_worker._storage import generate_key
+from httpx_pingone_worker.credentials._crypto import generate_key
 
 pytestmark = pytest.mark.anyio
 

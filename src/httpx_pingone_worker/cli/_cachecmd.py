@@ -51,7 +51,7 @@ def _open(path: Path) -> EncryptedFileTokenCache | None:
     """The cache at ``path`` with its existing key (never creates a directory or a key)."""
     from httpx_pingone_worker._core._errors import StorageError
     from httpx_pingone_worker._filecache import EncryptedFileTokenCache
-    from httpx_pingone_worker._storage import generate_key, load_key
+    from httpx_pingone_worker.credentials._crypto import generate_key, load_key
 
     if not path.is_dir():
         return None

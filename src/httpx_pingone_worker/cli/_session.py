@@ -20,13 +20,13 @@ import httpx
 from httpx_pingone_worker._core._errors import ConfigurationError
 from httpx_pingone_worker._core._logging import register_secret
 from httpx_pingone_worker._core._regions import Endpoints, Region, endpoints_for
-from httpx_pingone_worker._credentials import ClientCredentials
+from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:
     from httpx_pingone_worker import PingOneClient
     from httpx_pingone_worker._auth import PingOneWorkerAuth
     from httpx_pingone_worker._cache import TokenCache
-    from httpx_pingone_worker._config import ResolvedSettings
+    from httpx_pingone_worker.credentials._settings import ResolvedSettings
     from httpx_pingone_worker.emulator import PingOneEmulator
 
 __all__ = ["Session", "emulator_factory"]
@@ -50,7 +50,7 @@ emulator_factory: Callable[[str | None], PingOneEmulator] = _default_emulator
 
 def _stored_lookup(client_id: str | None) -> ClientCredentials | None:
     """Credentials saved by ``pingone-worker store`` (the last source settings come from)."""
-    from httpx_pingone_worker._storage import stored_credentials_lookup
+    from httpx_pingone_worker.credentials._store import stored_credentials_lookup
 
     return stored_credentials_lookup(client_id)
 
@@ -88,7 +88,7 @@ class Session:
             self.start_emulator()
             return None
         if self.settings is None:
-            from httpx_pingone_worker._config import resolve_settings
+            from httpx_pingone_worker.credentials._settings import resolve_settings
 
             self.settings = resolve_settings(
                 client_id=self.args.client_id,

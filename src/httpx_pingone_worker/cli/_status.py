@@ -382,7 +382,7 @@ def cmd_check(  # noqa: PLR0915 - the checks are nested functions on purpose
         return True, f"client {creds.client_id} in environment {creds.environment_id}"
 
     def credential_format() -> tuple[bool, str]:
-        from httpx_pingone_worker._config import validate_credential_format
+        from httpx_pingone_worker.credentials._format import validate_credential_format
 
         creds = session.credentials
         problems = validate_credential_format(

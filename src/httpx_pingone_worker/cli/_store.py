@@ -60,10 +60,11 @@ def read_secret(client_id: str) -> str:
 
 def cmd_store(args: argparse.Namespace, session: Session, out: Output) -> int:
     """``pingone-worker store``."""
-    from httpx_pingone_worker._config import resolve_settings, validate_credential_format
     from httpx_pingone_worker._core._logging import register_secret
-    from httpx_pingone_worker._credentials import ClientCredentials
-    from httpx_pingone_worker._storage import secure_store
+    from httpx_pingone_worker.credentials._credentials import ClientCredentials
+    from httpx_pingone_worker.credentials._format import validate_credential_format
+    from httpx_pingone_worker.credentials._settings import resolve_settings
+    from httpx_pingone_worker.credentials._store import secure_store
 
     from . import CommandError
 
@@ -124,7 +125,7 @@ def cmd_store(args: argparse.Namespace, session: Session, out: Output) -> int:
 
 def cmd_forget(args: argparse.Namespace, session: Session, out: Output) -> int:
     """``pingone-worker forget``."""
-    from httpx_pingone_worker._storage import secure_delete
+    from httpx_pingone_worker.credentials._store import secure_delete
 
     from . import CommandError
 

@@ -7,8 +7,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from httpx_pingone_worker._credentials import ClientCredentials
 from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
 from ._engine import Engine
 from ._keys import SigningKey, signing_key

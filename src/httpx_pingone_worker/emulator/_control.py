@@ -8,9 +8,9 @@ import dataclasses
 from typing import Any, Protocol
 
 from httpx_pingone_worker._core._input import BadJSON, parse_json
-from httpx_pingone_worker._credentials import ClientCredentials
 from httpx_pingone_worker._errors import EmulatorError
 from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
 from ._clock import EmulatorClock
 from ._http import Ctx, EmulatorResponse, RequestRecord, api_error, json_body

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from httpx_pingone_worker._credentials import ClientCredentials, parse_auth_method
 from httpx_pingone_worker._errors import EmulatorError
 from httpx_pingone_worker._regions import Region
 from httpx_pingone_worker._secrets import Secret
+from httpx_pingone_worker.credentials._credentials import ClientCredentials, parse_auth_method
 
 from ._app_factory import add_app, credentials_of
 from ._engine import Engine, record_active

@@ -117,8 +117,8 @@ def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
     allow_loopback_http: bool,
 ) -> Generator[_Op, Any, ValidationReport]:
     """The steps of :func:`validate_worker_credentials`; the shells perform the I/O ops."""
-    from httpx_pingone_worker._config import validate_credential_format
-    from httpx_pingone_worker._credentials import ClientCredentials
+    from httpx_pingone_worker.credentials._credentials import ClientCredentials
+    from httpx_pingone_worker.credentials._format import validate_credential_format
 
     if credentials is not None:
         if not isinstance(credentials, ClientCredentials):

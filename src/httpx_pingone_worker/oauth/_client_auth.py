@@ -28,7 +28,7 @@ from urllib.parse import quote_plus
 
 from httpx_pingone_worker._core._errors import ConfigurationError
 from httpx_pingone_worker._core._secrets import Secret
-from httpx_pingone_worker._credentials import AuthMethod, parse_auth_method
+from httpx_pingone_worker.credentials._credentials import AuthMethod, parse_auth_method
 
 __all__ = ["ASSERTION_TYPE", "ClientAuthParts", "client_auth", "make_client_assertion"]
 

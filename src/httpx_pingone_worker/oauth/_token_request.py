@@ -15,7 +15,7 @@ from httpx_pingone_worker._core._errors import (
 )
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import normalize_scopes
-from httpx_pingone_worker._credentials import AuthMethod, parse_auth_method
+from httpx_pingone_worker.credentials._credentials import AuthMethod, parse_auth_method
 from httpx_pingone_worker.oauth._client_auth import client_auth
 
 __all__ = [
