@@ -38,8 +38,6 @@ LAYERS: dict[str, int] = {
     "oauth": 2,
     "_engine": 3,
     "tokens": 4,
-    "_jwt": 4,
-    "_introspection": 4,
     "_auth": 5,
     "httpx2": 5,
     "management": 6,

@@ -51,8 +51,6 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         request_client_credentials_token,
     )
     from ._filecache import EncryptedFileTokenCache
-    from ._introspection import Introspection, aintrospect_token, introspect_token
-    from ._jwt import DecodedJWT, JWKSCache, averify_jwt, decode_jwt, verify_jwt
     from ._redis import RedisTokenCache
     from .credentials._crypto import KeyringFallbackWarning
     from .credentials._format import CredentialProblem, validate_credential_format
@@ -73,6 +71,10 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         avalidate_worker_credentials,
         validate_worker_credentials,
     )
+    from .tokens._introspection import Introspection, aintrospect_token, introspect_token
+    from .tokens._jwks import JWKSCache
+    from .tokens._jwt_decode import DecodedJWT, decode_jwt
+    from .tokens._jwt_verify import averify_jwt, verify_jwt
 
 # name -> private module that defines it; imported on first attribute access.
 _LAZY: dict[str, str] = {
@@ -85,14 +87,14 @@ _LAZY: dict[str, str] = {
     "resolve_settings": ".credentials._settings",
     "validate_credential_format": ".credentials._format",
     "CredentialProblem": ".credentials._format",
-    "introspect_token": "._introspection",
-    "aintrospect_token": "._introspection",
-    "Introspection": "._introspection",
-    "decode_jwt": "._jwt",
-    "verify_jwt": "._jwt",
-    "averify_jwt": "._jwt",
-    "DecodedJWT": "._jwt",
-    "JWKSCache": "._jwt",
+    "introspect_token": ".tokens._introspection",
+    "aintrospect_token": ".tokens._introspection",
+    "Introspection": ".tokens._introspection",
+    "decode_jwt": ".tokens._jwt_decode",
+    "verify_jwt": ".tokens._jwt_verify",
+    "averify_jwt": ".tokens._jwt_verify",
+    "DecodedJWT": ".tokens._jwt_decode",
+    "JWKSCache": ".tokens._jwks",
     "PingOneClient": ".management._sync",
     "AsyncPingOneClient": ".management._async",
     "create_pingone_client": ".management._sync",

@@ -43,10 +43,10 @@ def _import_heavy_modules_once() -> None:
         "trustme",
         "httpx_pingone_worker.emulator",
         "httpx_pingone_worker._auth",
-        "httpx_pingone_worker._jwt",
+        "httpx_pingone_worker.tokens._jwt_verify",
         "httpx_pingone_worker.management._sync",
         "httpx_pingone_worker.management._async",
-        "httpx_pingone_worker._introspection",
+        "httpx_pingone_worker.tokens._introspection",
         "httpx_pingone_worker.management._validation",
         "httpx_pingone_worker._filecache",
     ):

@@ -184,7 +184,7 @@ def cmd_token(args: argparse.Namespace, session: Session, out: Output) -> int:
 
 def decoded_data(raw: str) -> dict[str, Any]:
     """Header, claims and expiry of a JWT (unverified)."""
-    from httpx_pingone_worker._jwt import decode_jwt
+    from httpx_pingone_worker.tokens._jwt_decode import decode_jwt
 
     from . import CommandError
 
@@ -247,7 +247,7 @@ def verify_token(
     audience: str | None = None,
 ) -> tuple[dict[str, Any], str, str]:
     """Verify ``raw`` against the JWKS; return (claims, issuer, jwks_url). Raises JWTError."""
-    from httpx_pingone_worker._jwt import verify_jwt
+    from httpx_pingone_worker.tokens._jwt_verify import verify_jwt
 
     if issuer is None or jwks_url is None:
         endpoints = session.endpoints(need_secret=False)
@@ -338,7 +338,7 @@ def cmd_verify(args: argparse.Namespace, session: Session, out: Output) -> int:
 
 def introspection_data(raw: str, session: Session) -> dict[str, Any]:
     """RFC 7662 introspection of ``raw`` with the configured app's credentials."""
-    from httpx_pingone_worker._introspection import introspect_token
+    from httpx_pingone_worker.tokens._introspection import introspect_token
 
     endpoints = session.endpoints()
     url = endpoints.introspection
