@@ -22,8 +22,10 @@ ROOT = Path(httpx_pingone_worker.__file__).parent
 EXCLUDED = ("emulator",)
 
 #: Layers from the bottom up (ARCHITECTURE.md). A module's layer is its longest matching
-#: prefix. Root modules not listed (``__init__``, ``hookspecs``, the ``_x`` re-exports kept for
-#: emulator/) are the public surface: they may import any layer and nothing may import them.
+#: prefix. Root modules not listed (``__init__``, ``hookspecs``) are the public surface: they
+#: may import any layer and nothing may import them. The root ``_credentials``, ``_config`` and
+#: ``_storage`` are re-exports of ``credentials/`` kept for ``_auth``, ``_engine/``, ``_filecache``
+#: and ``_redis`` until those import from there.
 LAYERS: dict[str, int] = {
     "_version": 0,
     "_core": 0,
@@ -46,15 +48,7 @@ LAYERS: dict[str, int] = {
 }
 #: Layers that may import the public package root (applications on top of the library).
 USES_PUBLIC_ROOT = LAYERS["cli"]
-SURFACE = {
-    "",
-    "hookspecs",
-    "_errors",
-    "_secrets",
-    "_logging",
-    "_regions",
-    "_httplib",
-}
+SURFACE = {"", "hookspecs"}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker._core._errors import EmulatorError
 
 from ._emulator import PingOneEmulator
 

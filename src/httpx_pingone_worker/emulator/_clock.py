@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker._core._errors import EmulatorError
 
 __all__ = ["MAX_ADVANCE", "EmulatorClock"]
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Protocol
 
+from httpx_pingone_worker._core._errors import EmulatorError
 from httpx_pingone_worker._core._input import BadJSON, parse_json
-from httpx_pingone_worker._errors import EmulatorError
-from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker._core._regions import Region
 from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
 from ._clock import EmulatorClock

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from httpx_pingone_worker._regions import Region, is_loopback_host
+from httpx_pingone_worker._core._regions import Region, is_loopback_host
 
 from ._api import handle_api
 from ._auth_endpoints import AUTH_ENDPOINTS, handle_auth

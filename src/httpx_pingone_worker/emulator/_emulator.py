@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import urlsplit
 
-from httpx_pingone_worker._errors import EmulatorError
-from httpx_pingone_worker._logging import get_logger
-from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker._core._errors import EmulatorError
+from httpx_pingone_worker._core._logging import get_logger
+from httpx_pingone_worker._core._regions import Region
 from httpx_pingone_worker.credentials._credentials import ClientCredentials, parse_auth_method
 
 from ._app_factory import credentials_of

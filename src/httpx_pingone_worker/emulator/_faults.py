@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker._core._errors import EmulatorError
 
 __all__ = ["ENDPOINTS", "FAULT_KINDS", "Fault", "FaultKind", "make_fault"]
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import parse_qs
 
 from httpx_pingone_worker._core._input import BadJSON, parse_json
-from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker._core._regions import Region
 
 if TYPE_CHECKING:
-    from httpx_pingone_worker._httplib import HttpLib
+    from httpx_pingone_worker._core._httplib import HttpLib
 
 __all__ = [
     "HAL",
@@ -266,7 +266,7 @@ def raise_action(resp: EmulatorResponse, method: str, url: str, lib: HttpLib | N
     """Raise the injected transport failure as ``lib``'s exception (default httpx)."""
     if resp.action is None:
         return
-    from httpx_pingone_worker._httplib import HTTPX
+    from httpx_pingone_worker._core._httplib import HTTPX
 
     lib = lib or HTTPX
     request = lib.Request(method, url)

@@ -11,9 +11,9 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from httpx_pingone_worker._errors import EmulatorError
-from httpx_pingone_worker._regions import Region
-from httpx_pingone_worker._secrets import Secret
+from httpx_pingone_worker._core._errors import EmulatorError
+from httpx_pingone_worker._core._regions import Region
+from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker.credentials._credentials import ClientCredentials, parse_auth_method
 
 from ._app_factory import add_app, credentials_of

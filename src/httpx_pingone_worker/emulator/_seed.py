@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker._core._errors import EmulatorError
 
 from ._state import Environment, World
 

@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from httpx_pingone_worker._errors import EmulatorError
+from httpx_pingone_worker._core._errors import EmulatorError
 
 from ._http import Responder
 

@@ -6,7 +6,7 @@ import functools
 import json
 from dataclasses import dataclass
 
-from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker._core._regions import Region
 
 from ._app_factory import add_app
 from ._clock import EmulatorClock

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker._core._regions import Region
 
 __all__ = ["App", "Environment", "IssuedToken", "RoleAssignment", "World", "iso"]
 

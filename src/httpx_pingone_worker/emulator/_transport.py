@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
-from httpx_pingone_worker._httplib import HTTPX, HttpLib
-from httpx_pingone_worker._regions import Region
+from httpx_pingone_worker._core._httplib import HTTPX, HttpLib
+from httpx_pingone_worker._core._regions import Region
 
 from ._http import EmulatorResponse, Responder, raise_action
 
