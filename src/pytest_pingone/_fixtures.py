@@ -3,6 +3,10 @@
 Every heavy import (the emulator, respx, the auth engine, the Management API client)
 happens inside a fixture, so loading the plugin costs next to nothing for suites that
 never ask for PingOne.
+
+One cohesive thing (a little over 400 lines): the fixtures are one dependency graph
+(emulator → credentials → auth → token / client → worker app), each built on the one before,
+and a reader follows it top to bottom here.
 """
 
 from __future__ import annotations

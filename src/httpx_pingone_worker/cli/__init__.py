@@ -60,6 +60,11 @@ never renamed or removed, within a major version.
   ``valid``, ``expired`` or ``unreadable``; ``fingerprint`` null when unreadable);
   ``cache clear [--expired]``: ``{"command": "cache", "action": "clear", "ok", "path",
   "expired_only", "removed"}``
+
+One cohesive thing (a little over 400 lines, a third of it the contract above): the parser,
+the global options and the exception → exit status mapping are the console's interface; each
+command lives in its own module (``_tokens``, ``_status``, ``_api``, ``_store``, ``_cachecmd``,
+``_emulator``, ``_demo``).
 """
 
 from __future__ import annotations

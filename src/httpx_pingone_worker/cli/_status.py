@@ -1,4 +1,8 @@
-"""``status`` (the status panel) and ``check`` (pass/fail diagnosis of a setup)."""
+"""``status`` (the status panel) and ``check`` (pass/fail diagnosis of a setup).
+
+One cohesive thing (a little over 400 lines): ``check`` diagnoses from the same views and
+probes that ``status`` renders, so the two commands and their views stay in one module.
+"""
 
 from __future__ import annotations
 
