@@ -725,6 +725,75 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                     )
             yield
 
+    @contextlib.contextmanager
+    def _lead_lock(self, plan: Plan) -> Iterator[bool]:
+        """The cache's lock for leading ``plan``; yields False when another process holds it
+        and ``plan`` is a refresh (a valid token is in hand: use it, do not wait).
+
+        A fetch (no valid token) waits for the fetch lock. A refresh asks a cache with
+        ``try_fetch_lock`` (file, Redis, or your own) once, without waiting, so across a fleet
+        exactly one process refreshes a shared token and nobody else waits; a cache with
+        only ``fetch_lock`` is waited for (a waiter then re-reads the cache and finds the
+        new token).
+        """
+        trying = getattr(self._cache, "try_fetch_lock", None) if plan.kind == "refresh" else None
+        if trying is None:
+            with self._fetch_lock():
+                yield True
+            return
+        with contextlib.ExitStack() as stack:
+            try:
+                lead = bool(stack.enter_context(trying(self._cache_key)))
+            except StorageError as exc:
+                _log.warning("could not try the cache's fetch lock (%s)", type(exc).__name__)
+                lead = True
+            yield lead
+
+    @contextlib.asynccontextmanager
+    async def _alead_lock(self, plan: Plan) -> AsyncIterator[bool]:
+        """Async :meth:`_lead_lock`."""
+        trying = getattr(self._cache, "atry_fetch_lock", None) if plan.kind == "refresh" else None
+        if trying is None:
+            async with self._afetch_lock():
+                yield True
+            return
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                lead = bool(await stack.enter_async_context(trying(self._cache_key)))
+            except StorageError as exc:
+                _log.warning("could not try the cache's fetch lock (%s)", type(exc).__name__)
+                lead = True
+            yield lead
+
+    def _from_shared_cache(self, plan: Plan, cached: Token | None) -> Token | None:
+        """A fetch's lock-free look at the shared cache: a valid token there (stale is
+        fine) completes ``plan`` at once, without the fetch lock another process may hold
+        for a while (refreshing); None to fetch."""
+        if plan.kind != "fetch" or not self._locking:
+            return None
+        usable = self._engine.usable_from_cache(cached)
+        if usable is None:
+            return None
+        assert plan.flight is not None  # noqa: S101 - fetch plans lead a flight
+        plan.flight.from_cache = True  # an invalidate() meanwhile rejects it (complete)
+        _log.debug("using a valid token from the shared cache without its fetch lock")
+        return self._engine.complete(plan, usable)
+
+    def _stale_refresh_plan(self, done: Plan) -> Plan | None:
+        """After a fetch that adopted a token from the shared cache: a refresh plan when
+        that token is already past its refresh point, for the caller to lead in the
+        foreground (a short-lived process must not exit before the refresh is stored, and
+        a background thread would die with it); None otherwise."""
+        flight = done.flight
+        if done.kind != "fetch" or flight is None or not flight.from_cache:
+            return None
+        if not self._engine.refresh_due():
+            return None
+        plan = self._engine.plan()
+        if plan.kind == "refresh":
+            return plan
+        return None  # backing off, or another thread of ours leads: the valid token it is
+
     def _header_for(self, token: Token) -> str:
         entry = self._engine.entry
         if entry is not None and entry.token is token:
@@ -967,7 +1036,17 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         got = self._sync_plan(caller)
         if isinstance(got, Token):
             return got
-        gen = self._sync_lead(got)
+        token = yield from self._sync_drive(got, via)
+        stale = self._stale_refresh_plan(got)
+        if stale is not None:
+            # Refreshed here, in the caller: one attempt, bounded by the client's timeout;
+            # on failure (or when another process leads) the valid token comes back.
+            token = yield from self._sync_drive(stale, via)
+        return token
+
+    def _sync_drive(self, plan: Plan, via: Any) -> Generator[_Req, _Resp, Token]:
+        """Lead ``plan``: through ``via`` (a client), or yield its requests to the driver."""
+        gen = self._sync_lead(plan)
         if via is None:
             return (yield from gen)
         try:
@@ -976,8 +1055,14 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             gen.close()
 
     def _sync_lead(self, plan: Plan) -> Generator[_Req, _Resp, Token]:
+        if self._locking and plan.kind == "fetch":
+            found = self._from_shared_cache(plan, self._cache_get(self._cache_key))
+            if found is not None:
+                return found
         try:
-            with self._fetch_lock():
+            with self._lead_lock(plan) as lead:
+                if not lead:  # another process refreshes the shared token
+                    return self._engine.defer(plan)
                 token = yield from drive_flow(
                     self._engine.fetch_flow(plan),
                     self._lib,
@@ -1075,8 +1160,17 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self, plan: Plan
     ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
         engine = self._engine
+        if self._locking and plan.kind == "fetch":
+            found = self._from_shared_cache(plan, await self._acache_get(self._cache_key))
+            if found is not None:
+                yield _Obtained(found, self._header_for(found))
+                return
         try:
-            async with self._afetch_lock():
+            async with self._alead_lock(plan) as lead:
+                if not lead:  # another process refreshes the shared token
+                    deferred = engine.defer(plan)
+                    yield _Obtained(deferred, self._header_for(deferred))
+                    return
                 agen = adrive_flow(
                     engine.fetch_flow(plan),
                     self._lib,
@@ -1130,7 +1224,11 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         got = await self._aplan(None)
         if isinstance(got, _Obtained):
             return got.token
-        return await asend_through(self._async_http_client, self._alead(got), self._lib)
+        token = await asend_through(self._async_http_client, self._alead(got), self._lib)
+        stale = self._stale_refresh_plan(got)
+        if stale is not None:  # see _sync_obtain: refreshed in the caller
+            token = await asend_through(self._async_http_client, self._alead(stale), self._lib)
+        return token
 
     async def _aobtain(
         self, caller: Any, via: Any
@@ -1141,21 +1239,28 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if isinstance(got, _Obtained):
             yield got
             return
-        if via is not None:
-            token = await asend_through(via, self._alead(got), self._lib)
-            yield _Obtained(token, self._header_for(token))
-            return
-        agen = self._alead(got)
-        try:
-            sent: _Resp | None = None
-            while True:
-                item = await agen.asend(sent)
-                if isinstance(item, _Obtained):
-                    yield item
-                    return
-                sent = yield item
-        finally:
-            await agen.aclose()
+        plan: Plan | None = got
+        obtained: _Obtained | None = None
+        while plan is not None:
+            if via is not None:
+                token = await asend_through(via, self._alead(plan), self._lib)
+                obtained = _Obtained(token, self._header_for(token))
+            else:
+                agen = self._alead(plan)
+                try:
+                    sent: _Resp | None = None
+                    while True:
+                        item = await agen.asend(sent)
+                        if isinstance(item, _Obtained):
+                            obtained = item
+                            break
+                        sent = yield item
+                finally:
+                    await agen.aclose()
+            # A stale token adopted from the shared cache: refreshed here, in the caller.
+            plan = self._stale_refresh_plan(plan)
+        assert obtained is not None  # noqa: S101 - the loop ran at least once
+        yield obtained
 
     async def async_auth_flow(self, request: _Req) -> AsyncGenerator[_Req, _Resp]:
         """Async twin of :meth:`sync_auth_flow`."""

@@ -485,6 +485,34 @@ class EncryptedFileTokenCache:
             self._held.discard(lock)
             lock.release()
 
+    @contextlib.contextmanager
+    def try_fetch_lock(self, key: str) -> Iterator[bool]:
+        """Take the lock for ``key`` only if it is free, without waiting: yields True (held,
+        or the lock cannot be used at all: go ahead alone) or False (another process holds
+        it, e.g. it is refreshing the shared token: use the valid token you have)."""
+        import filelock
+
+        lock = self._new_lock(key)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            yield False
+            return
+        except OSError:
+            yield True
+            return
+        self._touch(key)
+        try:
+            yield True
+        finally:
+            lock.release()
+
+    @contextlib.asynccontextmanager
+    async def atry_fetch_lock(self, key: str) -> AsyncIterator[bool]:
+        """Async :meth:`try_fetch_lock` (one non-blocking attempt: never waits)."""
+        with self.try_fetch_lock(key) as lead:
+            yield lead
+
     @contextlib.asynccontextmanager
     async def afetch_lock(self, key: str) -> AsyncIterator[None]:
         """:meth:`fetch_lock` for async code: the event loop never waits on the lock.

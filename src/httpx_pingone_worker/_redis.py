@@ -1070,11 +1070,31 @@ class RedisTokenCache:
 
     @contextmanager
     def _lock_cm(self, key: str) -> Iterator[None]:
+        with self._held(key, wait=True):
+            yield
+
+    def _try_acquire(self, key: str, owner: str) -> bool | None:
+        """One ``SET NX``: True (ours), False (another holds it), None (degraded)."""
+        client = self._sync_client()
+        if not self._breaker.available():
+            return None
+        try:
+            taken = client.set(self.lock_key(key), owner, nx=True, px=self._lock_ttl_ms)
+        except _redis_errors() as exc:
+            self._breaker.failure(exc, "lock")
+            return None
+        self._breaker.success()
+        return bool(taken)
+
+    @contextmanager
+    def _held(self, key: str, *, wait: bool) -> Iterator[bool]:
+        """Hold the lock (renewed while held); yield whether the caller leads."""
         owner = _secrets.token_hex(16)
-        held = self._acquire(key, owner)
+        state = self._acquire(key, owner) if wait else self._try_acquire(key, owner)
+        held, lead = self._lead(state, wait=wait)
         renewal = self._start_renewal(key, owner) if held else None
         try:
-            yield
+            yield lead
         finally:
             if renewal is not None:
                 self._finish(key, owner, renewal)
@@ -1083,6 +1103,13 @@ class RedisTokenCache:
         """Hold the fleet-wide fetch lock for ``key`` (yields unlocked when Redis is down)."""
         self._id(key)
         return self._lock_cm(key)
+
+    def try_fetch_lock(self, key: str) -> AbstractContextManager[bool]:
+        """Take the fetch lock only if it is free, without waiting: yields True (held, or
+        Redis down: go ahead alone) or False (another process holds it, e.g. it is
+        refreshing the shared token: use the valid token you have)."""
+        self._id(key)
+        return self._held(key, wait=False)
 
     # --- async API --------------------------------------------------------------------
 
@@ -1384,18 +1411,51 @@ class RedisTokenCache:
 
     @asynccontextmanager
     async def _alock_cm(self, key: str) -> AsyncIterator[None]:
+        async with self._aheld(key, wait=True):
+            yield
+
+    async def _atry_acquire(self, client: Any, key: str, owner: str) -> bool | None:
+        """Async :meth:`_try_acquire`."""
+        if not self._breaker.available():
+            return None
+        try:
+            taken = await client.set(self.lock_key(key), owner, nx=True, px=self._lock_ttl_ms)
+        except _aredis_errors() as exc:
+            self._breaker.failure(exc, "lock")
+            return None
+        self._breaker.success()
+        return bool(taken)
+
+    @staticmethod
+    def _lead(state: bool | None, *, wait: bool) -> tuple[bool, bool]:
+        """(held, lead) from an acquisition's outcome."""
+        if wait:
+            return bool(state), True
+        return state is True, state is not False
+
+    @asynccontextmanager
+    async def _aheld(self, key: str, *, wait: bool) -> AsyncIterator[bool]:
         client = self._aclient()
         owner = _secrets.token_hex(16)
         if client is _NO_CLIENT:  # a passed-in async client on a foreign loop: no lock
-            yield
+            yield True
             return
         if client is None:  # sync client in a worker thread (trio, or no asyncio client)
-            held = await self._athread_acquire(key, owner)
+            if wait:
+                held, lead = await self._athread_acquire(key, owner), True
+            else:
+                try:
+                    tried = await self._in_thread(self._try_acquire, key, owner)
+                except BaseException:
+                    # Cancelled while the attempt ran: drop a lock it may have taken.
+                    await self._shielded(lambda: self._in_thread(self._release, key, owner))
+                    raise
+                held, lead = self._lead(tried, wait=False)
             # Renewal starts only once we hold the lock here: a caller cancelled while
             # acquiring never leaves a renewed lock behind (an unrenewed one expires).
             renewal = self._start_renewal(key, owner) if held else None
             try:
-                yield
+                yield lead
             finally:
                 if renewal is not None:
                     renewal.stop()  # no await: stops even if the release below is cancelled
@@ -1404,12 +1464,16 @@ class RedisTokenCache:
                     await self._shielded(lambda: self._in_thread(self._finish, key, owner, fin))
             return
         try:
-            held = await self._aacquire(client, key, owner)
+            if wait:
+                state: bool | None = await self._aacquire(client, key, owner)
+            else:
+                state = await self._atry_acquire(client, key, owner)
         except BaseException:
             # Cancelled mid-acquire: SET NX may have reached Redis. Compare-and-delete with
             # our owner token removes it if so, and nothing else.
             await self._shielded(lambda: self._arelease(client, key, owner))
             raise
+        held, lead = self._lead(state, wait=wait)
         stop, stopped = asyncio.Event(), threading.Event()
         task = (
             asyncio.create_task(self._arenew_loop(client, key, owner, stop, stopped))
@@ -1417,7 +1481,7 @@ class RedisTokenCache:
             else None
         )
         try:
-            yield
+            yield lead
         finally:
             if task is not None:
                 stopped.set()
@@ -1429,6 +1493,11 @@ class RedisTokenCache:
         """Async :meth:`fetch_lock`."""
         self._id(key)
         return self._alock_cm(key)
+
+    def atry_fetch_lock(self, key: str) -> AbstractAsyncContextManager[bool]:
+        """Async :meth:`try_fetch_lock`."""
+        self._id(key)
+        return self._aheld(key, wait=False)
 
     # --- lifecycle --------------------------------------------------------------------
 

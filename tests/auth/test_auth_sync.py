@@ -467,7 +467,8 @@ class LockingCache(MemoryTokenCache):
 def test_fetch_lock_is_taken_and_cache_reread(
     lib: Lib, server: TokenServer, clock: FakeClock
 ) -> None:
-    """With SupportsFetchLock, fetches hold the lock and adopt a token stored meanwhile."""
+    """With SupportsFetchLock, a fetch holds the lock; a valid token already in the shared
+    cache is used without it (a holder may be busy refreshing: nobody waits for that)."""
     cache = LockingCache()
     http = lib.Client(transport=server.transport())
     a = make_auth(lib, clock, cache=cache, http_client=http)
@@ -476,7 +477,7 @@ def test_fetch_lock_is_taken_and_cache_reread(
     b = make_auth(lib, clock, cache=cache, http_client=http)  # another "process"
     assert b.get_token().access_token == a.get_token().access_token
     assert server.token_count == 1
-    assert len(cache.locked) == 2
+    assert len(cache.locked) == 1
 
 
 def test_issuer_discovery(lib: Lib, clock: FakeClock, server: TokenServer) -> None:

@@ -165,21 +165,32 @@ def worker_env() -> dict[str, str]:
 class TokenServer:
     """A tiny OAuth token endpoint on 127.0.0.1 that counts the requests it answers."""
 
-    def __init__(self, delay: float = 0.2) -> None:
+    def __init__(self, delay: float = 0.2, *, gate: threading.Event | None = None) -> None:
         self.requests = 0
         self.delay = delay
+        #: When given, every answer waits (bounded) until the gate is set.
+        self.gate = gate
+        #: Set once a request has arrived (and been counted).
+        self.arrived = threading.Event()
+        #: Access tokens handed out, in order.
+        self.issued: list[str] = []
         self._lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                access = secrets.token_urlsafe(24)
                 with outer._lock:
                     outer.requests += 1
+                    outer.issued.append(access)
+                outer.arrived.set()
+                if outer.gate is not None:
+                    outer.gate.wait(180)
                 time.sleep(outer.delay)  # a realistic token endpoint is not instant
                 body = json.dumps(
                     {
-                        "access_token": secrets.token_urlsafe(24),
+                        "access_token": access,
                         "token_type": "Bearer",
                         "expires_in": 3600,
                     }

@@ -277,6 +277,34 @@ class TokenEngine:
                 self._flight = None
         flight.finish(abandoned=True)
 
+    def defer(self, plan: Plan) -> Token:
+        """A refresh another process is doing (its cache lock is taken): keep the valid token,
+        free the slot, and look again shortly (the next look re-reads the shared cache)."""
+        flight = plan.flight
+        assert flight is not None  # noqa: S101 - refresh leaders only
+        assert plan.token is not None  # noqa: S101
+        with self._lock:
+            if self._flight is flight:
+                self._flight = None
+            now = self.clock()
+            left = self._make_entry(plan.token).expire_at - now
+            self._next_refresh_try = now + min(1.0, max(0.05, left / 10))
+        flight.finish(abandoned=True)
+        _log.debug("another process is refreshing the shared token; using the valid one")
+        return plan.token
+
+    def refresh_due(self) -> bool:
+        """True when the token in memory is valid but past its refresh point."""
+        entry = self.entry
+        if entry is None:
+            return False
+        now = self.clock()
+        return entry.refresh_at <= now < entry.expire_at
+
+    def usable_from_cache(self, cached: Any) -> Token | None:
+        """``cached`` if it is a valid token this engine may adopt (stale is fine), else None."""
+        return self._usable_from_cache(cached, refresh=False)
+
     def _adopt_locked(self, token: Token) -> None:
         self.entry = self._make_entry(token)
         self._refresh_failures = 0
