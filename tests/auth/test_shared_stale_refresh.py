@@ -88,7 +88,8 @@ def test_the_leader_refreshes_in_the_caller_and_stores_before_returning(
     assert len(server.token_requests) == 1
     assert token.access_token.get_secret_value() == server.issued[0]
     stored = cache.get(auth.cache_key)
-    assert stored is not None and stored.access_token == token.access_token
+    assert stored is not None
+    assert stored.access_token == token.access_token
     assert auth._background_jobs() == []
     assert (cache.tries, cache.waits) == (1, 0)  # tried once, never waited
 
@@ -181,5 +182,6 @@ def test_async_same_rules(
     else:
         assert len(server.token_requests) == 1
         stored = cache.get(auth.cache_key)
-        assert stored is not None and stored.access_token == token.access_token
+        assert stored is not None
+        assert stored.access_token == token.access_token
         assert token.access_token.get_secret_value() == server.issued[0]
