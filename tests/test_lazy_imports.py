@@ -132,3 +132,30 @@ def test_hot_path_imports_nothing_heavy(statement: str, httpx_baseline: set[str]
     beyond what ``import httpx`` loads by itself in the same environment.
     """
     assert forbidden_in(loaded_after(statement), httpx_baseline) == []
+
+
+HELP = (
+    "import sys; sys.argv = ['pingone-worker', {args}]\n"
+    "from httpx_pingone_worker.cli import main\n"
+    "try:\n    main()\nexcept SystemExit:\n    pass\n"
+)
+
+
+@pytest.mark.parametrize("args", ["'--help'", "'token', '--help'", "'check', '--help'"])
+def test_console_help_does_not_load_httpx(args: str) -> None:
+    """`pingone-worker --help` (and a command's --help) loads neither httpx nor ssl nor getpass.
+
+    httpx (and with it ssl, httpcore, anyio, certifi) is imported only by a command that sends
+    a request, so the console's help costs less than ``import httpx`` itself.
+    """
+    modules = loaded_after(HELP.format(args=args))
+    assert "httpx_pingone_worker.cli" in modules
+    assert [m for m in modules if m.split(".")[0] in ("httpx", "httpcore", "ssl", "getpass")] == []
+
+
+def test_console_help_probe_sees_httpx() -> None:
+    """The same check reports httpx when the statement loads it through the library."""
+    modules = loaded_after(
+        HELP.format(args="'--help'") + "from httpx_pingone_worker import PingOneWorkerAuth\n"
+    )
+    assert "httpx" in modules

@@ -78,8 +78,6 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-import httpx
-
 from httpx_pingone_worker._core._errors import (
     ConfigurationError,
     ManagementApiError,
@@ -304,11 +302,21 @@ def _exit_code_for(exc: BaseException) -> int:
             return EXIT_AUTH
         # No HTTP status: the request never got an answer (network failure).
         return EXIT_API if exc.status_code is not None else EXIT_UNREACHABLE
-    if isinstance(exc, httpx.TransportError):
+    if _is_httpx_error(exc, "TransportError"):
         return EXIT_UNREACHABLE
     if isinstance(exc, PingOneError):
         return EXIT_FAILED
     return EXIT_INTERNAL
+
+
+def _is_httpx_error(exc: BaseException, name: str) -> bool:
+    """Whether ``exc`` is an ``httpx.<name>``, without importing httpx for ``--help``.
+
+    An httpx exception can only exist once httpx is imported, so an httpx that is not in
+    ``sys.modules`` answers no.
+    """
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(exc, getattr(httpx, name))
 
 
 def _describe(exc: BaseException) -> tuple[str, str | None]:
@@ -330,11 +338,11 @@ def _describe(exc: BaseException) -> tuple[str, str | None]:
         if hint is None and isinstance(exc, TokenEndpointUnreachableError):
             hint = "check the region, PINGONE_AUTH_BASE_URL and your network or proxy"
         return message, hint
-    if isinstance(exc, httpx.ConnectError):
+    if _is_httpx_error(exc, "ConnectError"):
         return "could not connect to the server", "check the URL, the region and your network"
-    if isinstance(exc, httpx.TimeoutException):
+    if _is_httpx_error(exc, "TimeoutException"):
         return "the server did not answer in time", "retry, or raise --timeout"
-    if isinstance(exc, httpx.TransportError):
+    if _is_httpx_error(exc, "TransportError"):
         return f"network error ({type(exc).__name__})", "check the URL and your network"
     return (
         f"internal error ({type(exc).__name__})",

@@ -9,13 +9,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import httpx
 
 from httpx_pingone_worker._core._errors import ConfigurationError
 from httpx_pingone_worker._core._logging import register_secret
@@ -23,6 +20,10 @@ from httpx_pingone_worker._core._regions import Endpoints, Region, endpoints_for
 from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
     from httpx_pingone_worker import PingOneClient
     from httpx_pingone_worker._auth import PingOneWorkerAuth
     from httpx_pingone_worker._cache import TokenCache
@@ -262,10 +263,14 @@ class Session:
                 f"CA file {str(path)!r} does not exist",
                 hint="pass --ca-file with the PEM bundle of the server's certificate authority",
             )
+        import ssl  # loaded by httpx anyway; not at module level for `--help`
+
         return ssl.create_default_context(cafile=str(path))
 
     def transport(self) -> httpx.BaseTransport:
         """A fresh transport: the emulator's in-process one, or real HTTPS."""
+        import httpx  # not at module level: `pingone-worker --help` does not load httpx
+
         if self.args.emulator:
             transport: Any = self.start_emulator().transport()
             return transport  # type: ignore[no-any-return]
@@ -278,6 +283,8 @@ class Session:
 
     def http(self) -> httpx.Client:
         """A plain HTTP client (token endpoint, JWKS, introspection)."""
+        import httpx
+
         if self._http is None:
             self._http = httpx.Client(transport=self.transport(), timeout=self.args.timeout)
         return self._http

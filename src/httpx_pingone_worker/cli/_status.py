@@ -11,8 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from httpx_pingone_worker._core._errors import ManagementApiError, PingOneError
 
 from ._output import Output, format_duration
@@ -330,6 +328,8 @@ class _Check:
 
 
 def _run_check(checks: list[_Check], name: str, fn: Callable[[], tuple[bool, str]]) -> bool:
+    import httpx  # not at module level: `pingone-worker --help` does not load httpx
+
     from . import _describe, _exit_code_for
 
     try:

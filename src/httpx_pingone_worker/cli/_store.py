@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +41,8 @@ def read_secret(client_id: str) -> str:
     from . import CommandError
 
     if sys.stdin is not None and sys.stdin.isatty():
+        import getpass  # with termios: only when a prompt is shown
+
         try:
             value = getpass.getpass(f"Client secret for {client_id} (input hidden): ")
         except EOFError:

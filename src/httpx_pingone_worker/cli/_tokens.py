@@ -7,8 +7,6 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from httpx_pingone_worker._core._errors import JWTError
 from httpx_pingone_worker._core._input import check_path, load_json
 from httpx_pingone_worker._core._logging import register_secret
@@ -247,6 +245,8 @@ def verify_token(
     audience: str | None = None,
 ) -> tuple[dict[str, Any], str, str]:
     """Verify ``raw`` against the JWKS; return (claims, issuer, jwks_url). Raises JWTError."""
+    import httpx  # not at module level: `pingone-worker --help` does not load httpx
+
     from httpx_pingone_worker.tokens._jwt_verify import verify_jwt
 
     if issuer is None or jwks_url is None:
