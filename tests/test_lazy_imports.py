@@ -159,3 +159,25 @@ def test_console_help_probe_sees_httpx() -> None:
         HELP.format(args="'--help'") + "from httpx_pingone_worker import PingOneWorkerAuth\n"
     )
     assert "httpx" in modules
+
+
+ENGINE = ("httpx_pingone_worker._engine", "httpx_pingone_worker.oauth")
+
+
+def engine_in(modules: list[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == e or m.startswith(e + ".") for e in ENGINE))
+
+
+def test_auth_import_does_not_load_the_engine() -> None:
+    """Importing PingOneWorkerAuth loads neither the token engine nor oauth/ (DESIGN.md 7)."""
+    assert engine_in(loaded_after("from httpx_pingone_worker import PingOneWorkerAuth")) == []
+
+
+def test_first_auth_loads_the_engine() -> None:
+    """The engine loads when the first auth is built (so the check above can fail)."""
+    modules = loaded_after(
+        "from httpx_pingone_worker import PingOneWorkerAuth\n"
+        "PingOneWorkerAuth('client', 'secret', 'environment')\n"
+    )
+    assert "httpx_pingone_worker._engine._engine" in engine_in(modules)
+    assert "httpx_pingone_worker.oauth._token_request" in engine_in(modules)

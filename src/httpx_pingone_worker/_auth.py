@@ -46,6 +46,15 @@ client's timeout and ``wait_timeout``) and cancels refresh tasks; :meth:`aclose`
 refresh tasks and awaits them without blocking the loop. Refresh threads are daemons, so a
 process exiting never waits for one. :meth:`wait_for_refresh` / :meth:`await_for_refresh`
 wait for a running refresh (for tests that drive the clock, and for shutdown).
+
+The engine (``_engine/``, and through it ``oauth/``) is imported when the first auth is built,
+not when this module is: ``from httpx_pingone_worker import PingOneWorkerAuth`` stays close to
+the cost of ``import httpx``. Methods import the engine names they use; hot paths do so only
+after the cached-token check.
+
+One cohesive thing (over 400 lines): the sync and async shells, the background refresh and
+the cache locking share one state (the engine, the jobs, the clients) and keep each other's
+invariants, so they are one class; the decisions live in the sans-IO ``_engine/``.
 """
 
 from __future__ import annotations
@@ -66,9 +75,8 @@ from collections.abc import (
     Mapping,
     MutableMapping,
 )
-from dataclasses import dataclass
 from types import FrameType
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -88,20 +96,14 @@ from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from ._credentials import ClientCredentials, parse_auth_method
-from ._engine._drivers import FlowDone, adrive_flow, asend_through, drive_flow, send_through
-from ._engine._engine import Plan, TokenEngine
-from ._engine._eventloop import current_async_library, run_in_thread
-from ._engine._flight import Flight
-from ._engine._standalone import default_cache_key
+
+if TYPE_CHECKING:  # the engine (and oauth/) load when the first auth is built, not on import
+    from ._engine._drivers import Obtained as _Obtained
+    from ._engine._engine import Plan
 
 __all__ = ["PingOneWorkerAuth"]
 
 _log = get_logger("auth")
-
-
-@dataclass(frozen=True, slots=True)
-class _Obtained(FlowDone):
-    header: str
 
 
 SecretProvider = Callable[[], "str | Secret | None"]
@@ -185,6 +187,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         async_sleep: Callable[[float], Any] | None = None,
         wait_timeout: float = 120.0,
     ) -> None:
+        from ._engine._engine import TokenEngine
+        from ._engine._flight import Flight
+        from ._engine._standalone import default_cache_key
+
         if not isinstance(client_id, str) or not client_id.strip():
             raise ConfigurationError(
                 "client_id is missing or empty",
@@ -560,6 +566,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         its client's timeout, at most ``wait_timeout``); refresh tasks are cancelled.
         Using the auth afterwards works: a new internal client is made when needed.
         """
+        from ._engine._flight import Flight
+
         signal, self._close_signal = self._close_signal, Flight(refresh=False)
         signal.finish(abandoned=True)
         self._stop_background()
@@ -572,6 +580,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         """Async :meth:`close`: cancels refresh tasks and waits for them (on this event loop)
         and for refresh threads (in a worker thread), without blocking the loop; a token
         request sleeping before a retry ends as with :meth:`close`."""
+        from ._engine._flight import Flight
+
         signal, self._close_signal = self._close_signal, Flight(refresh=False)
         signal.finish(abandoned=True)
         for job in self._stop_background_async():
@@ -594,6 +604,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         is not here) and no internal client (its keep-alive sockets are the parent's; a
         child that used them would read the parent's responses). Not closed: closing would
         touch the parent's connections."""
+        from ._engine._flight import Flight
+
         self._own_client_lock = threading.Lock()
         self._own_client = None
         self._close_signal = Flight(refresh=False)
@@ -866,6 +878,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             self._start_failed(plan, job, exc)
 
     def _thread_refresh(self, plan: Plan, client: Any, job: _Job) -> None:
+        from ._engine._drivers import send_through
+
         gen = self._sync_lead(plan)
         try:
             get_client = (lambda: client) if client is not None else self._sync_client
@@ -881,6 +895,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     def _refresh_in_task(self, plan: Plan, caller: Any) -> None:
         """Async twin of :meth:`_refresh_in_thread`: a task on the running event loop
         (asyncio), or a trio system task (cancelled when ``trio.run`` ends)."""
+        from ._engine._eventloop import current_async_library
+
         client = self._async_http_client or (
             caller if isinstance(caller, self._lib.AsyncClient) and not caller.is_closed else None
         )
@@ -925,6 +941,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             self._start_failed(plan, job, exc)
 
     async def _task_refresh(self, plan: Plan, client: Any, job: _Job) -> None:
+        from ._engine._drivers import asend_through
+
         try:
             await asend_through(client, self._alead(plan), self._lib, errors=(Exception,))
         except Exception as exc:  # noqa: BLE001 - a background failure reaches nobody
@@ -963,6 +981,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             await self._await_job(jobs[0], left)
 
     async def _await_job(self, job: _Job, timeout: float) -> None:
+        from ._engine._eventloop import current_async_library, run_in_thread
+
         if job.task is not None:
             import asyncio
 
@@ -1046,6 +1066,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     def _sync_drive(self, plan: Plan, via: Any) -> Generator[_Req, _Resp, Token]:
         """Lead ``plan``: through ``via`` (a client), or yield its requests to the driver."""
+        from ._engine._drivers import send_through
+
         gen = self._sync_lead(plan)
         if via is None:
             return (yield from gen)
@@ -1055,6 +1077,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             gen.close()
 
     def _sync_lead(self, plan: Plan) -> Generator[_Req, _Resp, Token]:
+        from ._engine._drivers import drive_flow
+
         if self._locking and plan.kind == "fetch":
             found = self._from_shared_cache(plan, self._cache_get(self._cache_key))
             if found is not None:
@@ -1100,6 +1124,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
+        from ._engine._drivers import send_through  # after the hot path
+
         return send_through(self._sync_client, self._sync_obtain(None, None), self._lib)
 
     def sync_auth_flow(self, request: _Req) -> Generator[_Req, _Resp, None]:
@@ -1136,6 +1162,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     async def _aplan(self, caller: Any) -> _Obtained | Plan:
         """Async twin of :meth:`_sync_plan`."""
+        from ._engine._drivers import Obtained as _Obtained
+
         engine = self._engine
         while True:
             plan = engine.plan()
@@ -1159,6 +1187,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     async def _alead(  # the async twin of _sync_lead
         self, plan: Plan
     ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
+        from ._engine._drivers import FlowDone, adrive_flow
+        from ._engine._drivers import Obtained as _Obtained
+
         engine = self._engine
         if self._locking and plan.kind == "fetch":
             found = self._from_shared_cache(plan, await self._acache_get(self._cache_key))
@@ -1208,6 +1239,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         yield _Obtained(token, self._header_for(token))
 
     async def _areload_secret(self) -> str | Secret | None:
+        from ._engine._eventloop import run_in_thread
+
         return await run_in_thread(self._reload_secret)  # type: ignore[no-any-return]
 
     async def _asleep(self, seconds: float) -> None:
@@ -1221,6 +1254,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
+        from ._engine._drivers import Obtained as _Obtained  # after the hot path
+        from ._engine._drivers import asend_through
+
         got = await self._aplan(None)
         if isinstance(got, _Obtained):
             return got.token
@@ -1235,6 +1271,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
         """Async twin of :meth:`_sync_obtain`: yields requests for the driver (only when a
         fetch is due and ``via`` is None), then one :class:`_Obtained`."""
+        from ._engine._drivers import Obtained as _Obtained
+        from ._engine._drivers import asend_through
+
         got = await self._aplan(caller)
         if isinstance(got, _Obtained):
             yield got
@@ -1269,6 +1308,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             token = entry.token
             request.headers["Authorization"] = entry.header
         else:
+            from ._engine._drivers import Obtained as _Obtained  # after the hot path
+
             caller = self._calling_client(sys._getframe(1))
             obtained = None
             agen = self._aobtain(caller, self._async_http_client or caller)
@@ -1293,6 +1334,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if not replayable:
             _log.debug("401 on a request whose body cannot be replayed; not resending")
             return
+        from ._engine._drivers import Obtained as _Obtained
+
         caller = self._calling_client(sys._getframe(1))
         await response.aread()  # see sync_auth_flow
         fresh = None

@@ -36,6 +36,7 @@ from ._flow import (
 
 __all__ = [
     "FlowDone",
+    "Obtained",
     "adrive_flow",
     "asend_through",
     "drive_flow",
@@ -78,6 +79,13 @@ class FlowDone:
     """Last item of an async driver: the flow's token (async generators cannot return one)."""
 
     token: Token
+
+
+@dataclass(frozen=True, slots=True)
+class Obtained(FlowDone):
+    """What ``PingOneWorkerAuth``'s async obtain yields last: the token and its header."""
+
+    header: str
 
 
 def drive_flow(
