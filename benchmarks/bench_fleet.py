@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     waves = args.waves or (7 if args.quick else 14)
 
-    from httpx_pingone_worker._storage import generate_key
+    from httpx_pingone_worker.credentials._crypto import generate_key
 
     os.environ["BENCH_FILE_KEY"] = generate_key()
     token = TokenServer(args.token_latency)

@@ -23,16 +23,11 @@ EXCLUDED = ("emulator",)
 
 #: Layers from the bottom up (ARCHITECTURE.md). A module's layer is its longest matching
 #: prefix. Root modules not listed (``__init__``, ``hookspecs``) are the public surface: they
-#: may import any layer and nothing may import them. The root ``_credentials``, ``_config`` and
-#: ``_storage`` are re-exports of ``credentials/`` kept for ``_auth``, ``_engine/``, ``_filecache``
-#: and ``_redis`` until those import from there.
+#: may import any layer and nothing may import them.
 LAYERS: dict[str, int] = {
     "_version": 0,
     "_core": 0,
     "credentials": 1,
-    "_credentials": 1,
-    "_config": 1,
-    "_storage": 1,
     "caches": 2,
     "_cache": 2,
     "_filecache": 2,

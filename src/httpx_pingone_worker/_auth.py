@@ -95,7 +95,7 @@ from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
-from ._credentials import ClientCredentials, parse_auth_method
+from .credentials._credentials import ClientCredentials, parse_auth_method
 
 if TYPE_CHECKING:  # the engine (and oauth/) load when the first auth is built, not on import
     from ._engine._drivers import Obtained as _Obtained
@@ -364,8 +364,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         explicit keywords win. Missing settings raise one :class:`ConfigurationError`
         listing all of them.
         """
-        from ._config import resolve_settings
-        from ._storage import stored_credentials_lookup
+        from .credentials._settings import resolve_settings
+        from .credentials._store import stored_credentials_lookup
 
         resolve_keys = (
             "client_id",
@@ -414,7 +414,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         The store is read now and once more after an ``invalid_client`` answer (the secret
         may have been rotated in the store meanwhile).
         """
-        from ._storage import secure_retrieve
+        from .credentials._store import secure_retrieve
 
         def provider() -> Secret | None:
             return secure_retrieve(client_id, directory=directory).client_secret

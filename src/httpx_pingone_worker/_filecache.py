@@ -41,6 +41,10 @@ fetch lock and reads again, as on any miss. Leftovers of crashed writers (``.tmp
 :data:`LEFTOVER_AGE` seconds, and a ``.lock`` file whose token is gone goes once it has been
 unused that long and can be taken without waiting (on the rare race with a process that
 opened it at that very moment, two processes may fetch once each).
+
+One cohesive thing (over 400 lines): one cache class whose read, write, lock and sweep paths
+share the file format and the race rules above, in sync and async form; the at-rest crypto is
+in ``credentials/_crypto``.
 """
 
 from __future__ import annotations
@@ -63,9 +67,15 @@ from ._core._input import BadJSON, check_path, parse_json
 from ._core._logging import EventKind, get_logger, log_event
 from ._core._secrets import Secret
 from ._core._token import Token, restorable_times
-from ._storage import APP_NAME, atomic_write, ensure_private_directory, load_key, parse_key
-from ._storage import seal as _seal
-from ._storage import unseal as _unseal
+from .credentials._crypto import (
+    APP_NAME,
+    atomic_write,
+    ensure_private_directory,
+    load_key,
+    parse_key,
+)
+from .credentials._crypto import seal as _seal
+from .credentials._crypto import unseal as _unseal
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -131,8 +141,9 @@ class EncryptedFileTokenCache:
     - ``path``: the cache directory (created 0700); default ``$PINGONE_WORKER_CACHE_DIR`` or
       the platform's user cache directory.
     - ``key``: a 256-bit key (32 bytes, or the text from
-      :func:`~httpx_pingone_worker._storage.generate_key`); default: kept in the OS keyring,
-      or a 0600 key file in ``path`` where no keyring exists (see :mod:`._storage`). Every
+      :func:`~httpx_pingone_worker.credentials._crypto.generate_key`); default: kept in the
+      OS keyring, or a 0600 key file in ``path`` where no keyring exists (see
+      :mod:`~httpx_pingone_worker.credentials._crypto`). Every
       process sharing the cache must use the same key.
     - ``lock_timeout``: seconds :meth:`fetch_lock` waits before raising
       :class:`StorageError` (then the engine fetches without the lock). The default,

@@ -66,6 +66,12 @@ Redis unreachable, slow (``socket_timeout``) or answering garbage: every operati
 a miss, writes are skipped and ``fetch_lock`` yields without locking, so requests still
 succeed by fetching directly. One ``⛔`` line is logged per episode; Redis is tried again
 after ``retry_interval`` seconds and sharing resumes by itself.
+
+Why one module (over 1,000 lines, most of it one class): the sync and async paths of
+:class:`RedisTokenCache` share one connection state (a client per event loop, the breaker, lock
+renewal) and one wire format, and the degraded-mode rules above must hold on every path. The
+codec and the breaker / renewal helpers at the top are to move beside it into ``caches/`` with
+the other caches (issue 18's last step).
 """
 
 from __future__ import annotations
@@ -101,7 +107,7 @@ from ._core._input import BadJSON, parse_json
 from ._core._logging import EventKind, get_logger, log_event
 from ._core._secrets import Secret
 from ._core._token import Token, restorable_times
-from ._credentials import ClientCredentials
+from .credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # pragma: no cover
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

@@ -40,7 +40,7 @@ from httpx_pingone_worker._core._retry import (
 )
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import DEFAULT_EXPIRY_MARGIN, Token
-from httpx_pingone_worker._credentials import AuthMethod
+from httpx_pingone_worker.credentials._credentials import AuthMethod
 from httpx_pingone_worker.oauth._discovery_doc import discovery_url, parse_discovery_document
 from httpx_pingone_worker.oauth._token_request import (
     HttpResult,

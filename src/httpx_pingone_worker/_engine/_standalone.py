@@ -23,7 +23,7 @@ from httpx_pingone_worker._core._retry import (
 )
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token, normalize_scopes
-from httpx_pingone_worker._credentials import parse_auth_method
+from httpx_pingone_worker.credentials._credentials import parse_auth_method
 from httpx_pingone_worker.oauth._token_request import (
     TokenRequest,
     build_token_request,
