@@ -12,7 +12,7 @@ import pytest
 
 from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
 from httpx_pingone_worker import MemoryTokenCache, Secret, Token, TokenCache, cache_key
-from httpx_pingone_worker._cache import AsyncTokenCache, SupportsFetchLock
+from httpx_pingone_worker.caches._memory import AsyncTokenCache, SupportsFetchLock
 
 ENDPOINT = "https://auth.pingone.com/env/as/token"
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._cache import MemoryTokenCache, TokenCache, cache_key
 from ._core._errors import (
     ConfigurationError,
     CredentialFormatError,
@@ -38,6 +37,7 @@ from ._core._regions import Endpoints, Region
 from ._core._secrets import Secret
 from ._core._token import Token, TokenState
 from ._version import __version__
+from .caches._memory import MemoryTokenCache, TokenCache, cache_key
 from .credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
@@ -50,8 +50,8 @@ if TYPE_CHECKING:  # pragma: no cover - names resolved lazily at run time
         arequest_client_credentials_token,
         request_client_credentials_token,
     )
-    from ._filecache import EncryptedFileTokenCache
-    from ._redis import RedisTokenCache
+    from .caches._file import EncryptedFileTokenCache
+    from .caches._redis import RedisTokenCache
     from .credentials._crypto import KeyringFallbackWarning
     from .credentials._format import CredentialProblem, validate_credential_format
     from .credentials._settings import resolve_credentials, resolve_settings
@@ -110,13 +110,13 @@ _LAZY: dict[str, str] = {
     "ProbeResult": ".management._probes",
     "ApiAccessReport": ".management._probes",
     "ValidationReport": ".management._validation",
-    "EncryptedFileTokenCache": "._filecache",
+    "EncryptedFileTokenCache": ".caches._file",
     "secure_store": ".credentials._store",
     "secure_retrieve": ".credentials._store",
     "secure_list": ".credentials._store",
     "secure_delete": ".credentials._store",
     "KeyringFallbackWarning": ".credentials._crypto",
-    "RedisTokenCache": "._redis",
+    "RedisTokenCache": ".caches._redis",
     "RetryPolicy": "._core._retry",
 }
 

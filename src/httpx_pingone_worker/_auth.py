@@ -80,7 +80,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
-from ._cache import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
 from ._core._errors import (
     ConfigurationError,
     StorageError,
@@ -95,6 +94,7 @@ from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
+from .caches._memory import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
 from .credentials._credentials import ClientCredentials, parse_auth_method
 
 if TYPE_CHECKING:  # the engine (and oauth/) load when the first auth is built, not on import

@@ -48,7 +48,7 @@ def _import_heavy_modules_once() -> None:
         "httpx_pingone_worker.management._async",
         "httpx_pingone_worker.tokens._introspection",
         "httpx_pingone_worker.management._validation",
-        "httpx_pingone_worker._filecache",
+        "httpx_pingone_worker.caches._file",
     ):
         _try_import(name)
     try:

@@ -11,7 +11,7 @@ from redis_support import KEY, credentials
 
 from canary import CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import ConfigurationError, RedisTokenCache, Secret, cache_key
-from httpx_pingone_worker._redis import HKDF_INFO, HKDF_SALT, derive_encryption_key
+from httpx_pingone_worker.caches._redis_codec import HKDF_INFO, HKDF_SALT, derive_encryption_key
 
 URL = "redis://127.0.0.1:1/0"
 
@@ -21,7 +21,7 @@ def test_import_does_not_load_redis_or_cryptography() -> None:
     code = (
         "import sys, httpx_pingone_worker as h;"
         "assert 'redis' not in sys.modules, 'redis';"
-        "assert 'httpx_pingone_worker._redis' not in sys.modules;"
+        "assert 'httpx_pingone_worker.caches._redis' not in sys.modules;"
         "h.RedisTokenCache;"
         "assert 'cryptography.hazmat.primitives.ciphers.aead' not in sys.modules"
     )

@@ -27,7 +27,7 @@ from redis_support import (
 
 from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET
 from httpx_pingone_worker import PingOneWorkerAuth, RedisTokenCache
-from httpx_pingone_worker._redis import _close_dead_loop_client
+from httpx_pingone_worker.caches._redis_support import _close_dead_loop_client
 
 
 def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:

@@ -32,9 +32,9 @@ from httpx_pingone_worker import (
     StorageError,
     TokenCache,
 )
-from httpx_pingone_worker._cache import AsyncTokenCache, SupportsFetchLock
 from httpx_pingone_worker._core._retry import DEFAULT_RETRY
-from httpx_pingone_worker._filecache import CACHE_DIR_ENV
+from httpx_pingone_worker.caches._file import CACHE_DIR_ENV
+from httpx_pingone_worker.caches._memory import AsyncTokenCache, SupportsFetchLock
 from httpx_pingone_worker.credentials._crypto import (
     KEYRING_SERVICE,
     KeyringFallbackWarning,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from httpx_pingone_worker import EncryptedFileTokenCache, Secret, Token
-from httpx_pingone_worker._filecache import LEFTOVER_AGE
+from httpx_pingone_worker.caches._file import LEFTOVER_AGE
 from httpx_pingone_worker.credentials._crypto import generate_key
 
 KEY = generate_key()

@@ -11,7 +11,7 @@ def test_storage_modules_import_no_heavy_dependency() -> None:
     code = (
         "import sys, httpx_pingone_worker as h\n"
         "import httpx_pingone_worker.credentials._crypto, httpx_pingone_worker.credentials._store\n"
-        "import httpx_pingone_worker._filecache\n"
+        "import httpx_pingone_worker.caches._file\n"
         "h.EncryptedFileTokenCache, h.secure_store\n"
         "heavy = ('cryptography', 'keyring', 'filelock', 'platformdirs')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
-from httpx_pingone_worker._cache import cache_key as make_cache_key
 from httpx_pingone_worker._core._logging import (
     get_logger,
     register_secret,
@@ -23,6 +22,7 @@ from httpx_pingone_worker._core._retry import (
 )
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token, normalize_scopes
+from httpx_pingone_worker.caches._memory import cache_key as make_cache_key
 from httpx_pingone_worker.credentials._credentials import parse_auth_method
 from httpx_pingone_worker.oauth._token_request import (
     TokenRequest,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._output import Output
 
 if TYPE_CHECKING:
-    from httpx_pingone_worker._filecache import EncryptedFileTokenCache
+    from httpx_pingone_worker.caches._file import EncryptedFileTokenCache
 
     from ._session import Session
 
@@ -42,7 +42,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _location(args: argparse.Namespace) -> Path:
-    from httpx_pingone_worker._filecache import default_cache_directory
+    from httpx_pingone_worker.caches._file import default_cache_directory
 
     return Path(args.cache_path).expanduser() if args.cache_path else default_cache_directory()
 
@@ -50,7 +50,7 @@ def _location(args: argparse.Namespace) -> Path:
 def _open(path: Path) -> EncryptedFileTokenCache | None:
     """The cache at ``path`` with its existing key (never creates a directory or a key)."""
     from httpx_pingone_worker._core._errors import StorageError
-    from httpx_pingone_worker._filecache import EncryptedFileTokenCache
+    from httpx_pingone_worker.caches._file import EncryptedFileTokenCache
     from httpx_pingone_worker.credentials._crypto import generate_key, load_key
 
     if not path.is_dir():

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from httpx_pingone_worker import PingOneClient
     from httpx_pingone_worker._auth import PingOneWorkerAuth
-    from httpx_pingone_worker._cache import TokenCache
+    from httpx_pingone_worker.caches._memory import TokenCache
     from httpx_pingone_worker.credentials._settings import ResolvedSettings
     from httpx_pingone_worker.emulator import PingOneEmulator
 
@@ -293,11 +293,11 @@ class Session:
         """The token cache chosen with ``--cache``."""
         if self._cache is None:
             if self.args.cache == "file":
-                from httpx_pingone_worker._filecache import EncryptedFileTokenCache
+                from httpx_pingone_worker.caches._file import EncryptedFileTokenCache
 
                 self._cache = EncryptedFileTokenCache(self.args.cache_path)
             else:
-                from httpx_pingone_worker._cache import MemoryTokenCache
+                from httpx_pingone_worker.caches._memory import MemoryTokenCache
 
                 self._cache = MemoryTokenCache()
         return self._cache

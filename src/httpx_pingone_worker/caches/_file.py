@@ -61,21 +61,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ._core._errors import StorageError
-from ._core._fork import register as fork_register
-from ._core._input import BadJSON, check_path, parse_json
-from ._core._logging import EventKind, get_logger, log_event
-from ._core._secrets import Secret
-from ._core._token import Token, restorable_times
-from .credentials._crypto import (
+from httpx_pingone_worker._core._errors import StorageError
+from httpx_pingone_worker._core._fork import register as fork_register
+from httpx_pingone_worker._core._input import BadJSON, check_path, parse_json
+from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._token import Token, restorable_times
+from httpx_pingone_worker.credentials._crypto import (
     APP_NAME,
     atomic_write,
     ensure_private_directory,
     load_key,
     parse_key,
 )
-from .credentials._crypto import seal as _seal
-from .credentials._crypto import unseal as _unseal
+from httpx_pingone_worker.credentials._crypto import seal as _seal
+from httpx_pingone_worker.credentials._crypto import unseal as _unseal
 
 __all__ = [
     "CACHE_DIR_ENV",

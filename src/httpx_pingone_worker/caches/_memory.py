@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol, runtime_checkable
 
-from ._core._token import Token
+from httpx_pingone_worker._core._token import Token
 
 __all__ = [
     "AsyncTokenCache",

@@ -69,9 +69,9 @@ after ``retry_interval`` seconds and sharing resumes by itself.
 
 Why one module (over 1,000 lines, most of it one class): the sync and async paths of
 :class:`RedisTokenCache` share one connection state (a client per event loop, the breaker, lock
-renewal) and one wire format, and the degraded-mode rules above must hold on every path. The
-codec and the breaker / renewal helpers at the top are to move beside it into ``caches/`` with
-the other caches (issue 18's last step).
+renewal) and the degraded-mode rules above must hold on every path, so they are one class. The
+value format is in ``_redis_codec`` and the breaker, lock renewal and error helpers in
+``_redis_support``.
 """
 
 from __future__ import annotations
@@ -79,14 +79,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import importlib.util
-import json
 import logging
 import math
 import os
 import secrets as _secrets
-import socket
 import sys
 import threading
 import time
@@ -101,26 +98,40 @@ from contextlib import (
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ._core._errors import ConfigurationError, StorageError
-from ._core._fork import register as fork_register
-from ._core._input import BadJSON, parse_json
-from ._core._logging import EventKind, get_logger, log_event
-from ._core._secrets import Secret
-from ._core._token import Token, restorable_times
-from .credentials._credentials import ClientCredentials
+from httpx_pingone_worker._core._errors import ConfigurationError, StorageError
+from httpx_pingone_worker._core._fork import register as fork_register
+from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
+from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._token import Token
+from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # pragma: no cover
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["HKDF_INFO", "HKDF_SALT", "RedisTokenCache", "derive_encryption_key"]
+from httpx_pingone_worker.caches._redis_codec import (
+    _NONCE_LEN,
+    _VALUE_PREFIX,
+    _aead,
+    _decode_token,
+    _encode_token,
+    _unwrap,
+    derive_encryption_key,
+)
+from httpx_pingone_worker.caches._redis_support import (
+    _aredis_errors,
+    _Breaker,
+    _close_dead_loop_client,
+    _describe_client,
+    _describe_target,
+    _is_cluster_client,
+    _is_stored,
+    _LazyCluster,
+    _redis_errors,
+    _Renewal,
+)
 
-#: HKDF salt for keys derived from a secret (fixed and public: it separates this use).
-HKDF_SALT = b"httpx-pingone-worker/redis-token-cache/v1"
-#: HKDF info for keys derived from a secret.
-HKDF_INFO = b"aes-256-gcm token encryption key"
+__all__ = ["RedisTokenCache"]
 
-_VALUE_PREFIX = "hpw1:"
-_NONCE_LEN = 12
 _KEY_NAMESPACE = "pingone:"
 
 # Compare-and-delete: only the owner that set the lock removes it, then wakes the waiters.
@@ -166,274 +177,6 @@ _NO_CLIENT: Any = object()
 
 def _GONE() -> None:  # a dead weakref stand-in: "bound to no loop of ours"
     return None
-
-
-def derive_encryption_key(secret: str | Secret) -> bytes:
-    """The 32-byte AES key :class:`RedisTokenCache` derives from a client secret (HKDF-SHA256)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    raw = secret.get_secret_value() if isinstance(secret, Secret) else secret
-    if not isinstance(raw, str) or not raw:
-        raise ConfigurationError(
-            "cannot derive a Redis cache encryption key from an empty secret",
-            hint="pass the client secret (str or Secret), or encryption_key= with 32 random bytes",
-        )
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO)
-    return hkdf.derive(raw.encode())
-
-
-def _aead(key: bytes) -> AESGCM:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    return AESGCM(key)
-
-
-def _describe_target(url: str) -> str:
-    """A URL without user name or password, for logs and repr."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def _is_cluster_client(client: Any) -> bool:
-    import redis.asyncio.cluster
-    import redis.cluster
-
-    return isinstance(client, (redis.cluster.RedisCluster, redis.asyncio.cluster.RedisCluster))
-
-
-def _describe_client(client: Any) -> str:
-    if _is_cluster_client(client):
-        nodes = getattr(getattr(client, "nodes_manager", None), "startup_nodes", None)
-        first = next(iter(nodes.values()), None) if isinstance(nodes, dict) else None
-        if first is None:  # pragma: no cover - a cluster client always has startup nodes
-            return "redis-cluster"
-        return f"redis-cluster://{first.host}:{first.port}"
-    try:
-        kwargs = client.connection_pool.connection_kwargs
-    except AttributeError:  # pragma: no cover - unusual client objects
-        return type(client).__name__
-    if "path" in kwargs:
-        return f"unix://{kwargs['path']}"
-    return f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
-
-
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import RedisClusterException
-
-    import redis
-
-    # RedisClusterException (no reachable node, slot not covered) is not a RedisError.
-    return (redis.RedisError, RedisClusterException, OSError, asyncio.TimeoutError)
-
-
-class _LazyCluster:
-    """A sync ``RedisCluster`` made on first use: its constructor already asks a node for the
-    slot map, so an unreachable cluster at start-up is degraded mode, not a crash."""
-
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        self._factory = factory
-        self._client: Any | None = None
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-        return getattr(self._client, name)
-
-    def close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
-
-
-def _aredis_errors() -> tuple[type[BaseException], ...]:
-    """Failures of a redis.asyncio client: also ``RuntimeError`` ("Event loop is closed",
-    "attached to a different loop"), which a client used on a second event loop raises; the
-    cache degrades instead of failing the request."""
-    return (*_redis_errors(), RuntimeError)
-
-
-def _encode_token(token: Token) -> bytes:
-    doc = {
-        "access_token": token.access_token.get_secret_value(),
-        "token_type": token.token_type,
-        "expires_in": token.expires_in,
-        "obtained_at": token.obtained_at,
-        "scopes": sorted(token.scopes),
-        "requested_scopes": sorted(token.requested_scopes),
-        "scope_returned": token.scope_returned,
-    }
-    return json.dumps(doc, separators=(",", ":")).encode()
-
-
-def _decode_token(data: bytes) -> Token | None:
-    try:
-        doc = parse_json(data)
-    except BadJSON:
-        return None
-    if not isinstance(doc, dict):
-        return None
-    access = doc.get("access_token")
-    token_type = doc.get("token_type")
-    expires_in = doc.get("expires_in")
-    obtained_at = doc.get("obtained_at")
-    scopes = doc.get("scopes", [])
-    requested = doc.get("requested_scopes", [])
-    returned = doc.get("scope_returned", True)
-    if not (
-        isinstance(access, str)
-        and access
-        and isinstance(token_type, str)
-        and isinstance(scopes, list)
-        and all(isinstance(s, str) for s in scopes)
-        and isinstance(requested, list)
-        and all(isinstance(s, str) for s in requested)
-        and isinstance(returned, bool)
-    ):
-        return None
-    times = restorable_times(expires_in, obtained_at)
-    if times is None:  # NaN/inf/huge times would make the entry fresh forever
-        return None
-    return Token(
-        access_token=Secret(access),
-        token_type=token_type,
-        expires_in=times[0],
-        obtained_at=times[1],
-        scopes=frozenset(scopes),
-        requested_scopes=frozenset(requested),
-        scope_returned=returned,
-    )
-
-
-def _unwrap(raw: object) -> bytes:
-    """``hpw1:<base64url>`` → nonce ‖ ciphertext; ValueError for anything else."""
-    text = raw.decode("ascii") if isinstance(raw, bytes) else raw
-    if not isinstance(text, str) or not text.startswith(_VALUE_PREFIX):
-        raise ValueError("unknown value format")
-    blob = base64.urlsafe_b64decode(text[len(_VALUE_PREFIX) :].encode("ascii"))
-    if len(blob) < _NONCE_LEN + 16:
-        raise ValueError("value too short")
-    return blob
-
-
-def _close_dead_loop_client(client: Any) -> None:
-    """Close the sockets of a redis.asyncio client whose event loop is closed.
-
-    ``aclose()`` needs the dead loop, so this is best effort with what asyncio and redis-py
-    leave reachable: mark each transport closing (``abort()``; its wake-up call fails on the
-    closed loop), close the socket under it, and detach the streams so neither the
-    transport nor the connection complains about being unclosed when collected.
-    """
-    pool = getattr(client, "connection_pool", None)
-    conns = [
-        *getattr(pool, "_available_connections", ()),
-        *getattr(pool, "_in_use_connections", ()),
-    ]
-    for conn in conns:
-        transport = getattr(getattr(conn, "_writer", None), "transport", None)
-        try:
-            if transport is not None:
-                with contextlib.suppress(RuntimeError):  # "Event loop is closed"
-                    transport.abort()
-                raw = getattr(transport, "_sock", None)
-                if isinstance(raw, socket.socket):
-                    transport._sock = None
-                    raw.close()
-            conn._reader = conn._writer = None
-        except Exception:  # noqa: BLE001 - best effort on a dead loop's connection
-            _log.debug("could not close a connection of a closed event loop's Redis client")
-
-
-def _is_stored(message: Any) -> bool:
-    """True for a pub/sub ``stored`` message (bytes or, with decode_responses, str);
-    ``smessage`` is the sharded (cluster) form."""
-    if not isinstance(message, dict) or message.get("type") not in (
-        "message",
-        "smessage",
-        b"message",
-        b"smessage",
-    ):
-        return False
-    return message.get("data") in (b"stored", "stored")
-
-
-class _Breaker:
-    """Degraded-mode switch: after a Redis failure, skip Redis for ``interval`` seconds."""
-
-    def __init__(self, interval: float, target: str) -> None:
-        self._interval = interval
-        self._target = target
-        self._lock = threading.Lock()
-        self._down = False
-        self._retry_at = 0.0
-
-    @property
-    def degraded(self) -> bool:
-        return self._down
-
-    def available(self) -> bool:
-        return not self._down or time.monotonic() >= self._retry_at
-
-    def failure(self, exc: BaseException, operation: str) -> None:
-        with self._lock:
-            first = not self._down
-            self._down = True
-            self._retry_at = time.monotonic() + self._interval
-        if first:
-            # Type only: a driver message may echo a URL with a password in it.
-            log_event(
-                EventKind.ERROR,
-                "redis token cache unavailable; fetching tokens directly until it returns",
-                level=logging.WARNING,
-                logger="cache.redis",
-                type=type(exc).__name__,
-                operation=operation,
-                target=self._target,
-                retry_in=f"{self._interval:g}s",
-            )
-        else:
-            _log.debug("redis still unavailable (%s during %s)", type(exc).__name__, operation)
-
-    def success(self) -> None:
-        if self._down:
-            self._recover()
-
-    def _recover(self) -> None:
-        with self._lock:
-            was_down, self._down = self._down, False
-        if not was_down:  # another thread logged the recovery
-            return
-        log_event(
-            EventKind.CACHE,
-            "redis token cache reachable again; sharing tokens",
-            logger="cache.redis",
-            target=self._target,
-        )
-
-
-class _Renewal:
-    """The daemon thread that keeps one held fetch lock alive until :meth:`stop`."""
-
-    def __init__(self, target: Callable[[threading.Event], None]) -> None:
-        self.stopped = threading.Event()
-        self._thread = threading.Thread(
-            target=target, args=(self.stopped,), name="pingone-redis-lock-renewal", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Tell the thread to stop (no I/O: safe in a cancelled async context)."""
-        self.stopped.set()
-
-    def join(self, timeout: float) -> None:
-        """Stop and wait (bounded) until a renewal in flight has finished."""
-        self.stopped.set()
-        self._thread.join(timeout)
 
 
 class RedisTokenCache:
