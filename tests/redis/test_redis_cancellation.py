@@ -30,7 +30,7 @@ from httpx_pingone_worker import PingOneWorkerAuth, RedisTokenCache
 from httpx_pingone_worker.caches._redis_support import _close_dead_loop_client
 
 
-def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+def _until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     """Wait (bounded) until ``condition()`` holds; checks a real state, never sleeps blind."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -192,7 +192,7 @@ def test_trio_waiter_cancelled_returns_at_once_and_takes_no_lock(
 
         runner = threading.Thread(target=trio.run, args=(main,), daemon=True)
         runner.start()
-        runner.join(15)  # the fixed waiter returns at once; the old one waited 120 s
+        runner.join(60)  # the fixed waiter returns at once; the old one waited 120 s
         assert done.is_set(), "the cancelled trio waiter did not return"
         assert not runner.is_alive()
         # The abandoned acquire thread may still be waiting here or may already have seen its
