@@ -24,99 +24,24 @@ without ``redis-server``).
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
-import secrets
-import shutil
-import socket
-import subprocess
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-CLIENT_ID = "7a1c0e5e-0b4b-4c2d-9e3f-0a1b2c3d4e5f"
-ENV_ID = "1d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a"
-SECRET = "bench-secret-" + "s" * 40
-LIFETIME = 3600
+from bench_redis import (
+    CLIENT_ID,
+    ENV_ID,
+    LIFETIME,
+    SECRET,
+    TokenServer,
+    pct,
+    redis_server_binary,
+    start_redis,
+)
+
 STEP = 0.15  # of the lifetime, per wave
-
-
-class TokenServer:
-    """Counting token endpoint on 127.0.0.1 with a fixed answer latency."""
-
-    def __init__(self, latency: float) -> None:
-        self.requests = 0
-        lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with lock:
-                    outer.requests += 1
-                time.sleep(latency)
-                body = json.dumps(
-                    {
-                        "access_token": secrets.token_urlsafe(600),
-                        "token_type": "Bearer",
-                        "expires_in": LIFETIME,
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 128  # 8 members connecting at once on a loaded machine
-
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/as/token"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def _start_redis(tmp: str) -> tuple[subprocess.Popen[bytes], str] | None:
-    import redis
-
-    binary = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
-    if binary is None:
-        return None
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp, "--save", ""],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.RedisError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise SystemExit("redis-server did not start") from None
-            time.sleep(0.02)
-    client.close()
-    return proc, url
 
 
 def _emulate_old_behaviour(auth: Any) -> None:
@@ -195,11 +120,6 @@ def run_fleet(
     return token.requests - before, latencies
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run before/after for the file cache and Redis; print one table."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -216,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     token = TokenServer(args.token_latency)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        redis = _start_redis(tmp)
+        redis = start_redis(tmp) if redis_server_binary() is not None else None
         try:
             kinds = ["file"] + (["redis"] if redis is not None else [])
             for kind in kinds:
@@ -255,8 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     for kind, mode, requests, lat in rows:
         waited = sum(1 for x in lat if x >= half)
         print(
-            f"{kind:<8}{mode:<11}{requests:>15}{waited:>16}{_pct(lat, 0.5):>9.2f}"
-            f"{_pct(lat, 0.99):>9.2f}"
+            f"{kind:<8}{mode:<11}{requests:>15}{waited:>16}{pct(lat, 0.5):>9.2f}"
+            f"{pct(lat, 0.99):>9.2f}"
         )
 
 

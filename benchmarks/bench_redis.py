@@ -68,7 +68,10 @@ class TokenServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # 8 members connecting at once on a loaded machine
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/as/token"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -78,10 +81,17 @@ class TokenServer:
         self.httpd.server_close()
 
 
-def _start_redis(tmp: str) -> tuple[subprocess.Popen[bytes], str]:
+def redis_server_binary() -> str | None:
+    """``$REDIS_SERVER`` or ``redis-server`` on PATH (None when neither exists)."""
+    return os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+
+
+def start_redis(tmp: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a throwaway redis-server on a free loopback port; (process, URL) once it answers.
+    (Also used by bench_fleet.)"""
     import redis
 
-    binary = os.environ.get("REDIS_SERVER") or shutil.which("redis-server")
+    binary = redis_server_binary()
     if binary is None:
         raise SystemExit("redis-server not found: apt-get install redis-server, or --redis-url")
     with socket.socket() as s:
@@ -199,7 +209,7 @@ def run_fleet(
     return token.requests - before, latencies
 
 
-def _pct(values: list[float], q: float) -> float:
+def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
@@ -221,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         proc = None
         redis_url = args.redis_url
         if redis_url is None:
-            proc, redis_url = _start_redis(tmp)
+            proc, redis_url = start_redis(tmp)
         try:
             rows = []
             for kind in ("memory", "redis"):
@@ -245,7 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     for kind, requests, lat in rows:
         label = "in-memory per process" if kind == "memory" else "RedisTokenCache"
         print(
-            f"{label:<22}{requests:>15}{_pct(lat, 0.5) * 1000:>9.1f}{_pct(lat, 0.99):>9.2f}"
+            f"{label:<22}{requests:>15}{pct(lat, 0.5) * 1000:>9.1f}{pct(lat, 0.99):>9.2f}"
             f"{max(lat) * 1000:>9.2f}{statistics.fmean(lat) * 1000:>9.3f}"
         )
 

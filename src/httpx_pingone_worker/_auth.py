@@ -780,9 +780,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     def _from_shared_cache(self, plan: Plan, cached: Token | None) -> Token | None:
         """A fetch's lock-free look at the shared cache: a valid token there (stale is
         fine) completes ``plan`` at once, without the fetch lock another process may hold
-        for a while (refreshing); None to fetch."""
-        if plan.kind != "fetch" or not self._locking:
-            return None
+        for a while (refreshing); None to fetch. Callers ask only for a fetch plan on a
+        cache with a fetch lock (a shared one), after reading it their own way."""
         usable = self._engine.usable_from_cache(cached)
         if usable is None:
             return None
