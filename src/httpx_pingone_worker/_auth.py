@@ -89,7 +89,7 @@ from ._core._errors import (
 from ._core._fork import ForkGuard
 from ._core._fork import register as fork_register
 from ._core._httplib import HTTPX, HttpLib
-from ._core._logging import EventKind, get_logger, log_event, register_secret
+from ._core._logging import EventKind, get_logger, log_event, register_held_secret
 from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret
@@ -259,8 +259,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         )
         self._key_id = key_id
         secret = None if client_secret is None else Secret(client_secret)
-        register_secret(secret)
-        register_secret(self._private_key)
+        register_held_secret(secret)
+        register_held_secret(self._private_key)
         self._endpoints: Endpoints | None
         if issuer:
             issuer = check_secure_url(

@@ -25,7 +25,7 @@ class Secret:
     '**********'
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("__weakref__", "_value")
 
     def __init__(self, value: str | Secret) -> None:
         if isinstance(value, Secret):

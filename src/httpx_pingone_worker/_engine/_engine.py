@@ -30,7 +30,7 @@ from httpx_pingone_worker._core._logging import (
     EventKind,
     get_logger,
     log_event,
-    register_secret,
+    register_held_secret,
 )
 from httpx_pingone_worker._core._regions import Endpoints
 from httpx_pingone_worker._core._retry import (
@@ -364,7 +364,7 @@ class TokenEngine:
 
     def rotate_secret(self, secret: Secret) -> None:
         """Use ``secret`` for the next token request (the cached token stays)."""
-        register_secret(secret)
+        register_held_secret(secret)
         with self._lock:
             self.client_secret = secret
 

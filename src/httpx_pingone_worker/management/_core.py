@@ -22,7 +22,7 @@ import httpx
 
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
 from httpx_pingone_worker._core._input import load_json, split_url
-from httpx_pingone_worker._core._logging import get_logger, register_secret
+from httpx_pingone_worker._core._logging import get_logger, register_held_secret
 from httpx_pingone_worker._core._regions import Region, check_secure_url
 from httpx_pingone_worker._core._retry import RetryPolicy, RetryState
 from httpx_pingone_worker._core._secrets import Secret
@@ -131,7 +131,7 @@ class _Core:
                 )
             if not secret:
                 raise ConfigurationError("token is empty", hint="pass a PingOne access token")
-            register_secret(secret)
+            register_held_secret(secret)
             auth = _static_auth_class(self.lib)(secret)
         elif not isinstance(auth, self.lib.Auth):
             raise ConfigurationError(

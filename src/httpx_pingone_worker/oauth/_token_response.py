@@ -20,7 +20,7 @@ from httpx_pingone_worker._core._errors import (
 from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._core._logging import (
     redact,
-    register_secret,
+    register_token,
 )
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token, normalize_scopes
@@ -161,7 +161,7 @@ def parse_token_response(
         raise bad("the JSON is not an object")
     access_token = doc.get("access_token")
     if isinstance(access_token, str) and access_token.strip():
-        register_secret(access_token)
+        register_token(access_token)
     else:
         raise bad("access_token is missing, empty or not a string")
     token_type = doc.get("token_type")

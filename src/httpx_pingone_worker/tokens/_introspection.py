@@ -23,7 +23,7 @@ import httpx
 from httpx_pingone_worker._core._errors import ConfigurationError, IntrospectionError
 from httpx_pingone_worker._core._httplib import HttpLib
 from httpx_pingone_worker._core._input import BadJSON, epoch_seconds, parse_json
-from httpx_pingone_worker._core._logging import get_logger, redact, register_secret
+from httpx_pingone_worker._core._logging import get_logger, redact, register_token
 from httpx_pingone_worker._core._regions import Endpoints, check_secure_url, endpoints_for
 from httpx_pingone_worker._core._secrets import Secret, fingerprint
 from httpx_pingone_worker._core._token import Token, normalize_scopes
@@ -217,7 +217,7 @@ def build_introspection_request(
     raw = _raw(token)
     if not raw:
         raise IntrospectionError("token is empty", hint="pass the access token to introspect")
-    register_secret(raw)
+    register_token(raw)
     parts = client_auth(
         creds.auth_method,
         client_id=creds.client_id,
