@@ -2,8 +2,8 @@
 
 Parsing is strict: ``access_token`` a non-empty string, ``token_type`` ``Bearer``
 (case-insensitive), ``expires_in`` a positive integer (a digit string or an integral float
-is accepted) no larger than :data:`MAX_EXPIRES_IN`, ``scope`` optional. A rejected response
-is described, never quoted.
+is accepted; more than :data:`MAX_EXPIRES_IN` is kept as that), ``scope`` optional. A
+rejected response is described, never quoted.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from httpx_pingone_worker._core._errors import (
 )
 from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._core._logging import (
+    get_logger,
     redact,
     register_token,
 )
@@ -34,9 +35,12 @@ __all__ = [
     "parse_token_response",
 ]
 
-#: Largest ``expires_in`` accepted: 30 days, PingOne's documented maximum token lifetime
-#: (2,592,000 s). Anything larger is a unit mistake (milliseconds) or a broken server.
+#: Longest lifetime the library keeps for a token: 30 days, PingOne's documented maximum
+#: (2,592,000 s). A server granting more is believed up to this bound (the token is simply
+#: refreshed earlier than it would have to be).
 MAX_EXPIRES_IN = 2_592_000
+
+_log = get_logger("token")
 
 
 _HINTS = {
@@ -183,10 +187,14 @@ def parse_token_response(
     if expires_in <= 0:
         raise bad(f"expires_in is {expires_in}; it must be positive")
     if expires_in > MAX_EXPIRES_IN:
-        raise bad(
-            f"expires_in is {expires_in}s, more than {MAX_EXPIRES_IN}s (30 days)",
-            "PingOne token lifetimes are 300..2592000 s; is the server sending milliseconds?",
+        # Any positive lifetime the server grants is accepted; the library keeps at most
+        # 30 days of it, so it refreshes early (never late) and no cache TTL overflows.
+        _log.debug(
+            "token endpoint granted expires_in=%ss; treating it as %ss (30 days)",
+            expires_in,
+            MAX_EXPIRES_IN,
         )
+        expires_in = MAX_EXPIRES_IN
     requested = frozenset(requested_scopes)
     raw_scope = doc.get("scope")
     if raw_scope is None:
