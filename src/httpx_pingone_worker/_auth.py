@@ -89,6 +89,7 @@ from ._core._errors import (
 from ._core._fork import ForkGuard
 from ._core._fork import register as fork_register
 from ._core._httplib import HTTPX, HttpLib
+from ._core._input import checked_clock, finite_arg
 from ._core._logging import EventKind, get_logger, log_event, register_held_secret
 from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
@@ -230,8 +231,16 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 f"refresh_ratio must be a number in (0, 1], got {refresh_ratio!r}",
                 hint="0.8 refreshes when 80% of the token lifetime has passed",
             )
-        if expiry_margin < 0 or wait_timeout <= 0:
-            raise ConfigurationError("expiry_margin must be >= 0 and wait_timeout > 0")
+        # NaN compares false with everything: a NaN margin would keep a token "valid".
+        expiry_margin = finite_arg(
+            expiry_margin, what="expiry_margin", hint="seconds before expiry a token is dropped"
+        )
+        wait_timeout = finite_arg(
+            wait_timeout,
+            what="wait_timeout",
+            positive=True,
+            hint="seconds a caller waits for another caller's fetch, e.g. 120",
+        )
         if environment_id is not None and (
             not isinstance(environment_id, str) or not environment_id.strip()
         ):
@@ -310,7 +319,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._bind_cache(secret)
         self._locking = isinstance(self._cache, SupportsFetchLock)
         self._async_cache = isinstance(self._cache, AsyncTokenCache)
-        self._clock: Callable[[], float] = clock or time.time
+        # A caller's clock is checked on every reading: NaN would keep a token fresh forever.
+        self._clock: Callable[[], float] = time.time if clock is None else checked_clock(clock)
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._wait_timeout = wait_timeout

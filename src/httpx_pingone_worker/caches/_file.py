@@ -53,6 +53,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import secrets
 import time
@@ -169,9 +170,9 @@ class EncryptedFileTokenCache:
             raise StorageError(
                 f"lock_timeout must be a number of seconds, not {type(lock_timeout).__name__}"
             )
-        if lock_timeout < 0:
+        if not lock_timeout >= 0 or lock_timeout == math.inf:
             raise StorageError(
-                f"lock_timeout must be >= 0, not {lock_timeout}",
+                f"lock_timeout must be a finite number >= 0, not {lock_timeout}",
                 hint="use 0 to fail at once when another process is fetching",
             )
         self._dir = ensure_private_directory(

@@ -236,16 +236,22 @@ class RedisTokenCache:
             ("poll_interval", poll_interval),
             ("socket_timeout", socket_timeout),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 < value < math.inf
+            ):
                 raise ConfigurationError(
-                    f"{name} must be a positive number of seconds, got {value!r}"
+                    f"{name} must be a positive, finite number of seconds, got {value!r}"
                 )
         if isinstance(retry_interval, bool) or not isinstance(retry_interval, (int, float)):
             raise ConfigurationError(
                 f"retry_interval must be a number of seconds, got {retry_interval!r}"
             )
-        if retry_interval < 0:
-            raise ConfigurationError(f"retry_interval must not be negative, got {retry_interval!r}")
+        if not 0 <= retry_interval < math.inf:
+            raise ConfigurationError(
+                f"retry_interval must be a finite number >= 0, got {retry_interval!r}"
+            )
         if not isinstance(cluster, bool):
             raise ConfigurationError(
                 f"cluster must be True or False, got {cluster!r}",

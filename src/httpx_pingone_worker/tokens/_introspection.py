@@ -22,7 +22,7 @@ import httpx
 
 from httpx_pingone_worker._core._errors import ConfigurationError, IntrospectionError
 from httpx_pingone_worker._core._httplib import HttpLib
-from httpx_pingone_worker._core._input import BadJSON, epoch_seconds, parse_json
+from httpx_pingone_worker._core._input import BadJSON, epoch_seconds, finite_arg, parse_json
 from httpx_pingone_worker._core._logging import get_logger, redact, register_token
 from httpx_pingone_worker._core._regions import Endpoints, check_secure_url, endpoints_for
 from httpx_pingone_worker._core._secrets import Secret, fingerprint
@@ -92,7 +92,9 @@ class Introspection:
         """Seconds until ``exp`` (negative when past), or None without ``exp``."""
         if self.exp is None:
             return None
-        return self.exp - (time.time() if now is None else now)
+        if now is None:
+            return self.exp - time.time()
+        return self.exp - finite_arg(now, what="now", minimum=None, exc=IntrospectionError)
 
     def scope_summary(self) -> str:
         """One line comparing requested and granted scopes."""

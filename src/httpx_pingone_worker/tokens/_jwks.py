@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from httpx_pingone_worker._core._errors import JWTError
-from httpx_pingone_worker._core._input import load_json
+from httpx_pingone_worker._core._input import finite_arg, load_json
 from httpx_pingone_worker._core._logging import get_logger
 from httpx_pingone_worker._core._regions import check_secure_url
 
@@ -76,6 +76,14 @@ class JWKSCache:
                 error="invalid_jwks",
                 hint="PingOne's JWKS is https://auth.pingone.<tld>/<envId>/as/jwks",
             )
+        for name, value in (("ttl", ttl), ("timeout", timeout)):
+            finite_arg(value, what=name, positive=True, exc=JWTError, error="invalid_argument")
+        finite_arg(
+            min_refresh_interval,
+            what="min_refresh_interval",
+            exc=JWTError,
+            error="invalid_argument",
+        )
         self._allow = allow_loopback_http
         self.jwks_url = (
             check_secure_url(jwks_url, what="jwks_url", allow_loopback_http=allow_loopback_http)
