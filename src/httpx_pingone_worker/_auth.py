@@ -93,7 +93,7 @@ from ._core._input import checked_clock, finite_arg
 from ._core._logging import EventKind, get_logger, log_event, register_held_secret
 from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
-from ._core._secrets import Secret
+from ._core._secrets import Secret, take_secret
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from .caches._memory import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
 from .credentials._credentials import ClientCredentials, parse_auth_method
@@ -192,25 +192,28 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         from ._engine._flight import Flight
         from ._engine._standalone import default_cache_key
 
+        # The secret and the key are wrapped in Secret on the first line that sees them
+        # (the parameters rebound): any failure below unwinds through this frame, whose
+        # locals pytest -l, --junitxml and TracebackException(capture_locals=True) print.
+        # Blank counts as missing: the errors below say how to fix it.
+        client_secret, bad_secret = take_secret(client_secret)
+        private_key, bad_key = take_secret(private_key, allow_bytes=True)
+        if client_secret is None and bad_secret is None and secret_provider is not None:
+            client_secret, bad_secret = take_secret(secret_provider())
+        for name, problem in (("client_secret", bad_secret), ("private_key", bad_key)):
+            if problem is not None:
+                raise ConfigurationError(
+                    f"{name} must be a str or Secret, not {problem}",
+                    hint=f"pass {name} as a string (a PEM string for private_key) or a Secret",
+                )
         if not isinstance(client_id, str) or not client_id.strip():
             raise ConfigurationError(
                 "client_id is missing or empty",
                 hint="pass the worker app's client id, or use PingOneWorkerAuth.from_env()",
             )
         method = parse_auth_method(auth_method)
-        if client_secret is None and secret_provider is not None:
-            client_secret = secret_provider()
-        raw_secret = (
-            client_secret.get_secret_value() if isinstance(client_secret, Secret) else client_secret
-        )
-        if isinstance(raw_secret, str) and not raw_secret.strip():
-            client_secret = None  # blank counts as missing: the error below says how to fix it
-        if client_secret is not None and not isinstance(client_secret, (str, Secret)):
-            raise ConfigurationError(
-                f"client_secret must be a str or Secret, not {type(client_secret).__name__}"
-            )
         if method == "private_key_jwt":
-            if not private_key:
+            if private_key is None:
                 raise ConfigurationError(
                     "auth_method='private_key_jwt' needs private_key",
                     hint="pass private_key= with the PEM-encoded RSA private key",
@@ -261,13 +264,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._environment_id = environment_id.strip() if environment_id else None
         self._scopes = normalize_scopes(scopes)
         self._auth_method = method
-        self._private_key = (
-            None
-            if private_key is None
-            else Secret(private_key.decode() if isinstance(private_key, bytes) else private_key)
-        )
+        self._private_key = private_key
         self._key_id = key_id
-        secret = None if client_secret is None else Secret(client_secret)
+        secret = client_secret
         register_held_secret(secret)
         register_held_secret(self._private_key)
         self._endpoints: Endpoints | None
@@ -375,8 +374,19 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         listing all of them.
         """
         from .credentials._settings import resolve_settings
+        from .credentials._sources import EnvView
         from .credentials._store import stored_credentials_lookup
 
+        # Wrapped in place before anything can fail: ``overrides`` is a local of this frame.
+        # (Blank becomes None: not given, as before.)
+        if isinstance(overrides.get("client_secret"), str):
+            overrides["client_secret"] = take_secret(overrides["client_secret"])[0]
+        if isinstance(overrides.get("private_key"), (str, bytes)):
+            key, problem = take_secret(overrides["private_key"], allow_bytes=True)
+            if problem is None:  # else the constructor names the problem
+                overrides["private_key"] = key
+        if isinstance(overrides.get("env"), Mapping):
+            overrides["env"] = EnvView(overrides["env"])
         resolve_keys = (
             "client_id",
             "client_secret",
@@ -522,11 +532,17 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         return self._engine.current_token
 
     def __repr__(self) -> str:
-        token = self._engine.current_token
+        # getattr with defaults: a half-built instance (its __init__ raised) is repr'd by
+        # TracebackException(capture_locals=True) and pytest -l, which must not crash.
+        engine = getattr(self, "_engine", None)
+        token = getattr(engine, "current_token", None)
+        region = getattr(self, "_region", None)
         return (
-            f"PingOneWorkerAuth(client_id={self._client_id!r}, "
-            f"environment_id={self._environment_id!r}, region={self._region.value!r}, "
-            f"auth_method={self._auth_method!r}, scopes={sorted(self._scopes)!r}, "
+            f"PingOneWorkerAuth(client_id={getattr(self, '_client_id', None)!r}, "
+            f"environment_id={getattr(self, '_environment_id', None)!r}, "
+            f"region={getattr(region, 'value', None)!r}, "
+            f"auth_method={getattr(self, '_auth_method', None)!r}, "
+            f"scopes={sorted(getattr(self, '_scopes', ()))!r}, "
             f"client_secret=Secret('**********'), "
             f"token={token.fingerprint if token else None!r})"
         )

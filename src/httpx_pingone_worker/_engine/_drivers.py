@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
@@ -85,7 +85,7 @@ class FlowDone:
 class Obtained(FlowDone):
     """What ``PingOneWorkerAuth``'s async obtain yields last: the token and its header."""
 
-    header: str
+    header: str = field(repr=False)  # "Bearer <token>": never in a repr
 
 
 def drive_flow(

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from httpx_pingone_worker._core._errors import (
@@ -75,7 +75,8 @@ class _Entry:
     token: Token
     refresh_at: float
     expire_at: float
-    header: str
+    # "Bearer <token>": never in a repr (pytest -l -vv prints the locals holding one).
+    header: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ class Plan:
     kind: Literal["use", "wait", "fetch", "refresh"]
     token: Token | None = None
     flight: Flight | None = None
-    header: str = ""
+    header: str = field(default="", repr=False)  # "Bearer <token>": never in a repr
 
 
 class TokenEngine:

@@ -598,8 +598,11 @@ class EncryptedFileTokenCache:
         )
 
     def __repr__(self) -> str:
-        path = str(self._dir)
-        return f"EncryptedFileTokenCache(path={path!r}, lock_timeout={self._lock_timeout:g})"
+        path = getattr(self, "_dir", None)
+        timeout = getattr(self, "_lock_timeout", None)
+        if path is None or timeout is None:  # half-built (__init__ raised): still repr'd
+            return "EncryptedFileTokenCache(<not initialised>)"
+        return f"EncryptedFileTokenCache(path={str(path)!r}, lock_timeout={timeout:g})"
 
     def __reduce__(self) -> NoReturn:
         raise TypeError(

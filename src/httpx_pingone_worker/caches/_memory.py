@@ -144,4 +144,7 @@ class MemoryTokenCache:
         return len(self._data)
 
     def __repr__(self) -> str:
-        return f"MemoryTokenCache(entries={len(self._data)}, max_entries={self._max})"
+        try:
+            return f"MemoryTokenCache(entries={len(self._data)}, max_entries={self._max})"
+        except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
+            return "MemoryTokenCache(<not initialised>)"

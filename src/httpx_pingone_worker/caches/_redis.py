@@ -1273,7 +1273,10 @@ class RedisTokenCache:
             await entry[1].aclose()
 
     def __repr__(self) -> str:
-        return (
-            f"RedisTokenCache(target={self._target!r}, key_prefix={self._prefix!r}, "
-            f"encryption={self._key_source!r}, degraded={self.degraded})"
-        )
+        try:
+            return (
+                f"RedisTokenCache(target={self._target!r}, key_prefix={self._prefix!r}, "
+                f"encryption={self._key_source!r}, degraded={self.degraded})"
+            )
+        except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
+            return "RedisTokenCache(<not initialised>)"
