@@ -92,7 +92,8 @@ def test_default_emulator_has_300_users() -> None:
     [
         ('username eq "ada.lovelace0000"', {"ada.lovelace0000"}),
         ('username sw "grace."', {"grace.lovelace0002", "grace.turing0020"}),
-        ('email co "turing0020"', {"grace.turing0020"}),
+        ('email ew "turing0020@example.com"', {"grace.turing0020"}),
+        ('name.family co "urin" and username sw "grace"', {"grace.turing0020"}),
         ('name.given eq "ada" and name.family eq "turing"', {"ada.turing0018"}),
         (
             '(username eq "ada.lovelace0000" or username eq "alan.lovelace0001")'
@@ -100,11 +101,12 @@ def test_default_emulator_has_300_users() -> None:
             {"ada.lovelace0000", "alan.lovelace0001"},
         ),
         ("enabled eq false", {"barbara.turing0024"}),
-        ('email pr and username sw "linus.t"', {"linus.turing0021"}),
+        ('email sw "linus.t" and username sw "linus.t"', {"linus.turing0021"}),
     ],
 )
 def test_user_filters(harness: Harness, flt: str, expected: set[str]) -> None:
-    """eq/sw/co/pr, and/or and parentheses select exactly the expected users."""
+    """eq/sw/ew/co, and/or and parentheses select exactly the expected users (PingOne's
+    users filter: docs.pingidentity.com/pingone/directory/p1_scim_filter_language.html)."""
     r = harness.api(f"{harness.env_path}/users", harness.token(), params={"filter": flt})
     assert r.status_code == 200, r.text
     assert {u["username"] for u in r.json()["_embedded"]["users"]} == expected

@@ -11,22 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ._http import HAL, EmulatorResponse, invalid_data, json_body, not_found, read_json
+from ._http import HAL, EmulatorResponse, api_error, invalid_data, json_body, not_found, read_json
 from ._paging import collection, item, with_links
 from ._routes import Call, Route, Validator, route
 from ._state import App, iso
 
 __all__ = ["ROUTES", "app_or_404", "rotate_secret"]
 
-_READ_ONLY = {
-    "id",
-    "environment",
-    "_links",
-    "createdAt",
-    "updatedAt",
-    "grantTypes",
-    "tokenEndpointAuthMethod",
-}
+_READ_ONLY = {"id", "environment", "_links", "createdAt", "updatedAt", "grantTypes"}
+#: ``tokenEndpointAuthMethod`` values a WORKER app (client credentials) can take: the
+#: spec's ``EnumApplicationOIDCTokenAuthMethod`` minus ``NONE`` (a client-credentials client
+#: must authenticate).
+_AUTH_METHODS = (
+    "CLIENT_SECRET_BASIC",
+    "CLIENT_SECRET_POST",
+    "CLIENT_SECRET_JWT",
+    "PRIVATE_KEY_JWT",
+)
 
 
 def app_or_404(call: Call, app_id: str) -> App | EmulatorResponse:
@@ -45,6 +46,19 @@ def rotate_secret(call: Call, app: App, previous_expires_at: float | None) -> No
 
 
 def _list(call: Call) -> EmulatorResponse:
+    if call.ctx.param("filter") is not None:
+        # READ All Applications documents no filter parameter (the SDK spec, PingOne's query
+        # parameter reference): refusing it keeps code from trusting a filter PingOne ignores.
+        return api_error(
+            call.ctx,
+            400,
+            "INVALID_DATA",
+            "The request could not be completed.",
+            detail="INVALID_FILTER",
+            target="filter",
+            detail_message="Applications cannot be filtered: list them and select the ones "
+            "you need in your code.",
+        )
     items = [
         with_links(call.ctx, a.to_json(), call.env_path(f"/applications/{a.id}"))
         for a in call.environment.apps.values()
@@ -67,8 +81,27 @@ def _update(call: Call) -> EmulatorResponse:
     if isinstance(body, EmulatorResponse):
         return body
     v = Validator(body)
-    v.unknown({"name", "description", "enabled", "type", "protocol"}, _READ_ONLY)
+    v.unknown(
+        {"name", "description", "enabled", "type", "protocol", "tokenEndpointAuthMethod"},
+        _READ_ONLY,
+    )
     name = v.string("name", required=True)
+    method = v.string("tokenEndpointAuthMethod", required=False)
+    if method is not None and method not in _AUTH_METHODS:
+        v.fail(
+            "INVALID_VALUE",
+            "tokenEndpointAuthMethod",
+            "tokenEndpointAuthMethod of a WORKER application must be one of "
+            f"{', '.join(_AUTH_METHODS)}.",
+            allowedValues=list(_AUTH_METHODS),
+        )
+    elif method == "PRIVATE_KEY_JWT" and not app.jwks:
+        v.fail(
+            "INVALID_VALUE",
+            "tokenEndpointAuthMethod",
+            "PRIVATE_KEY_JWT needs the application's JWKS (jwks or jwksUrl), which this "
+            "application does not have.",
+        )
     enabled = v.boolean("enabled", required=True)
     description = v.string("description", required=False, max_len=1024)
     for key, want in (("type", "WORKER"), ("protocol", "OPENID_CONNECT")):
@@ -84,6 +117,8 @@ def _update(call: Call) -> EmulatorResponse:
         return invalid_data(call.ctx, *v.details)
     app.name, app.enabled = name, enabled
     app.description = description or ""
+    if method is not None:
+        app.auth_method = method.lower()
     app.updated_at = call.now()
     return item(call.ctx, app.to_json(), call.ctx.path)
 
