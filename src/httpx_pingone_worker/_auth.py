@@ -4,7 +4,7 @@ The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.T
 (sans-IO: token state, freshness, single-flight, the fetch as a generator of actions):
 
 - the hot path (a fresh token) is a memory look-up and a clock read;
-- **refresh-ahead runs in the background** (issue 16): once ``refresh_ratio`` of the
+- **refresh-ahead runs in the background**: once ``refresh_ratio`` of the
   lifetime has passed, the first caller to notice starts one refresh *beside* the request
   flow and goes on with the still-valid token, like every other caller. No caller waits
   for a refresh and none sees its failure: a failed refresh (HTTP error, connect error,
@@ -401,7 +401,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             "stored",
         )
         resolve_args = {k: overrides.pop(k) for k in resolve_keys if k in overrides}
-        # Stored credentials are the last configuration source (issue 7); pass stored=None
+        # Stored credentials are the last configuration source; pass stored=None
         # to leave the store out.
         resolve_args.setdefault("stored", stored_credentials_lookup)
         loopback = bool(overrides.get("allow_loopback_http", False))
@@ -1393,7 +1393,7 @@ class PingOneWorkerAuth(
     One instance serves sync and async clients, threads and event loops (asyncio and
     trio) at the same time. See the module docstring for the caching and refresh rules.
 
-    Parameters beyond DESIGN.md's contract: ``key_id`` (``kid`` of the private key),
+    More parameters: ``key_id`` (``kid`` of the private key),
     ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
     ``http_client`` / ``async_http_client`` (send every token request, background refreshes
     included; default: the client whose request needs the token, else an internal one),
