@@ -726,7 +726,70 @@ class RedisTokenCache:
                 pubsub.close()
         except _redis_errors() as exc:
             self._breaker.failure(exc, "lock")
+            self._clear_orphan(key, owner)
             return False
+
+    def _clear_orphan(self, key: str, owner: str) -> None:
+        """A lock attempt failed on our side (a timeout, a reset): its ``SET NX`` may still
+        run when Redis resumes, leaving a lock nobody renews or releases, and the fleet would
+        skip refreshes and wait for ``lock_ttl``. Compare-and-delete our owner token in the
+        background, as the cancel path does (see :meth:`_orphan_sweeps`)."""
+        if self._sync is None:
+            return
+        threading.Thread(
+            target=self._orphan_sweeps,
+            args=(key, owner),
+            name="pingone-redis-orphan-lock",
+            daemon=True,
+        ).start()
+
+    def _orphan_deadline(self) -> float:
+        return time.monotonic() + self._lock_ttl_ms / 1000
+
+    def _orphan_sweeps(self, key: str, owner: str) -> None:
+        """Compare-and-delete ``owner``'s lock until Redis has answered twice, ``poll_interval``
+        apart (a late ``SET`` on another connection may run after the first answer), and never
+        past ``lock_ttl``, when the lock would have expired anyway. Never raises."""
+        client: Any = self._sync
+        deadline = self._orphan_deadline()
+        answered = 0
+        while answered < 2 and time.monotonic() < deadline:
+            try:
+                client.eval(
+                    _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key),
+                    self._publish,
+                )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - a sweeper stops quietly, never raises
+                _log.debug("orphan lock sweep failed (%s); trying again", type(exc).__name__)
+            else:
+                answered += 1
+            time.sleep(max(0.0, min(self._poll, deadline - time.monotonic())))
+
+    def _aclear_orphan(self, client: Any, key: str, owner: str) -> None:
+        """:meth:`_clear_orphan` for an async attempt: the sync client's sweeper thread when
+        there is one, else a task on this loop with the async client."""
+        if self._sync is not None or not self._in_asyncio():
+            self._clear_orphan(key, owner)
+            return
+        task = asyncio.ensure_future(self._aorphan_sweeps(client, key, owner))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _aorphan_sweeps(self, client: Any, key: str, owner: str) -> None:
+        """Async :meth:`_orphan_sweeps`."""
+        deadline = self._orphan_deadline()
+        answered = 0
+        while answered < 2 and time.monotonic() < deadline:
+            try:
+                await client.eval(
+                    _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key),
+                    self._publish,
+                )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - a sweeper stops quietly, never raises
+                _log.debug("orphan lock sweep failed (%s); trying again", type(exc).__name__)
+            else:
+                answered += 1
+            await asyncio.sleep(max(0.0, min(self._poll, deadline - time.monotonic())))
 
     def _pubsub(self, client: Any) -> Any:
         """A pub/sub object; on a cluster it keeps (un)subscribe confirmations, which
@@ -837,6 +900,7 @@ class RedisTokenCache:
             taken = client.set(self.lock_key(key), owner, nx=True, px=self._lock_ttl_ms)
         except _redis_errors() as exc:
             self._breaker.failure(exc, "lock")
+            self._clear_orphan(key, owner)
             return None
         self._breaker.success()
         return bool(taken)
@@ -1075,6 +1139,7 @@ class RedisTokenCache:
                 await pubsub.aclose()
         except _aredis_errors() as exc:
             self._breaker.failure(exc, "lock")
+            self._aclear_orphan(client, key, owner)
             return False
 
     async def _apoll_lock(self, client: Any, key: str, owner: str, deadline: float) -> bool:
@@ -1177,6 +1242,7 @@ class RedisTokenCache:
             taken = await client.set(self.lock_key(key), owner, nx=True, px=self._lock_ttl_ms)
         except _aredis_errors() as exc:
             self._breaker.failure(exc, "lock")
+            self._aclear_orphan(client, key, owner)
             return None
         self._breaker.success()
         return bool(taken)
