@@ -201,18 +201,22 @@ def split_url(url: str, *, what: str) -> SplitResult:
             f"{what} contains a control character (NUL, tab, newline …)",
             hint="check how the value was written or quoted; a URL has no control characters",
         )
+    parts: SplitResult | None = None
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises ValueError for a port that is not a number in 0..65535
         if parts.hostname and not _valid_host(parts.hostname):
-            raise ValueError("bad host")  # noqa: TRY301 - one message for every bad host
+            parts = None
     except ValueError:
-        # urllib's message quotes the host, which may be a secret pasted into the wrong place.
+        parts = None
+    if parts is None:
+        # Raised outside the except block: urllib's message quotes the netloc (a password, or
+        # a secret pasted into the wrong place), and it must not ride along as __context__.
         raise ConfigurationError(
             f"{what} is not a valid URL (its host, port or characters cannot be parsed)",
             hint="give a full URL such as https://auth.pingone.com; IPv6 hosts need both "
             "brackets, and only ASCII punctuation separates URL parts",
-        ) from None
+        )
     return parts
 
 

@@ -83,6 +83,7 @@ import importlib.util
 import logging
 import math
 import os
+import re
 import secrets as _secrets
 import sys
 import threading
@@ -100,6 +101,7 @@ from urllib.parse import urlsplit
 
 from httpx_pingone_worker._core._errors import ConfigurationError, StorageError
 from httpx_pingone_worker._core._fork import register as fork_register
+from httpx_pingone_worker._core._input import split_url
 from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token
@@ -374,7 +376,7 @@ class RedisTokenCache:
             raise ConfigurationError(
                 "the Redis URL is empty", hint="pass e.g. redis://127.0.0.1:6379/0"
             )
-        scheme = urlsplit(url_or_client).scheme
+        scheme = split_url(url_or_client, what="the Redis URL").scheme
         allowed = ("redis", "rediss") if cluster else ("redis", "rediss", "unix")
         if scheme not in allowed:
             raise ConfigurationError(
@@ -382,6 +384,7 @@ class RedisTokenCache:
                 hint="use redis://host:port/db, rediss://… (TLS)"
                 + (" with cluster=True" if cluster else " or unix:///path/to/socket"),
             )
+        _check_redis_url_options(url_or_client)
         self._url = url_or_client
         self._cluster = cluster
         if cluster:
@@ -1346,3 +1349,29 @@ class RedisTokenCache:
             )
         except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
             return "RedisTokenCache(<not initialised>)"
+
+
+def _check_redis_url_options(url: str) -> None:
+    """Parse the URL as redis-py will (now, also for a cluster's lazily built client), and
+    turn its ``ValueError`` into a :class:`ConfigurationError` that names the bad option but
+    never the URL (it may carry a password). Raised outside the ``except`` block so redis-py's
+    message is not kept as ``__context__``."""
+    from redis.connection import parse_url
+
+    problem: str | None = None
+    try:
+        parse_url(url)  # type: ignore[no-untyped-call]
+    except (ValueError, TypeError) as exc:
+        found = re.search(r"Invalid value for '(\w{1,40})'", str(exc))
+        problem = (
+            f"its {found.group(1)} option has a value redis-py cannot use"
+            if found
+            else "redis-py cannot parse it"
+        )
+    if problem is not None:
+        raise ConfigurationError(
+            f"the Redis URL is not valid: {problem}",
+            hint="use redis://[:password@]host[:port][/db][?option=value], e.g. "
+            "redis://127.0.0.1:6379/0?socket_timeout=1 (the URL is not shown: it may hold "
+            "a password)",
+        )
