@@ -144,6 +144,23 @@ def _parse_time(value: str) -> float | None:
     return parsed.timestamp()
 
 
+#: ``previous.expiresAt``: "Supported time range is 1 minute to 30 days" (the SDK spec's
+#: ``ApplicationSecret.previous.expiresAt``), counted from the rotation.
+GRACE_RANGE = (60, 30 * 86_400)
+
+
+def _check_grace(v: Validator, seconds: float) -> None:
+    low, high = GRACE_RANGE
+    if not low <= seconds <= high:
+        v.fail(
+            "OUT_OF_RANGE",
+            "previous.expiresAt",
+            "previous.expiresAt must be 1 minute to 30 days after the rotation.",
+            rangeMinimumValue=low,
+            rangeMaximumValue=high,
+        )
+
+
 def _secret(call: Call) -> EmulatorResponse:
     app = app_or_404(call, call.params["id"])
     if isinstance(app, EmulatorResponse):
@@ -167,6 +184,8 @@ def _secret(call: Call) -> EmulatorResponse:
                     "previous.expiresAt",
                     "previous.expiresAt must be a date-time with a time zone.",
                 )
+            else:
+                _check_grace(v, expires_at - call.engine.clock.now())
         if v.details:
             return invalid_data(call.ctx, *v.details)
         rotate_secret(call, app, expires_at)
