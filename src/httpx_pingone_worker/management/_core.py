@@ -57,8 +57,10 @@ _T = TypeVar("_T")
 
 
 #: Management API retries: the statuses PingOne's rate limiter and gateways answer with.
-#: 500/501/408 are not retried here: a Management API call may have had effects.
-API_RETRY = RetryPolicy(statuses=RETRY_STATUSES)
+#: 500/501/408 are not retried here: a Management API call may have had effects. PingOne's
+#: limits are per minute, so a ``Retry-After`` of up to 60 s is waited out (the token
+#: endpoint keeps the 30 s cap of ``DEFAULT_RETRY``); 4 attempts within 120 s in all.
+API_RETRY = RetryPolicy(statuses=RETRY_STATUSES, retry_after_cap=60.0, total_budget=120.0)
 
 
 def _validate_header_value(value: str | None, name: str) -> str | None:
