@@ -19,12 +19,12 @@ or seeded). The file is applied to the seeded environment after the generated di
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from httpx_pingone_worker._core._errors import EmulatorError
+from httpx_pingone_worker._core._input import BadJSON, parse_json
 
 from ._state import Environment, World
 
@@ -204,20 +204,29 @@ def seed_configuration(world: World, env: Environment) -> None:
 
 def load_seed_file(path: str | Path) -> dict[str, Any]:
     """Read and check a seed file (see the module docstring); raises :class:`EmulatorError`."""
+    problem: str | None = None
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        body = Path(path).read_bytes()
     except OSError as exc:
+        problem = f"cannot read seed file {str(path)!r} ({exc.strerror or type(exc).__name__})"
+    except ValueError:  # a NUL byte in the path
+        problem = "the seed file path contains a NUL byte"
+    if problem is not None:
         raise EmulatorError(
-            f"cannot read seed file {str(path)!r} ({exc.strerror or exc})",
-            hint="pass the path of a JSON file with users, groups and populations",
-        ) from None
+            problem, hint="pass the path of a JSON file with users, groups and populations"
+        )
+    # Bounded: UTF-8 checked, nesting depth and size limited (no UnicodeDecodeError or
+    # RecursionError), NaN refused. The message names the file, never quotes its content.
     try:
-        data = json.loads(text)
-    except ValueError as exc:
+        data = parse_json(body)
+    except BadJSON as exc:
+        problem = f"seed file {str(path)!r} is not valid JSON ({exc.reason})"
+    if problem is not None:
         raise EmulatorError(
-            f"seed file {str(path)!r} is not valid JSON ({exc})",
-            hint="see httpx_pingone_worker.emulator._seed for the format",
-        ) from None
+            problem,
+            hint="save the file as UTF-8 JSON; see httpx_pingone_worker.emulator._seed for the "
+            "format",
+        )
     if not isinstance(data, dict):
         raise EmulatorError(f"seed file {str(path)!r} must hold a JSON object")
     unknown = set(data) - {"users", "groups", "populations"}
