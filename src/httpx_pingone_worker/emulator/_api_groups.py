@@ -32,7 +32,6 @@ from ._http import (
 )
 from ._paging import USER_FILTER, item, paged
 from ._routes import Call, Route, Validator, route
-from ._state import Environment
 
 __all__ = ["ROUTES"]
 
@@ -52,23 +51,6 @@ _READ_ONLY = {
 def _group_or_404(call: Call, group_id: str) -> dict[str, Any] | EmulatorResponse:
     group = call.environment.groups.get(group_id)
     return group if group is not None else not_found(call.ctx, "group", group_id)
-
-
-def name_clash(
-    env: Environment, name: str, population_id: str | None, exclude: str | None = None
-) -> str | None:
-    """Id of a group whose name the new or renamed group may not share, or ``None``.
-
-    Names are unique among environment groups and within a population; a population group
-    cannot share a name with an environment group; two populations may reuse a name."""
-    wanted = name.lower()
-    for gid, other in env.groups.items():
-        if gid == exclude or str(other.get("name", "")).lower() != wanted:
-            continue
-        other_pop = other.get("population", {}).get("id")
-        if other_pop is None or population_id is None or other_pop == population_id:
-            return gid
-    return None
 
 
 def _check_user_filter(v: Validator, text: str) -> None:
@@ -106,7 +88,9 @@ def _validate(
     name = v.string("name", required=True)
     if name is not None:
         out["name"] = name
-        existing = name_clash(env, name, pop_id, None if current is None else current["id"])
+        existing = call.engine.world.group_name_clash(
+            env, name, pop_id, None if current is None else current["id"]
+        )
         if existing is not None:
             v.fail("UNIQUENESS_VIOLATION", "name", "name must be unique", existingId=existing)
     for key in ("description", "externalId"):

@@ -348,6 +348,24 @@ class World:
                 groups.remove(group_id)
 
     @staticmethod
+    def group_name_clash(
+        env: Environment, name: str, population_id: str | None, exclude: str | None = None
+    ) -> str | None:
+        """Id of a group whose name a new or renamed group may not share, or ``None``.
+
+        PingOne (the spec's ``Group.name``): names are unique among environment groups and
+        within a population; a population group cannot share a name with an environment
+        group; two populations may reuse a name. Case-insensitive."""
+        wanted = name.lower()
+        for gid, other in env.groups.items():
+            if gid == exclude or str(other.get("name", "")).lower() != wanted:
+                continue
+            other_pop = other.get("population", {}).get("id")
+            if other_pop is None or population_id is None or other_pop == population_id:
+                return gid
+        return None
+
+    @staticmethod
     def nest_group(env: Environment, group_id: str, parent_id: str) -> str | None:
         """Nest ``group_id`` inside ``parent_id``; the reason it cannot be, or ``None``.
 
