@@ -105,7 +105,6 @@ def test_no_private_names_in_reference_text(pages: dict[str, Page]) -> None:
     assert not {k: v for k, v in found.items() if v}
 
 
-@pytest.mark.xfail(strict=True, reason="the pytest plugin reference still points at the README")
 def test_no_page_sends_the_reader_to_the_readme(pages: dict[str, Page]) -> None:
     """The README is not on the site: a page must contain what it needs (the changelog
     records changes to the README and may name it)."""

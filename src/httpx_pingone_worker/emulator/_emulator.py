@@ -53,7 +53,8 @@ class PingOneEmulator(ScenarioMixin):
     with one SANDBOX environment in ``region`` holding one enabled WORKER app
     (``emu.credentials``) with ``roles`` assigned at environment scope, two populations,
     five groups, ``users`` users, PingOne's built-in policies and resources, and whatever
-    ``seed_file`` (JSON: users, groups, populations; see ``_seed``) adds. ``clock`` is an
+    ``seed_file`` (JSON: users, groups, populations, in the format of the emulator reference's
+    *Seed files*) adds. ``clock`` is an
     :class:`EmulatorClock`, a callable returning epoch seconds, or ``None`` (real time).
 
     ``strict_auth`` (default on) rejects a client that authenticates with another method
