@@ -32,6 +32,7 @@ from httpx_pingone_worker._core._logging import (
     log_event,
     register_held_secret,
 )
+from httpx_pingone_worker._core._redirects import is_redirect
 from httpx_pingone_worker._core._regions import Endpoints
 from httpx_pingone_worker._core._retry import (
     DEFAULT_RETRY,
@@ -48,6 +49,7 @@ from httpx_pingone_worker.oauth._token_request import (
     TransportFailure,
     build_token_request,
 )
+from httpx_pingone_worker.oauth._token_response import redirect_error
 
 from ._flight import Flight
 from ._flow import (
@@ -397,6 +399,10 @@ class TokenEngine:
             raise TokenEndpointUnreachableError(
                 f"could not reach {url} to discover the token endpoint ({outcome.error_type})",
                 hint="check the issuer= URL and network access",
+            )
+        if isinstance(outcome, HttpResult) and is_redirect(outcome.status_code):
+            raise redirect_error(
+                outcome.status_code, outcome.headers, endpoint=url, what="OIDC discovery document"
             )
         if not isinstance(outcome, HttpResult) or outcome.status_code != 200:
             status = outcome.status_code if isinstance(outcome, HttpResult) else None

@@ -21,6 +21,7 @@ from httpx_pingone_worker._core._logging import (
     get_logger,
     log_event,
 )
+from httpx_pingone_worker._core._redirects import is_redirect
 from httpx_pingone_worker._core._retry import (
     RetryPolicy,
     retry_after_from_headers,
@@ -32,7 +33,11 @@ from httpx_pingone_worker.oauth._token_request import (
     TokenRequest,
     TransportFailure,
 )
-from httpx_pingone_worker.oauth._token_response import error_from_response, parse_token_response
+from httpx_pingone_worker.oauth._token_response import (
+    error_from_response,
+    parse_token_response,
+    redirect_error,
+)
 
 __all__ = [
     "Action",
@@ -134,6 +139,8 @@ def request_token_flow(
                 hint="check network access, proxies and the region/auth_base_url setting",
             )
         elif isinstance(outcome, HttpResult):
+            if is_redirect(outcome.status_code):  # never followed, never retried
+                raise redirect_error(outcome.status_code, outcome.headers, endpoint=endpoint)
             if outcome.status_code == 200:
                 try:
                     token = parse_token_response(

@@ -23,6 +23,7 @@ from httpx_pingone_worker._core._logging import (
     redact,
     register_token,
 )
+from httpx_pingone_worker._core._redirects import redirect_hint, redirect_target
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token, normalize_scopes
 from httpx_pingone_worker.oauth._token_request import (
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_EXPIRES_IN",
     "error_from_response",
     "parse_token_response",
+    "redirect_error",
 ]
 
 #: Longest lifetime the library keeps for a token: 30 days, PingOne's documented maximum
@@ -114,6 +116,28 @@ def error_from_response(
         correlation_id=correlation_id,
         hint="check that the URL is the OAuth token endpoint (…/as/token) and that no proxy "
         "rewrites the response",
+    )
+
+
+def redirect_error(
+    status_code: int,
+    headers: Mapping[str, str],
+    *,
+    endpoint: str,
+    what: str = "token endpoint",
+) -> TokenRequestError:
+    """The error for a 3xx answer to a token (or discovery) request: it is never followed.
+
+    Names the status and the redirect target's scheme and host, never its full URL (a
+    ``Location`` can carry secrets); ``error`` is ``"redirect"``.
+    """
+    return TokenRequestError(
+        f"{what} {endpoint} answered HTTP {status_code}, a redirect to "
+        f"{redirect_target(headers, endpoint)}; it was not followed",
+        error="redirect",
+        status_code=status_code,
+        correlation_id=_header(headers, "correlation-id"),
+        hint=redirect_hint(f"{what}s"),
     )
 
 
