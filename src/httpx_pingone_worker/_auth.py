@@ -4,7 +4,7 @@ The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.T
 (sans-IO: token state, freshness, single-flight, the fetch as a generator of actions):
 
 - the hot path (a fresh token) is a memory look-up and a clock read;
-- **refresh-ahead runs in the background**: once ``refresh_ratio`` of the
+- **refresh-ahead runs in the background** (issue 16): once ``refresh_ratio`` of the
   lifetime has passed, the first caller to notice starts one refresh *beside* the request
   flow and goes on with the still-valid token, like every other caller. No caller waits
   for a refresh and none sees its failure: a failed refresh (HTTP error, connect error,
@@ -89,11 +89,10 @@ from ._core._errors import (
 from ._core._fork import ForkGuard
 from ._core._fork import register as fork_register
 from ._core._httplib import HTTPX, HttpLib
-from ._core._input import checked_clock, finite_arg
-from ._core._logging import EventKind, get_logger, log_event, register_held_secret
+from ._core._logging import EventKind, get_logger, log_event, register_secret
 from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
-from ._core._secrets import Secret, take_secret
+from ._core._secrets import Secret
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from .caches._memory import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
 from .credentials._credentials import ClientCredentials, parse_auth_method
@@ -192,28 +191,25 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         from ._engine._flight import Flight
         from ._engine._standalone import default_cache_key
 
-        # The secret and the key are wrapped in Secret on the first line that sees them
-        # (the parameters rebound): any failure below unwinds through this frame, whose
-        # locals pytest -l, --junitxml and TracebackException(capture_locals=True) print.
-        # Blank counts as missing: the errors below say how to fix it.
-        client_secret, bad_secret = take_secret(client_secret)
-        private_key, bad_key = take_secret(private_key, allow_bytes=True)
-        if client_secret is None and bad_secret is None and secret_provider is not None:
-            client_secret, bad_secret = take_secret(secret_provider())
-        for name, problem in (("client_secret", bad_secret), ("private_key", bad_key)):
-            if problem is not None:
-                raise ConfigurationError(
-                    f"{name} must be a str or Secret, not {problem}",
-                    hint=f"pass {name} as a string (a PEM string for private_key) or a Secret",
-                )
         if not isinstance(client_id, str) or not client_id.strip():
             raise ConfigurationError(
                 "client_id is missing or empty",
                 hint="pass the worker app's client id, or use PingOneWorkerAuth.from_env()",
             )
         method = parse_auth_method(auth_method)
+        if client_secret is None and secret_provider is not None:
+            client_secret = secret_provider()
+        raw_secret = (
+            client_secret.get_secret_value() if isinstance(client_secret, Secret) else client_secret
+        )
+        if isinstance(raw_secret, str) and not raw_secret.strip():
+            client_secret = None  # blank counts as missing: the error below says how to fix it
+        if client_secret is not None and not isinstance(client_secret, (str, Secret)):
+            raise ConfigurationError(
+                f"client_secret must be a str or Secret, not {type(client_secret).__name__}"
+            )
         if method == "private_key_jwt":
-            if private_key is None:
+            if not private_key:
                 raise ConfigurationError(
                     "auth_method='private_key_jwt' needs private_key",
                     hint="pass private_key= with the PEM-encoded RSA private key",
@@ -234,16 +230,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 f"refresh_ratio must be a number in (0, 1], got {refresh_ratio!r}",
                 hint="0.8 refreshes when 80% of the token lifetime has passed",
             )
-        # NaN compares false with everything: a NaN margin would keep a token "valid".
-        expiry_margin = finite_arg(
-            expiry_margin, what="expiry_margin", hint="seconds before expiry a token is dropped"
-        )
-        wait_timeout = finite_arg(
-            wait_timeout,
-            what="wait_timeout",
-            positive=True,
-            hint="seconds a caller waits for another caller's fetch, e.g. 120",
-        )
+        if expiry_margin < 0 or wait_timeout <= 0:
+            raise ConfigurationError("expiry_margin must be >= 0 and wait_timeout > 0")
         if environment_id is not None and (
             not isinstance(environment_id, str) or not environment_id.strip()
         ):
@@ -264,11 +252,15 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._environment_id = environment_id.strip() if environment_id else None
         self._scopes = normalize_scopes(scopes)
         self._auth_method = method
-        self._private_key = private_key
+        self._private_key = (
+            None
+            if private_key is None
+            else Secret(private_key.decode() if isinstance(private_key, bytes) else private_key)
+        )
         self._key_id = key_id
-        secret = client_secret
-        register_held_secret(secret)
-        register_held_secret(self._private_key)
+        secret = None if client_secret is None else Secret(client_secret)
+        register_secret(secret)
+        register_secret(self._private_key)
         self._endpoints: Endpoints | None
         if issuer:
             issuer = check_secure_url(
@@ -318,8 +310,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._bind_cache(secret)
         self._locking = isinstance(self._cache, SupportsFetchLock)
         self._async_cache = isinstance(self._cache, AsyncTokenCache)
-        # A caller's clock is checked on every reading: NaN would keep a token fresh forever.
-        self._clock: Callable[[], float] = time.time if clock is None else checked_clock(clock)
+        self._clock: Callable[[], float] = clock or time.time
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._wait_timeout = wait_timeout
@@ -374,19 +365,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         listing all of them.
         """
         from .credentials._settings import resolve_settings
-        from .credentials._sources import EnvView
         from .credentials._store import stored_credentials_lookup
 
-        # Wrapped in place before anything can fail: ``overrides`` is a local of this frame.
-        # (Blank becomes None: not given, as before.)
-        if isinstance(overrides.get("client_secret"), str):
-            overrides["client_secret"] = take_secret(overrides["client_secret"])[0]
-        if isinstance(overrides.get("private_key"), (str, bytes)):
-            key, problem = take_secret(overrides["private_key"], allow_bytes=True)
-            if problem is None:  # else the constructor names the problem
-                overrides["private_key"] = key
-        if isinstance(overrides.get("env"), Mapping):
-            overrides["env"] = EnvView(overrides["env"])
         resolve_keys = (
             "client_id",
             "client_secret",
@@ -401,7 +381,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             "stored",
         )
         resolve_args = {k: overrides.pop(k) for k in resolve_keys if k in overrides}
-        # Stored credentials are the last configuration source; pass stored=None
+        # Stored credentials are the last configuration source (issue 7); pass stored=None
         # to leave the store out.
         resolve_args.setdefault("stored", stored_credentials_lookup)
         loopback = bool(overrides.get("allow_loopback_http", False))
@@ -532,17 +512,11 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         return self._engine.current_token
 
     def __repr__(self) -> str:
-        # getattr with defaults: a half-built instance (its __init__ raised) is repr'd by
-        # TracebackException(capture_locals=True) and pytest -l, which must not crash.
-        engine = getattr(self, "_engine", None)
-        token = getattr(engine, "current_token", None)
-        region = getattr(self, "_region", None)
+        token = self._engine.current_token
         return (
-            f"PingOneWorkerAuth(client_id={getattr(self, '_client_id', None)!r}, "
-            f"environment_id={getattr(self, '_environment_id', None)!r}, "
-            f"region={getattr(region, 'value', None)!r}, "
-            f"auth_method={getattr(self, '_auth_method', None)!r}, "
-            f"scopes={sorted(getattr(self, '_scopes', ()))!r}, "
+            f"PingOneWorkerAuth(client_id={self._client_id!r}, "
+            f"environment_id={self._environment_id!r}, region={self._region.value!r}, "
+            f"auth_method={self._auth_method!r}, scopes={sorted(self._scopes)!r}, "
             f"client_secret=Secret('**********'), "
             f"token={token.fingerprint if token else None!r})"
         )
@@ -1393,7 +1367,7 @@ class PingOneWorkerAuth(
     One instance serves sync and async clients, threads and event loops (asyncio and
     trio) at the same time. See the module docstring for the caching and refresh rules.
 
-    More parameters: ``key_id`` (``kid`` of the private key),
+    Parameters beyond DESIGN.md's contract: ``key_id`` (``kid`` of the private key),
     ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
     ``http_client`` / ``async_http_client`` (send every token request, background refreshes
     included; default: the client whose request needs the token, else an internal one),

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from typing import Any, NoReturn
 
-__all__ = ["Secret", "fingerprint", "take_secret"]
+__all__ = ["Secret", "fingerprint"]
 
 _MASK = "**********"
 
@@ -25,7 +25,7 @@ class Secret:
     '**********'
     """
 
-    __slots__ = ("__weakref__", "_value")
+    __slots__ = ("_value",)
 
     def __init__(self, value: str | Secret) -> None:
         if isinstance(value, Secret):
@@ -90,32 +90,6 @@ class Secret:
         return self
 
     # pytest's assertion rewriting and --showlocals use repr(): already masked.
-
-
-def take_secret(value: object, *, allow_bytes: bool = False) -> tuple[Secret | None, str | None]:
-    """Wrap a caller's secret at the first line that sees it: ``(Secret or None, problem)``.
-
-    A constructor rebinds its parameter to the result (``client_secret, bad =
-    take_secret(client_secret)``), so no frame a later failure unwinds through (``pytest -l``,
-    ``TracebackException(capture_locals=True)``) holds the raw value. Blank values (empty or
-    whitespace only) become ``None``. ``problem`` names what was wrong with a value of the
-    wrong type (the value itself is dropped, never shown); the caller raises for it.
-    ``allow_bytes`` accepts UTF-8 bytes (a PEM key read from a file).
-    """
-    if value is None:
-        return None, None
-    if isinstance(value, bytes) and allow_bytes:
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError:
-            return None, "bytes that are not UTF-8"
-    if isinstance(value, Secret):
-        secret = value
-    elif isinstance(value, str):
-        secret = Secret(value)
-    else:
-        return None, f"a {type(value).__name__}"
-    return (secret if secret.get_secret_value().strip() else None), None
 
 
 def fingerprint(value: str | bytes | Secret) -> str:

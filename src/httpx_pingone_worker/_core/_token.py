@@ -135,12 +135,8 @@ def token_state(
     ``expiry_margin`` seconds before ``expires_at`` (the margin shrinks for very short
     lifetimes so that a token is never born expired)."""
     margin = min(expiry_margin, token.expires_in * (1.0 - refresh_ratio) / 2)
-    expired_at = token.expires_at - margin
-    # Fail closed: NaN compares false with everything, so a NaN clock reading, margin or
-    # ratio would otherwise keep a token FRESH forever.
-    if not (math.isfinite(now) and math.isfinite(expired_at)) or now >= expired_at:
+    if now >= token.expires_at - margin:
         return TokenState.EXPIRED
-    refresh_at = token.refresh_at(refresh_ratio)
-    if not math.isfinite(refresh_at) or now >= refresh_at:
+    if now >= token.refresh_at(refresh_ratio):
         return TokenState.STALE
     return TokenState.FRESH

@@ -25,6 +25,7 @@ from ._control import describe, handle_control
 from ._dispatch import dispatch, make_ctx
 from ._engine import Engine, Settings
 from ._http import Ctx, EmulatorResponse, RequestRecord, api_error, raise_action
+from ._roles import DEFAULT_ROLES
 from ._scenario import ScenarioMixin, check_lifetime, check_rate_limit, check_roles
 from ._seed import check_users, load_seed_file
 from ._snapshots import EmulatorSnapshot, baseline
@@ -51,10 +52,11 @@ class PingOneEmulator(ScenarioMixin):
 
     ``seed`` fixes every id, name and the seeded app's (throwaway) secret. The emulator starts
     with one SANDBOX environment in ``region`` holding one enabled WORKER app
-    (``emu.credentials``) with ``roles`` assigned at environment scope, two populations,
+    (``emu.credentials``) with ``roles`` assigned at environment scope (by default
+    Environment Admin and Identity Data Admin, what a worker app made in PingOne's admin
+    console typically holds; Organization Admin goes at organization scope), two populations,
     five groups, ``users`` users, PingOne's built-in policies and resources, and whatever
-    ``seed_file`` (JSON: users, groups, populations, in the format of the emulator reference's
-    *Seed files*) adds. ``clock`` is an
+    ``seed_file`` (JSON: users, groups, populations; see ``_seed``) adds. ``clock`` is an
     :class:`EmulatorClock`, a callable returning epoch seconds, or ``None`` (real time).
 
     ``strict_auth`` (default on) rejects a client that authenticates with another method
@@ -76,7 +78,7 @@ class PingOneEmulator(ScenarioMixin):
         region: Region | str = "NA",
         token_lifetime: int = 3600,
         auth_method: str = "client_secret_basic",
-        roles: Iterable[str] = ("Environment Admin",),
+        roles: Iterable[str] = DEFAULT_ROLES,
         rate_limit: int | None = None,
         strict_auth: bool = True,
         users: int = 300,
@@ -184,26 +186,6 @@ class PingOneEmulator(ScenarioMixin):
                 f"no snapshot named {name!r}", hint="POST /_emulator/snapshot first"
             )
         self.restore(self._named[name])
-
-    def _trust_client_jwks(self, jwks: Mapping[str, Any]) -> None:
-        """The seeded app (``private_key_jwt``) trusts ``jwks`` (public keys the caller holds
-        the private half of) instead of its generated key pair; :meth:`reset` keeps that.
-
-        :attr:`credentials` cannot hold the caller's private key, so from then on it reports
-        the app's (throwaway) secret with ``client_secret_basic``, which the app refuses
-        under ``strict_auth``: the runner (``--client-jwks``) is the only caller."""
-        with self._lock:
-            app = self._app(self._default_client_id)
-            if app.auth_method != "private_key_jwt":
-                raise EmulatorError(
-                    "a client JWKS or public key needs auth_method private_key_jwt",
-                    hint="pass --auth-method private_key_jwt (or leave --auth-method out)",
-                )
-            app.jwks = json.loads(json.dumps(dict(jwks)))
-            kids = [k.get("kid") for k in app.jwks.get("keys", []) if isinstance(k, dict)]
-            app.private_pem, app.key_id = None, next((k for k in kids if k), None)
-            app.credential_method = "client_secret_basic"
-            self._baseline = self.snapshot()
 
     def _fault_count(self) -> int:
         return len(self._engine.faults)

@@ -53,7 +53,6 @@ from ._models import (
     User,
 )
 from ._paging import MAX_PAGES, Page, _Pager
-from ._redirects import asend_api
 
 __all__ = [
     "AsyncPingOneClient",
@@ -129,7 +128,7 @@ class AsyncPingOneClient(
             reply = None
             if isinstance(step, _Send):
                 try:
-                    reply = await asend_api(self.http, step.request)
+                    reply = await self.http.send(step.request)
                 except self._core.lib.TransportError as exc:
                     reply = exc
             elif isinstance(step, _Acquire):
