@@ -331,11 +331,16 @@ def test_checker_catches_a_wrong_body() -> None:
 
 
 def test_discovery_advertises_only_served_endpoints() -> None:
-    """Every endpoint URL in the discovery document is served (no 'not emulated' 404)."""
+    """Every endpoint URL in the discovery document is served (no 'not emulated' 404), but
+    ``authorization_endpoint``: OpenID Connect Discovery 1.0 §3 requires it in the document,
+    and the emulator, which implements only client credentials, answers it 'not emulated'."""
     emu = PingOneEmulator(users=0)
     with httpx.Client(transport=emu.transport()) as client:
         doc = client.get(f"{emu.issuer}/.well-known/openid-configuration").json()
         urls = {k: v for k, v in doc.items() if k.endswith(("_endpoint", "_uri"))}
+        authorize = urls.pop("authorization_endpoint")
+        assert authorize == f"{emu.issuer}/authorize"
+        assert "not emulated" in client.get(authorize).text
         assert set(urls) == {
             "token_endpoint",
             "jwks_uri",

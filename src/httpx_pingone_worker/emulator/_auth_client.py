@@ -57,10 +57,32 @@ def _unverified_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     return header, claims
 
 
-def authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
+def authenticate(
     engine: Engine, ctx: Ctx, env: Environment, form: dict[str, str]
 ) -> App | EmulatorResponse:
-    """Client authentication on the token/introspect/revoke endpoints (RFC 6749 §2.3)."""
+    """Client authentication on the token/introspect/revoke endpoints (RFC 6749 §2.3).
+
+    Every ``401`` to a client that authenticated with HTTP Basic carries
+    ``WWW-Authenticate: Basic`` (RFC 6749 §5.2: "MUST ... include the WWW-Authenticate
+    response header field matching the authentication scheme used by the client").
+    """
+    result = _authenticate(engine, ctx, env, form)
+    if (
+        isinstance(result, EmulatorResponse)
+        and result.status == 401
+        and ctx.headers.get("authorization", "")[:6].lower() == "basic "
+        and not any(name.lower() == "www-authenticate" for name in result.headers)
+    ):
+        result.headers["WWW-Authenticate"] = _BASIC_CHALLENGE
+    return result
+
+
+_BASIC_CHALLENGE = 'Basic realm="PingOne"'
+
+
+def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
+    engine: Engine, ctx: Ctx, env: Environment, form: dict[str, str]
+) -> App | EmulatorResponse:
     presented: list[str] = []
     client_id: str | None = form.get("client_id")
     basic: tuple[str, str] | None = None

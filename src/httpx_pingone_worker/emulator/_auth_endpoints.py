@@ -60,9 +60,21 @@ def handle_auth(engine: Engine, ctx: Ctx, env_id: str) -> EmulatorResponse:
     return delayed(resp, faulted)
 
 
+#: Signing algorithms of client assertions the emulator verifies (HS* for
+#: ``client_secret_jwt``, RS* for ``private_key_jwt``).
+_ASSERTION_ALGS = ["HS256", "HS384", "HS512", "RS256", "RS384", "RS512"]
+
+
 def _discovery(ctx: Ctx, env: Environment) -> dict[str, Any]:
-    """PingOne's discovery keys; only endpoints the emulator serves are advertised
-    (no authorize, userinfo or signoff), and only the grant it implements."""
+    """PingOne's discovery keys, and only the grant the emulator implements.
+
+    ``authorization_endpoint`` is listed, as PingOne lists it (OpenID Connect Discovery 1.0
+    §3 makes it REQUIRED, and the document advertises response types that use it), though
+    the emulator does not serve it (a request there answers ``404``). Every endpoint that
+    accepts ``client_secret_jwt`` or ``private_key_jwt`` also lists its
+    ``*_auth_signing_alg_values_supported`` (RFC 8414 §2: "This metadata entry MUST be
+    present if either of these authentication methods are specified").
+    """
     iss = issuer_url(ctx, env)
     auth_methods = [
         "client_secret_basic",
@@ -72,6 +84,7 @@ def _discovery(ctx: Ctx, env: Environment) -> dict[str, Any]:
     ]
     return {
         "issuer": iss,
+        "authorization_endpoint": f"{iss}/authorize",
         "token_endpoint": f"{iss}/token",
         "jwks_uri": f"{iss}/jwks",
         "introspection_endpoint": f"{iss}/introspect",
@@ -89,16 +102,11 @@ def _discovery(ctx: Ctx, env: Environment) -> dict[str, Any]:
         "userinfo_signing_alg_values_supported": ["none"],
         "request_object_signing_alg_values_supported": ["none", "HS256", "RS256"],
         "token_endpoint_auth_methods_supported": [*auth_methods, "none"],
-        "token_endpoint_auth_signing_alg_values_supported": [
-            "HS256",
-            "HS384",
-            "HS512",
-            "RS256",
-            "RS384",
-            "RS512",
-        ],
+        "token_endpoint_auth_signing_alg_values_supported": list(_ASSERTION_ALGS),
         "introspection_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_signing_alg_values_supported": list(_ASSERTION_ALGS),
         "revocation_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": list(_ASSERTION_ALGS),
         "claim_types_supported": ["normal"],
         "claims_supported": ["sub", "iss", "auth_time", "acr", "name", "email"],
         "code_challenge_methods_supported": ["plain", "S256"],

@@ -1,9 +1,14 @@
 """RSA signing keys and compact JWS signing for the emulator (uses ``cryptography``).
 
-RSA-2048 generation costs 50-100 ms, so keys are generated once per process per
-``(seed, purpose, index)`` and reused by every emulator built with that seed: tests that
-build many emulators stay fast. The key material is random (``cryptography`` cannot derive an
-RSA key from a seed); only the key ids are derived from the seed.
+Every key is derived from ``(seed, purpose, index)``, its ``kid`` too: an emulator restarted
+with the same seed serves the same key under the same ``kid``, so a client that cached the JWKS
+of an earlier run still verifies the new run's tokens (and a ``kid`` never names two different
+keys). ``cryptography`` cannot derive an RSA key from a seed, so the two primes are found here:
+candidates come from SHAKE-256 of the seed, each is sieved by small primes and tested with
+Miller-Rabin. That costs about as much as ``cryptography``'s own generation (tens of
+milliseconds), and each key is built once per process and reused by every emulator with that
+seed, so tests that build many emulators stay fast. Anyone who knows the seed can rebuild the
+private keys: they are test keys, like the emulator's throwaway secrets.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import base64
 import functools
 import hashlib
 import json
+import math
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -86,11 +92,94 @@ class SigningKey:
         return f"SigningKey(kid={self.kid!r})"
 
 
-@functools.lru_cache(maxsize=64)
-def _generate(seed: int, purpose: str, index: int) -> RSAPrivateKey:  # noqa: ARG001 - cache key
+_E = 65537
+_PRIME_BITS = 1024  # two of them: an RSA-2048 modulus
+_SIEVE_LIMIT = 1 << 14
+_SIEVE_WINDOW = 4096  # odd candidates per sieve pass
+_SMALL_PRIMES: tuple[int, ...] = ()
+# Miller-Rabin rounds on a pseudo-random 1024-bit candidate: 5 keep the error below 2**-100
+# (FIPS 186-5 B.3, table B.1); composites nearly always fail the first round.
+_MR_BASES = (2, 3, 5, 7, 11)
+
+
+def _small_primes() -> tuple[int, ...]:
+    global _SMALL_PRIMES  # noqa: PLW0603 - built once, on first key
+    if not _SMALL_PRIMES:
+        flags = bytearray([1]) * _SIEVE_LIMIT
+        flags[0:2] = b"\x00\x00"
+        for i in range(2, int(_SIEVE_LIMIT**0.5) + 1):
+            if flags[i]:
+                flags[i * i :: i] = bytes(len(range(i * i, _SIEVE_LIMIT, i)))
+        _SMALL_PRIMES = tuple(i for i in range(3, _SIEVE_LIMIT) if flags[i])
+    return _SMALL_PRIMES
+
+
+def _probably_prime(n: int) -> bool:
+    d, r = n - 1, 0
+    while not d & 1:
+        d, r = d >> 1, r + 1
+    for a in _MR_BASES:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _derived_prime(label: bytes) -> int:
+    """The first prime at or after a SHAKE-256-derived odd start (top two bits set, so two of
+    them multiply to a full-size modulus) with ``p - 1`` coprime to ``e``.
+
+    Odd candidates are sieved a window at a time (one ``start % p`` per small prime, then
+    strides through a bytearray), so Miller-Rabin runs only on the few that survive.
+    """
+    start = int.from_bytes(hashlib.shake_256(label).digest(_PRIME_BITS // 8), "big")
+    base = start | (0b11 << (_PRIME_BITS - 2)) | 1
+    primes = _small_primes()
+    while True:
+        # alive[i] stands for base + 2 * i
+        alive = bytearray([1]) * _SIEVE_WINDOW
+        for p in primes:
+            # first i with (base + 2i) % p == 0: i = (-base) * inverse(2) mod p
+            i = (-base * ((p + 1) // 2)) % p
+            alive[i::p] = bytes(len(range(i, _SIEVE_WINDOW, p)))
+        for i in range(_SIEVE_WINDOW):
+            if alive[i]:
+                n = base + 2 * i
+                if (n - 1) % _E and _probably_prime(n):
+                    return n
+        base += 2 * _SIEVE_WINDOW
+
+
+@functools.lru_cache(maxsize=256)
+def _generate(seed: int, purpose: str, index: int) -> RSAPrivateKey:
+    """The RSA-2048 key of ``(seed, purpose, index)``: the same key on every run."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    label = f"httpx-pingone-worker emulator key:{seed}:{purpose}:{index}".encode()
+    p = _derived_prime(label + b":p")
+    q = _derived_prime(label + b":q")
+    if p == q:  # pragma: no cover - two SHAKE outputs leading to one prime: 2**-1000
+        raise AssertionError("derived the same prime twice")
+    if p < q:
+        p, q = q, p
+    lam = (p - 1) * (q - 1) // math.gcd(p - 1, q - 1)
+    d = pow(_E, -1, lam)
+    numbers = rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=d % (p - 1),
+        dmq1=d % (q - 1),
+        iqmp=pow(q, -1, p),
+        public_numbers=rsa.RSAPublicNumbers(_E, p * q),
+    )
+    return numbers.private_key()
 
 
 def signing_key(seed: int, purpose: str, index: int = 0) -> SigningKey:
