@@ -10,6 +10,7 @@ import threading
 import time
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -169,7 +170,7 @@ def test_importing_package_does_not_import_emulator() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def _run_runner(argv: list[str]) -> str:
+def _run_runner(argv: list[str], while_running: Any = None) -> str:
     from httpx_pingone_worker.emulator.__main__ import main
 
     stop = threading.Event()
@@ -186,6 +187,8 @@ def _run_runner(argv: list[str]) -> str:
     while "client secret" not in buf.getvalue() and time.monotonic() < deadline:
         time.sleep(0.01)
     text = buf.getvalue()
+    if while_running is not None:
+        while_running()
     stop.set()
     thread.join(10)
     assert result == [0]
@@ -197,7 +200,11 @@ def test_runner_prints_urls_ca_and_writes_credentials_to_a_private_env_file(
 ) -> None:
     """python -m ...emulator prints URLs, CA and ids; the secret goes to a 0600 env file only."""
     env_file = tmp_path / "emu.env"
-    text = _run_runner(["--users", "0", "--seed", "3", "--env-file", str(env_file)])
+    seen: list[str] = []
+    text = _run_runner(
+        ["--users", "0", "--seed", "3", "--env-file", str(env_file)],
+        lambda: seen.extend([oct(env_file.stat().st_mode & 0o777), env_file.read_text()]),
+    )
     emu = PingOneEmulator(seed=3, users=0)
     secret = emu.credentials.client_secret.get_secret_value()  # type: ignore[union-attr]
     assert "auth base URL : https://127.0.0.1:" in text
@@ -206,10 +213,9 @@ def test_runner_prints_urls_ca_and_writes_credentials_to_a_private_env_file(
     assert secret not in text
     assert str(env_file) in text
     assert json.dumps(text)  # printable
-    assert env_file.stat().st_mode & 0o777 == 0o600
-    settings = dict(
-        line.split("=", 1) for line in env_file.read_text().splitlines() if line.strip()
-    )
+    assert seen[0] == oct(0o600)
+    assert not env_file.exists()  # removed with the server at stop
+    settings = dict(line.split("=", 1) for line in seen[1].splitlines() if line.strip())
     assert settings["PINGONE_CLIENT_SECRET"] == secret
     assert settings["PINGONE_CLIENT_ID"] == emu.client_id
     assert settings["PINGONE_AUTH_BASE_URL"].startswith("https://127.0.0.1:")

@@ -8,7 +8,7 @@ import io
 import json
 import threading
 import uuid
-from contextlib import redirect_stderr
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -95,10 +95,12 @@ def test_runner_state_option(tmp_path: Path) -> None:
     stop = threading.Event()
     stop.set()  # serve, print, and stop at once
     env_file = tmp_path / "env"
-    with redirect_stderr(io.StringIO()), contextlib_stdout():
+    out = io.StringIO()
+    with redirect_stderr(io.StringIO()), redirect_stdout(out):
         assert main(["--users", "0", "--state", str(_seed_file(tmp_path)),
                      "--env-file", str(env_file)], stop=stop) == 0  # fmt: skip
-    assert "PINGONE_CLIENT_ID" in env_file.read_text()
+    assert f"env file      : {env_file}" in out.getvalue()
+    assert not env_file.exists()  # removed with the server at stop
 
 
 def contextlib_stdout() -> Any:

@@ -187,6 +187,26 @@ class PingOneEmulator(ScenarioMixin):
             )
         self.restore(self._named[name])
 
+    def _trust_client_jwks(self, jwks: Mapping[str, Any]) -> None:
+        """The seeded app (``private_key_jwt``) trusts ``jwks`` (public keys the caller holds
+        the private half of) instead of its generated key pair; :meth:`reset` keeps that.
+
+        :attr:`credentials` cannot hold the caller's private key, so from then on it reports
+        the app's (throwaway) secret with ``client_secret_basic``, which the app refuses
+        under ``strict_auth``: the runner (``--client-jwks``) is the only caller."""
+        with self._lock:
+            app = self._app(self._default_client_id)
+            if app.auth_method != "private_key_jwt":
+                raise EmulatorError(
+                    "a client JWKS or public key needs auth_method private_key_jwt",
+                    hint="pass --auth-method private_key_jwt (or leave --auth-method out)",
+                )
+            app.jwks = json.loads(json.dumps(dict(jwks)))
+            kids = [k.get("kid") for k in app.jwks.get("keys", []) if isinstance(k, dict)]
+            app.private_pem, app.key_id = None, next((k for k in kids if k), None)
+            app.credential_method = "client_secret_basic"
+            self._baseline = self.snapshot()
+
     def _fault_count(self) -> int:
         return len(self._engine.faults)
 
