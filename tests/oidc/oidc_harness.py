@@ -78,12 +78,34 @@ class OIDCServer:
         return f"{self.issuer}/jwks"
 
 
+#: What package.json installs: the server, and the third-party clients run against the emulator.
+NODE_PACKAGES = ("oidc-provider", "openid-client", "jose")
+
+
+def _installed() -> bool:
+    return all((SERVER_DIR / "node_modules" / name).is_dir() for name in NODE_PACKAGES)
+
+
+def node_with_packages() -> str:
+    """The ``node`` executable, once ``npm ci`` has installed package.json's packages; skips
+    (fails under ``CI=true``) when node or npm is missing."""
+    node = shutil.which("node")
+    if node is None:
+        _unavailable("node is not installed: the Node tests need Node.js >= 20")
+    if not _installed():
+        npm = shutil.which("npm")
+        if npm is None:
+            _unavailable("npm is not installed: run `npm ci --prefix tests/oidc/server`")
+        _npm_ci(npm)  # type: ignore[arg-type]
+    return node  # type: ignore[return-value]
+
+
 def _npm_ci(npm: str) -> None:
     """Install the server's locked dependencies once (a lock keeps xdist workers in line)."""
     from filelock import FileLock
 
     with FileLock(str(SERVER_DIR / ".npm-ci.lock")):
-        if (SERVER_DIR / "node_modules" / "oidc-provider").is_dir():
+        if _installed():
             return
         proc = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--prefix", str(SERVER_DIR)],
@@ -182,14 +204,7 @@ def _start_server(node: str, config_file: Path, ca_file: Path, log: Path) -> Any
 @pytest.fixture(scope="session")
 def oidc_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OIDCServer]:
     """panva's oidc-provider on https://127.0.0.1:<port>, for the whole session."""
-    node = shutil.which("node")
-    if node is None:
-        _unavailable("node is not installed: the oidc-provider tests need Node.js >= 20")
-    if not (SERVER_DIR / "node_modules" / "oidc-provider").is_dir():
-        npm = shutil.which("npm")
-        if npm is None:
-            _unavailable("npm is not installed: run `npm ci --prefix tests/oidc/server`")
-        _npm_ci(npm)  # type: ignore[arg-type]
+    node = node_with_packages()
     import trustme
 
     tmp = tmp_path_factory.mktemp("oidc-provider")
