@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
-from httpx_pingone_worker import MemoryTokenCache, Secret, Token, TokenCache, cache_key
+from httpx_pingone_worker import (
+    ConfigurationError,
+    MemoryTokenCache,
+    Secret,
+    Token,
+    TokenCache,
+    cache_key,
+)
 from httpx_pingone_worker.caches._memory import AsyncTokenCache, SupportsFetchLock
 
 ENDPOINT = "https://auth.pingone.com/env/as/token"
@@ -70,9 +77,10 @@ def test_lru_bound() -> None:
 
 
 def test_max_entries_validated() -> None:
-    """max_entries below 1 is rejected."""
-    with pytest.raises(ValueError, match="at least 1"):
-        MemoryTokenCache(max_entries=0)
+    """max_entries below 1, or not an int (NaN, inf, 2.5), is a ConfigurationError."""
+    for bad in (0, -1, float("nan"), float("inf"), 2.5, True):
+        with pytest.raises(ConfigurationError, match="at least 1"):
+            MemoryTokenCache(max_entries=bad)  # type: ignore[arg-type]
 
 
 def test_repr_has_no_token() -> None:

@@ -7,6 +7,9 @@ the pages name everything public, by its public path, so a new export cannot go 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +52,41 @@ def test_reference_uses_public_paths_only() -> None:
                 page.name,
                 entry,
             )
+
+
+def _pytest_output(*args: str, cwd: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
+    return done.stdout
+
+
+def test_pytest_plugin_page_is_complete(tmp_path: Path) -> None:
+    """The plugin's reference lists every option, ini name, fixture and marker keyword that
+    pytest itself shows for the plugin, so the site needs nothing else (not the README)."""
+    from pytest_pingone._markers import FAULT_KEYWORDS, MARKER_KEYWORDS
+
+    page = (REFERENCE / "pytest-plugin.md").read_text(encoding="utf-8")
+    help_text = _pytest_output("--help", cwd=tmp_path)
+    group = help_text.split("PingOne fixtures", 1)[1].split("\n\n", 1)[0]
+    options = set(re.findall(r"^\s+(--pingone[\w-]*)", group, flags=re.MULTILINE))
+    inis = set(re.findall(r"^\s+(pingone_\w+)", help_text, flags=re.MULTILINE))
+    fixtures = set(
+        re.findall(r"^(pingone_\w+)", _pytest_output("--fixtures", cwd=tmp_path), re.MULTILINE)
+    )
+    assert len(options) >= 4
+    assert len(inis) >= 6
+    assert len(fixtures) >= 10
+    for option in sorted(options):
+        assert re.search(rf"`{re.escape(option)}[`=]", page), option
+    for name in sorted(inis | fixtures):
+        # The secret ini names are documented as refused, by name.
+        assert f"`{name}`" in page, name
+    for keyword in (*MARKER_KEYWORDS, *FAULT_KEYWORDS):
+        assert f"`{keyword}`" in page, keyword
+    assert "README" not in page

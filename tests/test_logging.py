@@ -54,18 +54,12 @@ def _clean_plugins() -> Iterator[None]:
     """
     before = set(plugin_manager.get_plugins())
     reported = set(_plugins._reported)
-    with _logging._KNOWN_LOCK:
-        known = dict(_logging._KNOWN)
-    for value in (CANARY_SECRET, CANARY_TOKEN):
-        forget_secret(value)
-    yield
+    with _logging._isolated_registry():
+        yield
     for plugin in set(plugin_manager.get_plugins()) - before:
         plugin_manager.unregister(plugin)
     _plugins._reported.clear()
     _plugins._reported.update(reported)
-    with _logging._KNOWN_LOCK:
-        _logging._KNOWN.clear()
-        _logging._KNOWN.update(known)
 
 
 @pytest.fixture
@@ -73,6 +67,7 @@ def canaries() -> None:
     """Register the canaries as known secrets, as the library does for its own."""
     register_secret(CANARY_SECRET)
     register_secret(Secret(CANARY_TOKEN))
+    _logging.register_token(CANARY_TOKEN)
 
 
 class Recorder:
@@ -215,17 +210,31 @@ def test_forget_secret() -> None:
     assert redact("forget-me-value") == "forget-me-value"
 
 
-def test_registry_is_bounded() -> None:
-    """The registry keeps the most recent 512 values."""
+def test_token_registry_is_bounded_and_secrets_are_not() -> None:
+    """Tokens rotate through the most recent 512; registered secrets are never pushed out."""
+    register_secret("a-secret-registered-first")
     values = [f"bounded-value-{i:04d}" for i in range(600)]
-    try:
-        for v in values:
-            register_secret(v)
-        assert redact(values[0]) == values[0]
-        assert values[-1] not in redact(values[-1])
-    finally:
-        for v in values:
-            forget_secret(v)
+    for v in values:
+        _logging.register_token(v)
+    assert redact(values[0]) == values[0]
+    assert values[-1] not in redact(values[-1])
+    assert "a-secret-registered-first" not in redact("a-secret-registered-first")
+
+
+def test_a_secret_object_is_released_with_its_last_holder() -> None:
+    """A held `Secret` stays masked while it lives, and is released when collected."""
+    import gc
+
+    first, second = Secret("held-by-two-objects"), Secret("held-by-two-objects")
+    _logging.register_held_secret(first)
+    _logging.register_held_secret(second)
+    _logging.register_held_secret(first)  # twice: still one registration of this object
+    del first
+    gc.collect()
+    assert "held-by-two-objects" not in redact("held-by-two-objects")
+    del second
+    gc.collect()
+    assert redact("held-by-two-objects") == "held-by-two-objects"
 
 
 def test_jwt_masked() -> None:
@@ -522,3 +531,43 @@ def test_canary_hook_events_and_errors(canaries: None) -> None:
         assert_no_canary(repr(event))
     assert_no_canary(str(err))
     assert_no_canary(repr(err))
+
+
+def test_the_client_secret_stays_masked_after_many_token_fetches() -> None:
+    """Hundreds of fetched tokens never push the auth's client secret out of the registry."""
+    import itertools
+
+    import httpx
+
+    from httpx_pingone_worker import PingOneWorkerAuth
+
+    counter = itertools.count()
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        n = next(counter)
+        token = f"opaque-token-{n:06d}-abcdefghijkl"
+        return httpx.Response(
+            200, json={"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+        )
+
+    client = httpx.Client(transport=httpx.MockTransport(token_endpoint))
+    auth = PingOneWorkerAuth(
+        CANARY_CLIENT_ID,
+        CANARY_SECRET,
+        token_endpoint="https://auth.example.test/as/token",
+        http_client=client,
+    )
+    for _ in range(520):
+        auth.invalidate()
+        auth.get_token()
+    assert next(counter) == 520
+    out = redact(f"config dump: {CANARY_SECRET}")
+    assert CANARY_SECRET not in out
+    root = logging.getLogger("httpx_pingone_worker")
+    record = logging.LogRecord(
+        "httpx_pingone_worker", logging.WARNING, __file__, 1, "%s", (f"oops {CANARY_SECRET}",), None
+    )
+    root.handle(record)
+    assert CANARY_SECRET not in record.getMessage()
+    del auth
+    client.close()

@@ -16,13 +16,8 @@ URL = "https://auth.example.test/0d9c8b7a/as/token"
 @pytest.fixture(autouse=True)
 def _empty_registry() -> Iterator[None]:
     """Start without values other tests in this worker registered; put them back after."""
-    with _logging._KNOWN_LOCK:
-        known = dict(_logging._KNOWN)
-        _logging._KNOWN.clear()
-    yield
-    with _logging._KNOWN_LOCK:
-        _logging._KNOWN.clear()
-        _logging._KNOWN.update(known)
+    with _logging._isolated_registry():
+        yield
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.T
 (sans-IO: token state, freshness, single-flight, the fetch as a generator of actions):
 
 - the hot path (a fresh token) is a memory look-up and a clock read;
-- **refresh-ahead runs in the background** (issue 16): once ``refresh_ratio`` of the
+- **refresh-ahead runs in the background**: once ``refresh_ratio`` of the
   lifetime has passed, the first caller to notice starts one refresh *beside* the request
   flow and goes on with the still-valid token, like every other caller. No caller waits
   for a refresh and none sees its failure: a failed refresh (HTTP error, connect error,
@@ -17,8 +17,8 @@ The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.T
 
 Where the background refresh runs:
 
-- sync callers and :meth:`get_token`: a thread of the process-wide refresh pool (at most
-  four daemon threads serve every auth object; one refresh at a time per auth);
+- sync callers and :meth:`get_token`: a daemon thread per refresh (one at a time per auth,
+  gone once the attempt ends);
 - asyncio: a task on the running loop; trio: a system task (``spawn_system_task``). Both
   are cancelled when the loop or ``trio.run`` ends, their flight is then released.
 
@@ -64,7 +64,6 @@ import os
 import sys
 import threading
 import time
-import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -90,10 +89,11 @@ from ._core._errors import (
 from ._core._fork import ForkGuard
 from ._core._fork import register as fork_register
 from ._core._httplib import HTTPX, HttpLib
-from ._core._logging import EventKind, get_logger, log_event, register_secret
+from ._core._input import checked_clock, finite_arg
+from ._core._logging import EventKind, get_logger, log_event, register_held_secret
 from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
-from ._core._secrets import Secret
+from ._core._secrets import Secret, take_secret
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
 from .caches._memory import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
 from .credentials._credentials import ClientCredentials, parse_auth_method
@@ -108,6 +108,21 @@ _log = get_logger("auth")
 
 
 SecretProvider = Callable[[], "str | Secret | None"]
+
+
+class _Job:
+    """One background refresh: a daemon thread, an asyncio task or a trio system task."""
+
+    __slots__ = ("cancel", "done", "loop", "task", "thread", "trio_done", "trio_token")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.cancel: Callable[[], None] | None = None
+        self.thread: threading.Thread | None = None
+        self.task: Any = None
+        self.loop: Any = None
+        self.trio_done: Any = None
+        self.trio_token: Any = None
 
 
 class _RequestLike(Protocol):
@@ -173,30 +188,32 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         async_sleep: Callable[[float], Any] | None = None,
         wait_timeout: float = 120.0,
     ) -> None:
-        from ._engine._background import RefreshJobs
         from ._engine._engine import TokenEngine
         from ._engine._flight import Flight
         from ._engine._standalone import default_cache_key
 
+        # The secret and the key are wrapped in Secret on the first line that sees them
+        # (the parameters rebound): any failure below unwinds through this frame, whose
+        # locals pytest -l, --junitxml and TracebackException(capture_locals=True) print.
+        # Blank counts as missing: the errors below say how to fix it.
+        client_secret, bad_secret = take_secret(client_secret)
+        private_key, bad_key = take_secret(private_key, allow_bytes=True)
+        if client_secret is None and bad_secret is None and secret_provider is not None:
+            client_secret, bad_secret = take_secret(secret_provider())
+        for name, problem in (("client_secret", bad_secret), ("private_key", bad_key)):
+            if problem is not None:
+                raise ConfigurationError(
+                    f"{name} must be a str or Secret, not {problem}",
+                    hint=f"pass {name} as a string (a PEM string for private_key) or a Secret",
+                )
         if not isinstance(client_id, str) or not client_id.strip():
             raise ConfigurationError(
                 "client_id is missing or empty",
                 hint="pass the worker app's client id, or use PingOneWorkerAuth.from_env()",
             )
         method = parse_auth_method(auth_method)
-        if client_secret is None and secret_provider is not None:
-            client_secret = secret_provider()
-        raw_secret = (
-            client_secret.get_secret_value() if isinstance(client_secret, Secret) else client_secret
-        )
-        if isinstance(raw_secret, str) and not raw_secret.strip():
-            client_secret = None  # blank counts as missing: the error below says how to fix it
-        if client_secret is not None and not isinstance(client_secret, (str, Secret)):
-            raise ConfigurationError(
-                f"client_secret must be a str or Secret, not {type(client_secret).__name__}"
-            )
         if method == "private_key_jwt":
-            if not private_key:
+            if private_key is None:
                 raise ConfigurationError(
                     "auth_method='private_key_jwt' needs private_key",
                     hint="pass private_key= with the PEM-encoded RSA private key",
@@ -217,8 +234,16 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 f"refresh_ratio must be a number in (0, 1], got {refresh_ratio!r}",
                 hint="0.8 refreshes when 80% of the token lifetime has passed",
             )
-        if expiry_margin < 0 or wait_timeout <= 0:
-            raise ConfigurationError("expiry_margin must be >= 0 and wait_timeout > 0")
+        # NaN compares false with everything: a NaN margin would keep a token "valid".
+        expiry_margin = finite_arg(
+            expiry_margin, what="expiry_margin", hint="seconds before expiry a token is dropped"
+        )
+        wait_timeout = finite_arg(
+            wait_timeout,
+            what="wait_timeout",
+            positive=True,
+            hint="seconds a caller waits for another caller's fetch, e.g. 120",
+        )
         if environment_id is not None and (
             not isinstance(environment_id, str) or not environment_id.strip()
         ):
@@ -239,15 +264,11 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._environment_id = environment_id.strip() if environment_id else None
         self._scopes = normalize_scopes(scopes)
         self._auth_method = method
-        self._private_key = (
-            None
-            if private_key is None
-            else Secret(private_key.decode() if isinstance(private_key, bytes) else private_key)
-        )
+        self._private_key = private_key
         self._key_id = key_id
-        secret = None if client_secret is None else Secret(client_secret)
-        register_secret(secret)
-        register_secret(self._private_key)
+        secret = client_secret
+        register_held_secret(secret)
+        register_held_secret(self._private_key)
         self._endpoints: Endpoints | None
         if issuer:
             issuer = check_secure_url(
@@ -297,7 +318,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._bind_cache(secret)
         self._locking = isinstance(self._cache, SupportsFetchLock)
         self._async_cache = isinstance(self._cache, AsyncTokenCache)
-        self._clock: Callable[[], float] = clock or time.time
+        # A caller's clock is checked on every reading: NaN would keep a token fresh forever.
+        self._clock: Callable[[], float] = time.time if clock is None else checked_clock(clock)
         self._sleep = sleep
         self._async_sleep = async_sleep
         self._wait_timeout = wait_timeout
@@ -306,10 +328,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._async_http_client: Any = async_http_client
         self._own_client: Any = None
         self._own_client_lock = threading.Lock()
-        # The pid each client was first seen in (see _used_before_fork).
-        self._client_pids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
-        self._seen_lock = threading.Lock()
-        self._jobs = RefreshJobs()
+        self._jobs: set[_Job] = set()
+        self._jobs_changed = threading.Condition(threading.Lock())
         # Set (and replaced) by close(): wakes token requests sleeping before a retry.
         self._close_signal = Flight(refresh=False)
         self._fork = ForkGuard()
@@ -354,8 +374,19 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         listing all of them.
         """
         from .credentials._settings import resolve_settings
+        from .credentials._sources import EnvView
         from .credentials._store import stored_credentials_lookup
 
+        # Wrapped in place before anything can fail: ``overrides`` is a local of this frame.
+        # (Blank becomes None: not given, as before.)
+        if isinstance(overrides.get("client_secret"), str):
+            overrides["client_secret"] = take_secret(overrides["client_secret"])[0]
+        if isinstance(overrides.get("private_key"), (str, bytes)):
+            key, problem = take_secret(overrides["private_key"], allow_bytes=True)
+            if problem is None:  # else the constructor names the problem
+                overrides["private_key"] = key
+        if isinstance(overrides.get("env"), Mapping):
+            overrides["env"] = EnvView(overrides["env"])
         resolve_keys = (
             "client_id",
             "client_secret",
@@ -370,7 +401,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             "stored",
         )
         resolve_args = {k: overrides.pop(k) for k in resolve_keys if k in overrides}
-        # Stored credentials are the last configuration source (issue 7); pass stored=None
+        # Stored credentials are the last configuration source; pass stored=None
         # to leave the store out.
         resolve_args.setdefault("stored", stored_credentials_lookup)
         loopback = bool(overrides.get("allow_loopback_http", False))
@@ -501,11 +532,17 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         return self._engine.current_token
 
     def __repr__(self) -> str:
-        token = self._engine.current_token
+        # getattr with defaults: a half-built instance (its __init__ raised) is repr'd by
+        # TracebackException(capture_locals=True) and pytest -l, which must not crash.
+        engine = getattr(self, "_engine", None)
+        token = getattr(engine, "current_token", None)
+        region = getattr(self, "_region", None)
         return (
-            f"PingOneWorkerAuth(client_id={self._client_id!r}, "
-            f"environment_id={self._environment_id!r}, region={self._region.value!r}, "
-            f"auth_method={self._auth_method!r}, scopes={sorted(self._scopes)!r}, "
+            f"PingOneWorkerAuth(client_id={getattr(self, '_client_id', None)!r}, "
+            f"environment_id={getattr(self, '_environment_id', None)!r}, "
+            f"region={getattr(region, 'value', None)!r}, "
+            f"auth_method={getattr(self, '_auth_method', None)!r}, "
+            f"scopes={sorted(getattr(self, '_scopes', ()))!r}, "
             f"client_secret=Secret('**********'), "
             f"token={token.fingerprint if token else None!r})"
         )
@@ -559,7 +596,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
         signal, self._close_signal = self._close_signal, Flight(refresh=False)
         signal.finish(abandoned=True)
-        self._jobs.stop(self._wait_timeout)
+        self._stop_background()
         with self._own_client_lock:
             client, self._own_client = self._own_client, None
         if client is not None:
@@ -573,12 +610,20 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
         signal, self._close_signal = self._close_signal, Flight(refresh=False)
         signal.finish(abandoned=True)
-        for job in self._jobs.cancel_tasks():
-            await self._jobs.await_job(job, self._wait_timeout)
+        for job in self._stop_background_async():
+            await self._await_job(job, self._wait_timeout)
         with self._own_client_lock:
             client, self._own_client = self._own_client, None
         if client is not None:
             client.close()
+
+    def _stop_background_async(self) -> list[_Job]:
+        """Cancel every async refresh job; return all jobs still running."""
+        jobs = self._background_jobs()
+        for job in jobs:
+            if job.thread is None and job.cancel is not None:
+                job.cancel()
+        return jobs
 
     def _after_fork(self) -> None:
         """In a forked child: a fresh lock (the parent's may have been held by a thread that
@@ -589,7 +634,6 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
         self._own_client_lock = threading.Lock()
         self._own_client = None
-        self._seen_lock = threading.Lock()
         self._close_signal = Flight(refresh=False)
         self._fork.pid = os.getpid()
 
@@ -816,29 +860,49 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             return candidate
         return None
 
-    def _start_failed(self, plan: Plan, exc: BaseException) -> None:
+    def _add_job(self, job: _Job) -> None:
+        with self._jobs_changed:
+            self._jobs.add(job)
+
+    def _finish_job(self, job: _Job) -> None:
+        with self._jobs_changed:
+            self._jobs.discard(job)
+            job.done.set()
+            self._jobs_changed.notify_all()
+
+    def _start_failed(self, plan: Plan, job: _Job, exc: BaseException) -> None:
         """The background job could not start (e.g. no threads at interpreter exit)."""
+        self._finish_job(job)
         if isinstance(exc, Exception):
             self._engine.complete(plan, exc)  # a refresh: backs off, keeps the valid token
         else:
             self._engine.abandon(plan)
 
     def _refresh_in_thread(self, plan: Plan, caller: Any) -> None:
-        """Lead ``plan`` (a refresh: a valid token is in hand) on the process-wide pool.
+        """Lead ``plan`` (a refresh: a valid token is in hand) in a daemon thread.
 
         The token request goes through ``http_client``, else the client whose request
         reached the refresh point, else the internal client; one attempt (no retries), the
         valid token is the fallback and a failure backs off.
         """
-        client = self._via(
+        client = self._http_client or (
             caller if isinstance(caller, self._lib.Client) and not caller.is_closed else None
         )
-        self._jobs.start_thread(
-            lambda: self._thread_refresh(plan, client),
-            lambda exc: self._start_failed(plan, exc),
+        job = _Job()
+        thread = threading.Thread(
+            target=self._thread_refresh,
+            args=(plan, client, job),
+            name="pingone-token-refresh",
+            daemon=True,  # a process exiting never waits for a refresh
         )
+        job.thread = thread
+        self._add_job(job)
+        try:
+            thread.start()
+        except BaseException as exc:  # noqa: BLE001 - e.g. "can't start new thread"
+            self._start_failed(plan, job, exc)
 
-    def _thread_refresh(self, plan: Plan, client: Any) -> None:
+    def _thread_refresh(self, plan: Plan, client: Any, job: _Job) -> None:
         from ._engine._drivers import send_through
 
         gen = self._sync_lead(plan)
@@ -851,20 +915,57 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         finally:
             gen.close()  # a suspended lead abandons its flight
             self._engine.abandon(plan)  # no-op once completed
+            self._finish_job(job)
 
     def _refresh_in_task(self, plan: Plan, caller: Any) -> None:
         """Async twin of :meth:`_refresh_in_thread`: a task on the running event loop
         (asyncio), or a trio system task (cancelled when ``trio.run`` ends)."""
+        from ._engine._eventloop import current_async_library
+
         client = self._async_http_client or (
             caller if isinstance(caller, self._lib.AsyncClient) and not caller.is_closed else None
         )
-        self._jobs.start_task(
-            lambda: self._task_refresh(plan, client),
-            lambda: self._engine.abandon(plan),
-            lambda exc: self._start_failed(plan, exc),
-        )
+        job = _Job()
+        self._add_job(job)
+        try:
+            if current_async_library() == "trio":
+                import trio
 
-    async def _task_refresh(self, plan: Plan, client: Any) -> None:
+                scope = trio.CancelScope()
+                trio_token = trio.lowlevel.current_trio_token()
+                job.trio_token, job.trio_done = trio_token, trio.Event()
+
+                def cancel_trio() -> None:
+                    with contextlib.suppress(trio.RunFinishedError):
+                        trio_token.run_sync_soon(scope.cancel)
+
+                async def run() -> None:
+                    with scope:
+                        await self._task_refresh(plan, client, job)
+
+                job.cancel = cancel_trio
+                trio.lowlevel.spawn_system_task(run, name="pingone-token-refresh")
+            else:
+                import asyncio
+
+                loop = asyncio.get_running_loop()
+                task = loop.create_task(self._task_refresh(plan, client, job))
+                job.task, job.loop = task, loop
+
+                def cancel_asyncio() -> None:
+                    with contextlib.suppress(RuntimeError):  # the loop is closed
+                        loop.call_soon_threadsafe(task.cancel)
+
+                def done(_task: Any) -> None:  # also when cancelled before it ever ran
+                    self._engine.abandon(plan)
+                    self._finish_job(job)
+
+                job.cancel = cancel_asyncio
+                task.add_done_callback(done)
+        except BaseException as exc:  # noqa: BLE001
+            self._start_failed(plan, job, exc)
+
+    async def _task_refresh(self, plan: Plan, client: Any, job: _Job) -> None:
         from ._engine._drivers import asend_through
 
         try:
@@ -873,6 +974,13 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             _log.debug("background refresh ended by %s", type(exc).__name__)
         finally:
             self._engine.abandon(plan)  # no-op once completed
+            if job.trio_done is not None:
+                job.trio_done.set()
+            self._finish_job(job)
+
+    def _background_jobs(self) -> list[_Job]:
+        with self._jobs_changed:
+            return list(self._jobs)
 
     def wait_for_refresh(self, timeout: float = 30.0) -> bool:
         """Block until no background refresh of this auth is running (for tests and
@@ -881,12 +989,46 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         Do not call it on an event loop's thread while that loop runs a refresh task: use
         :meth:`await_for_refresh` there.
         """
-        return self._jobs.wait(timeout)
+        with self._jobs_changed:
+            return self._jobs_changed.wait_for(lambda: not self._jobs, timeout)
 
     async def await_for_refresh(self, timeout: float = 30.0) -> bool:
         """Async :meth:`wait_for_refresh`: waits for refresh tasks of the running loop
         (asyncio or trio) without blocking it, and for refresh threads in a worker thread."""
-        return await self._jobs.await_all(timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            jobs = self._background_jobs()
+            if not jobs:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            await self._await_job(jobs[0], left)
+
+    async def _await_job(self, job: _Job, timeout: float) -> None:
+        from ._engine._eventloop import current_async_library, run_in_thread
+
+        if job.task is not None:
+            import asyncio
+
+            if job.loop is asyncio.get_running_loop():
+                await asyncio.wait({job.task}, timeout=timeout)
+                return
+        if job.trio_done is not None and current_async_library() == "trio":
+            import trio
+
+            if job.trio_token is trio.lowlevel.current_trio_token():
+                with trio.move_on_after(timeout):
+                    await job.trio_done.wait()
+                return
+        await run_in_thread(lambda: job.done.wait(timeout))
+
+    def _stop_background(self) -> None:
+        """Cancel async refresh jobs and join refresh threads (each makes one attempt,
+        bounded by its client's timeout; at most ``wait_timeout`` here)."""
+        for job in self._stop_background_async():
+            if job.thread is not None and job.thread is not threading.current_thread():
+                job.thread.join(self._wait_timeout)
 
     # -- sync ----------------------------------------------------------------------------
 
@@ -989,40 +1131,12 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         """``http_client``, else the internal client (made on first use)."""
         if self._http_client:
             return self._http_client
-        return self._internal_client()
-
-    def _internal_client(self) -> Any:
-        """This process's internal client (made on first use, closed by :meth:`close`)."""
         if self._fork.forked():  # a fork the at-fork hook did not see
             self._after_fork()
         with self._own_client_lock:
             if self._own_client is None:
                 self._own_client = self._lib.Client(timeout=10.0)
             return self._own_client
-
-    def _used_before_fork(self, client: Any) -> bool:
-        """True when this auth first saw ``client`` in another process: a client used before a
-        fork (``gunicorn --preload``, a module-level client warmed in the parent) shares its
-        keep-alive sockets with the parent and every sibling, so their responses can cross.
-        Such a client never carries this auth's token requests (the internal client, made in
-        this process, does); its other requests are the application's to keep apart."""
-        pid = os.getpid()
-        with self._seen_lock:
-            seen = self._client_pids.setdefault(client, pid)
-        if seen != pid:
-            _log.debug("a client used before fork; token requests use the internal client")
-        return seen != pid
-
-    def _via(self, caller: Any) -> Any:
-        """The client a sync token request goes through: ``http_client`` (your explicit
-        choice, used as it is), else the calling client, else ``None`` (the flow's driver
-        sends it); the internal client instead of a calling client used before a fork
-        (:meth:`_used_before_fork`)."""
-        if self._http_client:
-            return self._http_client
-        if caller is not None and self._used_before_fork(caller):
-            return self._internal_client()
-        return caller
 
     def get_token(self) -> Token:
         """A valid token: cached, or fetched now (single-flight).
@@ -1047,7 +1161,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             request.headers["Authorization"] = entry.header
         else:
             caller = self._calling_client(sys._getframe(1))
-            token = yield from self._sync_obtain(caller, self._via(caller))
+            token = yield from self._sync_obtain(caller, self._http_client or caller)
             request.headers["Authorization"] = self._header_for(token)
         # Decide before sending: a transport may buffer a stream while sending it.
         replayable = self._lib.replayable(request)
@@ -1063,7 +1177,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         # back to the pool, so a fetch on the caller's client cannot starve a small pool.
         caller = self._calling_client(sys._getframe(1))
         response.read()
-        fresh = yield from self._sync_obtain(caller, self._via(caller))
+        fresh = yield from self._sync_obtain(caller, self._http_client or caller)
         if fresh.access_token == token.access_token:
             return
         request.headers["Authorization"] = self._header_for(fresh)
@@ -1279,7 +1393,7 @@ class PingOneWorkerAuth(
     One instance serves sync and async clients, threads and event loops (asyncio and
     trio) at the same time. See the module docstring for the caching and refresh rules.
 
-    Parameters beyond DESIGN.md's contract: ``key_id`` (``kid`` of the private key),
+    More parameters: ``key_id`` (``kid`` of the private key),
     ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
     ``http_client`` / ``async_http_client`` (send every token request, background refreshes
     included; default: the client whose request needs the token, else an internal one),

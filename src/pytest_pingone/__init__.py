@@ -1,12 +1,13 @@
 """pytest plugin for httpx-pingone-worker: PingOne fixtures backed by the offline emulator.
 
-Installed with the package (``pytest11`` entry point ``pingone``); see the README's
-"Testing with pytest" section. The names below are the fixtures' helper types, for
-annotations::
+Installed with the package (``pytest11`` entry point ``pingone``). The names below are the
+fixtures' helper types, for annotations:
 
-    from pytest_pingone import PingOneEvents
+```python
+from pytest_pingone import PingOneEvents
 
-    def test_logs(pingone_token, pingone_events: PingOneEvents) -> None: ...
+def test_logs(pingone_token, pingone_events: PingOneEvents) -> None: ...
+```
 """
 
 from __future__ import annotations

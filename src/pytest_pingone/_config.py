@@ -64,8 +64,10 @@ class PingOneTestConfig:
     environment_id: str | None
     client_id: str | None
     live_credentials: ClientCredentials | None = None
-    auth_base_url: str | None = None
-    api_base_url: str | None = None
+    # As configured (a URL with user:password@ is refused when the auth is built); shown only
+    # through display_url(), never in a repr.
+    auth_base_url: str | None = field(default=None, repr=False)
+    api_base_url: str | None = field(default=None, repr=False)
     missing: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -84,7 +86,13 @@ class PingOneTestConfig:
         )
 
     def header_lines(self) -> list[str]:
-        """The ``pytest_report_header`` lines: mode, region, environment and their sources."""
+        """The ``pytest_report_header`` lines: mode, region, environment and their sources.
+
+        Host overrides are shown without user info, query or fragment (``display_url``):
+        ``PINGONE_AUTH_BASE_URL=https://svc:SECRET@proxy…`` must not reach a CI log.
+        """
+        from httpx_pingone_worker._core._regions import display_url
+
         src = self.sources
         mode = f"pingone: mode={self.mode} ({src.get('mode', 'default')}"
         if self.requested_mode is not self.mode:
@@ -104,7 +112,7 @@ class PingOneTestConfig:
             for name in ("auth_base_url", "api_base_url"):
                 value = getattr(self, name)
                 if value:
-                    target += f", {name}={value} ({src[name]})"
+                    target += f", {name}={display_url(value)} ({src[name]})"
         else:
             target = (
                 f"pingone: region={self.region} ({src.get('region', 'default')}), "

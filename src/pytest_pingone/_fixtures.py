@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         WorkerApp,
     )
     from httpx_pingone_worker._auth import PingOneWorkerAuth
-    from httpx_pingone_worker.emulator import EmulatorSnapshot, PingOneEmulator
+    from httpx_pingone_worker.emulator import EmulatorClock, EmulatorSnapshot, PingOneEmulator
     from httpx_pingone_worker.management._models import Environment
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "XDIST_KEY_NAME",
     "AsyncClientFactory",
     "PingOneEmulatorServer",
+    "emulator_client_kwargs",
     "item_settings",
     "pingone_async_client",
     "pingone_auth",
@@ -238,6 +239,8 @@ class PingOneEmulatorServer:
         kwargs.setdefault("api_base_url", self.api_base_url)
         kwargs.setdefault("http_client", self.http_client())
         kwargs.setdefault("clock", self.emulator.clock.now)
+        kwargs.setdefault("sleep", _advance(self.emulator.clock))  # retry waits: emulator time
+        kwargs.setdefault("async_sleep", _async_advance(self.emulator.clock))
         return PingOneWorkerAuth(
             creds.client_id,
             creds.client_secret,
@@ -368,6 +371,7 @@ def pingone_auth(request: pytest.FixtureRequest) -> Iterator[PingOneWorkerAuth]:
     from httpx_pingone_worker import PingOneWorkerAuth
 
     creds = emulator.credentials
+    clock = emulator.clock
     auth = PingOneWorkerAuth(
         creds.client_id,
         creds.client_secret,
@@ -376,12 +380,53 @@ def pingone_auth(request: pytest.FixtureRequest) -> Iterator[PingOneWorkerAuth]:
         auth_method=creds.auth_method,
         private_key=creds.private_key,
         key_id=creds.key_id,
-        clock=emulator.clock.now,
+        clock=clock.now,
+        # A token request's retry waits (429 Retry-After, backoff) pass on the emulator's clock.
+        sleep=_advance(clock),
+        async_sleep=_async_advance(clock),
     )
     try:
         yield auth
     finally:
         auth.close()
+
+
+def _advance(clock: EmulatorClock) -> Callable[[float], None]:
+    """A sleep that moves ``clock`` forward instead of waiting."""
+
+    def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    return sleep
+
+
+def _async_advance(clock: EmulatorClock) -> Callable[[float], Awaitable[None]]:
+    """An async sleep that moves ``clock`` forward instead of waiting."""
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds)
+
+    return sleep
+
+
+def emulator_client_kwargs(emulator: PingOneEmulator) -> dict[str, Any]:
+    """What makes a Management API client run at memory speed on ``emulator``.
+
+    The emulator's in-process transport (no TLS context, no socket), and every wait the
+    client makes (its :class:`RateLimiter`, retry backoff, ``Retry-After``) passed on the
+    emulator's clock: the limiter keeps its default rate and burst, and the emulator's own
+    rate limit still answers ``429`` with ``Retry-After``, but no test sleeps in real time.
+    """
+    from httpx_pingone_worker import RateLimiter
+
+    clock = emulator.clock
+    return {
+        "transport": emulator.transport(),
+        "clock": clock.now,
+        "rate_limiter": RateLimiter(
+            clock=clock.now, sleep=_advance(clock), async_sleep=_async_advance(clock)
+        ),
+    }
 
 
 @pytest.fixture
@@ -415,9 +460,9 @@ def pingone_client(
 
     kwargs: dict[str, Any] = {"api_base_url": pingone_auth.api_base_url}
     if get_config(request.config).mode is Mode.EMULATOR:
-        # Retry-After waits pass on the emulator's clock, not the wall clock.
         emulator: PingOneEmulator = request.getfixturevalue("pingone_emulator")
-        kwargs["sleep"] = emulator.clock.advance
+        kwargs.update(emulator_client_kwargs(emulator))
+        kwargs["sleep"] = _advance(emulator.clock)
     with PingOneClient(
         auth=pingone_auth,
         environment_id=pingone_credentials.environment_id,
@@ -459,11 +504,9 @@ class AsyncClientFactory:
         kwargs.setdefault("api_base_url", self._auth.api_base_url)
         emulator = self._emulator
         if emulator is not None:
-            # Retry-After waits pass on the emulator's clock, not the wall clock.
-            async def sleep(seconds: float) -> None:
-                emulator.clock.advance(seconds)
-
-            kwargs.setdefault("sleep", sleep)
+            for name, value in emulator_client_kwargs(emulator).items():
+                kwargs.setdefault(name, value)
+            kwargs.setdefault("sleep", _async_advance(emulator.clock))
         return AsyncPingOneClient(**kwargs)
 
     def __repr__(self) -> str:

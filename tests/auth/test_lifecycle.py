@@ -80,27 +80,27 @@ def _run(target: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
 
 
 class HookError(Exception):
-    """Raised by a response event hook (like raise_for_status)."""
+    """A non-transport error raised while a token request is sent (a broken transport)."""
 
 
 @pytest.mark.parametrize("raised", [HookError, KeyboardInterrupt])
 def test_leader_ended_by_a_non_transport_error_frees_its_flight_at_once(
     raised: type[BaseException],
 ) -> None:
-    """get_token() whose client raises from an event hook: the flight is given up at once,
-    even while the exception object is kept alive (it used to stay in flight until the
-    exception was collected, and every caller meanwhile waited wait_timeout and failed)."""
+    """get_token() whose client's transport raises a non-transport error: the flight is given
+    up at once, even while the exception object is kept alive (it used to stay in flight until
+    the exception was collected, and every caller meanwhile waited wait_timeout and failed)."""
     endpoint = Endpoint()
     fired = []
 
-    def hook(response: httpx.Response) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = endpoint.handler(request)
         if not fired:
             fired.append(1)
-            raise raised("event hook")
+            raise raised("transport")
+        return response
 
-    client = httpx.Client(
-        transport=httpx.MockTransport(endpoint.handler), event_hooks={"response": [hook]}
-    )
+    client = httpx.Client(transport=httpx.MockTransport(handler))
     auth = _auth(http_client=client, wait_timeout=600)
     with pytest.raises(raised) as kept:  # `kept` holds the exception and its traceback
         auth.get_token()
@@ -124,20 +124,20 @@ def test_leader_on_a_closed_client_frees_its_flight() -> None:
     assert kept.value is not None
 
 
-def test_async_leader_ended_by_a_hook_error_frees_its_flight() -> None:
+def test_async_leader_ended_by_a_non_transport_error_frees_its_flight() -> None:
     """Async twin: the async driver closes its generator (kept so)."""
     endpoint = Endpoint()
     fired = []
 
-    async def hook(response: httpx.Response) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = endpoint.handler(request)
         if not fired:
             fired.append(1)
-            raise HookError("event hook")
+            raise HookError("transport")
+        return response
 
     async def main() -> None:
-        client = httpx.AsyncClient(
-            transport=httpx.MockTransport(endpoint.handler), event_hooks={"response": [hook]}
-        )
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
         auth = _auth(async_http_client=client, wait_timeout=600)
         with pytest.raises(HookError) as kept:
             await auth.aget_token()

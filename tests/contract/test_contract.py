@@ -206,7 +206,7 @@ def _tour() -> list[Recorded]:
             "description": "x",
         },
     )
-    soon = dt.datetime.fromtimestamp(emu.clock.now() + 60, dt.timezone.utc).isoformat()
+    soon = dt.datetime.fromtimestamp(emu.clock.now() + 3600, dt.timezone.utc).isoformat()
     send("POST", f"/applications/{worker.client_id}/secret", json={"previous": {"expiresAt": soon}})
     # Errors: 400 (each detail code), 401, 403, 404, 415, 429, 5xx.
     send("POST", "/users", json={})

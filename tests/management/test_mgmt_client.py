@@ -292,7 +292,7 @@ def test_429_retry_after_then_success(
 def test_retry_after_is_capped(
     client: PingOneClient, api: respx.MockRouter, fake_sleep: FakeSleep
 ) -> None:
-    """A huge Retry-After is capped at 30 s."""
+    """A huge Retry-After is capped at 60 s (PingOne's limits are per minute)."""
     api.get("/environments/x").mock(
         side_effect=[
             httpx.Response(503, headers={"Retry-After": "3600"}),
@@ -300,7 +300,26 @@ def test_retry_after_is_capped(
         ]
     )
     client.get("/environments/x")
-    assert fake_sleep.calls == [30.0]
+    assert fake_sleep.calls == [60.0]
+
+
+def test_a_full_minute_retry_after_is_waited_out_by_default(
+    client: PingOneClient, api: respx.MockRouter, fake_sleep: FakeSleep
+) -> None:
+    """A 429 asking for 60 s (a per-minute limit just used up) is waited out, then retried."""
+    api.get("/environments/x").mock(
+        side_effect=[
+            httpx.Response(
+                429, json=error_body("REQUEST_LIMITED", "x"), headers={"Retry-After": "60"}
+            ),
+            httpx.Response(
+                429, json=error_body("REQUEST_LIMITED", "x"), headers={"Retry-After": "45"}
+            ),
+            httpx.Response(200, json={}),
+        ]
+    )
+    assert client.get("/environments/x") == {}
+    assert fake_sleep.calls == [60.0, 45.0]
 
 
 def test_retries_exhausted_raise_last_error(

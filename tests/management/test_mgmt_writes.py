@@ -137,7 +137,7 @@ def test_rotate_application_secret(client: PingOneClient, emu: PingOneEmulator) 
     """The rotated secret comes back masked; the token endpoint accepts it, and the old one
     only until previous_expires_at."""
     worker = emu.add_worker_app(name="rotating")
-    until = dt.datetime.fromtimestamp(emu.clock.now() + 30, dt.timezone.utc)
+    until = dt.datetime.fromtimestamp(emu.clock.now() + 120, dt.timezone.utc)  # 1 min..30 d
     new = client.rotate_application_secret(worker.client_id, previous_expires_at=until)
     assert isinstance(new, Secret)
     assert new.get_secret_value() not in repr(new)
@@ -146,7 +146,7 @@ def test_rotate_application_secret(client: PingOneClient, emu: PingOneEmulator) 
         auth = PingOneWorkerAuth(worker.client_id, secret, worker.environment_id)
         with PingOneClient(auth=auth, transport=emu.transport(), rate_limiter=False) as c:
             assert bool(c.get_environment().id) is ok
-    emu.clock.advance(31)
+    emu.clock.advance(121)
     old = PingOneWorkerAuth(worker.client_id, worker.client_secret, worker.environment_id)
     with (
         PingOneClient(auth=old, transport=emu.transport(), rate_limiter=False) as c,

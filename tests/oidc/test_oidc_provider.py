@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -28,7 +29,11 @@ METHODS = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "pr
 
 
 class Counter:
-    """Counts the requests an httpx client sends, by path (a real count, not a mock)."""
+    """Counts the requests an httpx client sends, by path (a real count, not a mock).
+
+    It wraps the client's transport (token requests skip the client's event hooks, so a
+    hook would not see them; the transport sees every request).
+    """
 
     def __init__(self) -> None:
         self.paths: list[str] = []
@@ -39,6 +44,34 @@ class Counter:
     def count(self, path: str) -> int:
         return sum(1 for p in self.paths if p == path)
 
+    def transport(self, ssl_context: Any) -> httpx.BaseTransport:
+        inner = httpx.HTTPTransport(verify=ssl_context)
+        counter = self
+
+        class Counting(httpx.BaseTransport):
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                counter(request)
+                return inner.handle_request(request)
+
+            def close(self) -> None:
+                inner.close()
+
+        return Counting()
+
+    def async_transport(self, ssl_context: Any) -> httpx.AsyncBaseTransport:
+        inner = httpx.AsyncHTTPTransport(verify=ssl_context)
+        counter = self
+
+        class Counting(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                counter(request)
+                return await inner.handle_async_request(request)
+
+            async def aclose(self) -> None:
+                await inner.aclose()
+
+        return Counting()
+
 
 @pytest.fixture
 def counter() -> Counter:
@@ -47,7 +80,7 @@ def counter() -> Counter:
 
 @pytest.fixture
 def http(oidc_server: OIDCServer, counter: Counter) -> Iterator[httpx.Client]:
-    with httpx.Client(verify=oidc_server.ssl_context, event_hooks={"request": [counter]}) as c:
+    with httpx.Client(transport=counter.transport(oidc_server.ssl_context)) as c:
         yield c
 
 
@@ -143,7 +176,7 @@ def test_one_token_request_for_many_concurrent_tasks(
 
     async def main() -> set[str]:
         async with httpx.AsyncClient(
-            verify=oidc_server.ssl_context, event_hooks={"request": [_async(counter)]}
+            transport=counter.async_transport(oidc_server.ssl_context)
         ) as ahttp:
             auth = PingOneWorkerAuth(
                 client.client_id,
@@ -159,13 +192,6 @@ def test_one_token_request_for_many_concurrent_tasks(
 
     assert len(asyncio.run(main())) == 1
     assert counter.count("/token") == 1
-
-
-def _async(counter: Counter):  # type: ignore[no-untyped-def]
-    async def hook(request: httpx.Request) -> None:
-        counter(request)
-
-    return hook
 
 
 def test_discovery_via_issuer(

@@ -39,7 +39,7 @@ def test_import_does_not_load_redis_or_cryptography() -> None:
         ((URL,), {"lock_ttl": 0}, "lock_ttl must be a positive"),
         ((URL,), {"lock_timeout": -1}, "lock_timeout must be a positive"),
         ((URL,), {"socket_timeout": True}, "socket_timeout must be a positive"),
-        ((URL,), {"retry_interval": -1}, "retry_interval must not be negative"),
+        ((URL,), {"retry_interval": -1}, "retry_interval must be a finite number >= 0"),
         ((URL,), {"encryption_key": b"short"}, "16, 24 or 32 bytes"),
         ((URL,), {"encryption_key": "x" * 32}, "must be bytes"),
         ((URL,), {"encryption_key": os.urandom(32), "secret": "s"}, "not both"),

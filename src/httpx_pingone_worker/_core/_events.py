@@ -16,7 +16,7 @@ ROOT_LOGGER = "httpx_pingone_worker"
 
 
 class EventKind(enum.Enum):
-    """The log lines of DESIGN.md: value is ``(emoji, tag)``."""
+    """The kinds of library log line: value is ``(emoji, tag)``, the start of the line."""
 
     CONFIGURING = ("🔧", "WORKER")
     DISCOVERED = ("🌐", "WORKER")

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["HTTPX", "HttpLib"]
+__all__ = ["HTTPX", "HttpLib", "asend_credentialed", "send_credentialed"]
 
 _REQUIRED = (
     "Auth",
@@ -132,6 +132,63 @@ def _families(lib: HttpLib) -> tuple[type[Any], ...]:
         lib.BaseTransport,
         lib.AsyncBaseTransport,
     )
+
+
+def _is_client(client: Any) -> bool:
+    """True for a real (sync or async) client of httpx or a loaded fork such as httpx2."""
+    try:
+        lib = HttpLib.of(client)
+    except TypeError:
+        return False
+    return isinstance(client, (lib.Client, lib.AsyncClient))
+
+
+def _single(client: Any) -> Any:
+    """The client's one-request sender, ``_send_single_request`` (httpx 0.18+, httpx2).
+
+    It sends through the transport the client picks for the URL (mounts, proxies, TLS,
+    respx and ``MockTransport``) and does nothing else: no auth, no event hooks, no redirect.
+    Called with the client's state checked and its timeout set, as ``send()`` would.
+    """
+    single = getattr(client, "_send_single_request", None)
+    if not callable(single):
+        return None
+    if client.is_closed:  # what the client's own send() raises
+        raise RuntimeError("Cannot send a request, as the client has been closed.")
+    return single
+
+
+def _with_timeout(client: Any, request: Any) -> Any:
+    if "timeout" not in request.extensions:  # what send() adds: the client's timeout
+        request.extensions = {**request.extensions, "timeout": client.timeout.as_dict()}
+    return request
+
+
+def send_credentialed(client: Any, request: Any) -> Any:
+    """Send a request that carries a credential with a sync ``client``, exactly once.
+
+    The request goes through the client's transport (its proxies, TLS settings and mocks)
+    with its timeout, but never follows a redirect (whatever ``follow_redirects`` says), runs
+    none of the client's event hooks (a body-logging hook would see the secret) and never
+    carries the client's own auth. The response is not read. A duck-typed client is asked
+    with a plain ``send(request)``: what it does is its own business.
+    """
+    if not _is_client(client):
+        return client.send(request)
+    single = _single(client)
+    if single is None:  # a client without the private sender: still no redirect, no auth
+        return client.send(request, auth=None, follow_redirects=False)
+    return single(_with_timeout(client, request))
+
+
+async def asend_credentialed(client: Any, request: Any) -> Any:
+    """Async twin of :func:`send_credentialed`."""
+    if not _is_client(client):
+        return await client.send(request)
+    single = _single(client)
+    if single is None:
+        return await client.send(request, auth=None, follow_redirects=False)
+    return await single(_with_timeout(client, request))
 
 
 _LOCK = threading.Lock()

@@ -13,7 +13,10 @@ that says what was wrong and never quotes the input (it may hold a secret or a t
   become a :class:`ConfigurationError` naming the setting, not the value;
 - :func:`check_path`: a path with a NUL byte is a :class:`ConfigurationError`;
 - :func:`finite_number` / :func:`epoch_seconds`: a JSON number as a finite float, or
-  ``None`` (``NaN``, ``inf``, ``10**400``, a year beyond 9999).
+  ``None`` (``NaN``, ``inf``, ``10**400``, a year beyond 9999);
+- :func:`finite_arg`: a numeric argument that guards a check (a leeway, a timeout, a
+  ratio, a clock reading): ``NaN`` and ``inf`` are refused, since every comparison with
+  ``NaN`` is false and a check written as ``now > exp + leeway`` would then pass.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import SplitResult, urlsplit
@@ -36,7 +40,9 @@ __all__ = [
     "MAX_NUMBER_DIGITS",
     "BadJSON",
     "check_path",
+    "checked_clock",
     "epoch_seconds",
+    "finite_arg",
     "finite_number",
     "load_json",
     "parse_json",
@@ -195,18 +201,22 @@ def split_url(url: str, *, what: str) -> SplitResult:
             f"{what} contains a control character (NUL, tab, newline …)",
             hint="check how the value was written or quoted; a URL has no control characters",
         )
+    parts: SplitResult | None = None
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises ValueError for a port that is not a number in 0..65535
         if parts.hostname and not _valid_host(parts.hostname):
-            raise ValueError("bad host")  # noqa: TRY301 - one message for every bad host
+            parts = None
     except ValueError:
-        # urllib's message quotes the host, which may be a secret pasted into the wrong place.
+        parts = None
+    if parts is None:
+        # Raised outside the except block: urllib's message quotes the netloc (a password, or
+        # a secret pasted into the wrong place), and it must not ride along as __context__.
         raise ConfigurationError(
             f"{what} is not a valid URL (its host, port or characters cannot be parsed)",
             hint="give a full URL such as https://auth.pingone.com; IPv6 hosts need both "
             "brackets, and only ASCII punctuation separates URL parts",
-        ) from None
+        )
     return parts
 
 
@@ -278,4 +288,67 @@ def epoch_seconds(value: Any) -> float | None:
     number = finite_number(value)
     if number is None or abs(number) > MAX_EPOCH:
         return None
+    return number
+
+
+def checked_clock(clock: Callable[[], float], *, what: str = "clock") -> Callable[[], float]:
+    """``clock`` wrapped so that a reading that is not a finite number raises
+    :class:`ConfigurationError` instead of reaching a freshness comparison (where ``NaN``
+    would keep a token valid forever)."""
+
+    def read() -> float:
+        value = clock()
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or finite_number(value) is None
+        ):
+            shown = repr(value) if isinstance(value, float) else type(value).__name__
+            raise ConfigurationError(
+                f"{what}() returned {shown}, not a finite number of seconds",
+                hint="pass a clock such as time.time that returns epoch seconds",
+            )
+        return float(value)
+
+    return read
+
+
+def finite_arg(
+    value: Any,
+    *,
+    what: str,
+    minimum: float | None = 0.0,
+    positive: bool = False,
+    exc: type[PingOneError] = ConfigurationError,
+    hint: str | None = None,
+    **error_fields: Any,
+) -> float:
+    """``value`` as a finite float not below ``minimum`` (above it when ``positive``).
+
+    Raises ``exc`` (a :class:`ConfigurationError` unless told, with ``error_fields``)
+    naming ``what``: for a non-number, a bool, ``NaN``, ``±inf`` or a number out of range.
+    ``NaN`` must never reach a comparison that guards a check: every comparison with it is
+    false.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise exc(
+            f"{what} must be a number, not {type(value).__name__}",
+            hint=hint or f"pass {what} as an int or a float",
+            **error_fields,
+        )
+    number = finite_number(value)
+    if number is None:
+        raise exc(
+            f"{what} must be a finite number, not {float(value)!r}"
+            if isinstance(value, float)
+            else f"{what} is too large",
+            hint=hint or "NaN and infinity are refused: they would switch the check off",
+            **error_fields,
+        )
+    if minimum is not None and (number <= minimum if positive else number < minimum):
+        raise exc(
+            f"{what} must be {'>' if positive else '>='} {minimum:g}, not {number:g}",
+            hint=hint,
+            **error_fields,
+        )
     return number

@@ -16,7 +16,10 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
+import weakref
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -33,14 +36,24 @@ __all__ = [
     "get_plugin_manager",
     "log_event",
     "redact",
+    "register_held_secret",
     "register_secret",
+    "register_token",
 ]
 
 # --- redaction -------------------------------------------------------------------------
 
+# Two registries. Secrets (client secrets, private keys, values callers register) stay
+# masked for as long as the object holding them lives: a `Secret` is released when it is
+# garbage collected, a plain str is kept for the life of the process. Access tokens rotate
+# through a bounded LRU: a token is worthless after it expires, and a long-running service
+# fetches thousands of them, which must never push a secret out.
 _KNOWN_LOCK = threading.Lock()
-_KNOWN: OrderedDict[str, None] = OrderedDict()
+_KNOWN: OrderedDict[str, None] = OrderedDict()  # access tokens, most recent last
 _KNOWN_MAX = 512
+_SECRETS: dict[str, int] = {}  # raw value -> number of live registrations
+_HOLDERS: dict[int, weakref.ref[Secret]] = {}  # id(Secret) -> its weak reference
+_RELEASED: deque[tuple[int, weakref.ref[Secret], str]] = deque()  # filled by GC callbacks
 _MIN_KNOWN_LEN = 6
 
 # The patterns compile on first use (``_rx()``), not at import: compiling them is a
@@ -94,11 +107,76 @@ def _kv_sub(m: re.Match[str]) -> str:
     return f"{m.group('key')}{m.group('sep')}{q}<redacted>{q}"
 
 
+def _drain_released() -> None:
+    """Drop the registrations of `Secret` objects collected since the last call (lock held).
+
+    The weakref callbacks only append to a deque: they may run inside any allocation,
+    including one made while this thread holds the (non-reentrant) lock.
+    """
+    while _RELEASED:
+        key, ref, raw = _RELEASED.popleft()
+        if _HOLDERS.get(key) is ref:
+            del _HOLDERS[key]
+        count = _SECRETS.get(raw, 0) - 1
+        if count > 0:
+            _SECRETS[raw] = count
+        else:
+            _SECRETS.pop(raw, None)
+
+
+def _released(key: int, raw: str, ref: weakref.ref[Secret]) -> None:
+    """A held `Secret` was collected: queue its release (see `_drain_released`)."""
+    _RELEASED.append((key, ref, raw))
+
+
 def register_secret(value: str | Secret | None) -> None:
     """Mask every later occurrence of ``value`` in library log output.
 
-    The library registers client secrets and access tokens itself; call this for other
-    values you know must never be logged. The registry is bounded (most recent 512).
+    The library registers client secrets and private keys itself; call this for other
+    values you know must never be logged. A value you register stays masked for the life
+    of the process. Access tokens the library sees rotate through a separate bounded
+    registry and can never push a secret out.
+    """
+    if value is None:
+        return
+    raw = value.get_secret_value() if isinstance(value, Secret) else value
+    if len(raw) < _MIN_KNOWN_LEN:
+        return
+    with _KNOWN_LOCK:
+        _drain_released()
+        # Pinned: a count no release can bring to zero.
+        _SECRETS[raw] = _SECRETS.get(raw, 0) + (1 << 40)
+
+
+def register_held_secret(secret: Secret | None) -> None:
+    """Mask ``secret`` for as long as this `Secret` object lives (the library's own secrets).
+
+    The object holding the secret (an auth, its engine, a client) keeps the `Secret`; when
+    it is garbage collected the registration goes with it, so a long-running service that
+    builds and drops many auths does not grow the registry. Several objects holding the
+    same value keep it registered until the last one is gone.
+    """
+    if secret is None:
+        return
+    raw = secret.get_secret_value()
+    if len(raw) < _MIN_KNOWN_LEN:
+        return
+    with _KNOWN_LOCK:
+        _drain_released()
+        key = id(secret)
+        held = _HOLDERS.get(key)
+        if held is not None and held() is secret:
+            return  # this object is registered already
+        ref = weakref.ref(secret, functools.partial(_released, key, raw))
+        _HOLDERS[key] = ref
+        _SECRETS[raw] = _SECRETS.get(raw, 0) + 1
+
+
+def register_token(value: str | Secret | None) -> None:
+    """Mask an access token in later log output; the most recent 512 tokens are kept.
+
+    For values that expire on their own (access tokens). A token that is also registered
+    as a secret stays masked as long as the secret registration lasts.
     """
     if value is None:
         return
@@ -113,15 +191,37 @@ def register_secret(value: str | Secret | None) -> None:
 
 
 def forget_secret(value: str | Secret) -> None:
-    """Remove a value from the registry (tests)."""
+    """Remove a value from both registries (tests)."""
     raw = value.get_secret_value() if isinstance(value, Secret) else value
     with _KNOWN_LOCK:
+        _drain_released()
         _KNOWN.pop(raw, None)
+        _SECRETS.pop(raw, None)
+
+
+@contextmanager
+def _isolated_registry() -> Iterator[None]:
+    """Run with empty registries and put the previous ones back afterwards (tests)."""
+    with _KNOWN_LOCK:
+        _drain_released()
+        known, secrets = dict(_KNOWN), dict(_SECRETS)
+        _KNOWN.clear()
+        _SECRETS.clear()
+    try:
+        yield
+    finally:
+        with _KNOWN_LOCK:
+            _drain_released()
+            _KNOWN.clear()
+            _KNOWN.update(known)
+            _SECRETS.clear()
+            _SECRETS.update(secrets)
 
 
 def _mask_known(text: str) -> str:
     with _KNOWN_LOCK:
-        known = list(_KNOWN)
+        _drain_released()
+        known = [*_SECRETS, *_KNOWN]
     for raw in known:
         if raw in text:
             text = text.replace(raw, f"<redacted:{fingerprint(raw)}>")

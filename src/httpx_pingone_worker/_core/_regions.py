@@ -19,6 +19,7 @@ __all__ = [
     "Endpoints",
     "Region",
     "check_secure_url",
+    "display_url",
     "endpoints_for",
     "is_loopback_host",
 ]
@@ -142,14 +143,19 @@ _PLAIN_PATH = re.compile(r"[a-z0-9/._~-]*")
 _PLAIN_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,9}")
 
 
-def _display(url: str) -> str:
-    """``url`` safe to put in a message: no user info, query or fragment (they may hold
-    credentials or tokens), and the path only when it looks like a plain API path."""
+def display_url(url: str) -> str:
+    """``url`` safe to print or log: no user info, query or fragment (they may hold
+    credentials or tokens), and the path only when it looks like a plain API path.
+
+    The one helper for every URL the project shows (the pytest report header, the console,
+    log lines, error messages): ``https://svc:SECRET@proxy.example/v1`` becomes
+    ``https://proxy.example/v1``.
+    """
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
-    except ValueError:
+    except (ValueError, TypeError, AttributeError):
         return "<not a valid URL>"
     if ":" in host:
         host = f"[{host}]"
@@ -157,6 +163,9 @@ def _display(url: str) -> str:
     tail = "?…" if parts.query or parts.fragment else ""
     scheme = parts.scheme if _PLAIN_SCHEME.fullmatch(parts.scheme) else "…"
     return f"{scheme}://{host}{port}{path}{tail}"
+
+
+_display = display_url  # the older private name, still imported elsewhere
 
 
 def check_secure_url(url: str, *, what: str, allow_loopback_http: bool = False) -> str:

@@ -114,11 +114,21 @@ class RetryPolicy:
             or self.max_attempts < 1
         ):
             problems.append("max_attempts must be an int >= 1")
-        if self.backoff_base < 0 or self.backoff_max < 0:
+        for name in ("backoff_base", "backoff_max", "jitter", "retry_after_cap", "total_budget"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+            ):
+                problems.append(f"{name} must be a finite number")
+        if problems:
+            pass
+        elif self.backoff_base < 0 or self.backoff_max < 0:
             problems.append("backoff_base and backoff_max must be >= 0")
-        if not 0.0 <= self.jitter <= 1.0:
+        elif not 0.0 <= self.jitter <= 1.0:
             problems.append("jitter must be between 0 and 1")
-        if self.retry_after_cap < 0 or self.total_budget < 0:
+        elif self.retry_after_cap < 0 or self.total_budget < 0:
             problems.append("retry_after_cap and total_budget must be >= 0")
         if problems:
             raise ConfigurationError(

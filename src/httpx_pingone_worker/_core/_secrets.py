@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
-__all__ = ["Secret", "fingerprint"]
+__all__ = ["Secret", "fingerprint", "sealed_frames", "take_secret"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _MASK = "**********"
 
@@ -25,7 +30,7 @@ class Secret:
     '**********'
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("__weakref__", "_value")
 
     def __init__(self, value: str | Secret) -> None:
         if isinstance(value, Secret):
@@ -90,6 +95,56 @@ class Secret:
         return self
 
     # pytest's assertion rewriting and --showlocals use repr(): already masked.
+
+
+def take_secret(value: object, *, allow_bytes: bool = False) -> tuple[Secret | None, str | None]:
+    """Wrap a caller's secret at the first line that sees it: ``(Secret or None, problem)``.
+
+    A constructor rebinds its parameter to the result (``client_secret, bad =
+    take_secret(client_secret)``), so no frame a later failure unwinds through (``pytest -l``,
+    ``TracebackException(capture_locals=True)``) holds the raw value. Blank values (empty or
+    whitespace only) become ``None``. ``problem`` names what was wrong with a value of the
+    wrong type (the value itself is dropped, never shown); the caller raises for it.
+    ``allow_bytes`` accepts UTF-8 bytes (a PEM key read from a file).
+    """
+    if value is None:
+        return None, None
+    if isinstance(value, bytes) and allow_bytes:
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None, "bytes that are not UTF-8"
+    if isinstance(value, Secret):
+        secret = value
+    elif isinstance(value, str):
+        secret = Secret(value)
+    else:
+        return None, f"a {type(value).__name__}"
+    return (secret if secret.get_secret_value().strip() else None), None
+
+
+def sealed_frames(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Errors of ``fn`` leave without ``fn``'s frames (and deeper ones) in their traceback.
+
+    For parsers whose locals hold a whole file's text or a token response (a secret or a
+    token among them): their error messages say what was wrong, so the frames would add
+    nothing but the value to ``pytest -l`` and ``TracebackException(capture_locals=True)``.
+    An error raised ``from None`` also loses its hidden ``__context__`` (a
+    ``UnicodeDecodeError`` or ``JSONDecodeError`` carries the parsed text). The wrapper's
+    own frame drops the arguments before re-raising.
+    """
+
+    @functools.wraps(fn)
+    def sealed(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - re-raised as it is, only its frames dropped
+            del args, kwargs  # this frame stays in the traceback: not the arguments
+            if exc.__suppress_context__:
+                exc.__context__ = None
+            raise exc.with_traceback(None)  # noqa: B904 - the same exception, not a new one
+
+    return sealed
 
 
 def fingerprint(value: str | bytes | Secret) -> str:

@@ -135,8 +135,12 @@ def token_state(
     ``expiry_margin`` seconds before ``expires_at`` (the margin shrinks for very short
     lifetimes so that a token is never born expired)."""
     margin = min(expiry_margin, token.expires_in * (1.0 - refresh_ratio) / 2)
-    if now >= token.expires_at - margin:
+    expired_at = token.expires_at - margin
+    # Fail closed: NaN compares false with everything, so a NaN clock reading, margin or
+    # ratio would otherwise keep a token FRESH forever.
+    if not (math.isfinite(now) and math.isfinite(expired_at)) or now >= expired_at:
         return TokenState.EXPIRED
-    if now >= token.refresh_at(refresh_ratio):
+    refresh_at = token.refresh_at(refresh_ratio)
+    if not math.isfinite(refresh_at) or now >= refresh_at:
         return TokenState.STALE
     return TokenState.FRESH

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
 
-from httpx_pingone_worker._core._httplib import HTTPX, HttpLib
+from httpx_pingone_worker._core._httplib import (
+    HTTPX,
+    HttpLib,
+    asend_credentialed,
+    send_credentialed,
+)
 from httpx_pingone_worker._core._logging import (
     get_logger,
 )
@@ -67,6 +72,17 @@ def transport_failure(exc: BaseException, lib: HttpLib = HTTPX) -> TransportFail
     return TransportFailure(type(exc).__name__, timeout=lib.is_timeout(exc))
 
 
+def _result(response: Any) -> HttpResult:
+    """The outcome of a sent request. A response reached through a redirect someone else
+    followed (a flow driven by a client the auth could not identify) is reported as the
+    first redirect itself, so the flow refuses it instead of trusting the final answer."""
+    history = getattr(response, "history", None)
+    if history:
+        first = history[0]
+        return HttpResult(first.status_code, dict(first.headers), b"")
+    return HttpResult(response.status_code, dict(response.headers), response.content)
+
+
 def _lib_of(client: object) -> HttpLib:
     try:
         return HttpLib.of(client)
@@ -85,7 +101,7 @@ class FlowDone:
 class Obtained(FlowDone):
     """What ``PingOneWorkerAuth``'s async obtain yields last: the token and its header."""
 
-    header: str
+    header: str = field(repr=False)  # "Bearer <token>": never in a repr
 
 
 def drive_flow(
@@ -119,7 +135,7 @@ def drive_flow(
             except lib.TransportError as exc:
                 outcome = transport_failure(exc, lib)
             else:
-                outcome = HttpResult(response.status_code, dict(response.headers), response.content)
+                outcome = _result(response)
         elif isinstance(action, Sleep):
             sleep(action.seconds)
         elif isinstance(action, CacheRead):
@@ -156,7 +172,7 @@ async def adrive_flow(
             except lib.TransportError as exc:
                 outcome = transport_failure(exc, lib)
             else:
-                outcome = HttpResult(response.status_code, dict(response.headers), response.content)
+                outcome = _result(response)
         elif isinstance(action, Sleep):
             await sleep(action.seconds)
         elif isinstance(action, CacheRead):
@@ -166,14 +182,6 @@ async def adrive_flow(
                 await cache_set(action.key, action.token)
         elif isinstance(action, ReloadSecret):
             outcome = await reload_secret() if reload_secret else None
-
-
-def _send_kwargs(client: object, lib: HttpLib) -> dict[str, Any]:
-    """``auth=None`` for a real client of ``lib``: a token request never carries the client's
-    own auth (which may be this very ``PingOneWorkerAuth``). Duck-typed clients get nothing."""
-    if isinstance(client, (lib.Client, lib.AsyncClient)):
-        return {"auth": None}
-    return {}
 
 
 def send_through(
@@ -187,8 +195,9 @@ def send_through(
 
     ``get_client`` is called when the first request is due. An exception of ``errors``
     (default: the transport error of ``lib``) raised by ``get_client`` or the send is thrown
-    into the generator; each response is closed once the generator has taken it. The
-    client's ``send`` applies its timeout; a real client of ``lib`` sends with ``auth=None``.
+    into the generator; each response is closed once the generator has taken it. Every
+    request carries a credential, so it is sent with :func:`send_credentialed`: the client's
+    transport and timeout, no redirect, no event hooks, no client auth.
     """
     caught = errors if errors is not None else (lib.TransportError,)
     try:
@@ -198,15 +207,21 @@ def send_through(
             first: _T = stop.value
             return first
         while True:
+            failure: BaseException | None = None
             try:
-                client = get_client()
-                response = client.send(request, **_send_kwargs(client, lib))
+                response = send_credentialed(get_client(), request)
             except caught as exc:
+                failure = exc
+            if failure is not None:
+                # Thrown outside the except block: an error the generator raises must not
+                # carry the transport error (whose .request holds the secret) as __context__.
                 try:
-                    request = gen.throw(exc)
+                    request = gen.throw(failure)
                 except StopIteration as stop:
                     thrown: _T = stop.value
                     return thrown
+                finally:
+                    failure = None
                 continue
             try:
                 request = gen.send(response)
@@ -234,7 +249,8 @@ async def asend_through(
     Returns the token of the first :class:`FlowDone` it yields. With ``client`` None, a
     short-lived client of ``lib`` is made when the first request is due (closed here). An
     exception of ``errors`` (default: the transport error of ``lib``) raised by the send is
-    thrown into the generator, which is closed at the end.
+    thrown into the generator, which is closed at the end. Requests are sent with
+    :func:`asend_credentialed` (no redirect, no event hooks, no client auth).
     """
     caught = errors if errors is not None else (lib.TransportError,)
     own: Any = None
@@ -257,7 +273,7 @@ async def asend_through(
             if client is None:
                 own = client = lib.AsyncClient(timeout=10.0)
             try:
-                response = await client.send(item, **_send_kwargs(client, lib))
+                response = await asend_credentialed(client, item)
             except caught as exc:
                 error = exc
     finally:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from httpx_pingone_worker._core._errors import (
@@ -30,8 +30,9 @@ from httpx_pingone_worker._core._logging import (
     EventKind,
     get_logger,
     log_event,
-    register_secret,
+    register_held_secret,
 )
+from httpx_pingone_worker._core._redirects import is_redirect
 from httpx_pingone_worker._core._regions import Endpoints
 from httpx_pingone_worker._core._retry import (
     DEFAULT_RETRY,
@@ -48,6 +49,7 @@ from httpx_pingone_worker.oauth._token_request import (
     TransportFailure,
     build_token_request,
 )
+from httpx_pingone_worker.oauth._token_response import redirect_error
 
 from ._flight import Flight
 from ._flow import (
@@ -75,7 +77,8 @@ class _Entry:
     token: Token
     refresh_at: float
     expire_at: float
-    header: str
+    # "Bearer <token>": never in a repr (pytest -l -vv prints the locals holding one).
+    header: str = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,7 @@ class Plan:
     kind: Literal["use", "wait", "fetch", "refresh"]
     token: Token | None = None
     flight: Flight | None = None
-    header: str = ""
+    header: str = field(default="", repr=False)  # "Bearer <token>": never in a repr
 
 
 class TokenEngine:
@@ -364,7 +367,7 @@ class TokenEngine:
 
     def rotate_secret(self, secret: Secret) -> None:
         """Use ``secret`` for the next token request (the cached token stays)."""
-        register_secret(secret)
+        register_held_secret(secret)
         with self._lock:
             self.client_secret = secret
 
@@ -396,6 +399,10 @@ class TokenEngine:
             raise TokenEndpointUnreachableError(
                 f"could not reach {url} to discover the token endpoint ({outcome.error_type})",
                 hint="check the issuer= URL and network access",
+            )
+        if isinstance(outcome, HttpResult) and is_redirect(outcome.status_code):
+            raise redirect_error(
+                outcome.status_code, outcome.headers, endpoint=url, what="OIDC discovery document"
             )
         if not isinstance(outcome, HttpResult) or outcome.status_code != 200:
             status = outcome.status_code if isinstance(outcome, HttpResult) else None

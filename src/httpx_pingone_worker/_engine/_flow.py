@@ -14,12 +14,14 @@ from typing import Any, Literal, TypeAlias
 from httpx_pingone_worker._core._errors import (
     TokenEndpointUnreachableError,
     TokenError,
+    TokenProtocolError,
 )
 from httpx_pingone_worker._core._logging import (
     EventKind,
     get_logger,
     log_event,
 )
+from httpx_pingone_worker._core._redirects import is_redirect
 from httpx_pingone_worker._core._retry import (
     RetryPolicy,
     retry_after_from_headers,
@@ -31,7 +33,11 @@ from httpx_pingone_worker.oauth._token_request import (
     TokenRequest,
     TransportFailure,
 )
-from httpx_pingone_worker.oauth._token_response import error_from_response, parse_token_response
+from httpx_pingone_worker.oauth._token_response import (
+    error_from_response,
+    parse_token_response,
+    redirect_error,
+)
 
 __all__ = [
     "Action",
@@ -99,11 +105,19 @@ def request_token_flow(
     clock: Callable[[], float],
     on_retry_after: Callable[[float], None] | None = None,
 ) -> Flow:
-    """Request a token, retrying transport failures and retryable statuses under ``policy``.
+    """Request a token, retrying server faults under ``policy``.
 
-    OAuth errors with other statuses (``invalid_client`` …) and malformed 200s are raised at
-    once. When attempts or budget run out, :class:`TokenEndpointUnreachableError` is raised
-    with the last status/error and the last error chained as ``__cause__``.
+    Server faults are transport failures, retryable statuses (408, 429, 5xx) and a 200 whose
+    body is not a token response (an HTML maintenance page, a truncated JSON body, a bad
+    field): each is retried under ``policy``'s backoff and budget. OAuth errors with other
+    statuses (``invalid_client`` …) are raised at once. When attempts or budget run out,
+    the last problem is raised: :class:`TokenProtocolError` if the server kept answering 200
+    with an unusable body, else :class:`TokenEndpointUnreachableError`, with the last error
+    chained as ``__cause__``.
+
+    A token's lifetime is counted from the moment its request was sent (RFC 6749 §4.2.2:
+    ``expires_in`` is relative to the response's generation, which is after the request left),
+    so a slow response can only make the library refresh early, never send an expired token.
     """
     state = policy.start(now=clock())
     while True:
@@ -115,6 +129,7 @@ def request_token_flow(
             scopes=sorted(request.requested_scopes),
             attempt=state.attempts,
         )
+        sent_at = clock()
         outcome = yield SendRequest(request)
         now = clock()
         retry_after: float | None = None
@@ -124,36 +139,57 @@ def request_token_flow(
                 hint="check network access, proxies and the region/auth_base_url setting",
             )
         elif isinstance(outcome, HttpResult):
-            if outcome.status_code == 200 or not policy.is_retryable_status(outcome.status_code):
-                token = parse_token_response(
-                    outcome.status_code,
-                    outcome.headers,
-                    outcome.body,
-                    endpoint=endpoint,
-                    requested_scopes=request.requested_scopes,
-                    now=now,
+            if is_redirect(outcome.status_code):  # never followed, never retried
+                raise redirect_error(outcome.status_code, outcome.headers, endpoint=endpoint)
+            if outcome.status_code == 200:
+                try:
+                    token = parse_token_response(
+                        200,
+                        outcome.headers,
+                        outcome.body,
+                        endpoint=endpoint,
+                        requested_scopes=request.requested_scopes,
+                        now=sent_at,
+                    )
+                except TokenProtocolError as exc:
+                    last = exc  # a 200 that is no token response: a server fault, retried
+                else:
+                    log_event(
+                        EventKind.RECEIVED,
+                        "received",
+                        logger="token",
+                        expires=f"{token.expires_in}s",
+                        scopes=sorted(token.scopes),
+                        fingerprint=token.fingerprint,
+                    )
+                    return token
+            elif not policy.is_retryable_status(outcome.status_code):
+                raise error_from_response(
+                    outcome.status_code, outcome.headers, outcome.body, endpoint=endpoint
                 )
-                log_event(
-                    EventKind.RECEIVED,
-                    "received",
-                    logger="token",
-                    expires=f"{token.expires_in}s",
-                    scopes=sorted(token.scopes),
-                    fingerprint=token.fingerprint,
+            else:
+                last = error_from_response(
+                    outcome.status_code, outcome.headers, outcome.body, endpoint=endpoint
                 )
-                return token
-            last = error_from_response(
-                outcome.status_code, outcome.headers, outcome.body, endpoint=endpoint
-            )
-            retry_after = retry_after_from_headers(outcome.headers, now=now)
-            if retry_after is not None and on_retry_after is not None:
-                on_retry_after(retry_after)
+                retry_after = retry_after_from_headers(outcome.headers, now=now)
+                if retry_after is not None and on_retry_after is not None:
+                    on_retry_after(retry_after)
         else:  # pragma: no cover - a driver bug, not a server problem
             raise TypeError(f"unexpected outcome {type(outcome).__name__} for SendRequest")
         delay = state.next_delay(now=now, retry_after=retry_after)
         if delay is None:
             if state.attempts == 1 and policy.max_attempts == 1:
                 raise last
+            if isinstance(last, TokenProtocolError) and last.status_code == 200:
+                raise TokenProtocolError(
+                    f"giving up on the token endpoint {endpoint} after {state.attempts} "
+                    f"attempt(s): {last.message}",
+                    status_code=200,
+                    correlation_id=last.correlation_id,
+                    hint=last.hint
+                    or "the server kept answering 200 without a token response; check that "
+                    "the URL is the OAuth token endpoint and that no proxy rewrites the response",
+                ) from last
             raise TokenEndpointUnreachableError(
                 f"giving up on the token endpoint {endpoint} after {state.attempts} "
                 f"attempt(s): {last.message}",

@@ -6,6 +6,7 @@ return the :class:`Token`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 
@@ -48,6 +49,22 @@ _log = get_logger("token")
 
 
 # --- public shells ----------------------------------------------------------------------
+
+
+def _wrapped(
+    client_secret: str | Secret | None, private_key: str | bytes | Secret | None
+) -> tuple[str | Secret | None, str | bytes | Secret | None]:
+    """The secret and key as ``Secret`` (values of another type pass through, for the
+    request builder to refuse): the public shells rebind their parameters to these first, so
+    no frame a failure unwinds through holds them raw (``pytest -l``)."""
+    if isinstance(client_secret, str):
+        client_secret = Secret(client_secret)
+    if isinstance(private_key, bytes):
+        with contextlib.suppress(UnicodeDecodeError):
+            private_key = private_key.decode("utf-8")
+    if isinstance(private_key, str):
+        private_key = Secret(private_key)
+    return client_secret, private_key
 
 
 def _standalone_flow(
@@ -106,6 +123,7 @@ def request_client_credentials_token(
     ``retry``. Raises :class:`TokenRequestError` (OAuth error), :class:`TokenProtocolError`
     (unusable answer) or :class:`TokenEndpointUnreachableError` (network, retries spent).
     """
+    client_secret, private_key = _wrapped(client_secret, private_key)
     flow = _standalone_flow(
         endpoint,
         client_id,
@@ -140,6 +158,7 @@ async def arequest_client_credentials_token(
     allow_loopback_http: bool = False,
 ) -> Token:
     """Async twin of :func:`request_client_credentials_token` (asyncio and trio)."""
+    client_secret, private_key = _wrapped(client_secret, private_key)
     flow = _standalone_flow(
         endpoint,
         client_id,

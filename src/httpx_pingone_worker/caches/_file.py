@@ -53,6 +53,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import secrets
 import time
@@ -169,9 +170,9 @@ class EncryptedFileTokenCache:
             raise StorageError(
                 f"lock_timeout must be a number of seconds, not {type(lock_timeout).__name__}"
             )
-        if lock_timeout < 0:
+        if not lock_timeout >= 0 or lock_timeout == math.inf:
             raise StorageError(
-                f"lock_timeout must be >= 0, not {lock_timeout}",
+                f"lock_timeout must be a finite number >= 0, not {lock_timeout}",
                 hint="use 0 to fail at once when another process is fetching",
             )
         self._dir = ensure_private_directory(
@@ -313,13 +314,13 @@ class EncryptedFileTokenCache:
         try:
             blob = path.read_bytes()
             plaintext = _unseal(self._key, _MAGIC, path.name, blob, path=path, what="token cache")
-            doc = json.loads(plaintext)
-        except (OSError, StorageError, ValueError):
+            doc = parse_json(plaintext)  # bounded depth and size: a sealed entry is input too
+        except (OSError, StorageError, BadJSON):
             return None
         doc_key = doc.get("key") if isinstance(doc, Mapping) else None
-        if not isinstance(doc_key, str) or self.token_path(doc_key) != path:
+        if not isinstance(doc_key, str) or not doc_key or self.token_path(doc_key) != path:
             return None
-        return _decode_token(plaintext, doc_key)
+        return _token_from_doc(doc, doc_key)
 
     def entries(self) -> list[CacheEntry]:
         """What the cache holds: fingerprints and expiry only (for ``pingone-worker cache``)."""
@@ -597,8 +598,11 @@ class EncryptedFileTokenCache:
         )
 
     def __repr__(self) -> str:
-        path = str(self._dir)
-        return f"EncryptedFileTokenCache(path={path!r}, lock_timeout={self._lock_timeout:g})"
+        path = getattr(self, "_dir", None)
+        timeout = getattr(self, "_lock_timeout", None)
+        if path is None or timeout is None:  # half-built (__init__ raised): still repr'd
+            return "EncryptedFileTokenCache(<not initialised>)"
+        return f"EncryptedFileTokenCache(path={str(path)!r}, lock_timeout={timeout:g})"
 
     def __reduce__(self) -> NoReturn:
         raise TypeError(
@@ -627,21 +631,41 @@ def _decode_token(plaintext: bytes, key: str) -> Token | None:
         doc = parse_json(plaintext)
     except BadJSON:
         return None
+    return _token_from_doc(doc, key)
+
+
+def _scope_list(value: Any) -> frozenset[str] | None:
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+        return None
+    return frozenset(value)
+
+
+def _token_from_doc(doc: Any, key: str) -> Token | None:
+    """The token of a decrypted entry, or ``None`` for anything but the exact format written
+    by :func:`_encode_token` (a sealed entry may still hold garbage: a bug, a foreign writer
+    with the key, a bit flip before sealing)."""
     if not isinstance(doc, Mapping) or doc.get("v") != 1 or doc.get("key") != key:
         return None
-    try:
-        times = restorable_times(doc["expires_in"], doc["obtained_at"])
-        if times is None:  # NaN/inf/huge times would make the entry fresh forever
-            return None
-        expires_in, obtained_at = times
-        return Token(
-            access_token=Secret(doc["access_token"]),
-            token_type=str(doc["token_type"]),
-            expires_in=expires_in,
-            obtained_at=obtained_at,
-            scopes=frozenset(doc.get("scopes") or ()),
-            requested_scopes=frozenset(doc.get("requested_scopes") or ()),
-            scope_returned=bool(doc.get("scope_returned", True)),
-        )
-    except (KeyError, TypeError):
+    access_token, token_type = doc.get("access_token"), doc.get("token_type")
+    if not isinstance(access_token, str) or not access_token or not isinstance(token_type, str):
         return None
+    scopes = _scope_list(doc.get("scopes"))
+    requested = _scope_list(doc.get("requested_scopes"))
+    scope_returned = doc.get("scope_returned", True)
+    if scopes is None or requested is None or not isinstance(scope_returned, bool):
+        return None
+    times = restorable_times(doc.get("expires_in"), doc.get("obtained_at"))
+    if times is None:  # NaN/inf/huge times would make the entry fresh forever
+        return None
+    expires_in, obtained_at = times
+    return Token(
+        access_token=Secret(access_token),
+        token_type=token_type,
+        expires_in=expires_in,
+        obtained_at=obtained_at,
+        scopes=scopes,
+        requested_scopes=requested,
+        scope_returned=scope_returned,
+    )

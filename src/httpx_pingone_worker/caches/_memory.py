@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol, runtime_checkable
 
+from httpx_pingone_worker._core._errors import ConfigurationError
 from httpx_pingone_worker._core._token import Token
 
 __all__ = [
@@ -98,8 +99,11 @@ class MemoryTokenCache:
     """
 
     def __init__(self, *, max_entries: int = 1024) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
+            raise ConfigurationError(
+                f"max_entries must be an int of at least 1, not {max_entries!r}",
+                hint="the default is 1024 tokens",
+            )
         self._max = max_entries
         self._data: OrderedDict[str, Token] = OrderedDict()
         self._lock = threading.Lock()
@@ -140,4 +144,7 @@ class MemoryTokenCache:
         return len(self._data)
 
     def __repr__(self) -> str:
-        return f"MemoryTokenCache(entries={len(self._data)}, max_entries={self._max})"
+        try:
+            return f"MemoryTokenCache(entries={len(self._data)}, max_entries={self._max})"
+        except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
+            return "MemoryTokenCache(<not initialised>)"

@@ -83,6 +83,7 @@ import importlib.util
 import logging
 import math
 import os
+import re
 import secrets as _secrets
 import sys
 import threading
@@ -100,6 +101,7 @@ from urllib.parse import urlsplit
 
 from httpx_pingone_worker._core._errors import ConfigurationError, StorageError
 from httpx_pingone_worker._core._fork import register as fork_register
+from httpx_pingone_worker._core._input import split_url
 from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token
@@ -236,16 +238,22 @@ class RedisTokenCache:
             ("poll_interval", poll_interval),
             ("socket_timeout", socket_timeout),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 < value < math.inf
+            ):
                 raise ConfigurationError(
-                    f"{name} must be a positive number of seconds, got {value!r}"
+                    f"{name} must be a positive, finite number of seconds, got {value!r}"
                 )
         if isinstance(retry_interval, bool) or not isinstance(retry_interval, (int, float)):
             raise ConfigurationError(
                 f"retry_interval must be a number of seconds, got {retry_interval!r}"
             )
-        if retry_interval < 0:
-            raise ConfigurationError(f"retry_interval must not be negative, got {retry_interval!r}")
+        if not 0 <= retry_interval < math.inf:
+            raise ConfigurationError(
+                f"retry_interval must be a finite number >= 0, got {retry_interval!r}"
+            )
         if not isinstance(cluster, bool):
             raise ConfigurationError(
                 f"cluster must be True or False, got {cluster!r}",
@@ -368,7 +376,7 @@ class RedisTokenCache:
             raise ConfigurationError(
                 "the Redis URL is empty", hint="pass e.g. redis://127.0.0.1:6379/0"
             )
-        scheme = urlsplit(url_or_client).scheme
+        scheme = split_url(url_or_client, what="the Redis URL").scheme
         allowed = ("redis", "rediss") if cluster else ("redis", "rediss", "unix")
         if scheme not in allowed:
             raise ConfigurationError(
@@ -376,6 +384,7 @@ class RedisTokenCache:
                 hint="use redis://host:port/db, rediss://… (TLS)"
                 + (" with cluster=True" if cluster else " or unix:///path/to/socket"),
             )
+        _check_redis_url_options(url_or_client)
         self._url = url_or_client
         self._cluster = cluster
         if cluster:
@@ -720,7 +729,70 @@ class RedisTokenCache:
                 pubsub.close()
         except _redis_errors() as exc:
             self._breaker.failure(exc, "lock")
+            self._clear_orphan(key, owner)
             return False
+
+    def _clear_orphan(self, key: str, owner: str) -> None:
+        """A lock attempt failed on our side (a timeout, a reset): its ``SET NX`` may still
+        run when Redis resumes, leaving a lock nobody renews or releases, and the fleet would
+        skip refreshes and wait for ``lock_ttl``. Compare-and-delete our owner token in the
+        background, as the cancel path does (see :meth:`_orphan_sweeps`)."""
+        if self._sync is None:
+            return
+        threading.Thread(
+            target=self._orphan_sweeps,
+            args=(key, owner),
+            name="pingone-redis-orphan-lock",
+            daemon=True,
+        ).start()
+
+    def _orphan_deadline(self) -> float:
+        return time.monotonic() + self._lock_ttl_ms / 1000
+
+    def _orphan_sweeps(self, key: str, owner: str) -> None:
+        """Compare-and-delete ``owner``'s lock until Redis has answered twice, ``poll_interval``
+        apart (a late ``SET`` on another connection may run after the first answer), and never
+        past ``lock_ttl``, when the lock would have expired anyway. Never raises."""
+        client: Any = self._sync
+        deadline = self._orphan_deadline()
+        answered = 0
+        while answered < 2 and time.monotonic() < deadline:
+            try:
+                client.eval(
+                    _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key),
+                    self._publish,
+                )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - a sweeper stops quietly, never raises
+                _log.debug("orphan lock sweep failed (%s); trying again", type(exc).__name__)
+            else:
+                answered += 1
+            time.sleep(max(0.0, min(self._poll, deadline - time.monotonic())))
+
+    def _aclear_orphan(self, client: Any, key: str, owner: str) -> None:
+        """:meth:`_clear_orphan` for an async attempt: the sync client's sweeper thread when
+        there is one, else a task on this loop with the async client."""
+        if self._sync is not None or not self._in_asyncio():
+            self._clear_orphan(key, owner)
+            return
+        task = asyncio.ensure_future(self._aorphan_sweeps(client, key, owner))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _aorphan_sweeps(self, client: Any, key: str, owner: str) -> None:
+        """Async :meth:`_orphan_sweeps`."""
+        deadline = self._orphan_deadline()
+        answered = 0
+        while answered < 2 and time.monotonic() < deadline:
+            try:
+                await client.eval(
+                    _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key),
+                    self._publish,
+                )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - a sweeper stops quietly, never raises
+                _log.debug("orphan lock sweep failed (%s); trying again", type(exc).__name__)
+            else:
+                answered += 1
+            await asyncio.sleep(max(0.0, min(self._poll, deadline - time.monotonic())))
 
     def _pubsub(self, client: Any) -> Any:
         """A pub/sub object; on a cluster it keeps (un)subscribe confirmations, which
@@ -831,6 +903,7 @@ class RedisTokenCache:
             taken = client.set(self.lock_key(key), owner, nx=True, px=self._lock_ttl_ms)
         except _redis_errors() as exc:
             self._breaker.failure(exc, "lock")
+            self._clear_orphan(key, owner)
             return None
         self._breaker.success()
         return bool(taken)
@@ -1069,6 +1142,7 @@ class RedisTokenCache:
                 await pubsub.aclose()
         except _aredis_errors() as exc:
             self._breaker.failure(exc, "lock")
+            self._aclear_orphan(client, key, owner)
             return False
 
     async def _apoll_lock(self, client: Any, key: str, owner: str, deadline: float) -> bool:
@@ -1171,6 +1245,7 @@ class RedisTokenCache:
             taken = await client.set(self.lock_key(key), owner, nx=True, px=self._lock_ttl_ms)
         except _aredis_errors() as exc:
             self._breaker.failure(exc, "lock")
+            self._aclear_orphan(client, key, owner)
             return None
         self._breaker.success()
         return bool(taken)
@@ -1267,7 +1342,36 @@ class RedisTokenCache:
             await entry[1].aclose()
 
     def __repr__(self) -> str:
-        return (
-            f"RedisTokenCache(target={self._target!r}, key_prefix={self._prefix!r}, "
-            f"encryption={self._key_source!r}, degraded={self.degraded})"
+        try:
+            return (
+                f"RedisTokenCache(target={self._target!r}, key_prefix={self._prefix!r}, "
+                f"encryption={self._key_source!r}, degraded={self.degraded})"
+            )
+        except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
+            return "RedisTokenCache(<not initialised>)"
+
+
+def _check_redis_url_options(url: str) -> None:
+    """Parse the URL as redis-py will (now, also for a cluster's lazily built client), and
+    turn its ``ValueError`` into a :class:`ConfigurationError` that names the bad option but
+    never the URL (it may carry a password). Raised outside the ``except`` block so redis-py's
+    message is not kept as ``__context__``."""
+    from redis.connection import parse_url
+
+    problem: str | None = None
+    try:
+        parse_url(url)  # type: ignore[no-untyped-call]
+    except (ValueError, TypeError) as exc:
+        found = re.search(r"Invalid value for '(\w{1,40})'", str(exc))
+        problem = (
+            f"its {found.group(1)} option has a value redis-py cannot use"
+            if found
+            else "redis-py cannot parse it"
+        )
+    if problem is not None:
+        raise ConfigurationError(
+            f"the Redis URL is not valid: {problem}",
+            hint="use redis://[:password@]host[:port][/db][?option=value], e.g. "
+            "redis://127.0.0.1:6379/0?socket_timeout=1 (the URL is not shown: it may hold "
+            "a password)",
         )

@@ -3,23 +3,22 @@
 Run ``pingone-worker demo`` for the whole flow against an embedded emulator, or
 ``pingone-worker --help`` for every command. ``python -m httpx_pingone_worker`` is the same.
 
-Exit statuses
--------------
-==== =================================================================================
-0    success
-1    a check failed: ``check`` found a problem, ``verify`` rejected the token,
-     ``introspect`` says the token is inactive, or another PingOne error
-2    usage or configuration error (bad flags, missing/malformed settings, bad input)
-3    authentication failed (the token endpoint rejected the credentials)
-4    the Management API refused a request (403 forbidden, 404 …)
-5    a host could not be reached (connection refused, DNS, timeout, TLS)
-70   internal error (a bug: rerun with ``--verbose`` and report the traceback)
-130  interrupted
-141  stdout was closed early (e.g. piped into ``head``): the command stops quietly
-==== =================================================================================
+## Exit statuses
 
-JSON output (``--json``)
-------------------------
+| status | meaning |
+|---|---|
+| 0 | success |
+| 1 | a check failed (``check``, ``verify``, ``introspect``: an inactive token), or another error |
+| 2 | usage or configuration error (bad flags, missing or malformed settings, bad input) |
+| 3 | authentication failed (the token endpoint rejected the credentials) |
+| 4 | the Management API refused a request (403 forbidden, 404 …) |
+| 5 | a host could not be reached (connection refused, DNS, timeout, TLS) |
+| 70 | internal error (a bug: rerun with ``--verbose`` and report the traceback) |
+| 130 | interrupted |
+| 141 | stdout was closed early (piped into ``head``): the command stops quietly |
+
+## JSON output (``--json``)
+
 Every command prints one JSON object to stdout with at least ``"command"`` (its name) and
 ``"ok"`` (bool). Secrets never appear; tokens appear only as ``fingerprint`` (8 hex chars
 of the SHA-256). Times are epoch seconds; durations are seconds. Keys are only ever added,
@@ -60,12 +59,11 @@ never renamed or removed, within a major version.
   ``valid``, ``expired`` or ``unreadable``; ``fingerprint`` null when unreadable);
   ``cache clear [--expired]``: ``{"command": "cache", "action": "clear", "ok", "path",
   "expired_only", "removed"}``
-
-One cohesive thing (a little over 400 lines, a third of it the contract above): the parser,
-the global options and the exception → exit status mapping are the console's interface; each
-command lives in its own module (``_tokens``, ``_status``, ``_api``, ``_store``, ``_cachecmd``,
-``_emulator``, ``_demo``).
 """
+
+# One cohesive thing (a little over 400 lines, a third of it the contract above): the parser,
+# the global options and the exception → exit status mapping are the console's interface; each
+# command lives in its own module (_tokens, _status, _api, _store, _cachecmd, _emulator, _demo).
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from httpx_pingone_worker._core._errors import ConfigurationError
 from httpx_pingone_worker._core._logging import register_secret
-from httpx_pingone_worker._core._regions import Endpoints, Region, endpoints_for
+from httpx_pingone_worker._core._regions import Endpoints, Region, display_url, endpoints_for
 from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:
@@ -222,7 +222,8 @@ class Session:
                 response = self.http().get(url, headers={"Accept": "application/json"})
                 if response.status_code != 200:
                     raise ConfigurationError(
-                        f"OIDC discovery at {url} answered HTTP {response.status_code}",
+                        f"OIDC discovery at {display_url(url)} answered HTTP "
+                        f"{response.status_code}",
                         status_code=response.status_code,
                         hint="check --issuer (the provider's exact issuer URL), or pass "
                         "--token-endpoint",

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from httpx_pingone_worker._core._errors import ManagementApiError, PingOneError
+from httpx_pingone_worker._core._regions import display_url
 
 from ._output import Output, format_duration
 from ._tokens import token_info, token_rows
@@ -377,10 +378,10 @@ def cmd_check(  # noqa: PLR0915 - the checks are nested functions on purpose
             "region": creds.region.value,
             "auth_method": creds.auth_method,
             "scopes": " ".join(sorted(creds.scopes)) or None,
-            "api_base_url": session.api_base_url,
+            "api_base_url": display_url(session.api_base_url),
         }
-        if session.auth_base_url:
-            values["auth_base_url"] = session.auth_base_url
+        if session.auth_base_url:  # --auth-base-url as given: shown without user info
+            values["auth_base_url"] = display_url(session.auth_base_url)
         for name, value in values.items():
             settings_view[name] = {"value": value, "source": sources.get(name, "default")}
         return True, f"client {creds.client_id} in environment {creds.environment_id}"

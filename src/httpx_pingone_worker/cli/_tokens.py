@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from httpx_pingone_worker._core._errors import JWTError
 from httpx_pingone_worker._core._input import check_path, load_json
-from httpx_pingone_worker._core._logging import register_secret
+from httpx_pingone_worker._core._logging import register_token
 from httpx_pingone_worker._core._regions import check_secure_url
 from httpx_pingone_worker._core._secrets import fingerprint
 
@@ -141,7 +141,7 @@ def read_token(args: argparse.Namespace, session: Session) -> tuple[str, str]:
         raise CommandError(
             f"the token from {source} is empty", hint="pass a JWT access token", exit_code=2
         )
-    register_secret(raw)
+    register_token(raw)
     return raw, source
 
 

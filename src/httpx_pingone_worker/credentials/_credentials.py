@@ -9,7 +9,7 @@ from typing import Literal
 
 from httpx_pingone_worker._core._errors import ConfigurationError
 from httpx_pingone_worker._core._regions import Region
-from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._secrets import Secret, take_secret
 from httpx_pingone_worker._core._token import normalize_scopes
 
 __all__ = ["AUTH_METHODS", "AuthMethod", "ClientCredentials", "parse_auth_method"]
@@ -45,19 +45,6 @@ def parse_auth_method(value: str) -> AuthMethod:
     )
 
 
-def _blank(value: str | bytes | Secret | None) -> bool:
-    """True for a missing value: ``None``, or empty / whitespace only (also inside a Secret).
-
-    Any other characters are accepted: custom OIDC servers issue secrets of every shape.
-    """
-    if value is None:
-        return True
-    raw: object = value.get_secret_value() if isinstance(value, Secret) else value
-    if not isinstance(raw, (str, bytes)):
-        return False  # not blank but of the wrong type: Secret() explains that
-    return not raw.strip()
-
-
 @dataclass(frozen=True, slots=True)
 class ClientCredentials:
     """A worker app's credentials and where its environment lives.
@@ -90,6 +77,16 @@ class ClientCredentials:
         private_key: str | bytes | Secret | None = None,
         key_id: str | None = None,
     ) -> None:
+        # Wrapped first: a failure below unwinds through this frame, and its locals are
+        # printed by pytest -l and TracebackException(capture_locals=True).
+        client_secret, bad_secret = take_secret(client_secret)
+        private_key, bad_key = take_secret(private_key, allow_bytes=True)
+        for name, problem in (("client_secret", bad_secret), ("private_key", bad_key)):
+            if problem is not None:  # a TypeError, as Secret() raises (the value not shown)
+                raise TypeError(
+                    f"ClientCredentials {name} takes a str or Secret, not {problem}; "
+                    "decode bytes first (the value itself is not shown)"
+                )
         missing = [] if isinstance(client_id, str) and client_id.strip() else ["client_id"]
         # None: no PingOne environment (a custom OIDC server). Blank: a value that went
         # missing on the way (an empty PINGONE_ENVIRONMENT_ID), reported like the others.
@@ -99,9 +96,9 @@ class ClientCredentials:
             missing.append("environment_id")
         method = parse_auth_method(auth_method)
         if method == "private_key_jwt":
-            if _blank(private_key):
+            if private_key is None:
                 missing.append("private_key")
-        elif _blank(client_secret):
+        elif client_secret is None:
             missing.append("client_secret")
         if missing:
             raise ConfigurationError(
@@ -114,10 +111,8 @@ class ClientCredentials:
                     else ""
                 ),
             )
-        secret = None if client_secret is None else Secret(client_secret)
-        if isinstance(private_key, bytes):
-            private_key = private_key.decode()
-        pkey = None if private_key is None else Secret(private_key)
+        secret = client_secret
+        pkey = private_key
         object.__setattr__(self, "client_id", client_id.strip())
         object.__setattr__(self, "client_secret", secret)
         object.__setattr__(
@@ -131,12 +126,22 @@ class ClientCredentials:
 
     def __repr__(self) -> str:
         # Say whether a secret / key is there (masked), never what it is.
-        secret = None if self.client_secret is None else "Secret('**********')"
-        key = "" if self.private_key is None else ", private_key=Secret('**********')"
+        # getattr with defaults: a half-built instance (its __init__ raised) is repr'd by
+        # TracebackException(capture_locals=True) and pytest -l, which must not crash.
+        secret = None if getattr(self, "client_secret", None) is None else "Secret('**********')"
+        key = (
+            ""
+            if getattr(self, "private_key", None) is None
+            else ", private_key=Secret('**********')"
+        )
+        region = getattr(self, "region", None)
         return (
-            f"ClientCredentials(client_id={self.client_id!r}, client_secret={secret}, "
-            f"environment_id={self.environment_id!r}, region={self.region.value!r}, "
-            f"scopes={sorted(self.scopes)!r}, auth_method={self.auth_method!r}{key})"
+            f"ClientCredentials(client_id={getattr(self, 'client_id', None)!r}, "
+            f"client_secret={secret}, "
+            f"environment_id={getattr(self, 'environment_id', None)!r}, "
+            f"region={getattr(region, 'value', None)!r}, "
+            f"scopes={sorted(getattr(self, 'scopes', ()))!r}, "
+            f"auth_method={getattr(self, 'auth_method', None)!r}{key})"
         )
 
     def __reduce__(self) -> tuple[object, ...]:

@@ -40,6 +40,7 @@ from httpx_pingone_worker._core._token import normalize_scopes
 from httpx_pingone_worker.credentials._credentials import ClientCredentials
 from httpx_pingone_worker.credentials._sources import (
     ENV_VARS,
+    EnvView,
     _env_layer,
     _read_settings_file,
     parse_env_file,
@@ -142,6 +143,11 @@ def resolve_settings(
     without an environment id when none is configured. Host overrides are checked for HTTPS
     (``allow_loopback_http`` permits ``http://`` to loopback hosts only).
     """
+    # Wrapped before anything can fail: the locals of this frame (and of the helpers below)
+    # are printed by pytest -l and TracebackException(capture_locals=True).
+    if isinstance(client_secret, str) and client_secret.strip():
+        client_secret = Secret(client_secret)
+    env = EnvView(os.environ if env is None else env)
     values, sources, settings = _collect(
         {
             "client_id": client_id,
@@ -152,7 +158,7 @@ def resolve_settings(
             "auth_base_url": auth_base_url,
             "api_base_url": api_base_url,
         },
-        env=os.environ if env is None else env,
+        env=env,
         env_file=env_file,
         settings_file=settings_file,
     )

@@ -7,16 +7,17 @@ file, line or key, never a value. :mod:`._settings` combines the sources in prec
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from httpx_pingone_worker._core._errors import ConfigurationError
 from httpx_pingone_worker._core._input import check_path, finite_number, load_json
+from httpx_pingone_worker._core._secrets import Secret, sealed_frames
 from httpx_pingone_worker._core._token import normalize_scopes
 
-__all__ = ["ENV_VARS", "parse_env_file"]
+__all__ = ["ENV_VARS", "EnvView", "parse_env_file"]
 
 #: Setting name -> environment variable that supplies it.
 ENV_VARS: Mapping[str, str] = MappingProxyType(
@@ -51,9 +52,41 @@ _SETTINGS_KEYS: Mapping[str, str] = MappingProxyType(
 _BOOL_SETTINGS = ("introspection_enabled", "management_api_enabled", "auto_discovery")
 _STR_SETTINGS = ("client_id", "environment_id", "region", "auth_base_url", "api_base_url")
 
+# --- keeping values out of tracebacks -------------------------------------------------
+
+
+class EnvView(Mapping[str, str]):
+    """An environment-like mapping whose ``repr`` shows no value.
+
+    ``os.environ`` (or a caller's ``env=`` dict) in a frame's locals would print every
+    variable, ``PINGONE_CLIENT_SECRET`` included, in ``pytest -l`` and
+    ``TracebackException(capture_locals=True)``; the resolution code holds this view instead.
+    """
+
+    __slots__ = ("_env",)
+
+    _env: Mapping[str, str]
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env._env if isinstance(env, EnvView) else env
+
+    def __getitem__(self, key: str) -> str:
+        return self._env[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+    def __repr__(self) -> str:
+        return f"EnvView(<{len(self._env)} variables, values not shown>)"
+
+
 # --- sources ---------------------------------------------------------------------------
 
 
+@sealed_frames
 def parse_env_file(path: str | Path) -> dict[str, str]:
     """Read a ``.env`` file: ``KEY=VALUE`` lines, ``#`` comments, optional ``export``.
 
@@ -120,6 +153,7 @@ def _closing_quote(value: str, quote: str) -> int:
     return -1
 
 
+@sealed_frames
 def _read_settings_file(path: str | Path) -> dict[str, Any]:
     """Validated ``pingone.workerToken`` values of a settings.json, by setting name."""
     p = check_path(path, what="settings_file")
@@ -235,12 +269,17 @@ def _json_type(value: Any) -> str:
 
 def _env_layer(env: Mapping[str, str], label: str) -> dict[str, tuple[Any, str]]:
     """Setting name -> (value, source) from PINGONE_* variables of one env-like mapping."""
+    env = EnvView(env)  # a .env file's dict would print its secret in tracebacks with locals
     out: dict[str, tuple[Any, str]] = {}
     for name, var in ENV_VARS.items():
         value = env.get(var)
         if value is None or not value.strip():
             continue  # an empty variable counts as unset (docker-compose writes those)
-        out[name] = (value if name == "client_secret" else value.strip(), f"{label}{var}")
+        # The secret is wrapped at once: nothing below holds it raw.
+        out[name] = (
+            Secret(value) if name == "client_secret" else value.strip(),
+            f"{label}{var}",
+        )
     auth_host = (env.get(_GO_AUTH_HOST) or "").strip()
     api_host = (env.get(_GO_API_HOST) or "").strip()
     if bool(auth_host) != bool(api_host):

@@ -1,10 +1,6 @@
 """Applications: list, read, update (``enabled``, ``name``, ``description``) and the client
 secret (``GET`` reads it, ``POST`` rotates it).
 
-The secret of a worker app whose roles the caller's roles do not cover (a more privileged
-worker) is refused with PingOne's ``403`` "Actor does not have permissions to access worker
-application client secrets" (``_roles.may_manage_secret``).
-
 Rotation follows PingOne: the new secret works at once; the previous one keeps working
 until ``previous.expiresAt`` when the request sets it, otherwise it stops at once. A
 disabled app gets ``unauthorized_client`` from the token endpoint.
@@ -15,23 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ._http import HAL, EmulatorResponse, invalid_data, json_body, not_found, read_json
+from ._http import HAL, EmulatorResponse, api_error, invalid_data, json_body, not_found, read_json
 from ._paging import collection, item, with_links
-from ._roles import SECRET_DENIED, may_manage_secret
-from ._routes import Call, Route, Validator, forbidden, route
+from ._routes import Call, Route, Validator, route
 from ._state import App, iso
 
 __all__ = ["ROUTES", "app_or_404", "rotate_secret"]
 
-_READ_ONLY = {
-    "id",
-    "environment",
-    "_links",
-    "createdAt",
-    "updatedAt",
-    "grantTypes",
-    "tokenEndpointAuthMethod",
-}
+_READ_ONLY = {"id", "environment", "_links", "createdAt", "updatedAt", "grantTypes"}
+#: ``tokenEndpointAuthMethod`` values a WORKER app (client credentials) can take: the
+#: spec's ``EnumApplicationOIDCTokenAuthMethod`` minus ``NONE`` (a client-credentials client
+#: must authenticate).
+_AUTH_METHODS = (
+    "CLIENT_SECRET_BASIC",
+    "CLIENT_SECRET_POST",
+    "CLIENT_SECRET_JWT",
+    "PRIVATE_KEY_JWT",
+)
 
 
 def app_or_404(call: Call, app_id: str) -> App | EmulatorResponse:
@@ -50,6 +46,19 @@ def rotate_secret(call: Call, app: App, previous_expires_at: float | None) -> No
 
 
 def _list(call: Call) -> EmulatorResponse:
+    if call.ctx.param("filter") is not None:
+        # READ All Applications documents no filter parameter (the SDK spec, PingOne's query
+        # parameter reference): refusing it keeps code from trusting a filter PingOne ignores.
+        return api_error(
+            call.ctx,
+            400,
+            "INVALID_DATA",
+            "The request could not be completed.",
+            detail="INVALID_FILTER",
+            target="filter",
+            detail_message="Applications cannot be filtered: list them and select the ones "
+            "you need in your code.",
+        )
     items = [
         with_links(call.ctx, a.to_json(), call.env_path(f"/applications/{a.id}"))
         for a in call.environment.apps.values()
@@ -72,8 +81,27 @@ def _update(call: Call) -> EmulatorResponse:
     if isinstance(body, EmulatorResponse):
         return body
     v = Validator(body)
-    v.unknown({"name", "description", "enabled", "type", "protocol"}, _READ_ONLY)
+    v.unknown(
+        {"name", "description", "enabled", "type", "protocol", "tokenEndpointAuthMethod"},
+        _READ_ONLY,
+    )
     name = v.string("name", required=True)
+    method = v.string("tokenEndpointAuthMethod", required=False)
+    if method is not None and method not in _AUTH_METHODS:
+        v.fail(
+            "INVALID_VALUE",
+            "tokenEndpointAuthMethod",
+            "tokenEndpointAuthMethod of a WORKER application must be one of "
+            f"{', '.join(_AUTH_METHODS)}.",
+            allowedValues=list(_AUTH_METHODS),
+        )
+    elif method == "PRIVATE_KEY_JWT" and not app.jwks:
+        v.fail(
+            "INVALID_VALUE",
+            "tokenEndpointAuthMethod",
+            "PRIVATE_KEY_JWT needs the application's JWKS (jwks or jwksUrl), which this "
+            "application does not have.",
+        )
     enabled = v.boolean("enabled", required=True)
     description = v.string("description", required=False, max_len=1024)
     for key, want in (("type", "WORKER"), ("protocol", "OPENID_CONNECT")):
@@ -89,6 +117,8 @@ def _update(call: Call) -> EmulatorResponse:
         return invalid_data(call.ctx, *v.details)
     app.name, app.enabled = name, enabled
     app.description = description or ""
+    if method is not None:
+        app.auth_method = method.lower()
     app.updated_at = call.now()
     return item(call.ctx, app.to_json(), call.ctx.path)
 
@@ -114,12 +144,27 @@ def _parse_time(value: str) -> float | None:
     return parsed.timestamp()
 
 
+#: ``previous.expiresAt``: "Supported time range is 1 minute to 30 days" (the SDK spec's
+#: ``ApplicationSecret.previous.expiresAt``), counted from the rotation.
+GRACE_RANGE = (60, 30 * 86_400)
+
+
+def _check_grace(v: Validator, seconds: float) -> None:
+    low, high = GRACE_RANGE
+    if not low <= seconds <= high:
+        v.fail(
+            "OUT_OF_RANGE",
+            "previous.expiresAt",
+            "previous.expiresAt must be 1 minute to 30 days after the rotation.",
+            rangeMinimumValue=low,
+            rangeMaximumValue=high,
+        )
+
+
 def _secret(call: Call) -> EmulatorResponse:
     app = app_or_404(call, call.params["id"])
     if isinstance(app, EmulatorResponse):
         return app
-    if not may_manage_secret(call.engine.world, call.app.role_assignments, app.role_assignments):
-        return forbidden(call.ctx, SECRET_DENIED)
     if call.ctx.method == "POST":
         body: dict[str, Any] | EmulatorResponse = {}
         if call.ctx.body.strip():
@@ -139,6 +184,8 @@ def _secret(call: Call) -> EmulatorResponse:
                     "previous.expiresAt",
                     "previous.expiresAt must be a date-time with a time zone.",
                 )
+            else:
+                _check_grace(v, expires_at - call.engine.clock.now())
         if v.details:
             return invalid_data(call.ctx, *v.details)
         rotate_secret(call, app, expires_at)
@@ -148,17 +195,17 @@ def _secret(call: Call) -> EmulatorResponse:
 
 _A = "/environments/{env}/applications"
 ROUTES: list[Route] = [
-    route(_A, "applications", GET=_list),
+    route(_A, "applications", GET=("applications:read:application", _list)),
     route(
         f"{_A}/{{id}}",
         "applications",
-        GET=_get,
-        PUT=_update,
+        GET=("applications:read:application", _get),
+        PUT=("applications:update:application", _update),
     ),
     route(
         f"{_A}/{{id}}/secret",
         "secret",
-        GET=_secret,
-        POST=_secret,
+        GET=("applications:read:applicationSecret", _secret),
+        POST=("applications:update:applicationSecret", _secret),
     ),
 ]

@@ -1,11 +1,27 @@
-"""Groups (CRUD, unique ``name``) and group memberships of users
-(``/users/{id}/memberOfGroups[/{groupId}]``)."""
+"""Groups (CRUD), group nesting (``/groups/{id}/memberOfGroups[/{parentId}]``) and group
+memberships of users (``/users/{id}/memberOfGroups[/{groupId}]``).
+
+PingOne's rules (Groups, developer.pingidentity.com/pingone-api/platform/groups.html, and
+the spec's ``Group`` schema): a group belongs to the environment or, with ``population.id``
+on create, to one population; the population cannot change afterwards (``PUT`` keeps it).
+A name can be reused across populations, but not within one population, not among
+environment groups, and a population group cannot share a name with an environment group.
+A population group holds users of its population only, and a user cannot be in two groups
+with the same name. ``userFilter`` is a users filter (validated with PingOne's users filter
+rules and stored; the emulator does not add members dynamically).
+
+Nesting (``POST /groups/{id}/memberOfGroups`` with ``{"id": parentId}``) puts group
+``id`` inside the parent: its members are indirect members of the parent (and of the
+parent's parents). An environment group cannot be nested in a population group; circular
+nesting through other groups is allowed, as in PingOne ("Nested groups").
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ._api_users import user_or_404
+from ._api_users import group_ids_of, user_or_404
+from ._filters import InvalidFilter, compile_filter
 from ._http import (
     Detail,
     EmulatorResponse,
@@ -14,12 +30,12 @@ from ._http import (
     not_found,
     read_json,
 )
-from ._paging import item, paged
-from ._routes import Call, Route, Validator, route, unique
+from ._paging import USER_FILTER, item, paged
+from ._routes import Call, Route, Validator, route
 
 __all__ = ["ROUTES"]
 
-_WRITABLE = {"name", "description", "externalId", "customData", "population"}
+_WRITABLE = {"name", "description", "externalId", "customData", "population", "userFilter"}
 _READ_ONLY = {
     "id",
     "environment",
@@ -37,34 +53,60 @@ def _group_or_404(call: Call, group_id: str) -> dict[str, Any] | EmulatorRespons
     return group if group is not None else not_found(call.ctx, "group", group_id)
 
 
+def _check_user_filter(v: Validator, text: str) -> None:
+    """PingOne: the filter "supports all the operators and properties that are supported
+    when searching user data" (Group Membership); ``memberOfGroups`` is left out here."""
+    try:
+        compile_filter(text, USER_FILTER, allow_not=False)
+    except InvalidFilter as exc:
+        v.fail("INVALID_FILTER", "userFilter", f"Invalid userFilter: {exc}")
+
+
 def _validate(
-    call: Call, body: dict[str, Any], exclude: str | None
+    call: Call, body: dict[str, Any], current: dict[str, Any] | None
 ) -> dict[str, Any] | EmulatorResponse:
     v = Validator(body)
     v.unknown(_WRITABLE, _READ_ONLY)
+    env = call.environment
     out: dict[str, Any] = {}
+    pop_id = v.reference("population")
+    if current is not None:
+        kept = current.get("population", {}).get("id")
+        if pop_id is not None and pop_id != kept:
+            v.fail(
+                "INVALID_VALUE",
+                "population.id",
+                "A group cannot move to another population or between the environment and "
+                "a population (population.id is set on create only).",
+            )
+        pop_id = kept
+    elif pop_id is not None and pop_id not in env.populations:
+        v.fail("INVALID_VALUE", "population.id", "No population with that id.")
+        pop_id = None
+    if pop_id is not None:
+        out["population"] = {"id": pop_id}
     name = v.string("name", required=True)
     if name is not None:
         out["name"] = name
-        existing = unique(call.environment.groups, "name", name, exclude=exclude)
+        existing = call.engine.world.group_name_clash(
+            env, name, pop_id, None if current is None else current["id"]
+        )
         if existing is not None:
             v.fail("UNIQUENESS_VIOLATION", "name", "name must be unique", existingId=existing)
     for key in ("description", "externalId"):
         value = v.string(key, required=False, max_len=1024)
         if value is not None:
             out[key] = value
+    user_filter = v.string("userFilter", required=False, max_len=4096)
+    if user_filter is not None:
+        _check_user_filter(v, user_filter)
+        out["userFilter"] = user_filter
     custom = body.get("customData")
     if custom is not None:
         if isinstance(custom, dict):
             out["customData"] = custom
         else:
             v.fail("INVALID_VALUE", "customData", "customData must be an object.")
-    pop_id = v.reference("population")
-    if pop_id is not None:
-        if pop_id in call.environment.populations:
-            out["population"] = {"id": pop_id}
-        else:
-            v.fail("INVALID_VALUE", "population.id", f"No population with id {pop_id!r}.")
     if v.details:
         return invalid_data(call.ctx, *v.details)
     return out
@@ -106,7 +148,7 @@ def _replace(call: Call) -> EmulatorResponse:
     body = read_json(call.ctx)
     if isinstance(body, EmulatorResponse):
         return body
-    attrs = _validate(call, body, group["id"])
+    attrs = _validate(call, body, group)
     if isinstance(attrs, EmulatorResponse):
         return attrs
     kept = {"id": group["id"], "environment": group["environment"]}
@@ -124,11 +166,13 @@ def _delete(call: Call) -> EmulatorResponse:
 
 
 # --------------------------------------------------------------------------- memberships
-def _membership(call: Call, user_id: str, group: dict[str, Any]) -> dict[str, Any]:
+def _membership(
+    call: Call, user_id: str, group: dict[str, Any], kind: str = "DIRECT"
+) -> dict[str, Any]:
     return {
         "id": group["id"],
         "name": group["name"],
-        "type": "DIRECT",
+        "type": kind,
         "environment": {"id": call.environment.id},
         "_links": {
             "self": {
@@ -147,9 +191,8 @@ def _memberships(call: Call) -> EmulatorResponse:
         return user
     env = call.environment
     items = [
-        _membership(call, user["id"], env.groups[g])
-        for g in env.memberships.get(user["id"], [])
-        if g in env.groups
+        _membership(call, user["id"], env.groups[g], kind)
+        for g, kind in group_ids_of(env, user["id"])
     ]
     return paged(
         call.ctx,
@@ -171,8 +214,28 @@ def _add(call: Call) -> EmulatorResponse:
     group_id = v.string("id", required=True)
     env = call.environment
     groups = env.memberships.setdefault(user["id"], [])
-    if group_id is not None and group_id not in env.groups:
-        v.fail("INVALID_VALUE", "id", f"No group with id {group_id!r}.")
+    group = env.groups.get(group_id) if group_id is not None else None
+    if group_id is not None and group is None:
+        v.fail("INVALID_VALUE", "id", "No group with that id.")
+    elif group is not None and group.get("population", {}).get("id") not in (
+        None,
+        user["population"]["id"],
+    ):
+        v.fail(
+            "INVALID_VALUE",
+            "id",
+            "A population group can contain users from its own population only.",
+        )
+    elif group is not None and any(
+        env.groups[g]["name"].lower() == group["name"].lower() and g != group_id
+        for g in groups
+        if g in env.groups
+    ):
+        v.fail(
+            "CONSTRAINT_VIOLATION",
+            "id",
+            "The user is already in another group with the same name.",
+        )
     elif group_id is not None and group_id in groups:
         v.details.append(
             Detail(
@@ -204,27 +267,121 @@ def _one(call: Call) -> EmulatorResponse:
     return item(call.ctx, _membership(call, user["id"], env.groups[group_id]), call.ctx.path)
 
 
+# --------------------------------------------------------------------------- nesting
+def _nesting(call: Call, child_id: str, parent_id: str) -> dict[str, Any]:
+    base = call.env_path(f"/groups/{child_id}")
+    return {
+        "id": parent_id,
+        "type": "DIRECT",
+        "_links": {
+            "self": {"href": call.ctx.url(f"{base}/memberOfGroups/{parent_id}")},
+            "group": {"href": call.ctx.url(call.env_path(f"/groups/{parent_id}"))},
+        },
+    }
+
+
+def _nestings(call: Call) -> EmulatorResponse:
+    group = _group_or_404(call, call.params["id"])
+    if isinstance(group, EmulatorResponse):
+        return group
+    env = call.environment
+    items = [
+        _nesting(call, group["id"], parent)
+        for parent in env.nesting.get(group["id"], [])
+        if parent in env.groups
+    ]
+    return paged(
+        call.ctx,
+        "groupMemberships",
+        items,
+        lambda n: call.env_path(f"/groups/{group['id']}/memberOfGroups/{n['id']}"),
+    )
+
+
+def _nest(call: Call) -> EmulatorResponse:
+    group = _group_or_404(call, call.params["id"])
+    if isinstance(group, EmulatorResponse):
+        return group
+    body = read_json(call.ctx)
+    if isinstance(body, EmulatorResponse):
+        return body
+    v = Validator(body)
+    v.unknown({"id"}, {"_links", "type"})
+    parent_id = v.string("id", required=True)
+    env = call.environment
+    if parent_id is not None and parent_id not in env.groups:
+        v.fail("INVALID_VALUE", "id", "No group with that id.")
+    if v.details or parent_id is None:
+        return invalid_data(call.ctx, *v.details)
+    refused = call.engine.world.nest_group(env, group["id"], parent_id)
+    if refused == "already":
+        return invalid_data(
+            call.ctx,
+            Detail(
+                "UNIQUENESS_VIOLATION",
+                "The group is already nested in that group.",
+                "id",
+                {"existingId": parent_id},
+            ),
+        )
+    if refused is not None:
+        return invalid_data(call.ctx, Detail("INVALID_VALUE", refused, "id"))
+    out = _nesting(call, group["id"], parent_id)
+    return item(
+        call.ctx, out, call.env_path(f"/groups/{group['id']}/memberOfGroups/{parent_id}"), 201
+    )
+
+
+def _one_nesting(call: Call) -> EmulatorResponse:
+    group = _group_or_404(call, call.params["id"])
+    if isinstance(group, EmulatorResponse):
+        return group
+    env = call.environment
+    parent_id = call.params["parent"]
+    parents = env.nesting.get(group["id"], [])
+    if parent_id not in parents or parent_id not in env.groups:
+        return not_found(call.ctx, "group nesting", parent_id)
+    if call.ctx.method == "DELETE":
+        parents.remove(parent_id)
+        return no_content(call.ctx)
+    return item(call.ctx, _nesting(call, group["id"], parent_id), call.ctx.path)
+
+
 _G = "/environments/{env}/groups"
 _M = "/environments/{env}/users/{id}/memberOfGroups"
 ROUTES: list[Route] = [
-    route(_G, "groups", GET=_list, POST=_create),
+    route(
+        _G, "groups", GET=("identity:read:group", _list), POST=("identity:create:group", _create)
+    ),
     route(
         f"{_G}/{{id}}",
         "groups",
-        GET=_get,
-        PUT=_replace,
-        DELETE=_delete,
+        GET=("identity:read:group", _get),
+        PUT=("identity:update:group", _replace),
+        DELETE=("identity:delete:group", _delete),
+    ),
+    route(
+        f"{_G}/{{id}}/memberOfGroups",
+        "groups",
+        GET=("identity:read:group", _nestings),
+        POST=("identity:update:group", _nest),
+    ),
+    route(
+        f"{_G}/{{id}}/memberOfGroups/{{parent}}",
+        "groups",
+        GET=("identity:read:group", _one_nesting),
+        DELETE=("identity:update:group", _one_nesting),
     ),
     route(
         _M,
         "memberOfGroups",
-        GET=_memberships,
-        POST=_add,
+        GET=("identity:read:groupMembership", _memberships),
+        POST=("identity:create:groupMembership", _add),
     ),
     route(
         f"{_M}/{{group}}",
         "memberOfGroups",
-        GET=_one,
-        DELETE=_one,
+        GET=("identity:read:groupMembership", _one),
+        DELETE=("identity:delete:groupMembership", _one),
     ),
 ]

@@ -183,14 +183,14 @@ ROUTES: list[Route] = [
     route(
         _P,
         "populations",
-        GET=_list,
-        POST=_create,
+        GET=("identity:read:population", _list),
+        POST=("identity:create:population", _create),
     ),
     route(
         f"{_P}/{{id}}",
         "populations",
-        GET=_get,
-        PUT=_replace,
-        DELETE=_delete,
+        GET=("identity:read:population", _get),
+        PUT=("identity:update:population", _replace),
+        DELETE=("identity:delete:population", _delete),
     ),
 ]

@@ -1,9 +1,11 @@
 """Users: CRUD, ``enabled``, ``population`` and ``password`` sub-resources.
 
-PingOne's rules: ``username`` and ``email`` are required (the spec's ``User`` schema),
-``username`` is unique per environment (case-insensitive; a clash is ``400 INVALID_DATA`` /
-``UNIQUENESS_VIOLATION`` with ``innerError.existingId``), a user without ``population``
-joins the environment's default population. ``POST`` takes ``application/json`` or
+PingOne's rules (body checks in ``_user_body``): ``username`` is required and unique per
+environment (case-insensitive; a clash is ``400 INVALID_DATA`` / ``UNIQUENESS_VIOLATION``
+with ``innerError.existingId``), a user without ``population`` joins the environment's
+default population; moving a user to another population removes it from the groups of its
+old population. ``include=memberOfGroupIDs,memberOfGroupNames`` on a user read lists its
+groups, direct and through nesting. ``POST`` takes ``application/json`` or
 ``application/vnd.pingidentity.user.import+json``; ``PUT`` replaces, ``PATCH`` merges.
 Passwords are accepted (create with ``password.value``, or ``PUT …/password`` with
 ``application/vnd.pingidentity.password.set+json``) and never stored or returned: the
@@ -12,7 +14,6 @@ emulator keeps only the password state (``status``, ``lastChangedAt``).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ._http import (
@@ -28,52 +29,17 @@ from ._http import (
 )
 from ._paging import item, paged
 from ._routes import Call, Route, Validator, route, unique
+from ._state import Environment
+from ._user_body import (
+    FIXED_ON_UPDATE,
+    IMPORT_JSON,
+    OBJECTS,
+    PASSWORD_SET,
+    fixed_on_update,
+    validate_user,
+)
 
-__all__ = ["ROUTES", "user_or_404"]
-
-IMPORT_JSON = "application/vnd.pingidentity.user.import+json"
-PASSWORD_SET = "application/vnd.pingidentity.password.set+json"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_STRINGS = {
-    "nickname",
-    "title",
-    "preferredLanguage",
-    "locale",
-    "timezone",
-    "externalId",
-    "mobilePhone",
-    "primaryPhone",
-    "type",
-}
-_NAME = {"given", "family", "middle", "formatted", "honorificPrefix", "honorificSuffix"}
-_ADDRESS = {"streetAddress", "locality", "region", "postalCode", "countryCode"}
-_WRITABLE = {
-    "username",
-    "email",
-    "name",
-    "address",
-    "population",
-    "password",
-    "lifecycle",
-    "enabled",
-    "mfaEnabled",
-    *_STRINGS,
-}
-_READ_ONLY = {
-    "id",
-    "environment",
-    "createdAt",
-    "updatedAt",
-    "_links",
-    "emailVerified",
-    "lastSignOn",
-    "memberOfGroupIDs",
-    "memberOfGroupNames",
-    "account",
-    "identityProvider",
-    "verifyStatus",
-}
-_LIFECYCLE = ("ACCOUNT_OK", "VERIFICATION_REQUIRED")
+__all__ = ["ROUTES", "group_ids_of", "user_or_404"]
 
 
 def user_or_404(call: Call, user_id: str) -> dict[str, Any] | EmulatorResponse:
@@ -81,68 +47,38 @@ def user_or_404(call: Call, user_id: str) -> dict[str, Any] | EmulatorResponse:
     return user if user is not None else not_found(call.ctx, "user", user_id)
 
 
-def _view(call: Call, user: dict[str, Any]) -> dict[str, Any]:
-    out = dict(user)
-    if call.ctx.param("include") == "memberOfGroupIDs":
-        out["memberOfGroupIDs"] = list(call.environment.memberships.get(user["id"], []))
+def group_ids_of(env: Environment, user_id: str) -> list[tuple[str, str]]:
+    """``(group id, "DIRECT" | "INDIRECT")`` of every group the user is in: its direct
+    groups, then the groups those are nested in (transitively, each once)."""
+    direct = [g for g in env.memberships.get(user_id, []) if g in env.groups]
+    out = [(g, "DIRECT") for g in direct]
+    seen = set(direct)
+    queue = list(direct)
+    while queue:
+        for parent in env.nesting.get(queue.pop(0), []):
+            if parent not in seen and parent in env.groups:
+                seen.add(parent)
+                out.append((parent, "INDIRECT"))
+                queue.append(parent)
     return out
 
 
-def _validate(
-    call: Call, body: dict[str, Any], *, partial: bool, create: bool
-) -> tuple[dict[str, Any], dict[str, Any] | None, list[Detail]]:
-    """Checked attributes, the password object (create only) and the details of errors."""
-    v = Validator(body)
-    v.unknown(_WRITABLE, _READ_ONLY)
-    out: dict[str, Any] = {}
-    username = v.string("username", required=not partial, max_len=128)
-    if username is not None:
-        out["username"] = username
-    email = v.string("email", required=not partial)
-    if email is not None:
-        if _EMAIL.match(email):
-            out["email"] = email
-        else:
-            v.fail("INVALID_VALUE", "email", "email must be a valid email address.")
-    for key in sorted(_STRINGS & set(body)):
-        value = v.string(key, required=False)
-        if value is not None:
-            out[key] = value
-    for key, fields in (("name", _NAME), ("address", _ADDRESS)):
-        sub = v.obj(key, fields)
-        if sub is not None:
-            out[key] = sub
-    pop_id = v.reference("population")
-    if pop_id is not None:
-        if pop_id in call.environment.populations:
-            out["population"] = {"id": pop_id}
-        else:
-            v.fail("INVALID_VALUE", "population.id", f"No population with id {pop_id!r}.")
-    for key in ("enabled", "mfaEnabled"):
-        flag = v.boolean(key)
-        if flag is not None and (create or key == "mfaEnabled"):
-            out[key] = flag
-    lifecycle = body.get("lifecycle")
-    if lifecycle is not None:
-        status = lifecycle.get("status") if isinstance(lifecycle, dict) else None
-        if status not in _LIFECYCLE:
-            v.fail(
-                "INVALID_VALUE",
-                "lifecycle.status",
-                f"lifecycle.status must be one of {_LIFECYCLE}.",
-            )
-        else:
-            out["lifecycle"] = {"status": status}
-    password = body.get("password")
-    if password is not None and not create:
-        v.fail("INVALID_VALUE", "password", "Set a password with PUT …/users/{id}/password.")
-        password = None
-    if password is not None and (
-        not isinstance(password, dict) or not isinstance(password.get("value"), str)
-    ):
-        v.fail("INVALID_VALUE", "password.value", "password must be an object with a string value.")
-        password = None
-    return out, password, v.details
+def _view(call: Call, user: dict[str, Any]) -> dict[str, Any]:
+    out = dict(user)
+    include = {
+        part.strip()
+        for value in call.ctx.query.get("include", [])
+        for part in value.split(",")
+        if part.strip()
+    }
+    if include & {"memberOfGroupIDs", "memberOfGroupNames"}:
+        env = call.environment
+        groups = [g for g, _ in group_ids_of(env, user["id"])]
+        if "memberOfGroupIDs" in include:
+            out["memberOfGroupIDs"] = groups
+        if "memberOfGroupNames" in include:
+            out["memberOfGroupNames"] = [env.groups[g]["name"] for g in groups]
+    return out
 
 
 def _unique_username(call: Call, username: str | None, exclude: str | None) -> Detail | None:
@@ -167,8 +103,8 @@ def _list(call: Call) -> EmulatorResponse:
     env = call.environment
 
     def with_groups(user: dict[str, Any]) -> dict[str, Any]:
-        groups = env.memberships.get(user["id"], [])
-        return {**user, "memberOfGroups": [{"id": g} for g in groups]}
+        groups = group_ids_of(env, user["id"])
+        return {**user, "memberOfGroups": [{"id": g} for g, _ in groups]}
 
     # Only a membership filter needs the (copied) view with memberOfGroups.
     needs_groups = "memberofgroups" in (call.ctx.param("filter") or "").lower()
@@ -185,7 +121,10 @@ def _create(call: Call) -> EmulatorResponse:
     body = read_json(call.ctx, JSON, IMPORT_JSON)
     if isinstance(body, EmulatorResponse):
         return body
-    attrs, password, details = _validate(call, body, partial=False, create=True)
+    imported = call.ctx.content_type == IMPORT_JSON
+    attrs, password, details = validate_user(
+        call, body, partial=False, create=True, imported=imported
+    )
     clash = _unique_username(call, attrs.get("username"), None)
     if clash is not None:
         details.append(clash)
@@ -204,6 +143,11 @@ def _create(call: Call) -> EmulatorResponse:
             attrs["population"] = {"id": default["id"]}
     if details:
         return invalid_data(call.ctx, *details)
+    for key in OBJECTS:
+        if key in attrs:
+            attrs[key] = {k: v for k, v in attrs[key].items() if v is not None}
+            if not attrs[key]:
+                del attrs[key]
     world = call.engine.world
     now = call.now()
     user: dict[str, Any] = {
@@ -236,31 +180,46 @@ def _update(call: Call, *, replace: bool) -> EmulatorResponse:
     body = read_json(call.ctx)
     if isinstance(body, EmulatorResponse):
         return body
-    attrs, _, details = _validate(call, body, partial=not replace, create=False)
+    attrs, _, details = validate_user(call, body, partial=not replace, create=False)
     clash = _unique_username(call, attrs.get("username"), user["id"])
     if clash is not None:
         details.append(clash)
+    details += fixed_on_update(user, attrs)
     if details:
         return invalid_data(call.ctx, *details)
-    env = call.environment
-    old_pop = user["population"]["id"]
+    for key in FIXED_ON_UPDATE:
+        attrs.pop(key, None)  # the same value as the user's: nothing to change
     if replace:
         kept: dict[str, Any] = {
             k: user[k]
-            for k in ("id", "environment", "enabled", "lifecycle", "population", "createdAt")
+            for k in (
+                "id",
+                "environment",
+                "enabled",
+                "lifecycle",
+                "population",
+                "mfaEnabled",
+                "createdAt",
+            )
             if k in user
         }
         user.clear()
         user.update(kept)
     for key, value in attrs.items():
-        if key in ("name", "address") and not replace and isinstance(user.get(key), dict):
-            user[key] = {**user[key], **value}
+        if value is None:
+            user.pop(key, None)  # null clears the attribute (PUT and PATCH)
+        elif key in OBJECTS:
+            current = user.get(key)
+            base: dict[str, Any] = current if not replace and isinstance(current, dict) else {}
+            merged = {**base, **value}
+            merged = {k: v for k, v in merged.items() if v is not None}
+            if merged:
+                user[key] = merged
+            else:
+                user.pop(key, None)
         else:
             user[key] = value
     user["updatedAt"] = call.now()
-    if user["population"]["id"] != old_pop:
-        call.engine.world.count_user(env, old_pop, -1)
-        call.engine.world.count_user(env, user["population"]["id"], +1)
     return item(call.ctx, _view(call, user), call.ctx.path)
 
 
@@ -314,9 +273,20 @@ def _population(call: Call) -> EmulatorResponse:
         if v.details or pop_id is None:
             return invalid_data(call.ctx, *v.details)
         world = call.engine.world
-        world.count_user(call.environment, user["population"]["id"], -1)
-        world.count_user(call.environment, pop_id, +1)
+        env = call.environment
+        old_pop = user["population"]["id"]
+        world.count_user(env, old_pop, -1)
+        world.count_user(env, pop_id, +1)
         user["population"] = {"id": pop_id}
+        if pop_id != old_pop:
+            # PingOne: "If a user's population changes, they are also removed from any
+            # group that contains them for this population" (Groups, "Creating groups").
+            groups = env.memberships.get(user["id"], [])
+            groups[:] = [
+                g
+                for g in groups
+                if env.groups.get(g, {}).get("population", {}).get("id") != old_pop
+            ]
         user["updatedAt"] = call.now()
     return _sub(call, user, {"id": user["population"]["id"]})
 
@@ -347,31 +317,31 @@ def _password(call: Call) -> EmulatorResponse:
 
 _U = "/environments/{env}/users"
 ROUTES: list[Route] = [
-    route(_U, "users", GET=_list, POST=_create),
+    route(_U, "users", GET=("identity:read:user", _list), POST=("identity:create:user", _create)),
     route(
         f"{_U}/{{id}}",
         "users",
-        GET=_get,
-        PUT=lambda c: _update(c, replace=True),
-        PATCH=lambda c: _update(c, replace=False),
-        DELETE=_delete,
+        GET=("identity:read:user", _get),
+        PUT=("identity:update:user", lambda c: _update(c, replace=True)),
+        PATCH=("identity:update:user", lambda c: _update(c, replace=False)),
+        DELETE=("identity:delete:user", _delete),
     ),
     route(
         f"{_U}/{{id}}/enabled",
         "users",
-        GET=_enabled,
-        PUT=_enabled,
+        GET=("identity:read:user", _enabled),
+        PUT=("identity:update:user", _enabled),
     ),
     route(
         f"{_U}/{{id}}/population",
         "users",
-        GET=_population,
-        PUT=_population,
+        GET=("identity:read:user", _population),
+        PUT=("identity:update:user", _population),
     ),
     route(
         f"{_U}/{{id}}/password",
         "users",
-        GET=_password,
-        PUT=_password,
+        GET=("identity:read:user", _password),
+        PUT=("identity:update:userPassword", _password),
     ),
 ]

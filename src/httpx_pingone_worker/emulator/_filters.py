@@ -1,14 +1,17 @@
 """SCIM-like ``filter=`` expressions of the PingOne Platform API.
 
-Supported: ``eq ne sw ew co gt ge lt le`` with a quoted string, a number, ``true``,
+The language: ``eq ne sw ew co gt ge lt le`` with a quoted string, a number, ``true``,
 ``false`` or ``null``; ``pr`` (present); ``and`` / ``or`` (``and`` binds tighter) and
 parentheses; ``not (...)``; ``attr[<expression>]`` on a multi-valued attribute (true when
 any of its values matches, e.g. ``memberOfGroups[id eq "…"]``). String comparisons are
-case-insensitive (SCIM's default for ``caseExact: false`` attributes). Each endpoint allows
-a few attribute paths; anything else is an :class:`InvalidFilter` (PingOne answers ``400``
-with detail code ``INVALID_FILTER``).
-Simplification: PingOne allows different operators per attribute; the emulator allows
-every operator on every listed attribute.
+case-insensitive (SCIM's default for ``caseExact: false`` attributes).
+
+Each endpoint allows a few attribute paths, and may allow only some operators per attribute
+(an attribute mapping to its operators) and no ``not``: PingOne's users endpoint takes
+``eq``/``sw`` on most attributes, ``ew``/``co`` on a few, and none of ``ne pr gt ge lt le
+not``. Anything else is an :class:`InvalidFilter` (PingOne answers ``400`` with detail code
+``INVALID_FILTER``). Filters longer than :data:`MAX_FILTER_LENGTH` characters or nested
+deeper than :data:`MAX_DEPTH` are refused too (never a recursion error).
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-__all__ = ["InvalidFilter", "Predicate", "compile_filter"]
+__all__ = [
+    "ALL_OPERATORS",
+    "MAX_DEPTH",
+    "MAX_FILTER_LENGTH",
+    "InvalidFilter",
+    "Predicate",
+    "compile_filter",
+]
 
 Predicate = Callable[[Mapping[str, Any]], bool]
 
@@ -32,6 +42,12 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _COMPARE = {"eq", "ne", "sw", "ew", "co", "gt", "ge", "lt", "le"}
+#: Every attribute operator of the language (an endpoint may allow fewer).
+ALL_OPERATORS = frozenset({*_COMPARE, "pr"})
+#: Longest filter text compiled (PingOne documents no limit; this bounds the work).
+MAX_FILTER_LENGTH = 4096
+#: Deepest nesting of parentheses, brackets and ``not``.
+MAX_DEPTH = 32
 _MISSING = object()
 
 
@@ -105,13 +121,27 @@ class _Parser:
     def __init__(
         self,
         tokens: list[tuple[str, str]],
-        attributes: Collection[str],
-        multi: Mapping[str, Collection[str]],
+        attributes: Collection[str] | Mapping[str, Collection[str]],
+        multi: Mapping[str, Collection[str] | Mapping[str, Collection[str]]],
+        *,
+        allow_not: bool = True,
+        depth: int = 0,
     ) -> None:
         self.tokens = tokens
         self.pos = 0
-        self.attributes = {a.lower(): a for a in attributes}
+        ops = attributes if isinstance(attributes, Mapping) else dict.fromkeys(attributes)
+        self.attributes: dict[str, tuple[str, frozenset[str]]] = {
+            a.lower(): (a, ALL_OPERATORS if allowed is None else frozenset(allowed))
+            for a, allowed in ops.items()
+        }
         self.multi = {k.lower(): (k, v) for k, v in multi.items()}
+        self.allow_not = allow_not
+        self.depth = depth
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise InvalidFilter(f"filter is nested more than {MAX_DEPTH} levels deep")
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -146,36 +176,58 @@ class _Parser:
 
     def factor(self) -> Predicate:
         if self.keyword("not"):
+            if not self.allow_not:
+                raise InvalidFilter(
+                    "the logical operator 'not' is not supported here (use eq, and, or)"
+                )
+            self.deeper()
             inner = self.factor()
+            self.depth -= 1
             return lambda item: not inner(item)
         kind, text = self.take()
         if kind == "lparen":
+            self.deeper()
             inner = self.expr()
+            self.depth -= 1
             if self.take()[0] != "rparen":
                 raise InvalidFilter("missing ')'")
             return inner
         if kind != "word":
-            raise InvalidFilter(f"expected an attribute name, got {text!r}")
+            raise InvalidFilter(f"expected an attribute name, got {_shown(text)}")
         multi = self.multi.get(text.lower())
         if multi is not None:
             return self.multi_valued(*multi)
-        path = self.attributes.get(text.lower())
-        if path is None:
-            allowed = ", ".join(sorted(self.attributes.values()))
-            raise InvalidFilter(f"attribute {text!r} cannot be filtered on here (use {allowed})")
+        known = self.attributes.get(text.lower())
+        if known is None:
+            allowed = ", ".join(sorted(a for a, _ in self.attributes.values()))
+            raise InvalidFilter(
+                f"attribute {_shown(text)} cannot be filtered on here (use {allowed})"
+            )
+        path, operators = known
         op_kind, op = self.take()
         op = op.lower()
-        if op_kind != "word" or (op not in _COMPARE and op != "pr"):
-            raise InvalidFilter(f"unknown operator {op!r} after {text!r}")
+        if op_kind != "word" or op not in ALL_OPERATORS:
+            raise InvalidFilter(f"unknown operator {_shown(op)} after {path!r}")
+        if op not in operators:
+            raise InvalidFilter(
+                f"operator {op!r} is not supported on {path!r} here "
+                f"(supported: {', '.join(sorted(operators))})"
+            )
         if op == "pr":
             return lambda item: _lookup(item, path) not in (_MISSING, None, "")
         value = self.value()
         return lambda item: _compare(op, _lookup(item, path), value)
 
-    def multi_valued(self, name: str, sub_attributes: Collection[str]) -> Predicate:
+    def multi_valued(
+        self, name: str, sub_attributes: Collection[str] | Mapping[str, Collection[str]]
+    ) -> Predicate:
         if self.take()[0] != "lbracket":
             raise InvalidFilter(f'{name} takes a bracketed expression: {name}[id eq "..."]')
-        inner = _Parser(self.tokens, sub_attributes, {})
+        inner = _Parser(
+            self.tokens, sub_attributes, {}, allow_not=self.allow_not, depth=self.depth + 1
+        )
+        if inner.depth > MAX_DEPTH:
+            raise InvalidFilter(f"filter is nested more than {MAX_DEPTH} levels deep")
         inner.pos = self.pos
         predicate = inner.expr()
         self.pos = inner.pos
@@ -193,30 +245,46 @@ class _Parser:
     def value(self) -> Any:
         kind, text = self.take()
         if kind == "string":
-            return json.loads(text)
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise InvalidFilter(
+                    'a quoted value is not a valid JSON string (escape \\ and " only)'
+                ) from None
         if kind == "number":
             return float(text) if "." in text else int(text)
         if kind == "word" and text.lower() in {"true", "false", "null"}:
             return {"true": True, "false": False, "null": None}[text.lower()]
         raise InvalidFilter(
-            f"expected a value (quoted string, number, true/false/null), got {text!r}"
+            f"expected a value (quoted string, number, true/false/null), got {_shown(text)}"
         )
+
+
+def _shown(text: str) -> str:
+    """A token for an error message: quoted, and cut short (a filter is user input)."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def compile_filter(
     text: str,
-    attributes: Collection[str],
-    multi_valued: Mapping[str, Collection[str]] | None = None,
+    attributes: Collection[str] | Mapping[str, Collection[str]],
+    multi_valued: Mapping[str, Collection[str] | Mapping[str, Collection[str]]] | None = None,
+    *,
+    allow_not: bool = True,
 ) -> Predicate:
     """Compile ``text`` into a predicate over JSON items; raises :class:`InvalidFilter`.
 
-    ``multi_valued`` maps a list-of-objects attribute to the sub-attributes its bracketed
-    expression may name.
+    ``attributes`` lists the filterable paths (every operator allowed) or maps each to the
+    operators it takes. ``multi_valued`` maps a list-of-objects attribute to the
+    sub-attributes its bracketed expression may name (same forms). ``allow_not=False``
+    refuses the logical ``not``.
     """
     if not text.strip():
         raise InvalidFilter("filter is empty")
-    parser = _Parser(_tokenize(text), attributes, multi_valued or {})
+    if len(text) > MAX_FILTER_LENGTH:
+        raise InvalidFilter(f"filter is longer than {MAX_FILTER_LENGTH} characters")
+    parser = _Parser(_tokenize(text), attributes, multi_valued or {}, allow_not=allow_not)
     predicate = parser.expr()
     if parser.peek() is not None:
-        raise InvalidFilter(f"unexpected {parser.peek()[1]!r} after a complete expression")  # type: ignore[index]
+        raise InvalidFilter(f"unexpected {_shown(parser.peek()[1])} after a complete expression")  # type: ignore[index]
     return predicate

@@ -54,7 +54,7 @@ class EmulatorResponse:
 
     status: int
     headers: dict[str, str]
-    body: bytes
+    body: bytes = field(repr=False)  # a token response, a reset's secret: never in a repr
     delay: float = 0.0
     action: Literal["connect", "timeout"] | None = None
     endpoint: str = "unknown"
@@ -119,8 +119,10 @@ class Ctx:
     path: str
     query: dict[str, list[str]]
     raw_query: str
-    headers: dict[str, str]  # lower-case names
-    body: bytes
+    # Lower-case names. Headers (Authorization) and body (a token request's form) hold
+    # credentials: never in a repr.
+    headers: dict[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
     region: Region | None  # None: loopback, any region
     host_kind: str  # auth | api | loopback | unknown
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))

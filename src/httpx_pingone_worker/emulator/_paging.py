@@ -9,35 +9,88 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from ._filters import InvalidFilter, compile_filter
+from ._filters import InvalidFilter, Predicate, compile_filter
 from ._http import HAL, Ctx, EmulatorResponse, api_error, json_body
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "collection", "item", "paged", "with_links"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "USER_FILTER",
+    "collection",
+    "compile_collection_filter",
+    "item",
+    "paged",
+    "with_links",
+]
 
 DEFAULT_LIMIT = 100
 #: PingOne's documented maximum page size (``limit`` 1..1000).
 MAX_LIMIT = 1000
 
-#: Attributes each collection can be filtered on; multi-valued ones below.
-FILTER_ATTRIBUTES: dict[str, tuple[str, ...]] = {
-    "users": (
-        "id",
-        "username",
-        "email",
-        "name.given",
-        "name.family",
-        "enabled",
-        "population.id",
-        "lifecycle.status",
-        "externalId",
-    ),
-    "groups": ("id", "name", "description"),
+#: User attributes PingOne filters with ``sw`` and ``eq`` ("SCIM filter language",
+#: docs.pingidentity.com/pingone/directory/p1_scim_filter_language.html).
+_USER_STRINGS = (
+    "accountId",
+    "address.streetAddress",
+    "address.locality",
+    "address.region",
+    "address.postalCode",
+    "address.countryCode",
+    "email",
+    "enabled",
+    "externalId",
+    "locale",
+    "mobilePhone",
+    "name.formatted",
+    "name.given",
+    "name.middle",
+    "name.family",
+    "name.honorificPrefix",
+    "name.honorificSuffix",
+    "nickname",
+    "photo.href",
+    "preferredLanguage",
+    "primaryPhone",
+    "timezone",
+    "title",
+    "type",
+    "username",
+)
+#: PingOne's users filter: ``eq``/``sw`` on the attributes above, ``ew`` on email and the
+#: given/family names, ``co`` on the names; ``eq`` on ids and the lifecycle status. PingOne
+#: does not support ``ne pr gt ge lt le`` nor ``not`` on users (same page).
+USER_FILTER: dict[str, frozenset[str]] = {
+    **{a: frozenset({"eq", "sw"}) for a in _USER_STRINGS},
+    "email": frozenset({"eq", "sw", "ew"}),
+    "name.given": frozenset({"eq", "sw", "ew", "co"}),
+    "name.family": frozenset({"eq", "sw", "ew", "co"}),
+    "id": frozenset({"eq"}),
+    "population.id": frozenset({"eq"}),
+    "lifecycle.status": frozenset({"eq"}),
+}
+#: Attributes each collection can be filtered on (users: with their operators); other
+#: collections take every operator on their listed attributes (a simplification).
+FILTER_ATTRIBUTES: dict[str, tuple[str, ...] | dict[str, frozenset[str]]] = {
+    "users": USER_FILTER,
+    "groups": ("id", "name", "description", "externalId", "population.id"),
     "populations": ("id", "name", "default"),
     "groupMemberships": ("id", "name"),
 }
-MULTI_VALUED: dict[str, dict[str, tuple[str, ...]]] = {
-    "users": {"memberOfGroups": ("id",)},
+MULTI_VALUED: dict[str, dict[str, dict[str, frozenset[str]]]] = {
+    "users": {"memberOfGroups": {"id": frozenset({"eq"})}},
 }
+#: Collections whose filter refuses the logical ``not`` (PingOne documents none for users).
+NO_NOT = frozenset({"users"})
+
+
+def compile_collection_filter(name: str, text: str) -> Predicate:
+    """The predicate of ``filter=text`` on collection ``name``; raises InvalidFilter."""
+    return compile_filter(
+        text,
+        FILTER_ATTRIBUTES.get(name, ("id",)),
+        MULTI_VALUED.get(name),
+        allow_not=name not in NO_NOT,
+    )
 
 
 def with_links(ctx: Ctx, body: dict[str, Any], self_path: str) -> dict[str, Any]:
@@ -141,9 +194,7 @@ def paged(
     flt = ctx.param("filter")
     if flt is not None:
         try:
-            predicate = compile_filter(
-                flt, FILTER_ATTRIBUTES.get(name, ("id",)), MULTI_VALUED.get(name)
-            )
+            predicate = compile_collection_filter(name, flt)
         except InvalidFilter as exc:
             return _bad(ctx, "INVALID_FILTER", "filter", f"Invalid filter: {exc}")
         view = filter_view or (lambda i: i)

@@ -4,7 +4,9 @@ A seed file is JSON that teams share as a fixture::
 
     {
       "populations": [{"name": "Staff", "description": "Employees", "default": false}],
-      "groups": [{"name": "Admins", "description": "Console administrators"}],
+      "groups": [{"name": "Admins", "description": "Console administrators"},
+                 {"name": "Staff"},
+                 {"name": "Night shift", "population": "Staff", "memberOfGroups": ["Staff"]}],
       "users": [
         {"username": "alice", "email": "alice@example.com",
          "name": {"given": "Alice", "family": "Ng"}, "enabled": true,
@@ -13,18 +15,22 @@ A seed file is JSON that teams share as a fixture::
     }
 
 Every key is optional. Users name their population and groups by name (defined in the file
-or seeded). The file is applied to the seeded environment after the generated directory
-(``users=0`` for a directory holding only the file's users).
+or seeded). A group with ``population`` is a population group; ``memberOfGroups`` nests it in
+the named groups (PingOne's group nesting: its members are indirect members of those). Group
+names follow PingOne's rules: unique among environment groups and within a population, and a
+population group cannot share a name with an environment group (the API refuses the same).
+The file is applied to the seeded environment after the generated directory (``users=0`` for
+a directory holding only the file's users).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from httpx_pingone_worker._core._errors import EmulatorError
+from httpx_pingone_worker._core._input import BadJSON, parse_json
 
 from ._state import Environment, World
 
@@ -204,20 +210,29 @@ def seed_configuration(world: World, env: Environment) -> None:
 
 def load_seed_file(path: str | Path) -> dict[str, Any]:
     """Read and check a seed file (see the module docstring); raises :class:`EmulatorError`."""
+    problem: str | None = None
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        body = Path(path).read_bytes()
     except OSError as exc:
+        problem = f"cannot read seed file {str(path)!r} ({exc.strerror or type(exc).__name__})"
+    except ValueError:  # a NUL byte in the path
+        problem = "the seed file path contains a NUL byte"
+    if problem is not None:
         raise EmulatorError(
-            f"cannot read seed file {str(path)!r} ({exc.strerror or exc})",
-            hint="pass the path of a JSON file with users, groups and populations",
-        ) from None
+            problem, hint="pass the path of a JSON file with users, groups and populations"
+        )
+    # Bounded: UTF-8 checked, nesting depth and size limited (no UnicodeDecodeError or
+    # RecursionError), NaN refused. The message names the file, never quotes its content.
     try:
-        data = json.loads(text)
-    except ValueError as exc:
+        data = parse_json(body)
+    except BadJSON as exc:
+        problem = f"seed file {str(path)!r} is not valid JSON ({exc.reason})"
+    if problem is not None:
         raise EmulatorError(
-            f"seed file {str(path)!r} is not valid JSON ({exc})",
-            hint="see httpx_pingone_worker.emulator._seed for the format",
-        ) from None
+            problem,
+            hint="save the file as UTF-8 JSON; see httpx_pingone_worker.emulator._seed for the "
+            "format",
+        )
     if not isinstance(data, dict):
         raise EmulatorError(f"seed file {str(path)!r} must hold a JSON object")
     unknown = set(data) - {"users", "groups", "populations"}
@@ -249,11 +264,38 @@ def apply_seed_data(world: World, env: Environment, data: Mapping[str, Any], sou
         world.add_population(
             env, name, default=bool(pop.get("default")), description=str(pop.get("description", ""))
         )
+    created: list[str] = []
     for group in data.get("groups", []):
         name = group.get("name")
         if not isinstance(name, str) or not name:
             raise EmulatorError(f"seed file {source}: every group needs a name")
-        world.add_group(env, name, str(group.get("description", "")))
+        pop_name = group.get("population")
+        pop_id = (
+            _named(env.populations, pop_name, "population", source)
+            if isinstance(pop_name, str)
+            else None
+        )
+        if world.group_name_clash(env, name, pop_id) is not None:
+            where = f"population {pop_name!r}" if pop_id else "the environment"
+            raise EmulatorError(
+                f"seed file {source}: group name {name!r} is already taken in {where}",
+                hint="PingOne refuses two environment groups (or two groups of one population) "
+                "with one name, and a population group named like an environment group",
+            )
+        made = world.add_group(env, name, str(group.get("description", "")), population_id=pop_id)
+        created.append(made["id"])
+    for child, group in zip(created, data.get("groups", []), strict=True):
+        parents = group.get("memberOfGroups", [])
+        if not isinstance(parents, list):
+            raise EmulatorError(
+                f"seed file {source}: {group['name']!r}: memberOfGroups must be a list"
+            )
+        for parent in parents:
+            refused = world.nest_group(env, child, _named(env.groups, str(parent), "group", source))
+            if refused not in (None, "already"):
+                raise EmulatorError(
+                    f"seed file {source}: {group['name']!r} in {parent!r}: {refused}"
+                )
     taken = {u["username"].lower() for u in env.users.values()}
     for user in data.get("users", []):
         username = user.get("username")
@@ -278,6 +320,13 @@ def apply_seed_data(world: World, env: Environment, data: Mapping[str, Any], sou
         groups = user.get("groups", [])
         if not isinstance(groups, list):
             raise EmulatorError(f"seed file {source}: {username!r}: groups must be a list")
-        env.memberships[record["id"]] = [
-            _named(env.groups, str(g), "group", source) for g in groups
-        ]
+        ids = [_named(env.groups, str(g), "group", source) for g in groups]
+        for gid in ids:
+            group_pop = env.groups[gid].get("population", {}).get("id")
+            if group_pop not in (None, record["population"]["id"]):
+                raise EmulatorError(
+                    f"seed file {source}: {username!r} cannot join "
+                    f"{env.groups[gid]['name']!r}: a population group holds users of its "
+                    "own population only"
+                )
+        env.memberships[record["id"]] = ids

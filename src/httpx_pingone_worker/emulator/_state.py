@@ -134,6 +134,8 @@ class Environment:
     populations: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: user id -> group ids, in the order the memberships were added
     memberships: dict[str, list[str]] = field(default_factory=dict)
+    #: group id -> ids of the groups it is nested in (its parents), in the order added
+    nesting: dict[str, list[str]] = field(default_factory=dict)
     user_roles: dict[str, list[RoleAssignment]] = field(default_factory=dict)
     #: user id -> password state (``status``, ``lastChangedAt``); never the password
     passwords: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -273,13 +275,22 @@ class World:
         env.populations[pop["id"]] = pop
         return pop
 
-    def add_group(self, env: Environment, name: str, description: str = "") -> dict[str, Any]:
+    def add_group(
+        self,
+        env: Environment,
+        name: str,
+        description: str = "",
+        *,
+        population_id: str | None = None,
+    ) -> dict[str, Any]:
         group: dict[str, Any] = {
             "id": self.new_id(),
             "name": name,
             "description": description or f"{name} group",
             "environment": {"id": env.id},
         }
+        if population_id is not None:
+            group["population"] = {"id": population_id}
         env.groups[group["id"]] = group
         return group
 
@@ -331,6 +342,44 @@ class World:
     @staticmethod
     def delete_group(env: Environment, group_id: str) -> None:
         del env.groups[group_id]
-        for groups in env.memberships.values():
+        env.nesting.pop(group_id, None)
+        for groups in (*env.memberships.values(), *env.nesting.values()):
             if group_id in groups:
                 groups.remove(group_id)
+
+    @staticmethod
+    def group_name_clash(
+        env: Environment, name: str, population_id: str | None, exclude: str | None = None
+    ) -> str | None:
+        """Id of a group whose name a new or renamed group may not share, or ``None``.
+
+        PingOne (the spec's ``Group.name``): names are unique among environment groups and
+        within a population; a population group cannot share a name with an environment
+        group; two populations may reuse a name. Case-insensitive."""
+        wanted = name.lower()
+        for gid, other in env.groups.items():
+            if gid == exclude or str(other.get("name", "")).lower() != wanted:
+                continue
+            other_pop = other.get("population", {}).get("id")
+            if other_pop is None or population_id is None or other_pop == population_id:
+                return gid
+        return None
+
+    @staticmethod
+    def nest_group(env: Environment, group_id: str, parent_id: str) -> str | None:
+        """Nest ``group_id`` inside ``parent_id``; the reason it cannot be, or ``None``.
+
+        PingOne: an environment group cannot be nested in a population group ("Nested
+        groups", docs.pingidentity.com); a group cannot contain itself; circular nesting
+        through other groups is allowed.
+        """
+        group, parent = env.groups[group_id], env.groups[parent_id]
+        if group_id == parent_id:
+            return "A group cannot be nested in itself."
+        if "population" in parent and "population" not in group:
+            return "An environment group cannot be nested in a population group."
+        parents = env.nesting.setdefault(group_id, [])
+        if parent_id in parents:
+            return "already"
+        parents.append(parent_id)
+        return None

@@ -53,6 +53,7 @@ from ._models import (
     User,
 )
 from ._paging import MAX_PAGES, Page, _Pager
+from ._redirects import asend_api
 
 __all__ = [
     "AsyncPingOneClient",
@@ -128,7 +129,7 @@ class AsyncPingOneClient(
             reply = None
             if isinstance(step, _Send):
                 try:
-                    reply = await self.http.send(step.request)
+                    reply = await asend_api(self.http, step.request)
                 except self._core.lib.TransportError as exc:
                     reply = exc
             elif isinstance(step, _Acquire):

@@ -107,7 +107,10 @@ class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
         return self._core.rate_limiter
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(api_base_url={self.api_base_url!r}, "
-            f"environment_id={self.environment_id!r})"
-        )
+        try:
+            return (
+                f"{type(self).__name__}(api_base_url={self.api_base_url!r}, "
+                f"environment_id={self.environment_id!r})"
+            )
+        except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
+            return f"{type(self).__name__}(<not initialised>)"

@@ -22,7 +22,7 @@ import httpx
 
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
 from httpx_pingone_worker._core._input import load_json, split_url
-from httpx_pingone_worker._core._logging import get_logger, register_secret
+from httpx_pingone_worker._core._logging import get_logger, register_held_secret
 from httpx_pingone_worker._core._regions import Region, check_secure_url
 from httpx_pingone_worker._core._retry import RetryPolicy, RetryState
 from httpx_pingone_worker._core._secrets import Secret
@@ -57,8 +57,10 @@ _T = TypeVar("_T")
 
 
 #: Management API retries: the statuses PingOne's rate limiter and gateways answer with.
-#: 500/501/408 are not retried here: a Management API call may have had effects.
-API_RETRY = RetryPolicy(statuses=RETRY_STATUSES)
+#: 500/501/408 are not retried here: a Management API call may have had effects. PingOne's
+#: limits are per minute, so a ``Retry-After`` of up to 60 s is waited out (the token
+#: endpoint keeps the 30 s cap of ``DEFAULT_RETRY``); 4 attempts within 120 s in all.
+API_RETRY = RetryPolicy(statuses=RETRY_STATUSES, retry_after_cap=60.0, total_budget=120.0)
 
 
 def _validate_header_value(value: str | None, name: str) -> str | None:
@@ -131,7 +133,7 @@ class _Core:
                 )
             if not secret:
                 raise ConfigurationError("token is empty", hint="pass a PingOne access token")
-            register_secret(secret)
+            register_held_secret(secret)
             auth = _static_auth_class(self.lib)(secret)
         elif not isinstance(auth, self.lib.Auth):
             raise ConfigurationError(

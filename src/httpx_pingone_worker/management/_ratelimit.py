@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import (
@@ -51,7 +52,12 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
-        if not rate > 0 or not per > 0:
+        if not (
+            isinstance(rate, (int, float))
+            and isinstance(per, (int, float))
+            and math.isfinite(rate)
+            and math.isfinite(per)
+        ) or not (rate > 0 and per > 0):
             raise ConfigurationError(
                 f"RateLimiter needs rate > 0 and per > 0 (got rate={rate!r}, per={per!r})",
                 hint="e.g. RateLimiter(200, 60) for 200 requests per minute",

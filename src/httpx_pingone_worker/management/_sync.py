@@ -55,6 +55,7 @@ from ._models import (
     User,
 )
 from ._paging import MAX_PAGES, Page, _Pager
+from ._redirects import send_api
 
 __all__ = [
     "PingOneClient",
@@ -138,7 +139,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
             reply = None
             if isinstance(step, _Send):
                 try:
-                    reply = self.http.send(step.request)
+                    reply = send_api(self.http, step.request)
                 except self._core.lib.TransportError as exc:
                     reply = exc
             elif isinstance(step, _Acquire):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
-from httpx_pingone_worker._core._logging import register_secret
+from httpx_pingone_worker._core._logging import register_held_secret
 from httpx_pingone_worker._core._secrets import Secret
 
 from ._core import _Core
@@ -192,7 +192,7 @@ def rotate_secret(
         if not isinstance(secret, str) or not secret:
             raise ManagementApiError("PingOne's secret answer holds no secret")
         value = Secret(secret)
-        register_secret(value)  # never in a log line from now on
+        register_held_secret(value)  # never in a log line from now on
         return value
 
     env = core.require_env(environment_id)

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from httpx_pingone_worker._core._errors import ConfigurationError
-from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._secrets import Secret, sealed_frames
 from httpx_pingone_worker.credentials._credentials import AuthMethod, parse_auth_method
 
 __all__ = ["ASSERTION_TYPE", "ClientAuthParts", "client_auth", "make_client_assertion"]
@@ -125,6 +125,7 @@ def make_client_assertion(
         ) from None
 
 
+@sealed_frames  # its locals (and make_client_assertion's) hold the raw secret or PEM key
 def client_auth(
     method: AuthMethod | str,
     *,

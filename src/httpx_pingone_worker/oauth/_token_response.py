@@ -2,8 +2,8 @@
 
 Parsing is strict: ``access_token`` a non-empty string, ``token_type`` ``Bearer``
 (case-insensitive), ``expires_in`` a positive integer (a digit string or an integral float
-is accepted) no larger than :data:`MAX_EXPIRES_IN`, ``scope`` optional. A rejected response
-is described, never quoted.
+is accepted; more than :data:`MAX_EXPIRES_IN` is kept as that), ``scope`` optional. A
+rejected response is described, never quoted.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from httpx_pingone_worker._core._errors import (
 )
 from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._core._logging import (
+    get_logger,
     redact,
-    register_secret,
+    register_token,
 )
-from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._redirects import redirect_hint, redirect_target
+from httpx_pingone_worker._core._secrets import Secret, sealed_frames
 from httpx_pingone_worker._core._token import Token, normalize_scopes
 from httpx_pingone_worker.oauth._token_request import (
     _header,
@@ -32,11 +34,15 @@ __all__ = [
     "MAX_EXPIRES_IN",
     "error_from_response",
     "parse_token_response",
+    "redirect_error",
 ]
 
-#: Largest ``expires_in`` accepted: 30 days, PingOne's documented maximum token lifetime
-#: (2,592,000 s). Anything larger is a unit mistake (milliseconds) or a broken server.
+#: Longest lifetime the library keeps for a token: 30 days, PingOne's documented maximum
+#: (2,592,000 s). A server granting more is believed up to this bound (the token is simply
+#: refreshed earlier than it would have to be).
 MAX_EXPIRES_IN = 2_592_000
+
+_log = get_logger("token")
 
 
 _HINTS = {
@@ -113,6 +119,28 @@ def error_from_response(
     )
 
 
+def redirect_error(
+    status_code: int,
+    headers: Mapping[str, str],
+    *,
+    endpoint: str,
+    what: str = "token endpoint",
+) -> TokenRequestError:
+    """The error for a 3xx answer to a token (or discovery) request: it is never followed.
+
+    Names the status and the redirect target's scheme and host, never its full URL (a
+    ``Location`` can carry secrets); ``error`` is ``"redirect"``.
+    """
+    return TokenRequestError(
+        f"{what} {endpoint} answered HTTP {status_code}, a redirect to "
+        f"{redirect_target(headers, endpoint)}; it was not followed",
+        error="redirect",
+        status_code=status_code,
+        correlation_id=_header(headers, "correlation-id"),
+        hint=redirect_hint(f"{what}s"),
+    )
+
+
 def _parse_expires_in(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -127,6 +155,7 @@ def _parse_expires_in(value: Any) -> int | None:
     return None
 
 
+@sealed_frames  # its locals hold the response body (a token): never in a traceback
 def parse_token_response(
     status_code: int,
     headers: Mapping[str, str],
@@ -161,7 +190,7 @@ def parse_token_response(
         raise bad("the JSON is not an object")
     access_token = doc.get("access_token")
     if isinstance(access_token, str) and access_token.strip():
-        register_secret(access_token)
+        register_token(access_token)
     else:
         raise bad("access_token is missing, empty or not a string")
     token_type = doc.get("token_type")
@@ -183,10 +212,14 @@ def parse_token_response(
     if expires_in <= 0:
         raise bad(f"expires_in is {expires_in}; it must be positive")
     if expires_in > MAX_EXPIRES_IN:
-        raise bad(
-            f"expires_in is {expires_in}s, more than {MAX_EXPIRES_IN}s (30 days)",
-            "PingOne token lifetimes are 300..2592000 s; is the server sending milliseconds?",
+        # Any positive lifetime the server grants is accepted; the library keeps at most
+        # 30 days of it, so it refreshes early (never late) and no cache TTL overflows.
+        _log.debug(
+            "token endpoint granted expires_in=%ss; treating it as %ss (30 days)",
+            expires_in,
+            MAX_EXPIRES_IN,
         )
+        expires_in = MAX_EXPIRES_IN
     requested = frozenset(requested_scopes)
     raw_scope = doc.get("scope")
     if raw_scope is None:

@@ -12,6 +12,7 @@ two thin shells that send it are one protocol exchange, and half of the length i
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from typing import Any
 import httpx
 
 from httpx_pingone_worker._core._errors import ConfigurationError, IntrospectionError
-from httpx_pingone_worker._core._httplib import HttpLib
-from httpx_pingone_worker._core._input import BadJSON, epoch_seconds, parse_json
-from httpx_pingone_worker._core._logging import get_logger, redact, register_secret
+from httpx_pingone_worker._core._httplib import HttpLib, asend_credentialed, send_credentialed
+from httpx_pingone_worker._core._input import BadJSON, epoch_seconds, finite_arg, parse_json
+from httpx_pingone_worker._core._logging import get_logger, redact, register_token
+from httpx_pingone_worker._core._redirects import is_redirect, redirect_hint, redirect_target
 from httpx_pingone_worker._core._regions import Endpoints, check_secure_url, endpoints_for
 from httpx_pingone_worker._core._secrets import Secret, fingerprint
 from httpx_pingone_worker._core._token import Token, normalize_scopes
@@ -92,7 +94,9 @@ class Introspection:
         """Seconds until ``exp`` (negative when past), or None without ``exp``."""
         if self.exp is None:
             return None
-        return self.exp - (time.time() if now is None else now)
+        if now is None:
+            return self.exp - time.time()
+        return self.exp - finite_arg(now, what="now", minimum=None, exc=IntrospectionError)
 
     def scope_summary(self) -> str:
         """One line comparing requested and granted scopes."""
@@ -217,7 +221,7 @@ def build_introspection_request(
     raw = _raw(token)
     if not raw:
         raise IntrospectionError("token is empty", hint="pass the access token to introspect")
-    register_secret(raw)
+    register_token(raw)
     parts = client_auth(
         creds.auth_method,
         client_id=creds.client_id,
@@ -383,6 +387,69 @@ def _result(
     )
 
 
+def _discovery_request(client: Any, doc_url: str) -> Any:
+    return client.build_request("GET", doc_url, headers={"Accept": "application/json"})
+
+
+def _post_request(client: Any, req: IntrospectionRequest) -> Any:
+    return client.build_request("POST", req.url, data=req.form, headers=req.headers)
+
+
+def _redirect_error(response: Any, url: str) -> IntrospectionError:
+    what = (
+        "introspection endpoint" if response.request.method == "POST" else "OIDC discovery document"
+    )
+    return IntrospectionError(
+        f"{what} {url} answered HTTP {response.status_code}, a redirect to "
+        f"{redirect_target(response.headers, url)}; it was not followed",
+        error="redirect",
+        status_code=response.status_code,
+        correlation_id=response.headers.get("correlation-id"),
+        hint=redirect_hint(f"{what}s"),
+    )
+
+
+def _exchange(client: Any, request: Any, url: str) -> Any:
+    """Send ``request`` once (no redirect, no event hooks) and read the answer.
+
+    A transport error becomes :class:`IntrospectionError`, raised outside the ``except``
+    block so that nothing chains the transport error (its ``.request`` holds the token and
+    the client's credentials); a 3xx answer is an ``IntrospectionError`` too.
+    """
+    failure: IntrospectionError | None = None
+    try:
+        response = send_credentialed(client, request)
+        try:
+            response.read()
+        finally:
+            response.close()
+    except HttpLib.errors_of(client) as exc:  # httpx2's own when client is an httpx2.Client
+        failure = _unreachable(url, exc)
+    if failure is not None:
+        raise failure
+    if is_redirect(response.status_code):
+        raise _redirect_error(response, url)
+    return response
+
+
+async def _aexchange(client: Any, request: Any, url: str) -> Any:
+    """Async :func:`_exchange`."""
+    failure: IntrospectionError | None = None
+    try:
+        response = await asend_credentialed(client, request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+    except HttpLib.errors_of(client) as exc:
+        failure = _unreachable(url, exc)
+    if failure is not None:
+        raise failure
+    if is_redirect(response.status_code):
+        raise _redirect_error(response, url)
+    return response
+
+
 def introspect_token(
     url: str | None,
     token: str | Secret | Token,
@@ -405,33 +472,21 @@ def introspect_token(
     ``issuer=``, the one its discovery document names, read now if not yet known).
     """
     issuer = _discovery_pending(url, credentials)
-    if issuer is not None:
-        doc_url = discovery_url(issuer, allow_loopback_http=allow_loopback_http)
-        try:
-            if client is not None:
-                found = client.get(doc_url, headers={"Accept": "application/json"})
-            else:
-                with httpx.Client(timeout=timeout) as own:
-                    found = own.get(doc_url, headers={"Accept": "application/json"})
-        except HttpLib.errors_of(client) as exc:
-            raise _unreachable(doc_url, exc) from None
-        url = _introspection_from_discovery(issuer, found, allow_loopback_http)
-    creds, req = _prepare(
-        url,
-        token,
-        credentials,
-        token_type_hint=token_type_hint,
-        clock=clock,
-        allow_loopback_http=allow_loopback_http,
-    )
-    try:
-        if client is not None:
-            response = client.post(req.url, data=req.form, headers=req.headers)
-        else:
-            with httpx.Client(timeout=timeout) as own:
-                response = own.post(req.url, data=req.form, headers=req.headers)
-    except HttpLib.errors_of(client) as exc:  # httpx2's own when client is an httpx2.Client
-        raise _unreachable(req.url, exc) from None
+    with contextlib.ExitStack() as stack:
+        http = client if client is not None else stack.enter_context(httpx.Client(timeout=timeout))
+        if issuer is not None:
+            doc_url = discovery_url(issuer, allow_loopback_http=allow_loopback_http)
+            found = _exchange(http, _discovery_request(http, doc_url), doc_url)
+            url = _introspection_from_discovery(issuer, found, allow_loopback_http)
+        creds, req = _prepare(
+            url,
+            token,
+            credentials,
+            token_type_hint=token_type_hint,
+            clock=clock,
+            allow_loopback_http=allow_loopback_http,
+        )
+        response = _exchange(http, _post_request(http, req), req.url)
     return _result(response, creds, req, requested_scopes)
 
 
@@ -449,31 +504,23 @@ async def aintrospect_token(
 ) -> Introspection:
     """Async :func:`introspect_token`."""
     issuer = _discovery_pending(url, credentials)
-    if issuer is not None:
-        doc_url = discovery_url(issuer, allow_loopback_http=allow_loopback_http)
-        try:
-            if client is not None:
-                found = await client.get(doc_url, headers={"Accept": "application/json"})
-            else:
-                async with httpx.AsyncClient(timeout=timeout) as own:
-                    found = await own.get(doc_url, headers={"Accept": "application/json"})
-        except HttpLib.errors_of(client) as exc:
-            raise _unreachable(doc_url, exc) from None
-        url = _introspection_from_discovery(issuer, found, allow_loopback_http)
-    creds, req = _prepare(
-        url,
-        token,
-        credentials,
-        token_type_hint=token_type_hint,
-        clock=clock,
-        allow_loopback_http=allow_loopback_http,
-    )
-    try:
-        if client is not None:
-            response = await client.post(req.url, data=req.form, headers=req.headers)
-        else:
-            async with httpx.AsyncClient(timeout=timeout) as own:
-                response = await own.post(req.url, data=req.form, headers=req.headers)
-    except HttpLib.errors_of(client) as exc:  # httpx2's own when client is an httpx2 client
-        raise _unreachable(req.url, exc) from None
+    async with contextlib.AsyncExitStack() as stack:
+        http = (
+            client
+            if client is not None
+            else await stack.enter_async_context(httpx.AsyncClient(timeout=timeout))
+        )
+        if issuer is not None:
+            doc_url = discovery_url(issuer, allow_loopback_http=allow_loopback_http)
+            found = await _aexchange(http, _discovery_request(http, doc_url), doc_url)
+            url = _introspection_from_discovery(issuer, found, allow_loopback_http)
+        creds, req = _prepare(
+            url,
+            token,
+            credentials,
+            token_type_hint=token_type_hint,
+            clock=clock,
+            allow_loopback_http=allow_loopback_http,
+        )
+        response = await _aexchange(http, _post_request(http, req), req.url)
     return _result(response, creds, req, requested_scopes)

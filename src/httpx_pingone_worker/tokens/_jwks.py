@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 
 from httpx_pingone_worker._core._errors import JWTError
-from httpx_pingone_worker._core._input import load_json
+from httpx_pingone_worker._core._input import finite_arg, load_json
 from httpx_pingone_worker._core._logging import get_logger
+from httpx_pingone_worker._core._redirects import is_redirect, redirect_hint, redirect_target
 from httpx_pingone_worker._core._regions import check_secure_url
 
 __all__ = ["JWKSCache"]
@@ -76,6 +77,14 @@ class JWKSCache:
                 error="invalid_jwks",
                 hint="PingOne's JWKS is https://auth.pingone.<tld>/<envId>/as/jwks",
             )
+        for name, value in (("ttl", ttl), ("timeout", timeout)):
+            finite_arg(value, what=name, positive=True, exc=JWTError, error="invalid_argument")
+        finite_arg(
+            min_refresh_interval,
+            what="min_refresh_interval",
+            exc=JWTError,
+            error="invalid_argument",
+        )
         self._allow = allow_loopback_http
         self.jwks_url = (
             check_secure_url(jwks_url, what="jwks_url", allow_loopback_http=allow_loopback_http)
@@ -102,17 +111,30 @@ class JWKSCache:
 
     # I/O ------------------------------------------------------------------------------
     def _get_json(self, url: str, what: str) -> Any:
+        """GET ``url`` once: a redirect is never followed (keys from wherever a redirect
+        points would let its owner sign tokens), and no error chains the transport error."""
+        failure: JWTError | None = None
         try:
             if self._client is not None:
-                response = self._client.get(url)
+                response = self._client.get(url, follow_redirects=False)
             else:
                 with httpx.Client(transport=self._transport, timeout=self._timeout) as c:
-                    response = c.get(url)
+                    response = c.get(url, follow_redirects=False)
         except httpx.HTTPError as exc:
-            raise JWTError(
+            failure = JWTError(
                 f"could not fetch the {what} from {url}: {type(exc).__name__}",
                 error="jwks_unavailable",
-            ) from None
+            )
+        if failure is not None:
+            raise failure
+        if is_redirect(response.status_code):
+            raise JWTError(
+                f"fetching the {what} from {url} returned HTTP {response.status_code}, a "
+                f"redirect to {redirect_target(response.headers, url)}; it was not followed",
+                error="jwks_unavailable",
+                status_code=response.status_code,
+                hint=redirect_hint("JWKS and discovery URLs"),
+            )
         if response.status_code != 200:
             raise JWTError(
                 f"fetching the {what} from {url} returned HTTP {response.status_code}",
@@ -157,7 +179,11 @@ class JWKSCache:
             self._last_failure = exc.message
             cap = max(0.0, min(_JWKS_RETRY_MAX, self.min_refresh_interval))
             self._retry_at = now + min(cap, 2.0 ** (self._failures - 1))
-            raise self._unavailable(now) from None
+            failed = True
+        else:
+            failed = False
+        if failed:  # raised outside the except block: nothing chained
+            raise self._unavailable(now)
         self._keys = keys
         self._fetched_at = now
         self._failures = 0

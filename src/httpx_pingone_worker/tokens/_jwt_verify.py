@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from httpx_pingone_worker._core._errors import JWTError
+from httpx_pingone_worker._core._input import finite_arg
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token
 from httpx_pingone_worker.tokens._jwks import JWKSCache, _normalize_jwks, _shared_cache, _StaticKeys
@@ -152,6 +153,10 @@ def _start_verification(
     allow_loopback_http: bool,
 ) -> _Verification:
     """Everything before the key lookup: decode, the algorithm allow-list, the key source."""
+    # NaN compares false with everything: "now > exp + leeway" would never reject a token.
+    leeway = finite_arg(leeway, what="leeway", exc=JWTError, error="invalid_argument")
+    if now is not None:
+        now = finite_arg(now, what="now", minimum=None, exc=JWTError, error="invalid_argument")
     raw = _raw_token(token)
     decoded = decode_jwt(raw)
     allowed = {a for a in algorithms if a in DEFAULT_ALGORITHMS}

@@ -1,0 +1,146 @@
+"""Benchmark: what a test using the plugin's ``pingone_client`` costs, against hand-made mocks.
+
+Three inner pytest runs (subprocesses, same interpreter), ``N`` tests each (200 by default),
+timed from the first test's setup to the last test's teardown (start-up and collection are
+left out, they are paid once per run):
+
+- ``respx``: the baseline of the issue: a module-level ``httpx.Client`` and respx answering
+  ``GET /environments/{id}`` with a static JSON body, one call per test;
+- ``pingone_client``: the plugin's fixture (fresh emulator state, worker token, client), one
+  ``get_environment()`` per test;
+- ``provisioning``: ``tests/provisioning``'s own suite with the plugin's ``pingone_client``
+  against the same suite with a hand-made client on the emulator's transport and clock
+  (``--hand-made``): the plugin must be at least as fast.
+
+The ratios are what matter (``pingone_client`` / ``respx`` must stay at or under 1.5; the
+provisioning ratio at or under 1.0 within noise). Run: ``python benchmarks/run.py plugin``
+(``-- --quick`` for 50 tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+TIMER = """
+import json, os, time
+import pytest
+
+_start = []
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    _start.append(time.perf_counter())
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    if _start:
+        out = os.environ["BENCH_OUT"]
+        with open(out, "w") as fh:
+            json.dump({"seconds": time.perf_counter() - _start[0],
+                       "tests": session.testscollected,
+                       "failed": session.testsfailed}, fh)
+"""
+
+RESPX_TESTS = """
+import httpx
+import pytest
+import respx
+
+ENV = "3b1cb3a4-5a4e-4bd8-9a8a-0a5b0d1f2e3c"
+URL = f"https://api.pingone.com/v1/environments/{ENV}"
+BODY = {"id": ENV, "name": "Administrators", "type": "SANDBOX", "region": "NA"}
+CLIENT = httpx.Client(headers={"Authorization": "Bearer static-token"})
+
+@pytest.fixture
+def mocked():
+    with respx.mock(assert_all_called=False) as router:
+        router.get(URL).respond(200, json=BODY)
+        yield router
+
+@pytest.mark.parametrize("i", range(__N__))
+def test_environment(mocked, i):
+    assert CLIENT.get(URL).json()["name"] == "Administrators"
+"""
+
+PLUGIN_TESTS = """
+import pytest
+
+@pytest.mark.parametrize("i", range(__N__))
+def test_environment(pingone_client, i):
+    assert pingone_client.get_environment().id
+"""
+
+
+def _run(timer_dir: Path, tests: Path, *extra: str) -> float:
+    """Seconds from the first test's setup to the end of the session."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        run_env = {**os.environ, "BENCH_OUT": str(out)}
+        run_env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(timer_dir), run_env.get("PYTHONPATH", "")) if p
+        )
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+        cmd += ["-p", "bench_timer", "-x", str(tests), *extra]
+        proc = subprocess.run(cmd, env=run_env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or not out.exists():
+            raise SystemExit(
+                f"inner run failed ({tests.name}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+            )
+        result = json.loads(out.read_text())
+        seconds: float = result["seconds"]
+        return seconds
+
+
+def measure(n: int, rounds: int) -> dict[str, float]:
+    """Per-test milliseconds of each inner run (the median of ``rounds`` runs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "bench_timer.py").write_text(TIMER)
+        for name, body in (("respx", RESPX_TESTS), ("plugin", PLUGIN_TESTS)):
+            folder = base / name
+            folder.mkdir()
+            (folder / "pytest.ini").write_text("[pytest]\n")
+            (folder / f"test_{name}.py").write_text(textwrap.dedent(body).replace("__N__", str(n)))
+        suite = ROOT / "tests" / "provisioning"
+        times: dict[str, list[float]] = {k: [] for k in ("respx", "plugin", "hand", "fixture")}
+        for _ in range(rounds):
+            times["respx"].append(_run(base, base / "respx" / "test_respx.py") / n * 1000)
+            times["plugin"].append(_run(base, base / "plugin" / "test_plugin.py") / n * 1000)
+            if suite.is_dir():
+                times["fixture"].append(_run(base, suite, "-p", "no:xdist") * 1000)
+                times["hand"].append(_run(base, suite, "-p", "no:xdist", "--hand-made") * 1000)
+        return {k: sorted(v)[len(v) // 2] for k, v in times.items() if v}
+
+
+def main(argv: list[str]) -> None:
+    """Print per-test costs and the ratios."""
+    parser = argparse.ArgumentParser(prog="bench_plugin")
+    parser.add_argument("--quick", action="store_true", help="50 tests, one round")
+    parser.add_argument("-n", type=int, default=200, help="tests per inner run (default 200)")
+    args = parser.parse_args(argv)
+    n = 50 if args.quick else args.n
+    rounds = 1 if args.quick else 3
+    r = measure(n, rounds)
+    print(f"{n} tests per run, median of {rounds} run(s)")
+    print(f"  respx + module-level httpx.Client : {r['respx']:7.2f} ms/test")
+    print(f"  pingone_client (get_environment)  : {r['plugin']:7.2f} ms/test")
+    print(f"  ratio pingone_client / respx      : {r['plugin'] / r['respx']:7.2f}  (target <= 1.5)")
+    if "fixture" in r:
+        print(f"  tests/provisioning, pingone_client: {r['fixture']:7.0f} ms")
+        print(f"  tests/provisioning, hand-made     : {r['hand']:7.0f} ms")
+        ratio = r["fixture"] / r["hand"]
+        print(f"  ratio plugin / hand-made          : {ratio:7.2f}  (target <= 1.0)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
