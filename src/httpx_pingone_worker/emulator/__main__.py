@@ -32,14 +32,17 @@ import ssl
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from httpx_pingone_worker._core._errors import EmulatorError
+from httpx_pingone_worker._core._regions import is_loopback_host
 
 from ._emulator import PingOneEmulator
 from ._keys import b64url
+from ._server import RemoteBindWarning
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -226,6 +229,14 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(signum, old)
 
 
+@contextlib.contextmanager
+def _remote_bind_said() -> Iterator[None]:
+    """Silence the server's RemoteBindWarning: :func:`main` says it on stderr in plain words."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RemoteBindWarning)
+        yield
+
+
 def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = None) -> int:
     """Run the server; returns when interrupted or terminated (or when ``stop`` is set)."""
     args = _parser().parse_args(argv)
@@ -246,10 +257,23 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
     except EmulatorError as exc:  # a bad seed file, region, lifetime, key …: say what and exit 2
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if not is_loopback_host(args.host):
+        print(
+            f"WARNING: --host {args.host} is not a loopback address: other machines that can "
+            "reach it get tokens for the emulator's worker app and can call its Management "
+            "API. The /_emulator/ control endpoints answer loopback clients only. Use "
+            "127.0.0.1 unless you mean this.",
+            file=sys.stderr,
+            flush=True,
+        )
     waiter = stop or threading.Event()
     cleanup: list[Callable[[], None]] = []
     try:
-        with _stop_on_signals(waiter), emu.serve(host=args.host, port=args.port) as server:
+        with (
+            _stop_on_signals(waiter),
+            _remote_bind_said(),
+            emu.serve(host=args.host, port=args.port) as server,
+        ):
             _announce(args, emu, server, cleanup)
             try:
                 while not waiter.wait(0.5):

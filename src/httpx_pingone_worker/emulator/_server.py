@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
+import json
 import os
 import shutil
 import socket
 import ssl
 import tempfile
 import threading
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from httpx_pingone_worker._core._errors import EmulatorError
+from httpx_pingone_worker._core._regions import is_loopback_host
 
 from ._http import Responder
 
-__all__ = ["EmulatorServer", "ServedEmulator"]
+__all__ = [
+    "EmulatorServer",
+    "RemoteBindWarning",
+    "ServedEmulator",
+    "is_loopback_peer",
+    "warn_if_not_loopback",
+]
 
 
 class ServedEmulator(Responder, Protocol):
@@ -88,6 +99,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         url = f"https://{self.headers.get('Host') or f'{owner.host}:{owner.port}'}{self.path}"
+        if not is_loopback_peer(self.client_address) and _is_control(self.command, url):
+            # The Host header is the client's to choose: only the socket's peer address says
+            # where a request comes from. /_emulator/reset hands out the client secret.
+            self._refuse_control()
+            return
         resp = owner.emulator.respond(self.command, url, dict(self.headers.items()), body)
         if resp.delay and owner._stopping.wait(resp.delay):
             return
@@ -109,7 +125,64 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(resp.body)
 
+    def _refuse_control(self) -> None:
+        body = json.dumps(
+            {
+                "code": "ACCESS_FAILED",
+                "message": "the emulator's /_emulator/ control endpoints answer loopback "
+                "clients only (127.0.0.0/8, ::1); this request came from another address",
+            }
+        ).encode()
+        self.send_response(403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+
+def is_loopback_peer(address: Any) -> bool:
+    """True when a socket peer address (``(host, port, ...)``) is in 127.0.0.0/8 or is ::1
+    (an IPv4-mapped ``::ffff:127.x.y.z`` counts as its IPv4 address)."""
+    try:
+        ip = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
+    except (ValueError, TypeError, IndexError):
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
+def _is_control(method: str, url: str) -> bool:
+    """Whether the dispatcher would route this request to the control endpoints: the same
+    parse as ``_dispatch.make_ctx`` (so no spelling of the path slips past this check); a
+    URL it cannot parse counts as control (refused)."""
+    del method
+    try:
+        path = urlsplit(url).path or "/"
+    except ValueError:
+        return True
+    return path.startswith("/_emulator/")
+
+
+class RemoteBindWarning(UserWarning):
+    """The emulator server listens on an address other machines can reach."""
+
+
+def warn_if_not_loopback(host: str, *, stacklevel: int = 2) -> bool:
+    """Warn (``RemoteBindWarning``) when ``host`` is not a loopback address; True if it is."""
+    if is_loopback_host(host):
+        return True
+    warnings.warn(
+        f"the PingOne emulator is binding {host!r}, which other machines may reach: anyone "
+        "who can connect gets tokens for its throwaway worker app and can call its Management "
+        "API. Its /_emulator/ control endpoints still answer loopback clients only.",
+        RemoteBindWarning,
+        stacklevel=stacklevel + 1,
+    )
+    return False
 
 
 class EmulatorServer:
@@ -137,9 +210,15 @@ class EmulatorServer:
         self.ca_pem: bytes = b""
 
     def start(self) -> EmulatorServer:
-        """Generate the certificate, bind, and serve in a daemon thread; returns ``self``."""
+        """Generate the certificate, bind, and serve in a daemon thread; returns ``self``.
+
+        A host other than a loopback address (``0.0.0.0``, a LAN address) works but warns
+        (:class:`RemoteBindWarning`): the control endpoints answer only loopback peers, the
+        token and API endpoints anyone who can connect.
+        """
         if self._httpd is not None:
             raise EmulatorError("the emulator server is already running")
+        warn_if_not_loopback(self.host)
         try:
             import trustme
         except ImportError:
