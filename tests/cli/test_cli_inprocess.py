@@ -477,3 +477,33 @@ def test_api_writes_against_the_emulator(cli: Cli, emulator: Any) -> None:
     assert deleted.code == 0, deleted.err
     assert "(no content)" in deleted.out
     assert cli("--emulator", "api", "GET", path).code == 4
+
+
+def test_file_cache_never_serves_another_emulators_token(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each run with a NEW emulator (a new process, as from a shell) uses a token that
+    emulator issued. A token cached by the previous emulator (same seed, client id and
+    endpoint) is unknown to this one: it introspects as inactive, and with per-run signing
+    keys it failed with "JWT signature is invalid"."""
+    from httpx_pingone_worker.cli import _session
+    from httpx_pingone_worker.emulator import PingOneEmulator
+
+    made: list[PingOneEmulator] = []
+
+    def fresh(_region: str | None) -> PingOneEmulator:
+        made.append(PingOneEmulator(users=0))
+        return made[-1]
+
+    monkeypatch.setattr(_session, "emulator_factory", fresh)
+    cache_dir = tmp_path / "tokens"
+    args = ("--emulator", "--cache", "file", "--cache-path", str(cache_dir), "--json")
+    first = cli(*args, "token")
+    assert first.code == 0, first.err
+    second = cli(*args, "introspect")
+    assert second.code == 0, second.err
+    assert len(made) == 2
+    assert second.json()["active"] is True, second.out
+    assert made[1].token_requests == 1  # the second emulator issued the token it was shown
+    status = cli(*args, "status")
+    assert status.json()["cache"]["backend"] == "EncryptedFileTokenCache"

@@ -293,7 +293,16 @@ class Session:
     def cache(self) -> TokenCache:
         """The token cache chosen with ``--cache``."""
         if self._cache is None:
-            if self.args.cache == "file":
+            if self.args.cache == "file" and self.args.emulator:
+                # Keys scoped to this emulator object: a token another run's emulator issued is
+                # unknown here (and fails verification when its signing keys differ).
+                from ._emucache import EmulatorScopedFileCache, emulator_instance_id
+
+                self._cache = EmulatorScopedFileCache(
+                    self.args.cache_path,
+                    instance=emulator_instance_id(self.start_emulator()),
+                )
+            elif self.args.cache == "file":
                 from httpx_pingone_worker.caches._file import EncryptedFileTokenCache
 
                 self._cache = EncryptedFileTokenCache(self.args.cache_path)
@@ -306,7 +315,9 @@ class Session:
     def cache_info(self) -> dict[str, str | None]:
         """``{"backend": ..., "location": ...}`` of the token cache."""
         cache = self.cache()
-        backend = type(cache).__name__
+        # The emulator's scoped file cache is the file cache, with scoped keys.
+        names = [c.__name__ for c in type(cache).__mro__]
+        backend = "EncryptedFileTokenCache" if "EncryptedFileTokenCache" in names else names[0]
         location = getattr(cache, "path", None)
         if location is None and backend == "MemoryTokenCache":
             return {"backend": backend, "location": "this process only"}
