@@ -10,15 +10,22 @@ from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
 from httpx_pingone_worker._core import _errors
 from httpx_pingone_worker._core._errors import (
     ConfigurationError,
+    ConflictError,
     CredentialFormatError,
     EmulatorError,
     InsecureTransportError,
     IntrospectionError,
+    InvalidArgumentError,
+    InvalidRequestError,
     JWTError,
     ManagementApiError,
+    NotFoundError,
+    PermissionDeniedError,
     PingOneError,
+    RateLimitedError,
     ScopeError,
     StorageError,
+    TLSVerificationError,
     TokenEndpointUnreachableError,
     TokenError,
     TokenProtocolError,
@@ -27,7 +34,7 @@ from httpx_pingone_worker._core._errors import (
 
 ALL_ERRORS = [getattr(_errors, name) for name in _errors.__all__]
 
-PARENTS = {
+PARENTS: dict[type[PingOneError], type[Exception] | tuple[type[Exception], ...]] = {
     ConfigurationError: PingOneError,
     InsecureTransportError: ConfigurationError,
     CredentialFormatError: ConfigurationError,
@@ -39,6 +46,13 @@ PARENTS = {
     JWTError: PingOneError,
     IntrospectionError: PingOneError,
     ManagementApiError: PingOneError,
+    ConflictError: ManagementApiError,
+    NotFoundError: ManagementApiError,
+    PermissionDeniedError: ManagementApiError,
+    RateLimitedError: ManagementApiError,
+    InvalidRequestError: ManagementApiError,
+    TLSVerificationError: ManagementApiError,
+    InvalidArgumentError: (PingOneError, ValueError),
     StorageError: PingOneError,
     EmulatorError: PingOneError,
 }
@@ -48,7 +62,7 @@ def test_tree_matches_docstring() -> None:
     """Every class sits under the parent the module docstring draws."""
     assert set(PARENTS) | {PingOneError} == set(ALL_ERRORS)
     for cls, parent in PARENTS.items():
-        assert cls.__bases__ == (parent,), cls
+        assert cls.__bases__ == (parent if isinstance(parent, tuple) else (parent,)), cls
         assert cls.__name__ in (_errors.__doc__ or "")
     assert issubclass(PingOneError, Exception)
 
@@ -100,6 +114,32 @@ def test_credential_format_error_pickles_problems() -> None:
     err = CredentialFormatError("bad", problems=problems)
     back = pickle.loads(pickle.dumps(err))  # noqa: S301 - our own bytes
     assert back.problems == tuple(problems)
+
+
+def test_typed_api_errors_pickle_their_own_fields() -> None:
+    """ConflictError.existing_id and RateLimitedError.retry_after survive pickling (xdist)."""
+    conflict = pickle.loads(pickle.dumps(ConflictError("taken", existing_id="u-1")))  # noqa: S301
+    assert conflict.existing_id == "u-1"
+    limited = pickle.loads(pickle.dumps(RateLimitedError("slow", retry_after=12.0)))  # noqa: S301
+    assert limited.retry_after == 12.0
+
+
+def test_invalid_request_error_groups_details_by_field() -> None:
+    """field_errors maps each target PingOne named to its messages."""
+    err = InvalidRequestError(
+        "refused",
+        details=[
+            {"code": "INVALID_VALUE", "target": "email", "message": "bad email"},
+            {"code": "REQUIRED_VALUE", "target": "username", "message": "required"},
+            {"code": "INVALID_VALUE", "target": "email", "message": "too long"},
+            {"code": "INVALID_DATA"},
+        ],
+    )
+    assert err.field_errors == {
+        "email": ["bad email", "too long"],
+        "username": ["required"],
+        "": ["INVALID_DATA"],
+    }
 
 
 def test_message_composition() -> None:

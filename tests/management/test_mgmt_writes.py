@@ -14,6 +14,7 @@ from mgmt_support import FakeSleep
 from httpx_pingone_worker import (
     AsyncPingOneClient,
     ConfigurationError,
+    InvalidArgumentError,
     ManagementApiError,
     PingOneClient,
     PingOneWorkerAuth,
@@ -171,18 +172,20 @@ def test_rotate_application_secret(client: PingOneClient, emu: PingOneEmulator) 
         ),
     ],
 )
-def test_bad_arguments_are_configuration_errors(
+def test_bad_arguments_are_value_errors_not_configuration_errors(
     client: PingOneClient, emu: PingOneEmulator, call: str, kwargs: dict[str, object]
 ) -> None:
-    """Wrong arguments fail before any request, with a hint."""
+    """Wrong arguments fail before any request: a ValueError with a hint, not a settings error."""
     args = [kwargs.pop(k) for k in ("user_id", "app_id") if k in kwargs]
     if "attributes" in kwargs:
         args.append(kwargs.pop("attributes"))
     if call == "set_user_enabled":
         args.append(kwargs.pop("enabled"))
     before = len(emu.requests)
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(InvalidArgumentError) as info:
         getattr(client, call)(*args, **kwargs)
+    assert isinstance(info.value, ValueError)
+    assert not isinstance(info.value, ConfigurationError)
     assert len(emu.requests) == before
 
 

@@ -14,6 +14,13 @@
     ├── JWTError                           a token could not be decoded or failed verification
     ├── IntrospectionError
     ├── ManagementApiError                 PingOne Platform API error body
+    │   ├── ConflictError                  a unique value is taken (UNIQUENESS_VIOLATION)
+    │   ├── NotFoundError                  404: no such resource (or membership)
+    │   ├── PermissionDeniedError          403: the worker app's roles do not allow it
+    │   ├── RateLimitedError               429 after the retries: retry_after seconds
+    │   ├── InvalidRequestError            400: PingOne refused fields (details per field)
+    │   └── TLSVerificationError           the API host's certificate is not trusted
+    ├── InvalidArgumentError (ValueError)  a bad argument to a Management API write
     ├── StorageError                       encrypted credential store / token cache problems
     └── EmulatorError
 
@@ -29,15 +36,22 @@ from typing import Any
 
 __all__ = [
     "ConfigurationError",
+    "ConflictError",
     "CredentialFormatError",
     "EmulatorError",
     "InsecureTransportError",
     "IntrospectionError",
+    "InvalidArgumentError",
+    "InvalidRequestError",
     "JWTError",
     "ManagementApiError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "PingOneError",
+    "RateLimitedError",
     "ScopeError",
     "StorageError",
+    "TLSVerificationError",
     "TokenEndpointUnreachableError",
     "TokenError",
     "TokenProtocolError",
@@ -174,6 +188,78 @@ class ManagementApiError(PingOneError):
     ``code`` is PingOne's error code (``ACCESS_FAILED``, ``INSUFFICIENT_PERMISSIONS`` …),
     ``details`` its detail list, ``correlation_id`` the ``Correlation-Id`` header.
     """
+
+
+class ConflictError(ManagementApiError):
+    """PingOne refused a write because a unique value is taken (``UNIQUENESS_VIOLATION``).
+
+    `existing_id` is the id of the resource that holds the value, when PingOne names it
+    (a taken username: the existing user; an existing membership: the group), else `None`.
+    """
+
+    def __init__(self, message: str, *, existing_id: str | None = None, **kwargs: Any) -> None:
+        self.existing_id = existing_id
+        super().__init__(message, **kwargs)
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {**super()._kwargs(), "existing_id": self.existing_id}
+
+
+class NotFoundError(ManagementApiError):
+    """PingOne answered 404: the resource (or membership) in the path does not exist."""
+
+
+class PermissionDeniedError(ManagementApiError):
+    """PingOne answered 403: the worker app's roles do not allow the call.
+
+    The `hint` names the role that would allow it, where known.
+    """
+
+
+class RateLimitedError(ManagementApiError):
+    """PingOne answered 429 (``REQUEST_LIMITED``) and the retries ran out.
+
+    `retry_after` is the wait PingOne asked for, in seconds (`None` when it named none).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+    def _kwargs(self) -> dict[str, Any]:
+        return {**super()._kwargs(), "retry_after": self.retry_after}
+
+
+class InvalidRequestError(ManagementApiError):
+    """PingOne answered 400 (``INVALID_DATA``, ``INVALID_REQUEST`` …): fields were refused.
+
+    `details` holds PingOne's detail objects (`code`, `target`, `message`); `field_errors`
+    maps each named field to PingOne's messages about it.
+    """
+
+    @property
+    def field_errors(self) -> dict[str, list[str]]:
+        """``{target: [message, …]}`` from `details` (``""`` for a detail naming no field)."""
+        out: dict[str, list[str]] = {}
+        for detail in self.details:
+            target = detail.get("target")
+            message = detail.get("message")
+            key = target if isinstance(target, str) else ""
+            out.setdefault(key, []).append(
+                message if isinstance(message, str) else str(detail.get("code", ""))
+            )
+        return out
+
+
+class TLSVerificationError(ManagementApiError):
+    """The API host's TLS certificate could not be verified: the host and the CA setting
+    to change are named; never retried (another attempt fails the same way)."""
+
+
+class InvalidArgumentError(PingOneError, ValueError):
+    """An argument of a Management API call cannot be sent (an empty username, a group id
+    that is not a string …); nothing was sent. A `ValueError`, so ordinary argument checks
+    catch it; settings problems are `ConfigurationError`."""
 
 
 class StorageError(PingOneError):

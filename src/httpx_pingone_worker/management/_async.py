@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from httpx_pingone_worker._core._errors import ConflictError, NotFoundError
 from httpx_pingone_worker._core._secrets import Secret
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._lib import _AsyncTransportLike  # noqa: F401 - named in the base class subscript string
 
 
+from . import _provisioning as _p
 from . import _writes as _w
 from ._base import _ClientBase
 from ._core import (
@@ -39,7 +41,9 @@ from ._core import (
     _role_assignments_query,
     _Send,
     _Step,
+    _user_groups_query,
 )
+from ._lib import _split_from_env
 from ._models import (
     Application,
     BillOfMaterials,
@@ -82,6 +86,15 @@ class AsyncPingOneClient(
     """
 
     _http_class = "AsyncClient"
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> AsyncPingOneClient:
+        """A client whose auth comes from the same sources as `PingOneWorkerAuth.from_env`
+        (see `PingOneClient.from_env`)."""
+        auth_kwargs, client_kwargs = _split_from_env(kwargs)
+        from httpx_pingone_worker._auth import PingOneWorkerAuth
+
+        return cls(auth=PingOneWorkerAuth.from_env(**auth_kwargs), **client_kwargs)
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         return _anyio_sleep
@@ -247,14 +260,76 @@ class AsyncPingOneClient(
                 yield user
 
     async def iter_groups(
-        self, *, environment_id: str | None = None
+        self, filter: str | None = None, *, environment_id: str | None = None
     ) -> AsyncGenerator[Group, None]:
-        """Groups of the environment, lazily."""
+        """Groups of the environment, lazily (``filter``: PingOne's filter)."""
         async with contextlib.aclosing(
-            self._each(_groups_query(self._core, environment_id))
+            self._each(_groups_query(self._core, environment_id, filter))
         ) as groups:
             async for group in groups:
                 yield group
+
+    async def get_group(self, group_id: str, *, environment_id: str | None = None) -> Group:
+        """One group by id (`NotFoundError` when there is none)."""
+        path = f"/groups/{_w.checked_id(group_id, 'group_id')}"
+        return await self._one(self._core.env_query(environment_id, path, Group.from_json))
+
+    async def find_group(
+        self,
+        name: str,
+        *,
+        population_id: str | None = None,
+        environment_id: str | None = None,
+    ) -> Group | None:
+        """The group called ``name``, or `None` (see `PingOneClient.find_group`)."""
+        steps = _p.find_group(self._core, name, population_id, environment_id)
+        return await _p.adrive(steps, self)
+
+    async def get_or_create_group(
+        self,
+        name: str,
+        *,
+        population_id: str | None = None,
+        description: str | None = None,
+        environment_id: str | None = None,
+    ) -> tuple[Group, bool]:
+        """The group called ``name``, created when missing (`True`); safe under concurrent
+        tasks and processes (see `PingOneClient.get_or_create_group`)."""
+        steps = _p.get_or_create_group(self._core, name, population_id, description, environment_id)
+        return await _p.adrive(steps, self)
+
+    async def find_user(
+        self,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        environment_id: str | None = None,
+    ) -> User | None:
+        """The one user with this username and/or email, or `None` (see
+        `PingOneClient.find_user`)."""
+        return await _p.adrive(_p.find_user(self._core, username, email, environment_id), self)
+
+    async def iter_user_groups(
+        self, user_id: str, *, environment_id: str | None = None
+    ) -> AsyncGenerator[Group, None]:
+        """The groups ``user_id`` is a direct member of, lazily (paged)."""
+        query = _user_groups_query(self._core, user_id, environment_id)
+        async with contextlib.aclosing(self.paginate(query.path)) as items:
+            async for item in items:
+                if item.get("type", "DIRECT") == "DIRECT":
+                    yield Group.from_json(item)
+
+    async def _collect(
+        self, query: _Query[_T], accept: Callable[[_T], bool], limit: int
+    ) -> list[_T]:
+        out: list[_T] = []
+        async with contextlib.aclosing(self._each(query)) as objs:
+            async for obj in objs:
+                if accept(obj):
+                    out.append(obj)
+                    if len(out) >= limit:
+                        break
+        return out
 
     async def iter_populations(
         self, *, environment_id: str | None = None
@@ -319,14 +394,64 @@ class AsyncPingOneClient(
         )
 
     async def update_user(
+        self,
+        user_id: str,
+        attributes: Mapping[str, Any] | None = None,
+        /,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        population_id: str | None = None,
+        name: Mapping[str, str] | None = None,
+        enabled: bool | None = None,
+        environment_id: str | None = None,
+        **fields: Any,
+    ) -> User:
+        """Change some attributes of a user (``PATCH``); see `PingOneClient.update_user`."""
+        given: dict[str, Any] = {"username": username, "email": email, "name": name}
+        given |= {"population_id": population_id, "enabled": enabled, **fields}
+        steps = _p.update_user(user_id, attributes, given, environment_id)
+        return await _p.adrive(steps, self)
+
+    async def _patch_user(
         self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
     ) -> User:
-        """Change some attributes of a user (``PATCH``: the rest are kept)."""
         return await self._write(
             _w.update_user(
                 self._core, user_id, attributes, replace=False, environment_id=environment_id
             )
         )
+
+    async def create_or_update_user(
+        self,
+        *,
+        username: str,
+        email: str | None = None,
+        population_id: str | None = None,
+        name: Mapping[str, str] | None = None,
+        enabled: bool | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        environment_id: str | None = None,
+    ) -> tuple[User, bool]:
+        """The user ``username`` holding these values; `True` when created (see
+        `PingOneClient.create_or_update_user`)."""
+        steps = _p.create_or_update_user(
+            self._core,
+            username=username,
+            email=email,
+            population_id=population_id,
+            name=name,
+            enabled=enabled,
+            attributes=attributes,
+            environment_id=environment_id,
+        )
+        return await _p.adrive(steps, self)
+
+    async def move_user(
+        self, user_id: str, population_id: str, *, environment_id: str | None = None
+    ) -> None:
+        """Move a user to another population (``PUT …/users/{id}/population``)."""
+        await self._write(_w.move_user(self._core, user_id, population_id, environment_id))
 
     async def replace_user(
         self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
@@ -353,12 +478,18 @@ class AsyncPingOneClient(
         *,
         name: str,
         description: str | None = None,
+        population_id: str | None = None,
         environment_id: str | None = None,
     ) -> Group:
-        """Create a group (names are unique per environment)."""
+        """Create a group: of the environment, or of ``population_id`` (a taken name raises
+        `ConflictError`)."""
         return await self._write(
             _w.create_group(
-                self._core, name=name, description=description, environment_id=environment_id
+                self._core,
+                name=name,
+                description=description,
+                population_id=population_id,
+                environment_id=environment_id,
             )
         )
 
@@ -367,16 +498,40 @@ class AsyncPingOneClient(
         await self._write(_w.delete(self._core, "group", group_id, environment_id))
 
     async def add_user_to_group(
-        self, user_id: str, group_id: str, *, environment_id: str | None = None
-    ) -> None:
-        """Make a user a direct member of a group."""
-        await self._write(_w.add_to_group(self._core, user_id, group_id, environment_id))
+        self,
+        user_id: str,
+        group_id: str,
+        *,
+        exist_ok: bool = False,
+        environment_id: str | None = None,
+    ) -> bool:
+        """Make a user a direct member of a group; `True` when this call added it
+        (``exist_ok=True``: an existing membership returns `False`)."""
+        try:
+            await self._write(_w.add_to_group(self._core, user_id, group_id, environment_id))
+        except ConflictError:
+            if exist_ok:
+                return False
+            raise
+        return True
 
     async def remove_user_from_group(
-        self, user_id: str, group_id: str, *, environment_id: str | None = None
-    ) -> None:
-        """End a user's direct membership of a group."""
-        await self._write(_w.remove_from_group(self._core, user_id, group_id, environment_id))
+        self,
+        user_id: str,
+        group_id: str,
+        *,
+        missing_ok: bool = False,
+        environment_id: str | None = None,
+    ) -> bool:
+        """End a user's direct membership of a group; `True` when this call removed it
+        (``missing_ok=True``: no such membership returns `False`)."""
+        try:
+            await self._write(_w.remove_from_group(self._core, user_id, group_id, environment_id))
+        except NotFoundError:
+            if missing_ok:
+                return False
+            raise
+        return True
 
     async def rotate_application_secret(
         self,

@@ -20,7 +20,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
+from httpx_pingone_worker._core._errors import (
+    ConfigurationError,
+    InvalidArgumentError,
+    ManagementApiError,
+    TLSVerificationError,
+)
 from httpx_pingone_worker._core._input import load_json, split_url
 from httpx_pingone_worker._core._logging import get_logger, register_held_secret
 from httpx_pingone_worker._core._regions import Region, check_secure_url
@@ -267,9 +272,12 @@ class _Core:
             started = time.monotonic()
             reply = yield _Send(request)
             if isinstance(reply, Exception):
-                delay = self.retry_delay(state, None) if idempotent else None
+                failure = _unreachable(method, url, reply)
+                # A certificate that is not trusted fails the same way every time: no retry.
+                retry = idempotent and not isinstance(failure, TLSVerificationError)
+                delay = self.retry_delay(state, None) if retry else None
                 if delay is None:
-                    raise _unreachable(method, url, reply) from None
+                    raise failure from None
                 yield _Sleep(delay)
                 continue
             response: httpx.Response = reply
@@ -386,8 +394,21 @@ def _role_assignments_query(
     return core.env_query(environment_id, path, RoleAssignment.from_json, key="roleAssignments")
 
 
-def _groups_query(core: _Core, environment_id: str | None) -> _Query[Group]:
-    return core.env_query(environment_id, "/groups", Group.from_json, key="groups")
+def _groups_query(
+    core: _Core, environment_id: str | None, filter: str | None = None
+) -> _Query[Group]:
+    params = {"filter": filter} if filter else None
+    return core.env_query(environment_id, "/groups", Group.from_json, key="groups", params=params)
+
+
+def _user_groups_query(core: _Core, user_id: str, environment_id: str | None) -> _Query[Group]:
+    """A user's group memberships (``/users/{id}/memberOfGroups``, direct and indirect)."""
+    if not isinstance(user_id, str) or not user_id.strip():
+        raise InvalidArgumentError(
+            "user_id must be a non-empty string", hint="pass the user's id (a UUID from PingOne)"
+        )
+    path = f"/users/{user_id}/memberOfGroups"
+    return core.env_query(environment_id, path, Group.from_json)
 
 
 def _populations_query(core: _Core, environment_id: str | None) -> _Query[Population]:

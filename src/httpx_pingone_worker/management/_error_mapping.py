@@ -15,8 +15,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from httpx_pingone_worker._core._errors import ManagementApiError
+from httpx_pingone_worker._core._errors import (
+    ConflictError,
+    InvalidRequestError,
+    ManagementApiError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    TLSVerificationError,
+)
 from httpx_pingone_worker._core._input import BadJSON, parse_json
+from httpx_pingone_worker._core._retry import parse_retry_after
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -98,16 +107,65 @@ def _error_hint(status: int, method: str, path: str, detail_codes: Sequence[str]
             "check client id, environment id and region"
         )
     if status == 404:
-        return (
-            "check the ids in the path, the environment id and the region (each region "
-            "has its own API host); just after creating an environment, retry shortly"
-        )
+        return _not_found_hint(method, path)
     if status == 429:
         return "PingOne rate limit hit; lower the RateLimiter rate or share one limiter"
     if status == 400 and detail_codes:
         return "fix the request fields named in details (filter syntax, values, limits)"
     if status >= 500:
         return "PingOne had a server-side problem; retry later and quote the correlation id"
+    return None
+
+
+def _not_found_hint(method: str, path: str) -> str:
+    """What a 404 most likely means for this call (the resource named last in the path)."""
+    segs = _segments(path)
+    if "memberOfGroups" in segs[:-1]:
+        if method.upper() == "DELETE":
+            return (
+                "the user is not a direct member of that group (or an id is wrong); "
+                "remove_user_from_group(..., missing_ok=True) treats that as done"
+            )
+        return "the user is not a direct member of that group, or an id in the path is wrong"
+    names = {"users": "user", "groups": "group", "populations": "population"}
+    names |= {"applications": "application", "roleAssignments": "role assignment"}
+    for index in range(len(segs) - 2, -1, -1):
+        kind = names.get(segs[index])
+        if kind is not None and index >= 2:
+            return (
+                f"no {kind} with that id in this environment (deleted, or from another "
+                "environment); look it up again by name"
+            )
+    if segs[-2:-1] == ["environments"] or segs[-1:] == ["environments"]:
+        return (
+            "check the environment id and the region (each region has its own API host); "
+            "just after creating an environment, retry shortly"
+        )
+    return "check the ids in the path, the environment id and the region"
+
+
+def _error_class(status: int, detail_codes: Sequence[str]) -> type[ManagementApiError]:
+    if "UNIQUENESS_VIOLATION" in detail_codes or status == 409:
+        return ConflictError
+    return {
+        400: InvalidRequestError,
+        403: PermissionDeniedError,
+        404: NotFoundError,
+        429: RateLimitedError,
+    }.get(status, ManagementApiError)
+
+
+def _retry_after(response: httpx.Response, details: Sequence[Mapping[str, Any]]) -> float | None:
+    import time
+
+    seconds = parse_retry_after(response.headers.get("retry-after"), now=time.time())
+    if seconds is not None:
+        return seconds
+    for detail in details:  # PingOne may name it in innerError.retryAfter instead
+        inner = detail.get("innerError")
+        value = inner.get("retryAfter") if isinstance(inner, Mapping) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return float(value)
     return None
 
 
@@ -158,20 +216,70 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
         msg += f"; {'; '.join(existing)}"
     if body is None and response.content:
         msg += " (response body was not JSON)"
-    return ManagementApiError(
+    cls = _error_class(status, detail_codes)
+    extra: dict[str, Any] = {}
+    hint = _error_hint(status, method, path, detail_codes)
+    if cls is ConflictError:
+        ids = [
+            inner["existingId"]
+            for d in details
+            if d.get("code") == "UNIQUENESS_VIOLATION"
+            and isinstance(inner := d.get("innerError"), Mapping)
+            and isinstance(inner.get("existingId"), str)
+        ]
+        extra["existing_id"] = ids[0] if ids else None
+        hint = "the value is taken: read the existing resource (existing_id) or pick another value"
+    elif cls is RateLimitedError:
+        extra["retry_after"] = _retry_after(response, details)
+    return cls(
         msg,
         status_code=status,
         code=code,
         details=details,
         correlation_id=correlation_id,
         error_description=description,
-        hint=_error_hint(status, method, path, detail_codes),
+        hint=hint,
+        **extra,
     )
 
 
+def _certificate_problem(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) is a failed TLS certificate verification."""
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _unreachable(method: str, path: str, exc: Exception) -> ManagementApiError:
+    if _certificate_problem(exc):
+        host = _host_of(path)
+        return TLSVerificationError(
+            f"PingOne API {method.upper()} {_path_only(path) or path}: TLS certificate "
+            f"verification failed for {host} (not signed by a CA this client trusts)",
+            hint="trust the CA that signed it: set SSL_CERT_FILE to its PEM bundle, or pass "
+            "verify=<ssl.SSLContext or CA file> to the client (the emulator server's ca_file "
+            "for an emulator)",
+        )
     return ManagementApiError(
         f"PingOne API {method.upper()} {_path_only(path) or path} could not be completed: "
         f"{type(exc).__name__}",
         hint="check network access to the API host (proxy, firewall, region)",
     )
+
+
+def _host_of(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "the API host"
+    return f"{parts.hostname}{port}" if parts.hostname else "the API host"

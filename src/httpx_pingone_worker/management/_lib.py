@@ -92,3 +92,39 @@ def _timeout_for(lib: HttpLib, timeout: Any) -> Any:
     return lib.Timeout(
         connect=timeout.connect, read=timeout.read, write=timeout.write, pool=timeout.pool
     )
+
+
+#: ``from_env`` keywords that configure the client (everything else goes to the auth's
+#: ``from_env``: settings sources and ``PingOneWorkerAuth`` keywords).
+_CLIENT_KEYS = frozenset(
+    {
+        "transport",
+        "timeout",
+        "rate_limiter",
+        "retry",
+        "headers",
+        "sleep",
+        "rng",
+        "clock",
+        "verify",
+        "cert",
+        "proxy",
+        "mounts",
+        "limits",
+        "http1",
+        "http2",
+        "trust_env",
+        "event_hooks",
+        "follow_redirects",
+        "max_redirects",
+    }
+)
+
+
+def _split_from_env(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(auth keywords, client keywords)`` of ``PingOneClient.from_env(**kwargs)``."""
+    auth = {k: v for k, v in kwargs.items() if k not in _CLIENT_KEYS}
+    client = {k: v for k, v in kwargs.items() if k in _CLIENT_KEYS}
+    if "allow_loopback_http" in kwargs:  # both check the URLs they use
+        client["allow_loopback_http"] = kwargs["allow_loopback_http"]
+    return auth, client

@@ -1,6 +1,7 @@
 """Typed Management API resources: frozen dataclasses parsed from PingOne's JSON.
 
-Each ``from_json`` keeps the typed fields it knows and the raw record (read-only) for the rest.
+Each ``from_json`` keeps the typed fields it knows, and `raw`: a plain `dict` copy of the whole
+record for everything else (changing it changes nothing in PingOne or in the model's fields).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from collections.abc import (
     Mapping,
 )
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from httpx_pingone_worker._core._errors import ManagementApiError
@@ -29,6 +29,7 @@ __all__ = [
     "RoleAssignment",
     "SignOnPolicy",
     "User",
+    "UserName",
 ]
 
 
@@ -41,6 +42,17 @@ def _s(value: Any) -> str | None:
 
 def _id_of(value: Any) -> str | None:
     return _s(value.get("id")) if isinstance(value, Mapping) else None
+
+
+def _copy(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON record as plain dicts and lists (``raw``)."""
+    import copy
+
+    return copy.deepcopy(dict(record))
+
+
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _raw_field() -> Any:
@@ -71,7 +83,7 @@ class Environment:
     products: tuple[str, ...]
     created_at: str | None
     updated_at: str | None
-    raw: Mapping[str, Any] = _raw_field()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> Environment:
@@ -95,7 +107,7 @@ class Environment:
             products=tuple(products),
             created_at=_s(d.get("createdAt")),
             updated_at=_s(d.get("updatedAt")),
-            raw=MappingProxyType(dict(d)),
+            raw=_copy(d),
         )
 
 
@@ -113,7 +125,7 @@ class Application:
     grant_types: tuple[str, ...]
     environment_id: str | None
     client_id: str | None
-    raw: Mapping[str, Any] = _raw_field()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> Application:
@@ -134,7 +146,7 @@ class Application:
             else (),
             environment_id=_id_of(d.get("environment")),
             client_id=_s(d.get("clientId")) or _s(d.get("id")),
-            raw=MappingProxyType(dict(d)),
+            raw=_copy(d),
         )
 
 
@@ -148,7 +160,7 @@ class RoleAssignment:
     scope_type: str | None
     environment_id: str | None
     read_only: bool | None
-    raw: Mapping[str, Any] = _raw_field()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> RoleAssignment:
@@ -163,7 +175,7 @@ class RoleAssignment:
             scope_type=_s(scope.get("type")) if isinstance(scope, Mapping) else None,
             environment_id=_id_of(d.get("environment")),
             read_only=ro if isinstance(ro, bool) else None,
-            raw=MappingProxyType(dict(d)),
+            raw=_copy(d),
         )
 
 
@@ -174,7 +186,7 @@ class Role:
     id: str
     name: str | None
     description: str | None
-    raw: Mapping[str, Any] = _raw_field()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> Role:
@@ -184,56 +196,111 @@ class Role:
             id=str(d.get("id", "")),
             name=_s(d.get("name")),
             description=_s(d.get("description")),
-            raw=MappingProxyType(dict(d)),
+            raw=_copy(d),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UserName:
+    """A user's ``name`` object: any part may be missing (`None`)."""
+
+    given: str | None = None
+    family: str | None = None
+    middle: str | None = None
+    formatted: str | None = None
+    honorific_prefix: str | None = None
+    honorific_suffix: str | None = None
+
+    @classmethod
+    def from_json(cls, body: Any) -> UserName | None:
+        """Build from PingOne's ``name`` object; `None` when the user has none."""
+        if not isinstance(body, Mapping):
+            return None
+        return cls(
+            given=_s(body.get("given")),
+            family=_s(body.get("family")),
+            middle=_s(body.get("middle")),
+            formatted=_s(body.get("formatted")),
+            honorific_prefix=_s(body.get("honorificPrefix")),
+            honorific_suffix=_s(body.get("honorificSuffix")),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """A PingOne user (``/environments/{id}/users``)."""
+    """A PingOne user (``/environments/{id}/users``).
+
+    - `name`: given / family / middle / formatted parts (`None` when the user has no name);
+    - `population_id`: the population the user belongs to;
+    - `lifecycle_status`: ``ACCOUNT_OK``, ``VERIFICATION_REQUIRED`` …;
+    - `created_at` / `updated_at`: PingOne's ISO 8601 timestamps, as sent;
+    - `raw`: a `dict` copy of the whole record (custom attributes, ``address``, …).
+    """
 
     id: str
     username: str | None
     email: str | None
     enabled: bool | None
     population_id: str | None
-    raw: Mapping[str, Any] = _raw_field()
+    name: UserName | None = None
+    lifecycle_status: str | None = None
+    external_id: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> User:
         """Build from a PingOne user JSON object."""
         d = _expect_object(body, "user")
-        enabled = d.get("enabled")
+        lifecycle = d.get("lifecycle")
         return cls(
             id=str(d.get("id", "")),
             username=_s(d.get("username")),
             email=_s(d.get("email")),
-            enabled=enabled if isinstance(enabled, bool) else None,
+            enabled=_bool(d.get("enabled")),
             population_id=_id_of(d.get("population")),
-            raw=MappingProxyType(dict(d)),
+            name=UserName.from_json(d.get("name")),
+            lifecycle_status=_s(lifecycle.get("status"))
+            if isinstance(lifecycle, Mapping)
+            else None,
+            external_id=_s(d.get("externalId")),
+            created_at=_s(d.get("createdAt")),
+            updated_at=_s(d.get("updatedAt")),
+            raw=_copy(d),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """A PingOne group (``/environments/{id}/groups``)."""
+    """A PingOne group (``/environments/{id}/groups``).
+
+    `population_id` is set for a group that belongs to one population (`None`: the whole
+    environment). From `iter_user_groups`, a group carries what the membership record holds
+    (`id`, `name`); `get_group` reads the rest.
+    """
 
     id: str
     name: str | None
     description: str | None
     population_id: str | None
-    raw: Mapping[str, Any] = _raw_field()
+    external_id: str | None = None
+    custom_data: dict[str, Any] | None = field(default=None, compare=False, hash=False)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> Group:
-        """Build from a PingOne group JSON object."""
+        """Build from a PingOne group (or group membership) JSON object."""
         d = _expect_object(body, "group")
+        custom = d.get("customData")
         return cls(
             id=str(d.get("id", "")),
             name=_s(d.get("name")),
             description=_s(d.get("description")),
             population_id=_id_of(d.get("population")),
-            raw=MappingProxyType(dict(d)),
+            external_id=_s(d.get("externalId")),
+            custom_data=_copy(custom) if isinstance(custom, Mapping) else None,
+            raw=_copy(d),
         )
 
 
@@ -244,17 +311,22 @@ class Population:
     id: str
     name: str | None
     description: str | None
-    raw: Mapping[str, Any] = _raw_field()
+    default: bool | None = None
+    user_count: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> Population:
         """Build from a PingOne population JSON object."""
         d = _expect_object(body, "population")
+        count = d.get("userCount")
         return cls(
             id=str(d.get("id", "")),
             name=_s(d.get("name")),
             description=_s(d.get("description")),
-            raw=MappingProxyType(dict(d)),
+            default=_bool(d.get("default")),
+            user_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+            raw=_copy(d),
         )
 
 
@@ -266,7 +338,7 @@ class SignOnPolicy:
     name: str | None
     description: str | None
     default: bool
-    raw: Mapping[str, Any] = _raw_field()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> SignOnPolicy:
@@ -277,7 +349,7 @@ class SignOnPolicy:
             name=_s(d.get("name")),
             description=_s(d.get("description")),
             default=d.get("default") is True,
-            raw=MappingProxyType(dict(d)),
+            raw=_copy(d),
         )
 
 
@@ -289,7 +361,7 @@ class Resource:
     name: str | None
     type: str | None
     audience: str | None
-    raw: Mapping[str, Any] = _raw_field()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> Resource:
@@ -300,7 +372,7 @@ class Resource:
             name=_s(d.get("name")),
             type=_s(d.get("type")),
             audience=_s(d.get("audience")),
-            raw=MappingProxyType(dict(d)),
+            raw=_copy(d),
         )
 
 
@@ -319,7 +391,7 @@ class BillOfMaterials:
 
     products: tuple[Product, ...]
     solution_type: str | None
-    raw: Mapping[str, Any] = _raw_field()
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, body: Any) -> BillOfMaterials:
@@ -335,5 +407,5 @@ class BillOfMaterials:
                 if isinstance(p, Mapping)
             ),
             solution_type=_s(d.get("solutionType")),
-            raw=MappingProxyType(dict(d)),
+            raw=_copy(d),
         )

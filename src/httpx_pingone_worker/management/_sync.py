@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from httpx_pingone_worker._core._errors import ConflictError, NotFoundError
 from httpx_pingone_worker._core._regions import Region
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._lib import _TransportLike  # noqa: F401 - named in the base class subscript string
 
 
+from . import _provisioning as _p
 from . import _writes as _w
 from ._base import _ClientBase
 from ._core import (
@@ -40,8 +42,9 @@ from ._core import (
     _role_assignments_query,
     _Send,
     _Step,
+    _user_groups_query,
 )
-from ._lib import _AuthLike
+from ._lib import _AuthLike, _split_from_env
 from ._models import (
     Application,
     BillOfMaterials,
@@ -85,6 +88,21 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
     """
 
     _http_class = "Client"
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> PingOneClient:
+        """A client whose auth comes from the same sources as `PingOneWorkerAuth.from_env`.
+
+        ``PINGONE_CLIENT_ID``, ``PINGONE_CLIENT_SECRET``, ``PINGONE_ENVIRONMENT_ID``,
+        ``PINGONE_REGION`` (and ``PINGONE_AUTH_BASE_URL`` / ``PINGONE_API_BASE_URL``, e.g. an
+        emulator server's, whose CA ``SSL_CERT_FILE`` names), ``.env`` and settings files.
+        Keywords of `PingOneWorkerAuth.from_env` (``env_file=`` …) go to the auth, the rest
+        to the client.
+        """
+        auth_kwargs, client_kwargs = _split_from_env(kwargs)
+        from httpx_pingone_worker._auth import PingOneWorkerAuth
+
+        return cls(auth=PingOneWorkerAuth.from_env(**auth_kwargs), **client_kwargs)
 
     def _default_sleep(self) -> Callable[[float], None]:
         return time.sleep
@@ -248,9 +266,85 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         """Users of the environment, lazily (``filter`` is PingOne's SCIM-like filter)."""
         yield from self._each(self._core.users_query(filter, limit, environment_id))
 
-    def iter_groups(self, *, environment_id: str | None = None) -> Iterator[Group]:
-        """Groups of the environment, lazily."""
-        yield from self._each(_groups_query(self._core, environment_id))
+    def iter_groups(
+        self, filter: str | None = None, *, environment_id: str | None = None
+    ) -> Iterator[Group]:
+        """Groups of the environment, lazily (``filter``: PingOne's filter, e.g.
+        ``name eq "Sales"``)."""
+        yield from self._each(_groups_query(self._core, environment_id, filter))
+
+    def get_group(self, group_id: str, *, environment_id: str | None = None) -> Group:
+        """One group by id (`NotFoundError` when there is none)."""
+        path = f"/groups/{_w.checked_id(group_id, 'group_id')}"
+        return self._one(self._core.env_query(environment_id, path, Group.from_json))
+
+    def find_group(
+        self,
+        name: str,
+        *,
+        population_id: str | None = None,
+        environment_id: str | None = None,
+    ) -> Group | None:
+        """The group called ``name`` (case-insensitive, as PingOne compares names), or `None`.
+
+        ``population_id`` narrows the search to that population's groups; without it a name
+        used in more than one population is ambiguous (`ManagementApiError`).
+        """
+        return _p.drive(_p.find_group(self._core, name, population_id, environment_id), self)
+
+    def get_or_create_group(
+        self,
+        name: str,
+        *,
+        population_id: str | None = None,
+        description: str | None = None,
+        environment_id: str | None = None,
+    ) -> tuple[Group, bool]:
+        """The group called ``name``, created when missing; the `bool` is `True` when this
+        call created it.
+
+        Safe under concurrent callers (threads, processes): a racing creator's uniqueness
+        violation is resolved by reading the winner, so every caller gets the one group.
+        ``description`` is used only when creating.
+        """
+        steps = _p.get_or_create_group(self._core, name, population_id, description, environment_id)
+        return _p.drive(steps, self)
+
+    def find_user(
+        self,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        environment_id: str | None = None,
+    ) -> User | None:
+        """The one user with this username and/or email (case-insensitive), or `None`.
+
+        Values are quoted for PingOne's filter for you. More than one match (emails need not
+        be unique) raises `ManagementApiError`; pass ``username=`` to be exact.
+        """
+        return _p.drive(_p.find_user(self._core, username, email, environment_id), self)
+
+    def iter_user_groups(
+        self, user_id: str, *, environment_id: str | None = None
+    ) -> Iterator[Group]:
+        """The groups ``user_id`` is a direct member of, lazily (paged).
+
+        Each `Group` carries what the membership holds (`id`, `name`); `get_group` reads
+        the rest. Memberships through nested groups are left out.
+        """
+        query = _user_groups_query(self._core, user_id, environment_id)
+        for item in self.paginate(query.path):
+            if item.get("type", "DIRECT") == "DIRECT":
+                yield Group.from_json(item)
+
+    def _collect(self, query: _Query[_T], accept: Callable[[_T], bool], limit: int) -> list[_T]:
+        out: list[_T] = []
+        for obj in self._each(query):
+            if accept(obj):
+                out.append(obj)
+                if len(out) >= limit:
+                    break
+        return out
 
     def iter_populations(self, *, environment_id: str | None = None) -> Iterator[Population]:
         """Populations of the environment, lazily."""
@@ -302,14 +396,75 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         )
 
     def update_user(
+        self,
+        user_id: str,
+        attributes: Mapping[str, Any] | None = None,
+        /,
+        *,
+        username: str | None = None,
+        email: str | None = None,
+        population_id: str | None = None,
+        name: Mapping[str, str] | None = None,
+        enabled: bool | None = None,
+        environment_id: str | None = None,
+        **fields: Any,
+    ) -> User:
+        """Change some attributes of a user (``PATCH``: the rest are kept); returns the user.
+
+        Pass a mapping of PingOne attributes, the keywords of `create_user`, other
+        attributes as keywords (``title="Engineer"``), or a mix. ``population_id`` moves
+        the user (`move_user`) and ``enabled`` goes to PingOne's enabled endpoint, as
+        PingOne requires.
+        """
+        given: dict[str, Any] = {"username": username, "email": email, "name": name}
+        given |= {"population_id": population_id, "enabled": enabled, **fields}
+        steps = _p.update_user(user_id, attributes, given, environment_id)
+        return _p.drive(steps, self)
+
+    def _patch_user(
         self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
     ) -> User:
-        """Change some attributes of a user (``PATCH``: the rest are kept)."""
         return self._write(
             _w.update_user(
                 self._core, user_id, attributes, replace=False, environment_id=environment_id
             )
         )
+
+    def create_or_update_user(
+        self,
+        *,
+        username: str,
+        email: str | None = None,
+        population_id: str | None = None,
+        name: Mapping[str, str] | None = None,
+        enabled: bool | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        environment_id: str | None = None,
+    ) -> tuple[User, bool]:
+        """The user ``username`` holding these values; the `bool` is `True` when created.
+
+        A missing user is created (``email`` is then required); an existing one is changed
+        only where it differs (``name`` and object attributes are compared part by part), so
+        a re-run with the same values sends no write. A user created meanwhile by a racing
+        caller is updated instead.
+        """
+        steps = _p.create_or_update_user(
+            self._core,
+            username=username,
+            email=email,
+            population_id=population_id,
+            name=name,
+            enabled=enabled,
+            attributes=attributes,
+            environment_id=environment_id,
+        )
+        return _p.drive(steps, self)
+
+    def move_user(
+        self, user_id: str, population_id: str, *, environment_id: str | None = None
+    ) -> None:
+        """Move a user to another population (``PUT …/users/{id}/population``)."""
+        self._write(_w.move_user(self._core, user_id, population_id, environment_id))
 
     def replace_user(
         self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
@@ -336,12 +491,18 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         *,
         name: str,
         description: str | None = None,
+        population_id: str | None = None,
         environment_id: str | None = None,
     ) -> Group:
-        """Create a group (names are unique per environment)."""
+        """Create a group: of the environment, or of ``population_id`` (a taken name raises
+        `ConflictError`; `get_or_create_group` is the idempotent form)."""
         return self._write(
             _w.create_group(
-                self._core, name=name, description=description, environment_id=environment_id
+                self._core,
+                name=name,
+                description=description,
+                population_id=population_id,
+                environment_id=environment_id,
             )
         )
 
@@ -350,16 +511,46 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         self._write(_w.delete(self._core, "group", group_id, environment_id))
 
     def add_user_to_group(
-        self, user_id: str, group_id: str, *, environment_id: str | None = None
-    ) -> None:
-        """Make a user a direct member of a group."""
-        self._write(_w.add_to_group(self._core, user_id, group_id, environment_id))
+        self,
+        user_id: str,
+        group_id: str,
+        *,
+        exist_ok: bool = False,
+        environment_id: str | None = None,
+    ) -> bool:
+        """Make a user a direct member of a group; `True` when this call added it.
+
+        An existing membership raises `ConflictError`, or returns `False` with
+        ``exist_ok=True``.
+        """
+        try:
+            self._write(_w.add_to_group(self._core, user_id, group_id, environment_id))
+        except ConflictError:
+            if exist_ok:
+                return False
+            raise
+        return True
 
     def remove_user_from_group(
-        self, user_id: str, group_id: str, *, environment_id: str | None = None
-    ) -> None:
-        """End a user's direct membership of a group."""
-        self._write(_w.remove_from_group(self._core, user_id, group_id, environment_id))
+        self,
+        user_id: str,
+        group_id: str,
+        *,
+        missing_ok: bool = False,
+        environment_id: str | None = None,
+    ) -> bool:
+        """End a user's direct membership of a group; `True` when this call removed it.
+
+        No such membership raises `NotFoundError`, or returns `False` with
+        ``missing_ok=True``.
+        """
+        try:
+            self._write(_w.remove_from_group(self._core, user_id, group_id, environment_id))
+        except NotFoundError:
+            if missing_ok:
+                return False
+            raise
+        return True
 
     def rotate_application_secret(
         self,

@@ -1,7 +1,8 @@
 """Typed Management API writes, sans-IO: what to send and how to parse the answer.
 
-Each function checks its arguments (a :class:`ConfigurationError` says what was wrong and
-how to fix it) and returns a :class:`_Write` the sync and async clients send the same way.
+Each function checks its arguments (an `InvalidArgumentError`, a `ValueError`, says what
+was wrong and how to fix it; nothing is sent) and returns a `_Write` the sync and async
+clients send the same way.
 PingOne's refusals come back as :class:`~httpx_pingone_worker.ManagementApiError` with
 PingOne's ``details`` (a uniqueness violation names the field and the existing id).
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
+from httpx_pingone_worker._core._errors import InvalidArgumentError, ManagementApiError
 from httpx_pingone_worker._core._logging import register_held_secret
 from httpx_pingone_worker._core._secrets import Secret
 
@@ -22,9 +23,11 @@ from ._models import Group, User, _expect_object
 
 __all__ = [
     "add_to_group",
+    "checked_id",
     "create_group",
     "create_user",
     "delete",
+    "move_user",
     "remove_from_group",
     "rotate_secret",
     "set_enabled",
@@ -50,17 +53,22 @@ def _none(_body: Any) -> None:
 
 def _text(value: Any, name: str, hint: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError(f"{name} must be a non-empty string, got {value!r}", hint=hint)
+        shown = "an empty string" if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(f"{name} must be a non-empty string, got {shown}", hint=hint)
     return value
 
 
-def _id(value: Any, name: str) -> str:
+def checked_id(value: Any, name: str) -> str:
+    """``value`` when it is a non-empty string, else an `InvalidArgumentError` naming ``name``."""
     return _text(value, name, hint=f"pass the {name.replace('_', ' ')} (a UUID from PingOne)")
+
+
+_id = checked_id
 
 
 def _attributes(value: Any, name: str = "attributes") -> dict[str, Any]:
     if not isinstance(value, Mapping):
-        raise ConfigurationError(
+        raise InvalidArgumentError(
             f"{name} must be a mapping of PingOne user attributes, got {type(value).__name__}",
             hint='e.g. {"name": {"given": "Ada"}, "title": "Engineer"}',
         )
@@ -88,7 +96,7 @@ def create_user(
         body["name"] = _attributes(name, "name")
     if enabled is not None:
         if not isinstance(enabled, bool):
-            raise ConfigurationError(f"enabled must be True or False, got {enabled!r}")
+            raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
         body["enabled"] = enabled
     env = core.require_env(environment_id)
     return _Write("POST", f"/environments/{env}/users", body, User.from_json)
@@ -105,7 +113,7 @@ def update_user(
     """``PATCH`` (merge) or ``PUT`` (replace) ``/environments/{env}/users/{id}``."""
     body = _attributes(attributes)
     if replace and "username" not in body:
-        raise ConfigurationError(
+        raise InvalidArgumentError(
             "replace_user needs the whole user, including username (and email)",
             hint="use update_user() to change only some attributes",
         )
@@ -125,7 +133,7 @@ def set_enabled(
 ) -> _Write[bool]:
     """``PUT /environments/{env}/users/{id}/enabled``; parses the new state."""
     if not isinstance(enabled, bool):
-        raise ConfigurationError(f"enabled must be True or False, got {enabled!r}")
+        raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
     env = core.require_env(environment_id)
 
     def parse(body: Any) -> bool:
@@ -139,14 +147,30 @@ def set_enabled(
 
 
 def create_group(
-    core: _Core, *, name: str, description: str | None, environment_id: str | None
+    core: _Core,
+    *,
+    name: str,
+    description: str | None,
+    population_id: str | None = None,
+    environment_id: str | None,
 ) -> _Write[Group]:
-    """``POST /environments/{env}/groups``."""
+    """``POST /environments/{env}/groups`` (a population's group with ``population_id``)."""
     body: dict[str, Any] = {"name": _text(name, "name", "groups need a unique name")}
     if description is not None:
         body["description"] = _text(description, "description", "omit it or pass text")
+    if population_id is not None:
+        body["population"] = {"id": _id(population_id, "population_id")}
     env = core.require_env(environment_id)
     return _Write("POST", f"/environments/{env}/groups", body, Group.from_json)
+
+
+def move_user(
+    core: _Core, user_id: str, population_id: str, environment_id: str | None
+) -> _Write[None]:
+    """``PUT /environments/{env}/users/{id}/population``."""
+    env = core.require_env(environment_id)
+    path = f"/environments/{env}/users/{_id(user_id, 'user_id')}/population"
+    return _Write("PUT", path, {"id": _id(population_id, "population_id")}, _none)
 
 
 def add_to_group(
@@ -181,7 +205,7 @@ def rotate_secret(
     body: dict[str, Any] = {}
     if previous_expires_at is not None:
         if not isinstance(previous_expires_at, dt.datetime) or previous_expires_at.tzinfo is None:
-            raise ConfigurationError(
+            raise InvalidArgumentError(
                 "previous_expires_at must be a timezone-aware datetime",
                 hint="e.g. datetime.now(timezone.utc) + timedelta(hours=1)",
             )
