@@ -119,19 +119,33 @@ def test_groups_iterate_get_find(client: PingOneClient) -> None:
     pop = _population(client, "Contractors")
     other = _population(client, "Interns")
     pop_group = client.create_group(name="Prov Engineering", population_id=pop)
-    client.create_group(name="Prov Engineering", population_id=other)
     env_group = client.create_group(name="Prov Sales", description="all sales")
     assert {g.name for g in client.iter_groups('name sw "Prov Eng"')} == {"Prov Engineering"}
     assert client.get_group(env_group.id) == env_group
     assert pop_group.population_id == pop
     assert client.find_group("prov sales") == env_group
     assert client.find_group("prov engineering", population_id=pop) == pop_group
-    with pytest.raises(ManagementApiError, match="more than one population"):
-        client.find_group("Prov Engineering")
+    assert client.find_group("prov engineering") == pop_group
+    assert client.find_group("prov engineering", population_id=other) is None
     assert client.find_group("Nope") is None
     with pytest.raises(NotFoundError) as info:
         client.get_group("00000000-0000-4000-8000-000000000000")
     assert "no group with that id" in (info.value.hint or "")
+
+
+def test_find_group_one_name_in_two_populations_is_ambiguous() -> None:
+    """PingOne lets two populations use one group name: without population_id that is an error."""
+    env = "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a"
+    groups = [{"id": f"g{i}", "name": "Eng", "population": {"id": f"p{i}"}} for i in range(2)]
+    page = {"_embedded": {"groups": groups}, "_links": {"self": {"href": "x"}}}
+    transport = httpx.MockTransport(lambda _r: httpx.Response(200, json=page))
+    with PingOneClient(
+        token="static-token-abcdefghijkl", environment_id=env, transport=transport
+    ) as client:
+        with pytest.raises(ManagementApiError, match="more than one population") as info:
+            client.find_group("Eng")
+        assert "population_id=" in (info.value.hint or "")
+        assert client.find_group("eng", population_id="p1") == Group.from_json(groups[1])
 
 
 # --- idempotent writes ----------------------------------------------------------------------
@@ -329,10 +343,6 @@ def test_memberships_move_and_typed_errors(client: PingOneClient, emu: PingOneEm
     """add (exist_ok), iter_user_groups (direct, paged), remove (missing_ok), move_user."""
     user = client.create_user(username="m", email="m@example.com")
     groups = [client.create_group(name=f"G{i}") for i in range(3)]
-    parent = client.create_group(name="Parent")
-    client.post(
-        f"/environments/{{env}}/groups/{groups[0].id}/memberOfGroups", json={"id": parent.id}
-    )
     for g in groups:
         assert client.add_user_to_group(user.id, g.id) is True
     with pytest.raises(ConflictError) as conflict:
@@ -340,7 +350,7 @@ def test_memberships_move_and_typed_errors(client: PingOneClient, emu: PingOneEm
     assert conflict.value.existing_id == groups[0].id
     assert client.add_user_to_group(user.id, groups[0].id, exist_ok=True) is False
     direct = list(client.iter_user_groups(user.id))
-    assert sorted(g.name or "" for g in direct) == ["G0", "G1", "G2"]  # "Parent" is indirect
+    assert sorted(g.name or "" for g in direct) == ["G0", "G1", "G2"]
     assert client.remove_user_from_group(user.id, groups[1].id) is True
     with pytest.raises(NotFoundError) as missing:
         client.remove_user_from_group(user.id, groups[1].id)
@@ -351,6 +361,27 @@ def test_memberships_move_and_typed_errors(client: PingOneClient, emu: PingOneEm
     pop = _population(client, "Elsewhere")
     assert client.move_user(user.id, pop) is None
     assert client.get_user(user.id).population_id == pop
+
+
+def test_iter_user_groups_leaves_out_memberships_through_nesting() -> None:
+    """Only DIRECT memberships are listed; INDIRECT ones (through a nested group) are not."""
+    env = "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a"
+    items = [
+        {"id": "g1", "name": "Team", "type": "DIRECT"},
+        {"id": "g2", "name": "Division", "type": "INDIRECT"},
+    ]
+    page = {"_embedded": {"groupMemberships": items}, "_links": {"self": {"href": "x"}}}
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json=page)
+
+    with PingOneClient(
+        token="static-token-abcdefghijkl", environment_id=env, transport=httpx.MockTransport(answer)
+    ) as client:
+        assert [(g.id, g.name) for g in client.iter_user_groups("u1")] == [("g1", "Team")]
+    assert seen == [f"/v1/environments/{env}/users/u1/memberOfGroups"]
 
 
 def test_iter_user_groups_pages(client: PingOneClient, emu: PingOneEmulator) -> None:
