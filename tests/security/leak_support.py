@@ -12,6 +12,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
+
 from canary import assert_no_canary
 
 
@@ -42,12 +44,20 @@ def _message_parts(obj: Any, name: str) -> list[str]:
     return parts
 
 
-def exposure(exc: BaseException) -> str:
-    """Everything ``exc`` shows to a developer with locals on, as one text."""
+def exposure(exc: BaseException, *, own_request_ok: bool = False) -> str:
+    """Everything ``exc`` shows to a developer with locals on, as one text.
+
+    ``own_request_ok``: ``exc`` is httpx's error about the caller's own (authorised) request,
+    whose ``.request`` carries the worker token as httpx does for any auth; that request is
+    then looked at through ``repr`` only (httpx masks ``Authorization`` there).
+    """
     parts = [
         "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
     ]
     for e in _chain(exc):
+        if own_request_ok and e is exc and isinstance(e, httpx.HTTPError):
+            parts += [repr(e), str(e), repr(getattr(e, "request", None))]
+            continue
         parts += [repr(e), str(e), repr(vars(e)) if hasattr(e, "__dict__") else ""]
         for attr in ("request", "response", "_request", "_response"):
             try:

@@ -27,7 +27,7 @@ from httpx_pingone_worker._core._input import BadJSON, epoch_seconds, finite_arg
 from httpx_pingone_worker._core._logging import get_logger, redact, register_token
 from httpx_pingone_worker._core._redirects import is_redirect, redirect_hint, redirect_target
 from httpx_pingone_worker._core._regions import Endpoints, check_secure_url, endpoints_for
-from httpx_pingone_worker._core._secrets import Secret, fingerprint
+from httpx_pingone_worker._core._secrets import Secret, fingerprint, sealed_frames
 from httpx_pingone_worker._core._token import Token, normalize_scopes
 from httpx_pingone_worker._version import __version__
 from httpx_pingone_worker.credentials._credentials import ClientCredentials
@@ -266,6 +266,7 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@sealed_frames  # its locals hold the response body (claims, an echoed token): not in tracebacks
 def parse_introspection_response(
     status_code: int,
     body: bytes,
@@ -471,6 +472,8 @@ def introspect_token(
     may be a ``PingOneWorkerAuth``: then ``url=None`` uses its introspection endpoint (with
     ``issuer=``, the one its discovery document names, read now if not yet known).
     """
+    if isinstance(token, str):  # wrapped first: no frame of a failure below holds it raw
+        token = Secret(token)
     issuer = _discovery_pending(url, credentials)
     with contextlib.ExitStack() as stack:
         http = client if client is not None else stack.enter_context(httpx.Client(timeout=timeout))
@@ -503,6 +506,8 @@ async def aintrospect_token(
     allow_loopback_http: bool = False,
 ) -> Introspection:
     """Async :func:`introspect_token`."""
+    if isinstance(token, str):  # wrapped first: no frame of a failure below holds it raw
+        token = Secret(token)
     issuer = _discovery_pending(url, credentials)
     async with contextlib.AsyncExitStack() as stack:
         http = (
