@@ -27,7 +27,7 @@ import secrets
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -279,8 +279,33 @@ def _read_key_file(path: Path) -> bytes:
     return parse_key(text, source=str(path))
 
 
+def _keyring_failed(
+    purpose: KeyPurpose, username: str, error: str, key_file: Path, *, creating: bool
+) -> StorageError:
+    """The error for a keyring that exists but failed (locked, D-Bus down …) while data
+    sealed with a key it may hold exists: a new key file would orphan that data for good."""
+    return StorageError(
+        f"the OS keyring failed ({error}) while reading {KEYRING_SERVICE}/{username}, and "
+        + (
+            f"{key_file.parent} already holds {purpose} encrypted with a key it may keep: no "
+            "key file was created (it would leave them unreadable)"
+            if creating
+            else f"the {purpose} key is in no key file either"
+        ),
+        path=str(key_file),
+        hint="unlock the keyring (or start its service) and try again; if this host has no "
+        f"working keyring for good, set {KEY_BACKEND_ENV}=file (files sealed with the keyring's "
+        "key then stay unreadable)",
+    )
+
+
 def load_key(
-    directory: Path, purpose: KeyPurpose, *, create: bool = True, lock_timeout: float = 30.0
+    directory: Path,
+    purpose: KeyPurpose,
+    *,
+    create: bool = True,
+    lock_timeout: float = 30.0,
+    holds_data: Callable[[], bool] | None = None,
 ) -> bytes:
     """The 256-bit key for ``purpose`` (``credentials`` or ``tokens``).
 
@@ -290,6 +315,13 @@ def load_key(
     new key file (with a one-time :class:`KeyringFallbackWarning`). With ``create=False`` a
     missing key raises :class:`StorageError` instead of making a new one (readers never
     invent a key that cannot open existing files).
+
+    A keyring that exists but fails (``KeyringLocked``, an unreachable D-Bus service) is
+    not the same as no keyring: it may hold the key of files already written. When
+    ``holds_data()`` says ``directory`` has such files, a failing keyring raises
+    :class:`StorageError` instead of creating a key file (which would take precedence from
+    then on and orphan them once the keyring recovers). Without files, the key file is the
+    fallback as for a missing keyring.
     """
     key_file = key_file_path(directory, purpose)
     chosen = os.environ.get(KEY_BACKEND_ENV, "keyring").strip().lower()
@@ -304,14 +336,18 @@ def load_key(
         return _read_key_file(key_file)
     username = f"{purpose}-key"
     backend, reason = (None, f"{KEY_BACKEND_ENV}=file") if chosen == "file" else _usable_keyring()
+    failed: str | None = None  # the keyring exists but raised: it may hold the key
     if backend is not None:
         try:
             stored = backend.get_password(KEYRING_SERVICE, username)
         except Exception as exc:  # noqa: BLE001 - locked/unreachable keyrings raise anything
-            backend, reason = None, f"keyring backend failed: {type(exc).__name__}"
+            failed = type(exc).__name__
+            backend, reason = None, f"keyring backend failed: {failed}"
         else:
             if stored is not None:
                 return parse_key(stored, source=f"keyring entry {KEYRING_SERVICE}/{username}")
+    if failed is not None and not create:
+        raise _keyring_failed(purpose, username, failed, key_file, creating=False)
     if not create:
         raise StorageError(
             f"no {purpose} key found (keyring entry {KEYRING_SERVICE}/{username} and key file "
@@ -330,12 +366,15 @@ def load_key(
                     backend.set_password(KEYRING_SERVICE, username, generate_key())
                     stored = backend.get_password(KEYRING_SERVICE, username)
             except Exception as exc:  # noqa: BLE001 - see above
-                reason = f"keyring backend failed: {type(exc).__name__}"
+                failed = type(exc).__name__
+                reason = f"keyring backend failed: {failed}"
             else:
                 if stored is not None:
                     _log.debug("using key %s-key from keyring %s", purpose, type(backend).__name__)
                     return parse_key(stored, source=f"keyring entry {KEYRING_SERVICE}/{username}")
                 reason = f"keyring backend {type(backend).__name__} did not keep the key"
+        if failed is not None and holds_data is not None and holds_data():
+            raise _keyring_failed(purpose, username, failed, key_file, creating=True)
         if chosen != "file":
             _warn_fallback(reason, key_file)
         atomic_write(key_file, (generate_key() + "\n").encode("ascii"))

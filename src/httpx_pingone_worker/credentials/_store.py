@@ -186,6 +186,14 @@ def _keep_aside(path: Path) -> Path:
     raise StorageError(f"too many unreadable copies of {path}", path=str(path))  # pragma: no cover
 
 
+def _holds_entries(store: Path) -> bool:
+    """Whether ``store`` holds any credential file (sealed with a key that must not be lost)."""
+    try:
+        return any(p.name.endswith(_CRED_SUFFIX) for p in store.iterdir())
+    except OSError:
+        return False
+
+
 def secure_store(
     credentials: ClientCredentials, *, directory: str | os.PathLike[str] | None = None
 ) -> Path:
@@ -201,7 +209,7 @@ def secure_store(
             hint="build them with ClientCredentials(client_id, client_secret, environment_id)",
         )
     store = ensure_private_directory(_store_dir(directory))
-    key = load_key(store, "credentials", create=True)
+    key = load_key(store, "credentials", create=True, holds_data=lambda: _holds_entries(store))
     path = store / _entry_name(credentials.client_id)
     if path.exists():
         try:
