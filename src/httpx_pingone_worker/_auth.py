@@ -17,8 +17,8 @@ The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.T
 
 Where the background refresh runs:
 
-- sync callers and :meth:`get_token`: a daemon thread per refresh (one at a time per auth,
-  gone once the attempt ends);
+- sync callers and :meth:`get_token`: a thread of the process-wide refresh pool (at most
+  four daemon threads serve every auth object; one refresh at a time per auth);
 - asyncio: a task on the running loop; trio: a system task (``spawn_system_task``). Both
   are cancelled when the loop or ``trio.run`` ends, their flight is then released.
 
@@ -64,6 +64,7 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -108,21 +109,6 @@ _log = get_logger("auth")
 
 
 SecretProvider = Callable[[], "str | Secret | None"]
-
-
-class _Job:
-    """One background refresh: a daemon thread, an asyncio task or a trio system task."""
-
-    __slots__ = ("cancel", "done", "loop", "task", "thread", "trio_done", "trio_token")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.cancel: Callable[[], None] | None = None
-        self.thread: threading.Thread | None = None
-        self.task: Any = None
-        self.loop: Any = None
-        self.trio_done: Any = None
-        self.trio_token: Any = None
 
 
 class _RequestLike(Protocol):
@@ -188,6 +174,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         async_sleep: Callable[[float], Any] | None = None,
         wait_timeout: float = 120.0,
     ) -> None:
+        from ._engine._background import RefreshJobs
         from ._engine._engine import TokenEngine
         from ._engine._flight import Flight
         from ._engine._standalone import default_cache_key
@@ -328,8 +315,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._async_http_client: Any = async_http_client
         self._own_client: Any = None
         self._own_client_lock = threading.Lock()
-        self._jobs: set[_Job] = set()
-        self._jobs_changed = threading.Condition(threading.Lock())
+        # The pid each client was first seen in (see _used_before_fork).
+        self._client_pids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self._seen_lock = threading.Lock()
+        self._jobs = RefreshJobs()
         # Set (and replaced) by close(): wakes token requests sleeping before a retry.
         self._close_signal = Flight(refresh=False)
         self._fork = ForkGuard()
@@ -596,7 +585,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
         signal, self._close_signal = self._close_signal, Flight(refresh=False)
         signal.finish(abandoned=True)
-        self._stop_background()
+        self._jobs.stop(self._wait_timeout)
         with self._own_client_lock:
             client, self._own_client = self._own_client, None
         if client is not None:
@@ -610,20 +599,12 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
         signal, self._close_signal = self._close_signal, Flight(refresh=False)
         signal.finish(abandoned=True)
-        for job in self._stop_background_async():
-            await self._await_job(job, self._wait_timeout)
+        for job in self._jobs.cancel_tasks():
+            await self._jobs.await_job(job, self._wait_timeout)
         with self._own_client_lock:
             client, self._own_client = self._own_client, None
         if client is not None:
             client.close()
-
-    def _stop_background_async(self) -> list[_Job]:
-        """Cancel every async refresh job; return all jobs still running."""
-        jobs = self._background_jobs()
-        for job in jobs:
-            if job.thread is None and job.cancel is not None:
-                job.cancel()
-        return jobs
 
     def _after_fork(self) -> None:
         """In a forked child: a fresh lock (the parent's may have been held by a thread that
@@ -634,6 +615,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
         self._own_client_lock = threading.Lock()
         self._own_client = None
+        self._seen_lock = threading.Lock()
         self._close_signal = Flight(refresh=False)
         self._fork.pid = os.getpid()
 
@@ -860,49 +842,29 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             return candidate
         return None
 
-    def _add_job(self, job: _Job) -> None:
-        with self._jobs_changed:
-            self._jobs.add(job)
-
-    def _finish_job(self, job: _Job) -> None:
-        with self._jobs_changed:
-            self._jobs.discard(job)
-            job.done.set()
-            self._jobs_changed.notify_all()
-
-    def _start_failed(self, plan: Plan, job: _Job, exc: BaseException) -> None:
+    def _start_failed(self, plan: Plan, exc: BaseException) -> None:
         """The background job could not start (e.g. no threads at interpreter exit)."""
-        self._finish_job(job)
         if isinstance(exc, Exception):
             self._engine.complete(plan, exc)  # a refresh: backs off, keeps the valid token
         else:
             self._engine.abandon(plan)
 
     def _refresh_in_thread(self, plan: Plan, caller: Any) -> None:
-        """Lead ``plan`` (a refresh: a valid token is in hand) in a daemon thread.
+        """Lead ``plan`` (a refresh: a valid token is in hand) on the process-wide pool.
 
         The token request goes through ``http_client``, else the client whose request
         reached the refresh point, else the internal client; one attempt (no retries), the
         valid token is the fallback and a failure backs off.
         """
-        client = self._http_client or (
+        client = self._via(
             caller if isinstance(caller, self._lib.Client) and not caller.is_closed else None
         )
-        job = _Job()
-        thread = threading.Thread(
-            target=self._thread_refresh,
-            args=(plan, client, job),
-            name="pingone-token-refresh",
-            daemon=True,  # a process exiting never waits for a refresh
+        self._jobs.start_thread(
+            lambda: self._thread_refresh(plan, client),
+            lambda exc: self._start_failed(plan, exc),
         )
-        job.thread = thread
-        self._add_job(job)
-        try:
-            thread.start()
-        except BaseException as exc:  # noqa: BLE001 - e.g. "can't start new thread"
-            self._start_failed(plan, job, exc)
 
-    def _thread_refresh(self, plan: Plan, client: Any, job: _Job) -> None:
+    def _thread_refresh(self, plan: Plan, client: Any) -> None:
         from ._engine._drivers import send_through
 
         gen = self._sync_lead(plan)
@@ -915,57 +877,20 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         finally:
             gen.close()  # a suspended lead abandons its flight
             self._engine.abandon(plan)  # no-op once completed
-            self._finish_job(job)
 
     def _refresh_in_task(self, plan: Plan, caller: Any) -> None:
         """Async twin of :meth:`_refresh_in_thread`: a task on the running event loop
         (asyncio), or a trio system task (cancelled when ``trio.run`` ends)."""
-        from ._engine._eventloop import current_async_library
-
         client = self._async_http_client or (
             caller if isinstance(caller, self._lib.AsyncClient) and not caller.is_closed else None
         )
-        job = _Job()
-        self._add_job(job)
-        try:
-            if current_async_library() == "trio":
-                import trio
+        self._jobs.start_task(
+            lambda: self._task_refresh(plan, client),
+            lambda: self._engine.abandon(plan),
+            lambda exc: self._start_failed(plan, exc),
+        )
 
-                scope = trio.CancelScope()
-                trio_token = trio.lowlevel.current_trio_token()
-                job.trio_token, job.trio_done = trio_token, trio.Event()
-
-                def cancel_trio() -> None:
-                    with contextlib.suppress(trio.RunFinishedError):
-                        trio_token.run_sync_soon(scope.cancel)
-
-                async def run() -> None:
-                    with scope:
-                        await self._task_refresh(plan, client, job)
-
-                job.cancel = cancel_trio
-                trio.lowlevel.spawn_system_task(run, name="pingone-token-refresh")
-            else:
-                import asyncio
-
-                loop = asyncio.get_running_loop()
-                task = loop.create_task(self._task_refresh(plan, client, job))
-                job.task, job.loop = task, loop
-
-                def cancel_asyncio() -> None:
-                    with contextlib.suppress(RuntimeError):  # the loop is closed
-                        loop.call_soon_threadsafe(task.cancel)
-
-                def done(_task: Any) -> None:  # also when cancelled before it ever ran
-                    self._engine.abandon(plan)
-                    self._finish_job(job)
-
-                job.cancel = cancel_asyncio
-                task.add_done_callback(done)
-        except BaseException as exc:  # noqa: BLE001
-            self._start_failed(plan, job, exc)
-
-    async def _task_refresh(self, plan: Plan, client: Any, job: _Job) -> None:
+    async def _task_refresh(self, plan: Plan, client: Any) -> None:
         from ._engine._drivers import asend_through
 
         try:
@@ -974,13 +899,6 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             _log.debug("background refresh ended by %s", type(exc).__name__)
         finally:
             self._engine.abandon(plan)  # no-op once completed
-            if job.trio_done is not None:
-                job.trio_done.set()
-            self._finish_job(job)
-
-    def _background_jobs(self) -> list[_Job]:
-        with self._jobs_changed:
-            return list(self._jobs)
 
     def wait_for_refresh(self, timeout: float = 30.0) -> bool:
         """Block until no background refresh of this auth is running (for tests and
@@ -989,46 +907,12 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         Do not call it on an event loop's thread while that loop runs a refresh task: use
         :meth:`await_for_refresh` there.
         """
-        with self._jobs_changed:
-            return self._jobs_changed.wait_for(lambda: not self._jobs, timeout)
+        return self._jobs.wait(timeout)
 
     async def await_for_refresh(self, timeout: float = 30.0) -> bool:
         """Async :meth:`wait_for_refresh`: waits for refresh tasks of the running loop
         (asyncio or trio) without blocking it, and for refresh threads in a worker thread."""
-        deadline = time.monotonic() + timeout
-        while True:
-            jobs = self._background_jobs()
-            if not jobs:
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            await self._await_job(jobs[0], left)
-
-    async def _await_job(self, job: _Job, timeout: float) -> None:
-        from ._engine._eventloop import current_async_library, run_in_thread
-
-        if job.task is not None:
-            import asyncio
-
-            if job.loop is asyncio.get_running_loop():
-                await asyncio.wait({job.task}, timeout=timeout)
-                return
-        if job.trio_done is not None and current_async_library() == "trio":
-            import trio
-
-            if job.trio_token is trio.lowlevel.current_trio_token():
-                with trio.move_on_after(timeout):
-                    await job.trio_done.wait()
-                return
-        await run_in_thread(lambda: job.done.wait(timeout))
-
-    def _stop_background(self) -> None:
-        """Cancel async refresh jobs and join refresh threads (each makes one attempt,
-        bounded by its client's timeout; at most ``wait_timeout`` here)."""
-        for job in self._stop_background_async():
-            if job.thread is not None and job.thread is not threading.current_thread():
-                job.thread.join(self._wait_timeout)
+        return await self._jobs.await_all(timeout)
 
     # -- sync ----------------------------------------------------------------------------
 
@@ -1131,12 +1015,40 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         """``http_client``, else the internal client (made on first use)."""
         if self._http_client:
             return self._http_client
+        return self._internal_client()
+
+    def _internal_client(self) -> Any:
+        """This process's internal client (made on first use, closed by :meth:`close`)."""
         if self._fork.forked():  # a fork the at-fork hook did not see
             self._after_fork()
         with self._own_client_lock:
             if self._own_client is None:
                 self._own_client = self._lib.Client(timeout=10.0)
             return self._own_client
+
+    def _used_before_fork(self, client: Any) -> bool:
+        """True when this auth first saw ``client`` in another process: a client used before a
+        fork (``gunicorn --preload``, a module-level client warmed in the parent) shares its
+        keep-alive sockets with the parent and every sibling, so their responses can cross.
+        Such a client never carries this auth's token requests (the internal client, made in
+        this process, does); its other requests are the application's to keep apart."""
+        pid = os.getpid()
+        with self._seen_lock:
+            seen = self._client_pids.setdefault(client, pid)
+        if seen != pid:
+            _log.debug("a client used before fork; token requests use the internal client")
+        return seen != pid
+
+    def _via(self, caller: Any) -> Any:
+        """The client a sync token request goes through: ``http_client`` (your explicit
+        choice, used as it is), else the calling client, else ``None`` (the flow's driver
+        sends it); the internal client instead of a calling client used before a fork
+        (:meth:`_used_before_fork`)."""
+        if self._http_client:
+            return self._http_client
+        if caller is not None and self._used_before_fork(caller):
+            return self._internal_client()
+        return caller
 
     def get_token(self) -> Token:
         """A valid token: cached, or fetched now (single-flight).
@@ -1161,7 +1073,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             request.headers["Authorization"] = entry.header
         else:
             caller = self._calling_client(sys._getframe(1))
-            token = yield from self._sync_obtain(caller, self._http_client or caller)
+            token = yield from self._sync_obtain(caller, self._via(caller))
             request.headers["Authorization"] = self._header_for(token)
         # Decide before sending: a transport may buffer a stream while sending it.
         replayable = self._lib.replayable(request)
@@ -1177,7 +1089,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         # back to the pool, so a fetch on the caller's client cannot starve a small pool.
         caller = self._calling_client(sys._getframe(1))
         response.read()
-        fresh = yield from self._sync_obtain(caller, self._http_client or caller)
+        fresh = yield from self._sync_obtain(caller, self._via(caller))
         if fresh.access_token == token.access_token:
             return
         request.headers["Authorization"] = self._header_for(fresh)

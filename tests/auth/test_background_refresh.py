@@ -147,8 +147,8 @@ def test_refresh_goes_through_http_client_when_given(lib: Lib, clock: FakeClock)
 
 
 def test_close_joins_the_refresh_thread(lib: Lib, server: TokenServer, clock: FakeClock) -> None:
-    """close() returns only after the running refresh thread ended; thread count is back
-    to its baseline and no refresh job is left."""
+    """close() returns only after the running refresh ended: no refresh job is left, and at
+    most the one (idle, reusable) pool thread that ran it remains."""
     server.lifetime = 1000
     baseline = threading.active_count()
     auth = make_auth(lib, clock)
@@ -169,10 +169,11 @@ def test_close_joins_the_refresh_thread(lib: Lib, server: TokenServer, clock: Fa
         helper.start()
         closing.set()
         auth.close()
-        assert refresh_threads() == []
-        assert not auth._jobs
+        assert not auth._jobs  # the job ended before close() returned
+        # The refresh ran on the process-wide pool: its thread may stay, idle, for reuse.
+        assert len(refresh_threads()) <= 1
     helper.join(10)
-    assert threading.active_count() == baseline
+    assert threading.active_count() <= baseline + 1
     assert auth.current_token.access_token.get_secret_value() == server.issued[1]
 
 
@@ -181,6 +182,7 @@ def test_aclose_cancels_the_refresh_task(lib: Lib, server: TokenServer, clock: F
     its baseline, the flight is released and the valid token stays in use."""
     server.lifetime = 1000
     auth = make_auth(lib, clock)
+    threads_before = len(refresh_threads())  # idle pool threads other tests left
 
     async def main() -> None:
         async with lib.AsyncClient(auth=auth, transport=server.atransport()) as client:
@@ -200,7 +202,7 @@ def test_aclose_cancels_the_refresh_task(lib: Lib, server: TokenServer, clock: F
             await auth.aclose()  # the refresh the last request started
 
     asyncio.run(main())
-    assert refresh_threads() == []
+    assert len(refresh_threads()) <= threads_before  # the asyncio path started no thread
 
 
 def test_trio_aclose_cancels_the_refresh_task(

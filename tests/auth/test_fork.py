@@ -123,9 +123,18 @@ class KeepAliveTokenServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def do_GET(self) -> None:  # the "API": records which connection carried it
+                outer.api_peers.append(self.client_address[:2])
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
+        self.api_peers: list[tuple[str, int]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/as/token"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -257,4 +266,95 @@ def test_child_does_not_keep_the_parents_file_lock(tmp_path: object) -> None:
     (flock: the open file, and its lock, are shared by the fork) does not keep the lock once
     the parent releases it: the next holder gets it at once while the child still runs."""
     result = run_script(FILE_LOCK, str(tmp_path))
+    assert result.returncode == 0, result.stderr
+
+
+# --- 4: a user's client warmed before the fork ----------------------------------------------
+
+WARM_USER_CLIENT = """
+url = sys.argv[1]
+api = url.replace("/as/token", "/api")
+auth = PingOneWorkerAuth(CLIENT_ID, SECRET, token_endpoint=url, allow_loopback_http=True)
+client = httpx.Client(auth=auth)  # module level, warmed in the parent (README's example)
+client.get(api)  # the token request goes through this client: its keep-alive socket
+pid = os.fork()
+if pid == 0:
+    auth.invalidate()
+    try:
+        auth.get_token()  # no caller: http_client/internal
+        auth.invalidate()
+        client.get(api)  # a caller used before the fork: its socket is the parent's too
+    except BaseException as exc:
+        print("child failed:", type(exc).__name__, exc, file=sys.stderr, flush=True)
+        os._exit(4)
+    auth.close()
+    os._exit(0)
+sys.exit(wait_child(pid))
+"""
+
+
+def test_token_requests_skip_a_client_used_before_the_fork(
+    keepalive_server: KeepAliveTokenServer,
+) -> None:
+    """A module-level client warmed in the parent shares its keep-alive socket with every
+    child; the child's token requests go through a client of its own (never that socket),
+    so no child reads another process's token response."""
+    result = run_script(WARM_USER_CLIENT, keepalive_server.url)
+    assert result.returncode == 0, result.stderr
+    warmup, *in_child = keepalive_server.peers
+    assert len(in_child) == 2
+    assert warmup not in in_child  # neither child token request used the parent's socket
+
+
+# --- 5: forked while a background refresh runs ----------------------------------------------
+
+REFRESH_IN_FLIGHT = """
+import asyncio, time
+parent = os.getpid()
+entered, release = threading.Event(), threading.Event()
+now = [1_700_000_000.0]
+count = [0]
+
+def handler(request):
+    if request.url.path.endswith("/as/token"):
+        count[0] += 1
+        if count[0] == 2 and os.getpid() == parent:  # the parent's refresh hangs over the fork
+            entered.set()
+            release.wait(60)
+        return httpx.Response(200, json={"access_token": f"tok-{os.getpid()}-{count[0]}",
+                                         "token_type": "Bearer", "expires_in": 1000})
+    return httpx.Response(200, json={})
+
+client = httpx.Client(transport=httpx.MockTransport(handler))
+auth = PingOneWorkerAuth(CLIENT_ID, SECRET, ENV_ID, http_client=client, wait_timeout=60,
+                         clock=lambda: now[0])
+auth.get_token()
+now[0] += 850  # past the refresh point, still valid
+auth.get_token()  # starts the background refresh, returns the valid token
+assert entered.wait(30)
+pid = os.fork()
+if pid == 0:
+    started = time.monotonic()
+    try:
+        if not auth.wait_for_refresh(5):
+            os._exit(5)  # a job of the parent's that never ends here
+        asyncio.run(asyncio.wait_for(auth.aclose(), 10))
+        auth.close()
+    except BaseException as exc:
+        print("child failed:", type(exc).__name__, exc, file=sys.stderr, flush=True)
+        os._exit(4)
+    os._exit(0 if time.monotonic() - started < 10 else 6)
+release.set()
+assert auth.wait_for_refresh(30)
+code = wait_child(pid)
+auth.close()
+sys.exit(code)
+"""
+
+
+def test_child_forked_during_a_background_refresh_has_no_dead_job() -> None:
+    """A child forked while a refresh runs in the parent starts with no refresh job:
+    wait_for_refresh() is True at once and close()/aclose() return (they used to wait for a
+    job that does not exist in the child: wait_for_refresh never True, aclose 120 s)."""
+    result = run_script(REFRESH_IN_FLIGHT)
     assert result.returncode == 0, result.stderr

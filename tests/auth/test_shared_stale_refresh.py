@@ -90,7 +90,7 @@ def test_the_leader_refreshes_in_the_caller_and_stores_before_returning(
     stored = cache.get(auth.cache_key)
     assert stored is not None
     assert stored.access_token == token.access_token
-    assert auth._background_jobs() == []
+    assert auth._jobs.running() == []
     assert (cache.tries, cache.waits) == (1, 0)  # tried once, never waited
 
 
@@ -134,7 +134,7 @@ def test_a_dead_token_endpoint_costs_one_attempt_and_keeps_the_valid_token(
     assert len(server.token_requests) == 1  # one attempt, no retries: nobody hangs
     assert auth.get_token().access_token == token.access_token  # backing off: no request
     assert len(server.token_requests) == 1
-    assert auth._background_jobs() == []
+    assert auth._jobs.running() == []
 
 
 def test_a_cache_with_only_fetch_lock_waits_for_it(

@@ -34,6 +34,7 @@ from auth_support import API_URL, ENV_ID, FakeClock
 
 from canary import CANARY_CLIENT_ID, CANARY_SECRET
 from httpx_pingone_worker import PingOneWorkerAuth
+from httpx_pingone_worker._engine._background import MAX_REFRESH_THREADS
 
 REQUESTS = 2000  # per run: ~11 virtual hours at one request every ~20 s
 LIFETIME = 600
@@ -276,7 +277,9 @@ def test_soak_sync(debug_leak_check: Callable[[SoakServer], None]) -> None:
     finally:
         meter.end()
     check(server.stats, start, clock(), growth)
-    assert [t for t in threading.enumerate() if t.name == "pingone-token-refresh"] == []
+    # Refreshes ran on the process-wide pool: a bounded number of (idle) threads, not one each.
+    refreshers = [t for t in threading.enumerate() if t.name == "pingone-token-refresh"]
+    assert len(refreshers) <= MAX_REFRESH_THREADS
 
 
 def test_soak_async(debug_leak_check: Callable[[SoakServer], None]) -> None:
