@@ -78,7 +78,7 @@ def test_200_auths_refreshing_together_use_a_bounded_pool() -> None:
 
 def test_an_idle_pool_thread_ends_and_a_new_one_starts_on_demand() -> None:
     """Idle threads end after their idle time; work submitted later still runs."""
-    pool = RefreshPool(max_threads=2, idle=0.05)
+    pool = RefreshPool(max_threads=2, idle=0.05, name="test-pool")
     done = threading.Event()
     pool.submit(done.set)
     assert done.wait(10)
@@ -90,7 +90,7 @@ def test_an_idle_pool_thread_ends_and_a_new_one_starts_on_demand() -> None:
 
 def test_a_pool_runs_queued_work_in_order_within_its_bound() -> None:
     """Work beyond the bound waits for a free thread instead of starting another one."""
-    pool = RefreshPool(max_threads=2, idle=5.0)
+    pool = RefreshPool(max_threads=2, idle=5.0, name="test-pool")
     release = threading.Event()
     started: list[int] = []
     finished = threading.Semaphore(0)

@@ -41,9 +41,15 @@ IDLE_SECONDS = 30.0
 class RefreshPool:
     """A small pool of daemon threads shared by every auth object of the process."""
 
-    def __init__(self, max_threads: int = MAX_REFRESH_THREADS, idle: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        max_threads: int = MAX_REFRESH_THREADS,
+        idle: float = IDLE_SECONDS,
+        name: str = "pingone-token-refresh",
+    ) -> None:
         self.max_threads = max_threads
         self.idle = idle
+        self.name = name
         self._reset()
         fork_register(self)
 
@@ -73,7 +79,7 @@ class RefreshPool:
                 self._cond.notify()
                 return
             self._threads += 1
-        thread = threading.Thread(target=self._serve, name="pingone-token-refresh", daemon=True)
+        thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
         try:
             thread.start()
         except BaseException:
