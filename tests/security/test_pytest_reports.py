@@ -7,6 +7,7 @@ reprs is produced.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,62 @@ def test_live_header_strips_url_credentials(
     )
     result.stdout.fnmatch_lines(["*api_base_url=https://api.example.com/v1 (env *"])
     assert_no_canary(result.stdout.str() + result.stderr.str())
+
+
+EMULATOR_CONFTEST = """
+import json
+import pathlib
+
+def record(credentials, token=None):
+    # Written by a helper so that no local of the failing test holds a raw value.
+    path = pathlib.Path("raw_values.json")
+    values = json.loads(path.read_text()) if path.exists() else []
+    values.append(credentials.client_secret.get_secret_value())
+    if token is not None:
+        values.append(token.access_token.get_secret_value())
+    path.write_text(json.dumps(values))
+"""
+
+EMULATOR_FAULTS = """
+import os
+
+import httpx
+import pytest
+
+import conftest
+
+
+@pytest.mark.parametrize("kind", ["connect", "timeout", "status", "malformed"])
+def test_token_endpoint_fault(pingone_emulator, pingone_credentials, pingone_auth, kind):
+    conftest.record(pingone_credentials)
+    pingone_emulator.inject_fault("token", kind, count=None, status=400)
+    pingone_auth.invalidate()
+    pingone_auth.get_token()
+
+
+def test_401_then_failed_refetch(pingone_emulator, pingone_credentials, pingone_auth):
+    api = f"https://api.pingone.com/v1/environments/{os.environ['PINGONE_ENVIRONMENT_ID']}"
+    with httpx.Client(auth=pingone_auth) as client:
+        assert client.get(api).status_code == 200
+        conftest.record(pingone_credentials, pingone_auth.current_token)
+        pingone_emulator.inject_fault("api", "status", count=None, status=401)
+        pingone_emulator.inject_fault("token", "status", count=None, status=400)
+        client.get(api)
+"""
+
+
+def test_emulator_mode_token_faults_show_no_secret_or_token(ptr: pytest.Pytester) -> None:
+    """Emulator mode: token-endpoint faults and a 401 with a failed re-fetch, reported with
+    -l, --tb=long, -vv and --junitxml, show neither the emulator's secret nor its token."""
+    ptr.makeconftest(EMULATOR_CONFTEST)
+    ptr.makepyfile(EMULATOR_FAULTS)
+    result = ptr.runpytest("--pingone=emulator", *REPORT_OPTIONS)
+    result.assert_outcomes(failed=5)
+    output = result.stdout.str() + result.stderr.str()
+    output += Path(ptr.path, "report.xml").read_text(encoding="utf-8")
+    assert "pingone_auth = PingOneWorkerAuth(" in output  # locals were printed
+    values = json.loads(Path(ptr.path, "raw_values.json").read_text(encoding="utf-8"))
+    assert len(values) == 6
+    token = values[-1]
+    middle = len(token) // 2
+    assert_no_canary(output, [*values, token[middle : middle + 24], token[-24:]])

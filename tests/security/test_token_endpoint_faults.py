@@ -176,11 +176,15 @@ def _ways(method: str, pem: Secret, endpoint: Endpoint) -> Iterator[tuple[str, C
 
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("method", METHODS)
-def test_token_endpoint_fault_shows_no_credential(method: str, fault: str, pem: Secret) -> None:
-    """Sync, async, auth and standalone: the error and its chain show no credential."""
+def test_token_endpoint_fault_shows_no_credential(
+    method: str, fault: str, pem: Secret, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sync, async, auth and standalone: the error, its chain and the DEBUG log lines show
+    no credential."""
+    caplog.set_level("DEBUG")
     for way, call in _ways(method, pem, endpoint := Endpoint(fault)):
         exc = failure(call)
-        text = exposure(exc)
+        text = exposure(exc) + "\n" + caplog.text
         try:
             assert_no_canary(text, [*endpoint.needles(), *_pem_needles(pem)])
         except AssertionError as err:
