@@ -250,3 +250,64 @@ def test_a_plain_token_endpoint_still_works_on_a_redirecting_client(lib: Lib) ->
     ) as client:
         assert client.get(API_URL).status_code == 200
     assert calls == ["auth.pingone.com", "api.pingone.com"]
+
+
+def test_a_redirect_is_not_retried_even_when_the_retry_policy_lists_it(lib: Lib) -> None:
+    """RetryPolicy(statuses={307, ...}): a redirect is still an error at once, one request."""
+    server = Redirecting(lib, "https://evil.example/steal")
+    policy = RetryPolicy(
+        max_attempts=5, backoff_base=0.0, backoff_max=0.0, jitter=0.0, statuses=frozenset({307})
+    )
+    client = lib.Client(transport=lib.MockTransport(server.handler), follow_redirects=True)
+    auth = lib.WorkerAuth(CLIENT_ID, SECRET, ENV_ID, retry=policy, http_client=client)
+    with pytest.raises(TokenRequestError) as caught:
+        auth.get_token()
+    _check(caught.value, server, "evil.example")
+    client.close()
+
+
+def test_a_flow_driven_by_hand_refuses_an_answer_reached_through_a_redirect(lib: Lib) -> None:
+    """Whoever drives the auth flow (no client the auth can identify) and follows a redirect
+    for it: the final answer (a token from the redirect target) is refused, not used."""
+    auth = lib.WorkerAuth(CLIENT_ID, SECRET, ENV_ID)
+    flow = auth.sync_auth_flow(lib.Request("GET", API_URL))
+    token_request = next(flow)
+    assert str(token_request.url) == TOKEN_URL
+    redirect = lib.Response(
+        307, headers={"Location": "https://evil.example/steal"}, request=token_request
+    )
+    final = lib.Response(
+        200,
+        json={"access_token": "evil-token", "token_type": "Bearer", "expires_in": 3600},
+        request=lib.Request("POST", "https://evil.example/steal"),
+    )
+    final.history = [redirect]
+    with pytest.raises(TokenRequestError) as caught:
+        flow.send(final)
+    assert caught.value.status_code == 307
+    assert "evil.example" in str(caught.value)
+    assert auth.current_token is None
+
+
+def test_jwks_fetch_never_follows_a_redirect() -> None:
+    """JWKSCache on a client with follow_redirects=True: keys from elsewhere are never used."""
+    import httpx
+
+    from httpx_pingone_worker import JWKSCache, JWTError
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.host == "auth.pingone.com":
+            return httpx.Response(302, headers={"Location": "https://evil.example/keys?x=1"})
+        return httpx.Response(200, json={"keys": [{"kty": "RSA", "kid": "evil", "n": "x"}]})
+
+    jwks_url = f"https://auth.pingone.com/{ENV_ID}/as/jwks"
+    with httpx.Client(transport=httpx.MockTransport(handler), follow_redirects=True) as client:
+        cache = JWKSCache(jwks_url, client=client)
+        with pytest.raises(JWTError) as caught:
+            cache.find("evil")
+    assert seen == [jwks_url]
+    assert "HTTP 302, a redirect to https://evil.example" in str(caught.value)
+    assert "/keys" not in str(caught.value)

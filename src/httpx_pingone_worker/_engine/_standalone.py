@@ -118,8 +118,10 @@ def request_client_credentials_token(
 ) -> Token:
     """Get one client-credentials token from ``endpoint`` (no caching).
 
-    Uses ``client`` when given (its transport, proxies and TLS settings apply), else a
-    short-lived client with ``timeout``. Retries 408/429/5xx and transport failures under
+    Uses ``client`` when given (its transport, proxies, TLS settings and timeout apply; its
+    event hooks, auth and ``follow_redirects`` do not), else a short-lived client with
+    ``timeout``. A redirect is never followed: a ``3xx`` is a :class:`TokenRequestError` with
+    ``error="redirect"``. Retries 408/429/5xx and transport failures under
     ``retry``. Raises :class:`TokenRequestError` (OAuth error), :class:`TokenProtocolError`
     (unusable answer) or :class:`TokenEndpointUnreachableError` (network, retries spent).
     """

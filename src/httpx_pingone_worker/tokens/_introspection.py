@@ -471,6 +471,11 @@ def introspect_token(
     (default: the credentials' scopes) is compared with the granted ones. ``credentials``
     may be a ``PingOneWorkerAuth``: then ``url=None`` uses its introspection endpoint (with
     ``issuer=``, the one its discovery document names, read now if not yet known).
+
+    ``client`` (else a short-lived one with ``timeout``) lends its transport, proxies, TLS
+    settings and timeout; its event hooks and ``follow_redirects`` do not apply. A redirect is
+    never followed (the request carries the token and the client's credentials): a ``3xx`` is
+    an :class:`IntrospectionError` with ``error="redirect"``.
     """
     if isinstance(token, str):  # wrapped first: no frame of a failure below holds it raw
         token = Secret(token)

@@ -55,7 +55,9 @@ class JWKSCache:
       key; cached keys keep answering for the kids they hold.
 
     ``jwks_url`` or ``issuer`` (whose OIDC discovery names ``jwks_uri``) is required.
-    ``client``/``transport`` choose how to fetch; ``clock`` is injectable for tests.
+    ``client``/``transport`` choose how to fetch; ``clock`` is injectable for tests. A
+    redirect of the JWKS or discovery URL is never followed (keys from wherever it points
+    would let its owner sign tokens): it is a :class:`JWTError` naming the target's host.
     """
 
     def __init__(
