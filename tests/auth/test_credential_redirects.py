@@ -311,3 +311,91 @@ def test_jwks_fetch_never_follows_a_redirect() -> None:
     assert seen == [jwks_url]
     assert "HTTP 302, a redirect to https://evil.example" in str(caught.value)
     assert "/keys" not in str(caught.value)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["thread", "asyncio-task"])
+def test_a_background_refresh_never_follows_a_redirect_nor_runs_hooks(
+    lib: Lib, is_async: bool
+) -> None:
+    """The refresh (a thread / a task on the caller's client, follow_redirects=True, with a
+    body-logging hook): the redirect target gets nothing, the hook sees no token request,
+    and callers keep the valid token."""
+    from auth_support import FakeClock
+
+    clock = FakeClock()
+    stolen: list[str] = []
+    hooked: list[str] = []
+    token_answers = [
+        lib.Response(
+            200, json={"access_token": "tok-1", "token_type": "Bearer", "expires_in": 1000}
+        ),
+        lib.Response(308, headers={"Location": "https://evil.example/steal"}),
+    ]
+
+    def handler(request: Any) -> Any:
+        if request.url.host == "evil.example":
+            stolen.append(str(request.url))
+            return lib.Response(
+                200, json={"access_token": "evil", "token_type": "Bearer", "expires_in": 9}
+            )
+        if request.url.path.endswith("/as/token"):
+            return token_answers.pop(0)
+        return lib.Response(200, json={"auth": request.headers["Authorization"]})
+
+    def hook(request: Any) -> None:
+        hooked.append(request.url.path)
+
+    async def ahook(request: Any) -> None:
+        hook(request)
+
+    auth = lib.WorkerAuth(
+        CLIENT_ID, SECRET, ENV_ID, clock=clock, sleep=clock.sleep, async_sleep=clock.asleep
+    )
+    kw = {"auth": auth, "transport": lib.MockTransport(handler), "follow_redirects": True}
+    if not is_async:
+        with lib.Client(event_hooks={"request": [hook]}, **kw) as client:
+            client.get(API_URL)
+            clock.advance(850)
+            assert client.get(API_URL).json()["auth"] == "Bearer tok-1"
+            assert auth.wait_for_refresh(10)
+    else:
+
+        async def main() -> None:
+            async with lib.AsyncClient(event_hooks={"request": [ahook]}, **kw) as client:
+                await client.get(API_URL)
+                clock.advance(850)
+                assert (await client.get(API_URL)).json()["auth"] == "Bearer tok-1"
+                assert await auth.await_for_refresh(10)
+
+        asyncio.run(main())
+    assert token_answers == []  # the refresh asked, once
+    assert stolen == []
+    assert hooked == [f"/v1/environments/{ENV_ID}"] * 2
+    assert auth.current_token.access_token.get_secret_value() == "tok-1"
+
+
+def test_your_own_redirecting_client_drops_the_worker_token_on_another_origin(lib: Lib) -> None:
+    """Client(auth=PingOneWorkerAuth, follow_redirects=True) and an API redirect elsewhere: the
+    worker token never reaches the other origin (httpx drops Authorization; the auth adds it
+    to no redirected request, and a 401 there resends the original request only)."""
+    seen: list[tuple[str, str | None]] = []
+    issued: list[str] = []
+
+    def handler(request: Any) -> Any:
+        seen.append((str(request.url), request.headers.get("Authorization")))
+        if request.url.path.endswith("/as/token"):
+            issued.append(f"tok-{len(issued) + 1}")
+            body = {"access_token": issued[-1], "token_type": "Bearer", "expires_in": 3600}
+            return lib.Response(200, json=body)
+        if request.url.host == "api.pingone.com":
+            return lib.Response(307, headers={"Location": "https://evil.example/steal"})
+        return lib.Response(401)
+
+    auth = lib.WorkerAuth(CLIENT_ID, SECRET, ENV_ID)
+    with lib.Client(
+        auth=auth, transport=lib.MockTransport(handler), follow_redirects=True
+    ) as client:
+        assert client.get(API_URL).status_code == 401
+    elsewhere = [header for url, header in seen if url.startswith("https://evil.example")]
+    assert elsewhere
+    assert elsewhere == [None] * len(elsewhere)
