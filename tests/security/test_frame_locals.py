@@ -18,8 +18,9 @@ import httpx
 import pytest
 from leak_support import assert_failure_hides_canary
 
-from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET
+from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, CANARY_TOKEN
 from httpx_pingone_worker import (
+    AsyncPingOneClient,
     ClientCredentials,
     ConfigurationError,
     EncryptedFileTokenCache,
@@ -28,6 +29,7 @@ from httpx_pingone_worker import (
     RedisTokenCache,
     Secret,
     arequest_client_credentials_token,
+    create_pingone_client,
     request_client_credentials_token,
     resolve_settings,
     secure_store,
@@ -343,3 +345,25 @@ def test_unusable_private_key_fails_without_showing_it(key_type: type) -> None:
     exc = assert_failure_hides_canary(lambda: auth().get_token())
     assert isinstance(exc, ConfigurationError)
     assert_failure_hides_canary(lambda: asyncio.run(auth().aget_token()))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: PingOneClient(token=CANARY_TOKEN, region="XX"),
+        lambda: PingOneClient(token=CANARY_TOKEN, api_base_url="http://example.com/v1"),
+        lambda: AsyncPingOneClient(token=CANARY_TOKEN, region="XX"),
+        lambda: create_pingone_client(CANARY_TOKEN, region="XX"),
+    ],
+    ids=[
+        "PingOneClient region",
+        "PingOneClient http",
+        "AsyncPingOneClient",
+        "create_pingone_client",
+    ],
+)
+def test_management_client_constructor_failure_hides_the_token(
+    build: Callable[[], object],
+) -> None:
+    """A Management API client given a raw token, refusing another argument."""
+    assert_failure_hides_canary(build)

@@ -59,6 +59,8 @@ class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
         clock: Callable[[], float] = time.monotonic,
         **httpx_kwargs: Any,
     ) -> None:
+        if isinstance(token, str):  # wrapped first: no frame of a failure holds it raw
+            token = Secret(token)
         self._core = _Core(
             auth=auth,
             token=token,

@@ -581,6 +581,8 @@ def create_pingone_client(
     **kw: Any,
 ) -> PingOneClient:
     """A :class:`PingOneClient` from a static token or an ``httpx.Auth`` (the seed's helper)."""
+    if isinstance(token_or_auth, str):  # wrapped first: no frame of a failure holds it raw
+        token_or_auth = Secret(token_or_auth)
     if not isinstance(token_or_auth, (str, Secret, Token)):
         return PingOneClient(auth=token_or_auth, environment_id=environment_id, region=region, **kw)
     return PingOneClient(token=token_or_auth, environment_id=environment_id, region=region, **kw)

@@ -14,7 +14,7 @@ from typing import Any
 
 from httpx_pingone_worker._core._errors import JWTError
 from httpx_pingone_worker._core._input import BadJSON, epoch_seconds, parse_json
-from httpx_pingone_worker._core._secrets import Secret, fingerprint
+from httpx_pingone_worker._core._secrets import Secret, fingerprint, sealed_frames
 from httpx_pingone_worker._core._token import Token
 
 __all__ = ["DecodedJWT", "decode_jwt"]
@@ -119,6 +119,7 @@ class DecodedJWT:
         )
 
 
+@sealed_frames  # its locals hold the raw token: an error's traceback leaves them out
 def decode_jwt(token: str | Secret | Token) -> DecodedJWT:
     """Decode a JWT's header and claims **without verifying** it (for inspection).
 

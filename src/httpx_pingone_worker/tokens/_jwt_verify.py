@@ -26,7 +26,7 @@ from typing import Any
 
 from httpx_pingone_worker._core._errors import JWTError
 from httpx_pingone_worker._core._input import finite_arg
-from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._secrets import Secret, sealed_frames
 from httpx_pingone_worker._core._token import Token
 from httpx_pingone_worker.tokens._jwks import JWKSCache, _normalize_jwks, _shared_cache, _StaticKeys
 from httpx_pingone_worker.tokens._jwt_decode import (
@@ -110,6 +110,7 @@ class _Verification:
     def __repr__(self) -> str:  # never the token
         return f"_Verification(alg={self.alg!r}, kid={self.decoded.kid!r})"
 
+    @sealed_frames  # its locals hold the token's parts (signature included)
     def finish(self, candidates: list[dict[str, Any]]) -> dict[str, Any]:
         """Pick a key that fits the algorithm, check the signature, then the claims."""
         alg = self.alg
@@ -139,6 +140,7 @@ class _Verification:
         return claims
 
 
+@sealed_frames  # its locals hold the raw token
 def _start_verification(
     token: str | Secret | Token,
     *,
@@ -219,6 +221,8 @@ def verify_jwt(
     given, ``aud`` when ``audience`` is. Raises :class:`JWTError` naming the failed check.
     In async code use :func:`averify_jwt`, which never blocks the event loop.
     """
+    if isinstance(token, str):  # wrapped first: no frame of a failure holds it raw
+        token = Secret(token)
     v = _start_verification(
         token,
         jwks=jwks,
@@ -253,6 +257,8 @@ async def averify_jwt(
     fetch runs in a worker thread through the cache's own (sync) client, so the loop is
     never blocked and fetches stay single-flight across threads and tasks.
     """
+    if isinstance(token, str):  # wrapped first: no frame of a failure holds it raw
+        token = Secret(token)
     v = _start_verification(
         token,
         jwks=jwks,
