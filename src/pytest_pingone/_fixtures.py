@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -50,12 +50,14 @@ __all__ = [
     "PingOneEmulatorServer",
     "emulator_client_kwargs",
     "item_settings",
+    "pingone_aclient",
     "pingone_async_client",
     "pingone_auth",
     "pingone_client",
     "pingone_credentials",
     "pingone_emulator",
     "pingone_emulator_server",
+    "pingone_emulator_server_env",
     "pingone_environment",
     "pingone_events",
     "pingone_introspection",
@@ -252,6 +254,27 @@ class PingOneEmulatorServer:
             **kwargs,
         )
 
+    def env(self) -> dict[str, str]:
+        """The settings of the seeded worker app for another process or for `from_env()`.
+
+        ``PINGONE_CLIENT_ID``, ``PINGONE_CLIENT_SECRET`` (the emulator's throwaway value),
+        ``PINGONE_ENVIRONMENT_ID``, ``PINGONE_REGION``, ``PINGONE_AUTH_BASE_URL``,
+        ``PINGONE_API_BASE_URL`` and ``SSL_CERT_FILE`` (the server's test CA): pass them as a
+        subprocess's environment (``env={**os.environ, **server.env()}``) or use the
+        `pingone_emulator_server_env` fixture, which sets them for the test.
+        """
+        creds = self.credentials
+        secret = creds.client_secret.get_secret_value() if creds.client_secret else ""
+        return {
+            "PINGONE_CLIENT_ID": creds.client_id,
+            "PINGONE_CLIENT_SECRET": secret,
+            "PINGONE_ENVIRONMENT_ID": creds.environment_id or "",
+            "PINGONE_REGION": creds.region.value,
+            "PINGONE_AUTH_BASE_URL": self.auth_base_url,
+            "PINGONE_API_BASE_URL": self.api_base_url,
+            "SSL_CERT_FILE": self.ca_file,
+        }
+
     def __repr__(self) -> str:
         return f"<PingOneEmulatorServer {self.url} client_id={self.credentials.client_id}>"
 
@@ -292,6 +315,26 @@ def pingone_emulator_server(
     finally:
         server.close_clients()
         server.emulator.restore(server.baseline)
+
+
+@pytest.fixture
+def pingone_emulator_server_env(
+    pingone_emulator_server: PingOneEmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """Sets `PingOneEmulatorServer.env` (``PINGONE_*`` and ``SSL_CERT_FILE``) for the test.
+
+    For code that reads its settings from the environment (``PingOneClient.from_env()``,
+    ``PingOneWorkerAuth.from_env()``, a console run in-process) and talks to the server over
+    real HTTPS. Every other ``PINGONE_*`` variable is removed for the test; all are restored
+    afterwards. Returns the variables set.
+    """
+    values = pingone_emulator_server.env()
+    for name in list(os.environ):
+        if name.startswith("PINGONE_"):
+            monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
 
 
 @pytest.fixture
@@ -524,6 +567,21 @@ def pingone_async_client(
     if get_config(request.config).mode is Mode.EMULATOR:
         emulator = request.getfixturevalue("pingone_emulator")
     return AsyncClientFactory(pingone_auth, pingone_credentials, emulator)
+
+
+@pytest.fixture
+async def pingone_aclient(
+    pingone_async_client: AsyncClientFactory,
+) -> AsyncIterator[AsyncPingOneClient]:
+    """An open `AsyncPingOneClient` for the worker app's environment (closed afterwards).
+
+    An async fixture: the test runs under an async plugin, e.g. anyio's
+    (``@pytest.mark.anyio``, asyncio or trio through ``anyio_backend``) or pytest-asyncio.
+    Same client as ``async with pingone_async_client() as client:``, on the emulator's
+    transport and clock in emulator mode.
+    """
+    async with pingone_async_client() as client:
+        yield client
 
 
 @pytest.fixture

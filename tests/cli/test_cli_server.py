@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -371,3 +373,40 @@ def test_api_writes_against_the_server(cli: Cli, configured: Any) -> None:
         assert cli("api", "GET", f"/environments/{{env}}/groups/{gid}").code == 4
     finally:
         emu.restore(snapshot)
+
+
+def test_env_file_written_by_the_emulator_server_is_enough(
+    cli: Cli, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--env-file` of the emulator server's env file: its SSL_CERT_FILE line is trusted too."""
+    import threading
+
+    from httpx_pingone_worker.emulator.__main__ import main
+
+    for name in [n for n in os.environ if n.startswith("PINGONE_")] + ["SSL_CERT_FILE"]:
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / "emulator.env"
+    stop = threading.Event()
+    codes: list[int] = []
+    thread = threading.Thread(
+        target=lambda: codes.append(main(["--users", "0", "--env-file", str(env_file)], stop=stop))
+    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        thread.start()
+        try:
+            ready = threading.Event()
+            for _ in range(3000):  # the server writes its env file once it listens
+                if env_file.exists():
+                    ready.set()
+                    break
+                ready.wait(0.01)
+            assert ready.is_set(), "the emulator server wrote no env file"
+            assert "SSL_CERT_FILE=" in env_file.read_text()
+            result = cli("--env-file", str(env_file), "--retries", "0", "token")
+            assert result.code == 0, result.err
+            listed = cli("--env-file", str(env_file), "api", "users")
+            assert listed.code == 0, listed.err
+        finally:
+            stop.set()
+            thread.join(30)
+    assert codes == [0]

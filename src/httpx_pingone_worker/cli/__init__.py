@@ -224,7 +224,10 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
         "--api-base-url", metavar="URL", default=d(None), help="API base override (emulator)"
     )
     g.add_argument(
-        "--ca-file", metavar="PATH", default=d(None), help="CA bundle (default: SSL_CERT_FILE)"
+        "--ca-file",
+        metavar="PATH",
+        default=d(None),
+        help="CA bundle (default: SSL_CERT_FILE of the environment, then of --env-file)",
     )
     g.add_argument(
         "--cache",

@@ -254,8 +254,10 @@ class Session:
     # --- HTTP --------------------------------------------------------------------------
 
     def verify(self) -> ssl.SSLContext | bool:
-        """TLS verification: ``--ca-file``, then ``SSL_CERT_FILE``, else the system default."""
-        ca_file = self.args.ca_file or self.env.get("SSL_CERT_FILE")
+        """TLS verification: ``--ca-file``, then ``SSL_CERT_FILE`` (the environment, then the
+        ``--env-file``, as for ``PINGONE_*``: the emulator server writes it there), else the
+        system default."""
+        ca_file = self.args.ca_file or self.env.get("SSL_CERT_FILE") or self._env_file_ca()
         if not ca_file:
             return True
         path = Path(ca_file)
@@ -267,6 +269,19 @@ class Session:
         import ssl  # loaded by httpx anyway; not at module level for `--help`
 
         return ssl.create_default_context(cafile=str(path))
+
+    def _env_file_ca(self) -> str | None:
+        """``SSL_CERT_FILE`` of ``--env-file`` (relative to the file's folder), if any."""
+        env_file = getattr(self.args, "env_file", None)
+        if not env_file:
+            return None
+        from httpx_pingone_worker.credentials._sources import parse_env_file
+
+        value = parse_env_file(env_file).get("SSL_CERT_FILE", "").strip()
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else Path(env_file).parent / path)
 
     def transport(self) -> httpx.BaseTransport:
         """A fresh transport: the emulator's in-process one, or real HTTPS."""
