@@ -234,3 +234,49 @@ def test_management_api_unreachable_chains_no_request() -> None:
     ):
         client.get_environment()
     assert_clean_chain(caught.value)
+
+
+def _undecodable(lib: Lib) -> Callable[[Any], Any]:
+    """A token endpoint whose body httpx cannot decode (gzip announced, not sent)."""
+
+    def handler(request: Any) -> Any:
+        return lib.Response(
+            200, headers={"Content-Encoding": "gzip"}, content=b"not gzip, not a token"
+        )
+
+    return handler
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_undecodable_token_response_raises_no_http_error(lib: Lib, method: str) -> None:
+    """httpx's DecodingError (a RequestError, not a TransportError, whose .request holds the
+    Basic header or the form) never reaches the caller: a TokenEndpointUnreachableError does,
+    naming it, sync and async, through the auth flow and get_token()."""
+    auth = _auth(lib, method, retry=TWICE)
+    with (
+        lib.Client(auth=auth, transport=lib.MockTransport(_undecodable(lib))) as client,
+        pytest.raises(TokenEndpointUnreachableError) as caught,
+    ):
+        client.get(API_URL)
+    assert "DecodingError" in str(caught.value)
+    assert_clean_chain(caught.value)
+
+    async def main() -> BaseException:
+        async with lib.AsyncClient(transport=lib.MockTransport(_undecodable(lib))) as c:
+            other = _auth(lib, method, retry=TWICE, async_http_client=c)
+            with pytest.raises(TokenEndpointUnreachableError) as caught:
+                await other.aget_token()
+        return caught.value
+
+    assert_clean_chain(asyncio.run(main()))
+
+
+def test_an_undecodable_introspection_response_raises_no_http_error(lib: Lib) -> None:
+    """introspect_token: the same body is an IntrospectionError, nothing chained."""
+    creds = ClientCredentials(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID)
+    with (
+        lib.Client(transport=lib.MockTransport(_undecodable(lib))) as c,
+        pytest.raises(IntrospectionError) as caught,
+    ):
+        introspect_token(INTROSPECT_URL, CANARY_TOKEN, creds, client=c)
+    assert_clean_chain(caught.value)

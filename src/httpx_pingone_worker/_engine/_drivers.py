@@ -117,8 +117,9 @@ def drive_flow(
 
     The one sync action dispatcher: inside an auth flow the requests go to httpx, elsewhere
     :func:`send_through` sends them with a client. The response is read here; the library's
-    transport error, raised by the read or thrown in at the yield, becomes a
-    :class:`TransportFailure` for the flow. A missing callback answers ``None``.
+    error (a transport error, or a body it cannot decode), raised by the read or thrown in at
+    the yield, becomes a :class:`TransportFailure` for the flow: never raised as is, since its
+    ``.request`` holds the credentials. A missing callback answers ``None``.
     """
     outcome: Any = None
     while True:
@@ -132,7 +133,7 @@ def drive_flow(
             try:
                 response = yield to_httpx_request(action.request, lib)
                 response.read()
-            except lib.TransportError as exc:
+            except lib.HTTPError as exc:  # a transport error, or a body httpx cannot decode
                 outcome = transport_failure(exc, lib)
             else:
                 outcome = _result(response)
@@ -169,7 +170,7 @@ async def adrive_flow(
             try:
                 response = yield to_httpx_request(action.request, lib)
                 await response.aread()
-            except lib.TransportError as exc:
+            except lib.HTTPError as exc:  # a transport error, or a body httpx cannot decode
                 outcome = transport_failure(exc, lib)
             else:
                 outcome = _result(response)
@@ -194,12 +195,12 @@ def send_through(
     """Run a request-yielding generator (e.g. :func:`drive_flow`) with a sync client.
 
     ``get_client`` is called when the first request is due. An exception of ``errors``
-    (default: the transport error of ``lib``) raised by ``get_client`` or the send is thrown
+    (default: the HTTP error of ``lib``) raised by ``get_client`` or the send is thrown
     into the generator; each response is closed once the generator has taken it. Every
     request carries a credential, so it is sent with :func:`send_credentialed`: the client's
     transport and timeout, no redirect, no event hooks, no client auth.
     """
-    caught = errors if errors is not None else (lib.TransportError,)
+    caught = errors if errors is not None else (lib.HTTPError,)
     try:
         try:
             request = next(gen)
@@ -248,11 +249,11 @@ async def asend_through(
 
     Returns the token of the first :class:`FlowDone` it yields. With ``client`` None, a
     short-lived client of ``lib`` is made when the first request is due (closed here). An
-    exception of ``errors`` (default: the transport error of ``lib``) raised by the send is
+    exception of ``errors`` (default: the HTTP error of ``lib``) raised by the send is
     thrown into the generator, which is closed at the end. Requests are sent with
     :func:`asend_credentialed` (no redirect, no event hooks, no client auth).
     """
-    caught = errors if errors is not None else (lib.TransportError,)
+    caught = errors if errors is not None else (lib.HTTPError,)
     own: Any = None
     try:
         response: Any = None
