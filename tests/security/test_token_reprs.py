@@ -8,13 +8,25 @@ every frame's locals.
 from __future__ import annotations
 
 import asyncio
+import base64
+from pathlib import Path
 
 import httpx
 import pytest
 from leak_support import assert_failure_hides_canary
 
-from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, CANARY_TOKEN
-from httpx_pingone_worker import PingOneWorkerAuth, RetryPolicy
+from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, CANARY_TOKEN, assert_no_canary
+from httpx_pingone_worker import (
+    ClientCredentials,
+    EncryptedFileTokenCache,
+    MemoryTokenCache,
+    PingOneClient,
+    PingOneWorkerAuth,
+    RetryPolicy,
+    Secret,
+    Token,
+    resolve_settings,
+)
 
 API = f"https://api.pingone.com/v1/environments/{CANARY_ENV_ID}"
 
@@ -68,3 +80,57 @@ def test_401_then_failed_refetch_hides_the_token_async(auth: PingOneWorkerAuth) 
             await client.get(API)
 
     assert_failure_hides_canary(lambda: asyncio.run(call()))
+
+
+def test_public_objects_holding_canaries_repr_masked(tmp_path: Path) -> None:
+    """Every public object that holds the secret or the token: `repr`, `str`, `format`."""
+    token = Token(
+        access_token=Secret(CANARY_TOKEN), token_type="Bearer", expires_in=3600, obtained_at=1.0
+    )
+    creds = ClientCredentials(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID)
+    auth = PingOneWorkerAuth(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID)
+    cache = MemoryTokenCache()
+    cache.set(auth.cache_key, token)
+    objects: list[object] = [
+        Secret(CANARY_SECRET),
+        token,
+        creds,
+        auth,
+        auth.credentials,
+        cache,
+        resolve_settings(
+            env={
+                "PINGONE_CLIENT_ID": CANARY_CLIENT_ID,
+                "PINGONE_CLIENT_SECRET": CANARY_SECRET,
+                "PINGONE_ENVIRONMENT_ID": CANARY_ENV_ID,
+            }
+        ),
+        PingOneClient(token=CANARY_TOKEN, environment_id=CANARY_ENV_ID),
+        PingOneClient(auth=auth, environment_id=CANARY_ENV_ID),
+        EncryptedFileTokenCache(tmp_path / "cache"),
+    ]
+    for obj in objects:
+        assert_no_canary(f"{obj!r} {obj!s} {obj}")
+
+
+def test_emulator_response_repr_hides_the_issued_token() -> None:
+    """The emulator's answer to a token request shows its body (the token) in no repr."""
+    from httpx_pingone_worker.emulator import PingOneEmulator
+
+    emu = PingOneEmulator()
+    creds = emu.credentials
+    assert creds.client_secret is not None
+    basic = base64.b64encode(
+        f"{creds.client_id}:{creds.client_secret.get_secret_value()}".encode()
+    ).decode()
+    answer = emu.respond(
+        "POST",
+        emu.token_endpoint,
+        {
+            "content-type": "application/x-www-form-urlencoded",
+            "authorization": f"Basic {basic}",
+        },
+        "grant_type=client_credentials",
+    )
+    token = answer.json()["access_token"]
+    assert_no_canary(repr(answer), [token, token[-24:]])
