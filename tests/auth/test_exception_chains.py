@@ -280,3 +280,27 @@ def test_an_undecodable_introspection_response_raises_no_http_error(lib: Lib) ->
     ):
         introspect_token(INTROSPECT_URL, CANARY_TOKEN, creds, client=c)
     assert_clean_chain(caught.value)
+
+
+def test_an_undecodable_management_api_response_raises_no_http_error() -> None:
+    """PingOneClient: httpx's DecodingError (its .request carries the worker token) becomes a
+    ManagementApiError with nothing chained, sync and async."""
+    from httpx_pingone_worker import AsyncPingOneClient
+
+    transport = HTTPX.MockTransport(_undecodable(HTTPX))
+    kw: dict[str, Any] = {"token": CANARY_TOKEN, "environment_id": CANARY_ENV_ID, "retry": False}
+    with (
+        PingOneClient(transport=transport, **kw) as client,
+        pytest.raises(ManagementApiError) as caught,
+    ):
+        client.get_environment()
+    assert "DecodingError" in str(caught.value)
+    assert_clean_chain(caught.value)
+
+    async def main() -> BaseException:
+        async with AsyncPingOneClient(transport=transport, **kw) as client:
+            with pytest.raises(ManagementApiError) as caught:
+                await client.get_environment()
+        return caught.value
+
+    assert_clean_chain(asyncio.run(main()))

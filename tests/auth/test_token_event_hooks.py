@@ -167,3 +167,29 @@ def test_the_clients_timeout_still_applies_to_token_requests(lib: Lib) -> None:
     auth.get_token()
     assert seen == [{"connect": 3.5, "read": 3.5, "write": 3.5, "pool": 3.5}]
     client.close()
+
+
+def test_the_clients_mounts_still_route_token_requests(lib: Lib) -> None:
+    """mounts= (how proxies are configured) still pick the transport of a token request."""
+    auth_host: list[str] = []
+    default: list[str] = []
+
+    def token_handler(request: Any) -> Any:
+        auth_host.append(request.url.path)
+        return lib.Response(
+            200, json={"access_token": CANARY_TOKEN, "token_type": "Bearer", "expires_in": 60}
+        )
+
+    def api_handler(request: Any) -> Any:
+        default.append(request.url.path)
+        return lib.Response(200)
+
+    auth = lib.WorkerAuth(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID)
+    with lib.Client(
+        auth=auth,
+        transport=lib.MockTransport(api_handler),
+        mounts={"https://auth.pingone.com": lib.MockTransport(token_handler)},
+    ) as client:
+        client.get(API_URL)
+    assert auth_host == [f"/{CANARY_ENV_ID}/as/token"]
+    assert default == [API_URL.split("pingone.com")[1]]

@@ -143,7 +143,7 @@ class AsyncPingOneClient(
             if isinstance(step, _Send):
                 try:
                     reply = await asend_api(self.http, step.request)
-                except self._core.lib.TransportError as exc:
+                except self._core.lib.HTTPError as exc:  # its .request holds the token
                     reply = exc
             elif isinstance(step, _Acquire):
                 await step.limiter.aacquire()

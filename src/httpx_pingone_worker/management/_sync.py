@@ -158,7 +158,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
             if isinstance(step, _Send):
                 try:
                     reply = send_api(self.http, step.request)
-                except self._core.lib.TransportError as exc:
+                except self._core.lib.HTTPError as exc:  # its .request holds the token
                     reply = exc
             elif isinstance(step, _Acquire):
                 step.limiter.acquire()
