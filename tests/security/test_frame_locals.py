@@ -367,3 +367,20 @@ def test_management_client_constructor_failure_hides_the_token(
 ) -> None:
     """A Management API client given a raw token, refusing another argument."""
     assert_failure_hides_canary(build)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: EncryptedFileTokenCache(key=CANARY_SECRET.encode(), lock_timeout=-1),
+        lambda: RedisTokenCache("redis://127.0.0.1:6379/0", secret=CANARY_SECRET, lock_ttl=-1),
+        lambda: RedisTokenCache(
+            "redis://127.0.0.1:6379/0", encryption_key=CANARY_SECRET.encode(), lock_ttl=-1
+        ),
+        lambda: RedisTokenCache(f"redis://:{CANARY_SECRET}@127.0.0.1:abc/0"),
+    ],
+    ids=["file cache key", "redis secret", "redis encryption_key", "redis URL password"],
+)
+def test_cache_constructor_failure_hides_its_secret(build: Callable[[], object]) -> None:
+    """A shared cache given a secret, a key or a password, refusing another argument."""
+    assert_failure_hides_canary(build)

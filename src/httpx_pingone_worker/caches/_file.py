@@ -66,7 +66,7 @@ from httpx_pingone_worker._core._errors import StorageError
 from httpx_pingone_worker._core._fork import register as fork_register
 from httpx_pingone_worker._core._input import BadJSON, check_path, parse_json
 from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
-from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._secrets import Secret, sealed_frames
 from httpx_pingone_worker._core._token import Token, restorable_times
 from httpx_pingone_worker.credentials._crypto import (
     APP_NAME,
@@ -159,6 +159,8 @@ class EncryptedFileTokenCache:
     never raise for I/O trouble: a cache must not break requests; problems are logged.
     """
 
+    # Its arguments (a secret, a key, a URL with a password) stay out of an error's traceback.
+    @sealed_frames
     def __init__(
         self,
         path: str | os.PathLike[str] | None = None,

@@ -103,7 +103,7 @@ from httpx_pingone_worker._core._errors import ConfigurationError, StorageError
 from httpx_pingone_worker._core._fork import register as fork_register
 from httpx_pingone_worker._core._input import split_url
 from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
-from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._secrets import Secret, sealed_frames
 from httpx_pingone_worker._core._token import Token
 from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
@@ -205,6 +205,8 @@ class RedisTokenCache:
     ``clock`` gives epoch seconds for entry TTLs.
     """
 
+    # Its arguments (a secret, a key, a URL with a password) stay out of an error's traceback.
+    @sealed_frames
     def __init__(
         self,
         url_or_client: str | Any | None = None,
