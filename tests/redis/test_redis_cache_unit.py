@@ -5,13 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from redis_support import KEY, credentials
 
 from canary import CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import ConfigurationError, RedisTokenCache, Secret, cache_key
-from httpx_pingone_worker.caches._redis_codec import HKDF_INFO, HKDF_SALT, derive_encryption_key
+from httpx_pingone_worker.caches._redis_codec import (
+    SCRYPT_N,
+    SCRYPT_P,
+    SCRYPT_R,
+    SCRYPT_SALT,
+    derive_encryption_key,
+)
 
 URL = "redis://127.0.0.1:1/0"
 
@@ -55,17 +62,39 @@ def test_bad_arguments_are_rejected_with_a_reason(
         RedisTokenCache(*args, **kwargs)
 
 
-def test_key_derivation_is_hkdf_with_the_documented_parameters() -> None:
-    """The derived key equals HKDF-SHA256(secret, documented salt and info), per secret."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+def test_key_derivation_is_scrypt_with_the_documented_parameters() -> None:
+    """The derived key equals scrypt(secret, documented salt, N, r, p), per secret: a slow,
+    memory-hard KDF (32 MiB), so a stolen value is no fast test of secret guesses."""
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-    expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO).derive(
+    assert SCRYPT_N >= 2**15
+    assert 128 * SCRYPT_N * SCRYPT_R >= 32 * 1024 * 1024
+    expected = Scrypt(salt=SCRYPT_SALT, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(
         CANARY_SECRET.encode()
     )
     assert derive_encryption_key(CANARY_SECRET) == expected
     assert derive_encryption_key(Secret(CANARY_SECRET)) == expected
     assert derive_encryption_key("another-secret") != expected
+
+
+def test_key_derivation_runs_once_per_process_per_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deriving again for the same secret (another cache, another bind) costs nothing."""
+    from cryptography.hazmat.primitives.kdf import scrypt
+
+    calls: list[int] = []
+    real = scrypt.Scrypt
+
+    def counting(**kwargs: Any) -> Any:
+        calls.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(scrypt, "Scrypt", counting)
+    secret = f"a-secret-only-this-run-uses-{os.urandom(8).hex()}"
+    first = derive_encryption_key(secret)
+    for _ in range(5):
+        assert derive_encryption_key(Secret(secret)) == first
+        RedisTokenCache("redis://127.0.0.1:1/0", secret=secret).close()
+    assert len(calls) == 1
 
 
 def test_unbound_cache_says_how_to_supply_a_key() -> None:

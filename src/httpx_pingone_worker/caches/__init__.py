@@ -4,7 +4,7 @@
   ``fetch_lock`` / ``try_fetch_lock``, ``delete_if``), :func:`cache_key` and
   :class:`MemoryTokenCache`;
 - ``_file``: :class:`EncryptedFileTokenCache` (one sealed file per key, cross-process locks);
-- ``_redis``: :class:`RedisTokenCache`, with its value format in ``_redis_codec`` (HKDF,
+- ``_redis``: :class:`RedisTokenCache`, with its value format in ``_redis_codec`` (scrypt,
   AES-GCM) and its support in ``_redis_support`` (errors, breaker, lock renewal).
 
 This ``__init__`` imports nothing: redis and cryptography load only with their cache.

@@ -27,14 +27,15 @@ fetch a new token on their next miss).
 
 Encryption
 ----------
-Values are ``hpw1:`` + base64url(12-byte nonce ‖ AES-256-GCM ciphertext and tag) of a small
+Values are ``hpw2:`` + base64url(12-byte nonce ‖ AES-256-GCM ciphertext and tag) of a small
 JSON document; the Redis key is the associated data, so a value copied to another key does
 not decrypt. The key is ``encryption_key=`` (16, 24 or 32 random bytes) or is derived from a
-secret with HKDF-SHA256 (salt ``b"httpx-pingone-worker/redis-token-cache/v1"``, info
-``b"aes-256-gcm token encryption key"``, 32 bytes): from ``secret=``, or from the client
-secret (or private key) of the credentials the auth binds with :meth:`RedisTokenCache.bind`.
-So every process that holds the client secret reads the shared token and nobody else can.
-A value that does not decrypt (tampered, another key, garbage) is a miss.
+secret with scrypt (N=2**15, r=8, p=1, salt ``b"httpx-pingone-worker/redis-token-cache/v2/
+scrypt"``, 32 bytes; once per process per secret, see ``_redis_codec``): from ``secret=``, or
+from the client secret (or private key) of the credentials the auth binds with
+:meth:`RedisTokenCache.bind`. So every process that holds the client secret reads the shared
+token and nobody else can. A value that does not decrypt (tampered, another key, garbage) is
+a miss, and so is a value in the ``hpw1:`` format of earlier versions (HKDF key).
 
 Single-flight across processes
 ------------------------------
@@ -118,6 +119,7 @@ from httpx_pingone_worker.caches._redis_codec import (
     _encode_token,
     _unwrap,
     derive_encryption_key,
+    is_legacy_value,
 )
 from httpx_pingone_worker.caches._redis_support import (
     _aredis_errors,
@@ -192,8 +194,9 @@ class RedisTokenCache:
     async client the async methods run the sync ones in a worker thread.
 
     Encryption (see the module docs): ``encryption_key=`` (16/24/32 random bytes) or
-    ``secret=`` (key derived with HKDF); otherwise :class:`PingOneWorkerAuth` calls
-    :meth:`bind` with its credentials and the key is derived from the client secret.
+    ``secret=`` (key derived with scrypt, once per process); otherwise
+    :class:`PingOneWorkerAuth` calls :meth:`bind` with its credentials and the key is derived
+    from the client secret.
 
     ``lock_ttl``: seconds a fetch lock outlives its holder (it is renewed every
     ``lock_ttl / 3`` while held, so a dead holder is replaced after it);
@@ -412,7 +415,7 @@ class RedisTokenCache:
         if encryption_key is not None and secret is not None:
             raise ConfigurationError(
                 "pass encryption_key= or secret=, not both",
-                hint="encryption_key is used as is; secret derives a key with HKDF",
+                hint="encryption_key is used as is; secret derives a key with scrypt",
             )
         if encryption_key is not None:
             if not isinstance(encryption_key, (bytes, bytearray)):
@@ -549,6 +552,9 @@ class RedisTokenCache:
         if raw is None:
             return None
         rkey = self.token_key(key)
+        if is_legacy_value(raw):
+            _log.debug("redis token entry %s is in the old hpw1 format; treated as a miss", rkey)
+            return None
         try:
             blob = _unwrap(raw)
             plain = aead.decrypt(blob[:_NONCE_LEN], blob[_NONCE_LEN:], rkey.encode())

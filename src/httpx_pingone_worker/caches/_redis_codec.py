@@ -1,13 +1,28 @@
-"""The Redis token cache's value format: AES-256-GCM with a key derived by HKDF-SHA256.
+"""The Redis token cache's value format: AES-256-GCM under an explicit key or a key
+derived from the client secret with scrypt.
 
-A value is ``hpw1:<base64url(nonce ‖ ciphertext)>``; the plaintext is the token as JSON.
-``cryptography`` is imported on first use.
+A value is ``hpw2:<base64url(nonce ‖ ciphertext)>``; the plaintext is the token as JSON and
+the Redis key name is the associated data. ``cryptography`` is imported on first use.
+
+Why scrypt: whoever reads one value from Redis can test guesses of the client secret
+offline (decrypting with each candidate's key). A fast KDF (HKDF, the ``hpw1:`` format of
+earlier versions) allows ~150,000 guesses per second per core: harmless for PingOne's long
+random secrets, not for a human-chosen secret on another OIDC server. scrypt (N=2**15, r=8,
+p=1: 32 MiB and about 0.1-0.3 s per derivation) makes each guess cost that much; the key is
+derived once per process per secret and kept in memory. ``encryption_key=`` (32 random
+bytes) skips the derivation and protects values however weak the secret is. Values in the
+old ``hpw1:`` format are a cache miss (the next fetch replaces them), never an error.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import os
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from httpx_pingone_worker._core._errors import ConfigurationError
@@ -19,31 +34,73 @@ if TYPE_CHECKING:  # pragma: no cover
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 
-__all__ = ["HKDF_INFO", "HKDF_SALT", "derive_encryption_key"]
+__all__ = [
+    "LEGACY_VALUE_PREFIX",
+    "SCRYPT_N",
+    "SCRYPT_P",
+    "SCRYPT_R",
+    "SCRYPT_SALT",
+    "derive_encryption_key",
+    "is_legacy_value",
+]
 
 
-#: HKDF salt for keys derived from a secret (fixed and public: it separates this use).
-HKDF_SALT = b"httpx-pingone-worker/redis-token-cache/v1"
-#: HKDF info for keys derived from a secret.
-HKDF_INFO = b"aes-256-gcm token encryption key"
+#: scrypt salt for keys derived from a secret (fixed and public: every process of a fleet
+#: must derive the same key from the same secret, with or without a cache key; it separates
+#: this use from any other).
+SCRYPT_SALT = b"httpx-pingone-worker/redis-token-cache/v2/scrypt"
+#: scrypt cost: N (CPU/memory), r (block size), p (parallelism): 128 * N * r bytes = 32 MiB.
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
 
-_VALUE_PREFIX = "hpw1:"
+_VALUE_PREFIX = "hpw2:"
+#: Values written by earlier versions (HKDF-derived key): read as a miss.
+LEGACY_VALUE_PREFIX = "hpw1:"
+
+# Derived keys, once per process per secret. Indexed by an HMAC of the secret under a
+# random per-process key (not the secret itself, not a plain hash), bounded.
+_DERIVED: OrderedDict[bytes, bytes] = OrderedDict()
+_DERIVED_MAX = 64
+_DERIVED_LOCK = threading.Lock()
+_INDEX_KEY = os.urandom(32)
 _NONCE_LEN = 12
 
 
 def derive_encryption_key(secret: str | Secret) -> bytes:
-    """The 32-byte AES key :class:`RedisTokenCache` derives from a client secret (HKDF-SHA256)."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+    """The 32-byte AES key :class:`RedisTokenCache` derives from a client secret: scrypt
+    (:data:`SCRYPT_N`, :data:`SCRYPT_R`, :data:`SCRYPT_P`, :data:`SCRYPT_SALT`), computed once
+    per process per secret."""
     raw = secret.get_secret_value() if isinstance(secret, Secret) else secret
     if not isinstance(raw, str) or not raw:
         raise ConfigurationError(
             "cannot derive a Redis cache encryption key from an empty secret",
             hint="pass the client secret (str or Secret), or encryption_key= with 32 random bytes",
         )
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO)
-    return hkdf.derive(raw.encode())
+    material = raw.encode()
+    index = hmac.new(_INDEX_KEY, material, hashlib.sha256).digest()
+    with _DERIVED_LOCK:
+        key = _DERIVED.get(index)
+        if key is not None:
+            _DERIVED.move_to_end(index)
+            return key
+        # Derived under the lock: two threads binding one secret at once pay once.
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+        key = Scrypt(salt=SCRYPT_SALT, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(
+            material
+        )
+        _DERIVED[index] = key
+        while len(_DERIVED) > _DERIVED_MAX:
+            _DERIVED.popitem(last=False)
+        return key
+
+
+def is_legacy_value(raw: object) -> bool:
+    """True for a value in the format of earlier versions (``hpw1:``, HKDF key)."""
+    if isinstance(raw, bytes):
+        return raw.startswith(LEGACY_VALUE_PREFIX.encode())
+    return isinstance(raw, str) and raw.startswith(LEGACY_VALUE_PREFIX)
 
 
 def _aead(key: bytes) -> AESGCM:
