@@ -922,7 +922,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if self._secret_provider is None:
             return None
         try:
-            return self._secret_provider()
+            # Wrapped at once: the fetch flow keeps it in a local while it retries, and a
+            # second invalid_client unwinds through that frame.
+            return take_secret(self._secret_provider())[0]
         except Exception as exc:  # noqa: BLE001 - e.g. the stored entry was deleted
             log_event(
                 EventKind.ERROR,

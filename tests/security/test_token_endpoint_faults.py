@@ -211,3 +211,27 @@ def test_credentials_object_with_each_method_fails_cleanly(pem: Secret) -> None:
             )
 
     assert_no_canary(exposure(failure(call)), [*endpoint.needles(), *_pem_needles(pem)])
+
+
+def test_reloaded_secret_refused_again_is_not_shown() -> None:
+    """After `invalid_client` the secret provider is asked again; its (new, raw) secret is
+    refused too: the error's frames (the fetch flow retried with it) do not show it."""
+    refusing = Endpoint("400 echo")
+
+    def build() -> PingOneWorkerAuth:
+        return PingOneWorkerAuth(
+            CANARY_CLIENT_ID,
+            "the-first-secret-0123456789",
+            CANARY_ENV_ID,
+            secret_provider=lambda: CANARY_SECRET,
+            auth_method="client_secret_post",
+            retry=ONE_TRY,
+            http_client=httpx.Client(transport=httpx.MockTransport(refusing)),
+            async_http_client=httpx.AsyncClient(transport=httpx.MockTransport(refusing)),
+        )
+
+    assert_no_canary(exposure(failure(lambda: build().get_token())), refusing.needles())
+    assert_no_canary(
+        exposure(failure(lambda: asyncio.run(build().aget_token()))), refusing.needles()
+    )
+    assert CANARY_SECRET in refusing.seen  # the provider's secret was really sent
