@@ -75,12 +75,16 @@ def test_status_text_shows_license_services_and_app_description(cli: Cli, emulat
 def test_status_without_a_role_that_reads_licenses_shows_the_license_id(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Configuration Read Only cannot read the license: status works and shows its id."""
+    """A worker that cannot read the license (403): status works and shows its id.
+
+    Every built-in role holds ``licensing:read:license`` (an "essential" permission in
+    PingOne's Permissions by Identifier reference), so the refusal is injected."""
     import httpx
 
     from httpx_pingone_worker import PingOneWorkerAuth
 
     emu = PingOneEmulator(users=5, roles=("Configuration Read Only",))
+    emu.inject_fault("licenses", status=403, count=None)
     monkeypatch.setattr(_session, "emulator_factory", lambda _region: emu)
     creds = emu.credentials
     auth = PingOneWorkerAuth(creds.client_id, creds.client_secret, creds.environment_id)

@@ -29,7 +29,9 @@ def test_environment_shape(harness: Harness) -> None:
 
 
 def test_applications_and_role_assignments(harness: Harness) -> None:
-    """The seeded worker app, its list entry, and its Environment Admin role assignment."""
+    """The seeded worker app, its list entry, and its two role assignments: Environment Admin
+    and Identity Data Admin at environment scope (what a worker app made in PingOne's admin
+    console holds; Ping's Terraform guide "Admin Role Management Considerations")."""
     token = harness.token()
     app_id = harness.emu.client_id
     apps = harness.api(f"{harness.env_path}/applications", token).json()
@@ -42,12 +44,15 @@ def test_applications_and_role_assignments(harness: Harness) -> None:
     assert app["grantTypes"] == ["CLIENT_CREDENTIALS"]
     assert app["environment"]["id"] == harness.emu.environment_id
     ras = harness.api(f"{harness.env_path}/applications/{app_id}/roleAssignments", token).json()
-    (ra,) = ras["_embedded"]["roleAssignments"]
-    assert ra["scope"] == {"id": harness.emu.environment_id, "type": "ENVIRONMENT"}
-    assert ra["environment"]["id"] == harness.emu.environment_id
-    role = harness.api(f"/roles/{ra['role']['id']}", token).json()
-    assert role["name"] == "Environment Admin"
-    assert role["id"] == ra["role"]["id"]
+    names = set()
+    for ra in ras["_embedded"]["roleAssignments"]:
+        assert ra["scope"] == {"id": harness.emu.environment_id, "type": "ENVIRONMENT"}
+        assert ra["environment"]["id"] == harness.emu.environment_id
+        role = harness.api(f"/roles/{ra['role']['id']}", token).json()
+        assert role["id"] == ra["role"]["id"]
+        names.add(role["name"])
+    assert names == {"Environment Admin", "Identity Data Admin"}
+    assert len(ras["_embedded"]["roleAssignments"]) == 2
     roles = harness.api("/roles", token).json()["_embedded"]["roles"]
     assert {r["name"] for r in roles} == set(ROLE_NAMES)
 

@@ -1,6 +1,10 @@
 """Applications: list, read, update (``enabled``, ``name``, ``description``) and the client
 secret (``GET`` reads it, ``POST`` rotates it).
 
+The secret of a worker app whose roles the caller's roles do not cover (a more privileged
+worker) is refused with PingOne's ``403`` "Actor does not have permissions to access worker
+application client secrets" (``_roles.may_manage_secret``).
+
 Rotation follows PingOne: the new secret works at once; the previous one keeps working
 until ``previous.expiresAt`` when the request sets it, otherwise it stops at once. A
 disabled app gets ``unauthorized_client`` from the token endpoint.
@@ -13,7 +17,8 @@ from typing import Any
 
 from ._http import HAL, EmulatorResponse, api_error, invalid_data, json_body, not_found, read_json
 from ._paging import collection, item, with_links
-from ._routes import Call, Route, Validator, route
+from ._roles import SECRET_DENIED, may_manage_secret
+from ._routes import Call, Route, Validator, forbidden, route
 from ._state import App, iso
 
 __all__ = ["ROUTES", "app_or_404", "rotate_secret"]
@@ -165,6 +170,8 @@ def _secret(call: Call) -> EmulatorResponse:
     app = app_or_404(call, call.params["id"])
     if isinstance(app, EmulatorResponse):
         return app
+    if not may_manage_secret(call.engine.world, call.app.role_assignments, app.role_assignments):
+        return forbidden(call.ctx, SECRET_DENIED)
     if call.ctx.method == "POST":
         body: dict[str, Any] | EmulatorResponse = {}
         if call.ctx.body.strip():
@@ -195,17 +202,17 @@ def _secret(call: Call) -> EmulatorResponse:
 
 _A = "/environments/{env}/applications"
 ROUTES: list[Route] = [
-    route(_A, "applications", GET=("applications:read:application", _list)),
+    route(_A, "applications", GET=_list),
     route(
         f"{_A}/{{id}}",
         "applications",
-        GET=("applications:read:application", _get),
-        PUT=("applications:update:application", _update),
+        GET=_get,
+        PUT=_update,
     ),
     route(
         f"{_A}/{{id}}/secret",
         "secret",
-        GET=("applications:read:applicationSecret", _secret),
-        POST=("applications:update:applicationSecret", _secret),
+        GET=_secret,
+        POST=_secret,
     ),
 ]

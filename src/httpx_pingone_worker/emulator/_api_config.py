@@ -165,57 +165,50 @@ def _scopes(call: Call) -> EmulatorResponse:
 
 
 _E = "/environments/{env}"
-_ENV_READ = "orgmgt:read:environment"
 ROUTES: list[Route] = [
-    route("/environments", "environments", GET=(None, _environments)),
-    route(_E, "environments", GET=(_ENV_READ, _environment)),
-    route(f"{_E}/billOfMaterials", "billOfMaterials", GET=(_ENV_READ, _bill_of_materials)),
-    route("/organizations", "organizations", GET=("orgmgt:read:organization", _organizations)),
-    route(
-        "/organizations/{org}", "organizations", GET=("orgmgt:read:organization", _organizations)
-    ),
-    route("/organizations/{org}/licenses", "licenses", GET=("licensing:read:license", _licenses)),
-    route(
-        "/organizations/{org}/licenses/{id}", "licenses", GET=("licensing:read:license", _licenses)
-    ),
+    route("/environments", "environments", GET=_environments),
+    route(_E, "environments", GET=_environment),
+    route(f"{_E}/billOfMaterials", "billOfMaterials", GET=_bill_of_materials),
+    route("/organizations", "organizations", GET=_organizations),
+    route("/organizations/{org}", "organizations", GET=_organizations),
+    route("/organizations/{org}/licenses", "licenses", GET=_licenses),
+    route("/organizations/{org}/licenses/{id}", "licenses", GET=_licenses),
     route(
         f"{_E}/signOnPolicies",
         "signOnPolicies",
-        GET=("policies:read:signOnPolicy", _sign_on_policies),
+        GET=_sign_on_policies,
     ),
     route(
         f"{_E}/signOnPolicies/{{id}}",
         "signOnPolicies",
-        GET=("policies:read:signOnPolicy", _sign_on_policies),
+        GET=_sign_on_policies,
     ),
     route(
         f"{_E}/signOnPolicies/{{policy}}/actions",
         "signOnPolicies",
-        GET=("policies:read:signOnPolicy", _actions),
+        GET=_actions,
     ),
     route(
         f"{_E}/signOnPolicies/{{policy}}/actions/{{id}}",
         "signOnPolicies",
-        GET=("policies:read:signOnPolicy", _actions),
+        GET=_actions,
     ),
     route(
         f"{_E}/passwordPolicies",
         "passwordPolicies",
-        GET=("policies:read:passwordPolicy", _password_policies),
+        GET=_password_policies,
     ),
     route(
         f"{_E}/passwordPolicies/{{id}}",
         "passwordPolicies",
-        GET=("policies:read:passwordPolicy", _password_policies),
+        GET=_password_policies,
     ),
-    route(f"{_E}/resources", "resources", GET=("resources:read:resource", _resources)),
-    route(f"{_E}/resources/{{id}}", "resources", GET=("resources:read:resource", _resources)),
-    route(
-        f"{_E}/resources/{{resource}}/scopes", "resources", GET=("resources:read:scope", _scopes)
-    ),
+    route(f"{_E}/resources", "resources", GET=_resources),
+    route(f"{_E}/resources/{{id}}", "resources", GET=_resources),
+    route(f"{_E}/resources/{{resource}}/scopes", "resources", GET=_scopes),
     route(
         f"{_E}/resources/{{resource}}/scopes/{{id}}",
         "resources",
-        GET=("resources:read:scope", _scopes),
+        GET=_scopes,
     ),
 ]

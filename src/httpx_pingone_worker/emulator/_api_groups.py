@@ -350,15 +350,13 @@ def _one_nesting(call: Call) -> EmulatorResponse:
 _G = "/environments/{env}/groups"
 _M = "/environments/{env}/users/{id}/memberOfGroups"
 ROUTES: list[Route] = [
-    route(
-        _G, "groups", GET=("identity:read:group", _list), POST=("identity:create:group", _create)
-    ),
+    route(_G, "groups", GET=_list, POST=_create),
     route(
         f"{_G}/{{id}}",
         "groups",
-        GET=("identity:read:group", _get),
-        PUT=("identity:update:group", _replace),
-        DELETE=("identity:delete:group", _delete),
+        GET=_get,
+        PUT=_replace,
+        DELETE=_delete,
     ),
     route(
         f"{_G}/{{id}}/memberOfGroups",
@@ -375,13 +373,13 @@ ROUTES: list[Route] = [
     route(
         _M,
         "memberOfGroups",
-        GET=("identity:read:groupMembership", _memberships),
-        POST=("identity:create:groupMembership", _add),
+        GET=_memberships,
+        POST=_add,
     ),
     route(
         f"{_M}/{{group}}",
         "memberOfGroups",
-        GET=("identity:read:groupMembership", _one),
-        DELETE=("identity:delete:groupMembership", _one),
+        GET=_one,
+        DELETE=_one,
     ),
 ]

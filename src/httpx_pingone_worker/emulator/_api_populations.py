@@ -183,14 +183,14 @@ ROUTES: list[Route] = [
     route(
         _P,
         "populations",
-        GET=("identity:read:population", _list),
-        POST=("identity:create:population", _create),
+        GET=_list,
+        POST=_create,
     ),
     route(
         f"{_P}/{{id}}",
         "populations",
-        GET=("identity:read:population", _get),
-        PUT=("identity:update:population", _replace),
-        DELETE=("identity:delete:population", _delete),
+        GET=_get,
+        PUT=_replace,
+        DELETE=_delete,
     ),
 ]

@@ -1,11 +1,20 @@
 """Roles (``/roles``) and role assignments of applications and users.
 
 An assignment names a role and a scope (``ORGANIZATION``, ``ENVIRONMENT``, ``POPULATION``
-or ``APPLICATION``) the role applies to. The emulator checks that the role exists, the
-scope type is one the role is applicable to and the scope id exists, and that the same
-role/scope pair is not assigned twice (``UNIQUENESS_VIOLATION``). Environment and
-organization scopes change what the app's tokens may do at once; population and
-application scopes are stored and listed but do not widen the permission check.
+or ``APPLICATION``) the role applies to. The emulator checks, as PingOne does:
+
+1. the body: the role exists; the scope type is one the role can be assigned at (else
+   ``400 INVALID_DATA`` / ``INVALID_VALUE`` with target ``scope``); the scope exists;
+2. the actor: it may assign the role at that scope, holding at the same or a broader scope
+   the role itself or a role that can assign it (``_roles.may_assign``; else ``403``);
+   removing an assignment takes the same right;
+3. duplicates: the holder has no assignment of the role at the same or a broader scope
+   (else ``400 INVALID_DATA`` / ``UNIQUENESS_VIOLATION`` "May not assign duplicate Role",
+   target ``role``).
+
+Environment and organization scopes change what the holder's tokens may do at once;
+population and application scopes are stored and listed but do not widen the permission
+check.
 """
 
 from __future__ import annotations
@@ -14,22 +23,13 @@ from typing import Any
 
 from ._http import Detail, EmulatorResponse, invalid_data, no_content, not_found, read_json
 from ._paging import collection, item, with_links
-from ._roles import ROLE_PERMISSION_IDS
-from ._routes import Call, Route, Validator, route
+from ._roles import APPLICABLE_TO, ROLE_PERMISSION_IDS, may_assign, scope_chain
+from ._routes import Call, Route, Validator, forbidden, route
 from ._state import RoleAssignment
 
 __all__ = ["APPLICABLE_TO", "ROUTES", "role_json"]
 
 _ALL_SCOPES = ("ORGANIZATION", "ENVIRONMENT", "POPULATION", "APPLICATION")
-#: Scope types each built-in role can be assigned at.
-APPLICABLE_TO: dict[str, tuple[str, ...]] = {
-    "Organization Admin": ("ORGANIZATION",),
-    "Environment Admin": ("ORGANIZATION", "ENVIRONMENT"),
-    "Identity Data Admin": ("ENVIRONMENT", "POPULATION"),
-    "Identity Data Read Only": ("ENVIRONMENT", "POPULATION"),
-    "Client Application Developer": ("ENVIRONMENT", "APPLICATION"),
-    "Configuration Read Only": ("ORGANIZATION", "ENVIRONMENT"),
-}
 
 
 def role_json(name: str, role_id: str) -> dict[str, Any]:
@@ -107,8 +107,8 @@ def _validate(
     elif role_name is not None and scope_type not in APPLICABLE_TO.get(role_name, ()):
         v.fail(
             "INVALID_VALUE",
-            "scope.type",
-            f"{role_name} cannot be assigned at {scope_type} scope.",
+            "scope",
+            f"The role {role_name} cannot be assigned at {scope_type} scope.",
             allowedValues=list(APPLICABLE_TO[role_name]),
         )
     elif isinstance(scope_id, str) and scope_id and not _scope_exists(call, scope_type, scope_id):
@@ -117,14 +117,18 @@ def _validate(
         return invalid_data(call.ctx, *v.details)
     assert isinstance(scope_id, str)  # noqa: S101 - checked above
     assert isinstance(scope_type, str)  # noqa: S101
+    refused = _may_not_assign(call, role_name, scope_type, scope_id)
+    if refused is not None:
+        return refused
+    chain = scope_chain(call.engine.world, scope_type, scope_id)
     for ra in held:
-        if ra.role_id == role_id and ra.scope_id == scope_id and ra.scope_type == scope_type:
+        if ra.role_id == role_id and (ra.scope_type, ra.scope_id) in chain:
             return invalid_data(
                 call.ctx,
                 Detail(
                     "UNIQUENESS_VIOLATION",
-                    "The role is already assigned at this scope.",
-                    "role.id",
+                    "May not assign duplicate Role",
+                    "role",
                     {"existingId": ra.id},
                 ),
             )
@@ -135,6 +139,20 @@ def _validate(
         scope_type=scope_type,
         scope_id=scope_id,
         environment_id=call.environment.id,
+    )
+
+
+def _may_not_assign(
+    call: Call, role_name: str, scope_type: str, scope_id: str
+) -> EmulatorResponse | None:
+    """The 403 for an actor that may not assign (or remove) ``role_name`` at that scope."""
+    if may_assign(call.engine.world, call.app.role_assignments, role_name, scope_type, scope_id):
+        return None
+    return forbidden(
+        call.ctx,
+        f"The actor attempting to perform the request may not assign the role {role_name} "
+        f"at {scope_type} scope (it can assign only roles it holds or its roles can assign, "
+        "at the scope it holds them or a narrower one).",
     )
 
 
@@ -164,6 +182,9 @@ def _assignment(call: Call) -> EmulatorResponse:
     for ra in held:
         if ra.id == call.params["id"]:
             if call.ctx.method == "DELETE":
+                refused = _may_not_assign(call, ra.role_name, ra.scope_type, ra.scope_id)
+                if refused is not None:
+                    return refused
                 if ra.read_only:
                     return invalid_data(
                         call.ctx,
@@ -178,30 +199,30 @@ def _assignment(call: Call) -> EmulatorResponse:
 _AR = "/environments/{env}/applications/{app}/roleAssignments"
 _UR = "/environments/{env}/users/{user}/roleAssignments"
 ROUTES: list[Route] = [
-    route("/roles", "roles", GET=(None, _roles)),
-    route("/roles/{id}", "roles", GET=(None, _roles)),
+    route("/roles", "roles", GET=_roles),
+    route("/roles/{id}", "roles", GET=_roles),
     route(
         _AR,
         "roleAssignments",
-        GET=("roles:read:roleAssignment", _assignments),
-        POST=("roles:create:roleAssignment", _assignments),
+        GET=_assignments,
+        POST=_assignments,
     ),
     route(
         f"{_AR}/{{id}}",
         "roleAssignments",
-        GET=("roles:read:roleAssignment", _assignment),
-        DELETE=("roles:delete:roleAssignment", _assignment),
+        GET=_assignment,
+        DELETE=_assignment,
     ),
     route(
         _UR,
         "roleAssignments",
-        GET=("identity:read:userRoleAssignment", _assignments),
-        POST=("identity:create:userRoleAssignment", _assignments),
+        GET=_assignments,
+        POST=_assignments,
     ),
     route(
         f"{_UR}/{{id}}",
         "roleAssignments",
-        GET=("identity:read:userRoleAssignment", _assignment),
-        DELETE=("identity:delete:userRoleAssignment", _assignment),
+        GET=_assignment,
+        DELETE=_assignment,
     ),
 ]

@@ -317,31 +317,31 @@ def _password(call: Call) -> EmulatorResponse:
 
 _U = "/environments/{env}/users"
 ROUTES: list[Route] = [
-    route(_U, "users", GET=("identity:read:user", _list), POST=("identity:create:user", _create)),
+    route(_U, "users", GET=_list, POST=_create),
     route(
         f"{_U}/{{id}}",
         "users",
-        GET=("identity:read:user", _get),
-        PUT=("identity:update:user", lambda c: _update(c, replace=True)),
-        PATCH=("identity:update:user", lambda c: _update(c, replace=False)),
-        DELETE=("identity:delete:user", _delete),
+        GET=_get,
+        PUT=lambda c: _update(c, replace=True),
+        PATCH=lambda c: _update(c, replace=False),
+        DELETE=_delete,
     ),
     route(
         f"{_U}/{{id}}/enabled",
         "users",
-        GET=("identity:read:user", _enabled),
-        PUT=("identity:update:user", _enabled),
+        GET=_enabled,
+        PUT=_enabled,
     ),
     route(
         f"{_U}/{{id}}/population",
         "users",
-        GET=("identity:read:user", _population),
-        PUT=("identity:update:user", _population),
+        GET=_population,
+        PUT=_population,
     ),
     route(
         f"{_U}/{{id}}/password",
         "users",
-        GET=("identity:read:user", _password),
-        PUT=("identity:update:userPassword", _password),
+        GET=_password,
+        PUT=_password,
     ),
 ]

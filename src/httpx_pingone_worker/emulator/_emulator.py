@@ -25,6 +25,7 @@ from ._control import describe, handle_control
 from ._dispatch import dispatch, make_ctx
 from ._engine import Engine, Settings
 from ._http import Ctx, EmulatorResponse, RequestRecord, api_error, raise_action
+from ._roles import DEFAULT_ROLES
 from ._scenario import ScenarioMixin, check_lifetime, check_rate_limit, check_roles
 from ._seed import check_users, load_seed_file
 from ._snapshots import EmulatorSnapshot, baseline
@@ -51,7 +52,9 @@ class PingOneEmulator(ScenarioMixin):
 
     ``seed`` fixes every id, name and the seeded app's (throwaway) secret. The emulator starts
     with one SANDBOX environment in ``region`` holding one enabled WORKER app
-    (``emu.credentials``) with ``roles`` assigned at environment scope, two populations,
+    (``emu.credentials``) with ``roles`` assigned at environment scope (by default
+    Environment Admin and Identity Data Admin, what a worker app made in PingOne's admin
+    console typically holds; Organization Admin goes at organization scope), two populations,
     five groups, ``users`` users, PingOne's built-in policies and resources, and whatever
     ``seed_file`` (JSON: users, groups, populations, in the format of the emulator reference's
     *Seed files*) adds. ``clock`` is an
@@ -76,7 +79,7 @@ class PingOneEmulator(ScenarioMixin):
         region: Region | str = "NA",
         token_lifetime: int = 3600,
         auth_method: str = "client_secret_basic",
-        roles: Iterable[str] = ("Environment Admin",),
+        roles: Iterable[str] = DEFAULT_ROLES,
         rate_limit: int | None = None,
         strict_auth: bool = True,
         users: int = 300,

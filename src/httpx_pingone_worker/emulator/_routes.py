@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._engine import Engine
-from ._http import Ctx, Detail, EmulatorResponse
+from ._http import Ctx, Detail, EmulatorResponse, api_error
 from ._state import App, Environment, iso
 
-__all__ = ["Call", "Handler", "Route", "Validator", "route"]
+__all__ = ["Call", "Handler", "Route", "Validator", "forbidden", "route"]
+
+NO_ACCESS = "The request could not be completed. You do not have access to this resource."
 
 
 @dataclass(slots=True)
@@ -46,21 +48,36 @@ Handler = Callable[[Call], EmulatorResponse]
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A path and, per HTTP method, the permission it needs and its handler."""
+    """A path and its handler per HTTP method. The permission each operation needs is not
+    here: the router looks ``"<METHOD> <template>"`` up in its one table
+    (``_api.OPERATION_PERMISSIONS``)."""
 
+    template: str
     pattern: re.Pattern[str]
     resource: str
-    methods: Mapping[str, tuple[str | None, Handler]]
+    methods: Mapping[str, Handler]
 
 
-def route(template: str, resource: str, **methods: tuple[str | None, Handler]) -> Route:
+def route(template: str, resource: str, **methods: Handler) -> Route:
     """A :class:`Route` for ``template`` (``{name}`` is one path segment, captured).
 
-    ``methods`` maps ``GET``/``POST``/… to ``(permission id or None, handler)``; ``None``
-    means any valid token may call it.
+    ``methods`` maps ``GET``/``POST``/… to the handler. Every operation also needs a line
+    in ``_api.OPERATION_PERMISSIONS`` (an operation without one is refused with 403).
     """
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-    return Route(re.compile(rf"^/v1{regex}/?$"), resource, methods)
+    return Route(template, re.compile(rf"^/v1{regex}/?$"), resource, methods)
+
+
+def forbidden(ctx: Ctx, detail_message: str) -> EmulatorResponse:
+    """PingOne's 403: ``ACCESS_FAILED`` with an ``INSUFFICIENT_PERMISSIONS`` detail."""
+    return api_error(
+        ctx,
+        403,
+        "ACCESS_FAILED",
+        NO_ACCESS,
+        detail="INSUFFICIENT_PERMISSIONS",
+        detail_message=detail_message,
+    )
 
 
 class Validator:

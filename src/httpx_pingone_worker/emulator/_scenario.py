@@ -20,7 +20,7 @@ from ._app_factory import add_app, credentials_of
 from ._engine import Engine, record_active
 from ._faults import make_fault
 from ._keys import signing_key
-from ._roles import ROLE_NAMES
+from ._roles import DEFAULT_ROLES, ROLE_NAMES
 from ._seed import seed_configuration, seed_directory
 from ._state import App, Environment
 
@@ -131,7 +131,7 @@ class ScenarioMixin:
         name: str = "Emulated Worker",
         auth_method: str = "client_secret_basic",
         enabled: bool = True,
-        roles: Iterable[str] = ("Environment Admin",),
+        roles: Iterable[str] = DEFAULT_ROLES,
         jwks: Mapping[str, Any] | None = None,
         private_key: str | None = None,
         key_id: str | None = None,
@@ -141,7 +141,8 @@ class ScenarioMixin:
         """Add a WORKER app and return its credentials.
 
         ``roles`` are role names, assigned at environment scope (``"Organization Admin"`` at
-        organization scope). For ``private_key_jwt`` the emulator generates a key pair unless
+        organization scope); the default is Environment Admin and Identity Data Admin. For
+        ``private_key_jwt`` the emulator generates a key pair unless
         you pass ``private_key`` (PEM) or ``jwks`` with ``private_key`` (the app then trusts
         ``jwks``; ``private_key`` only fills the returned credentials).
         """
