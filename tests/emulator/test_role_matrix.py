@@ -327,3 +327,30 @@ def test_the_matrix_lists_every_emulated_operation() -> None:
     }
     listed = {f"{m} {re.sub(r'{[^}]+}', '{}', p)}" for m, p, _ in ROWS}
     assert served == listed
+
+
+def test_an_operation_without_a_permission_entry_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A route added without a line in the permission table is never served unguarded: even
+    the default worker gets the 403, and the handler does not run."""
+    from httpx_pingone_worker.emulator import EmulatorResponse, _api
+    from httpx_pingone_worker.emulator._routes import Call, route
+
+    ran: list[Call] = []
+
+    def handler(call: Call) -> EmulatorResponse:
+        ran.append(call)
+        raise AssertionError("an unlisted operation reached its handler")
+
+    extra = route("/environments/{env}/unlisted", "environments", GET=handler)
+    monkeypatch.setattr(_api, "ROUTES", [*_api.ROUTES, extra])
+    emu = PingOneEmulator(users=1)
+    with httpx.Client(transport=emu.transport()) as client:
+        r = client.get(
+            f"{emu.api_base_url}/environments/{emu.environment_id}/unlisted",
+            headers={"Authorization": f"Bearer {emu.issue_token().get_secret_value()}"},
+        )
+    assert r.status_code == 403, r.text
+    assert r.json()["details"][0]["code"] == "INSUFFICIENT_PERMISSIONS"
+    assert ran == []
