@@ -65,10 +65,9 @@ def _page_through(client: OAuth2Client, url: str, key: str) -> tuple[list[dict[s
 def test_authlib_client_gets_a_token_and_pages_through_users_and_groups(method: str) -> None:
     """Authlib's httpx ``OAuth2Client`` gets a client-credentials token (Basic, or a
     ``PrivateKeyJWT`` assertion signed with the app's key) from the discovered token
-    endpoint, then pages through every user (5 a page) and group and each group's parents.
+    endpoint, then pages through every user (5 a page) and group.
 
-    Sources: RFC 6749 §4.4; RFC 7523 §2.2; PingOne "Pagination"; PingOne "READ Group
-    Nesting" (``groupMemberships``).
+    Sources: RFC 6749 §4.4; RFC 7523 §2.2; PingOne "Pagination".
     """
     emu = PingOneEmulator(
         users=12, auth_method=method, roles=("Environment Admin", "Identity Data Admin")
@@ -90,26 +89,11 @@ def test_authlib_client_gets_a_token_and_pages_through_users_and_groups(method: 
             assert token["token_type"].lower() == "bearer"
             assert token["expires_in"] == 3600
             api = f"{server.api_base_url}/environments/{emu.environment_id}"
-            groups, _ = _page_through(client, f"{api}/groups?limit=2", "groups")
-            nested = client.post(
-                f"{api}/groups/{groups[0]['id']}/memberOfGroups", json={"id": groups[1]["id"]}
-            )
-            assert nested.status_code == 201, nested.text
             users, pages = _page_through(client, f"{api}/users?limit=5", "users")
             groups, group_pages = _page_through(client, f"{api}/groups?limit=2", "groups")
-            parents = {
-                g["id"]: [
-                    m["id"]
-                    for m in _page_through(
-                        client, f"{api}/groups/{g['id']}/memberOfGroups", "groupMemberships"
-                    )[0]
-                ]
-                for g in groups
-            }
     assert len({u["id"] for u in users}) == 12
     assert pages >= 3
     assert group_pages >= 2
-    assert parents[groups[0]["id"]] == [groups[1]["id"]]
-    assert all(parents[g["id"]] == [] for g in groups[1:])
+    assert len({g["id"] for g in groups}) == len(groups) >= 3
     token_calls = [r for r in emu.requests if r.endpoint == "token"]
     assert [(r.status, r.auth_method) for r in token_calls] == [(200, method)]

@@ -5,7 +5,8 @@
 // docs tell Node users. Prints one JSON line with what each step saw; exits 1 on a failed step.
 //
 // Environment: EMU_ISSUER, EMU_CLIENT_ID, EMU_CLIENT_SECRET (or EMU_PRIVATE_KEY_FILE +
-// EMU_KEY_ID for private_key_jwt), EMU_API_BASE, EMU_ENV_ID, EMU_PAGE_LIMIT.
+// EMU_KEY_ID for private_key_jwt), EMU_API_BASE, EMU_ENV_ID, EMU_PAGE_LIMIT, EMU_NESTING (set:
+// also read each group's parents, GET /groups/{id}/memberOfGroups).
 import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
 import * as jose from 'jose';
@@ -83,7 +84,7 @@ async function main() {
     const groups = await pageThrough(config, tokens.access_token, `${base}/groups?limit=${limit}`, 'groups');
     // Like a catalog ingester: each group's parents (READ Group Nesting), paged too.
     const parents = {};
-    for (const group of groups.items) {
+    for (const group of env.EMU_NESTING ? groups.items : []) {
       const nested = await pageThrough(
         config, tokens.access_token, `${base}/groups/${group.id}/memberOfGroups`, 'groupMemberships');
       parents[group.id] = nested.items.map((m) => m.id);
