@@ -104,6 +104,10 @@ POST   /environments/{env}/groups                                .   .   Y   .  
 GET    /environments/{env}/groups/{group}                        .   .   Y   Y   .   .   Y
 PUT    /environments/{env}/groups/{group}                        .   .   Y   .   .   .   .
 DELETE /environments/{env}/groups/{doomed}                       .   .   Y   .   .   .   .
+GET    /environments/{env}/groups/{child}/memberOfGroups         .   .   Y   Y   .   .   Y
+POST   /environments/{env}/groups/{group}/memberOfGroups         .   .   Y   .   .   .   .
+GET    /environments/{env}/groups/{child}/memberOfGroups/{parent} .  .   Y   Y   .   .   Y
+DELETE /environments/{env}/groups/{child}/memberOfGroups/{parent} .  .   Y   .   .   .   .
 GET    /environments/{env}/populations                           .   Y   Y   Y   .   Y   Y
 POST   /environments/{env}/populations                           .   Y   .   .   .   .   .
 GET    /environments/{env}/populations/{pop}                     .   Y   Y   Y   .   Y   Y
@@ -178,6 +182,9 @@ def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
         victim = emu.add_user(username="matrix.victim", email="matrix.victim@example.com")["id"]
         group = emu.add_group(name="Matrix Group")["id"]
         doomed = emu.add_group(name="Matrix Doomed")["id"]
+        parent = emu.add_group(name="Matrix Parent")["id"]
+        child = emu.add_group(name="Matrix Child")["id"]
+        _ok(client.post(f"{e}/groups/{child}/memberOfGroups", headers=h, json={"id": parent}))
         pop = _ok(client.post(f"{e}/populations", headers=h, json={"name": "Matrix Empty"}))["id"]
         _ok(client.post(f"{e}/users/{user}/memberOfGroups", headers=h, json={"id": group}))
         role_ids = {
@@ -223,6 +230,8 @@ def setup(request: pytest.FixtureRequest) -> Iterator[Setup]:
             "ura": ura,
             "group": group,
             "doomed": doomed,
+            "parent": parent,
+            "child": child,
             "pop": pop,
         }
         token = token_of(emu.credentials)
@@ -268,6 +277,7 @@ def _request(s: Setup, method: str, path: str) -> httpx.Response:
             },
             "POST /environments/{}/users/{}/memberOfGroups": {"id": s.ids["group"]},
             "POST /environments/{}/groups": {"name": "Matrix New Group"},
+            "POST /environments/{}/groups/{}/memberOfGroups": {"id": s.ids["parent"]},
             "PUT /environments/{}/groups/{}": {"name": "Matrix Renamed"},
             "POST /environments/{}/populations": {"name": "Matrix New Population"},
             "PUT /environments/{}/populations/{}": {"name": "Matrix Renamed Population"},
@@ -290,6 +300,7 @@ def _state(s: Setup) -> list[Any]:
         *(f"{e}/applications/{s.ids[a]}/roleAssignments" for a in ("peer", "blank")),
         *(f"{e}/users/{s.ids[u]}/roleAssignments" for u in ("user", "victim")),
         *(f"{e}/users/{s.ids[u]}/memberOfGroups" for u in ("user", "victim")),
+        *(f"{e}/groups/{s.ids[g]}/memberOfGroups" for g in ("group", "child")),
         f"{e}/users/{s.ids['user']}/password",
     ]
     headers = {"Authorization": f"Bearer {s.admin}"}

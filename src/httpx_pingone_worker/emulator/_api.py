@@ -100,6 +100,12 @@ OPERATION_PERMISSIONS: dict[str, str | None] = {
     f"GET {_E}/groups/{{id}}": "dir:read:group",
     f"PUT {_E}/groups/{{id}}": "dir:update:group",
     f"DELETE {_E}/groups/{{id}}": "dir:delete:group",
+    # Group nesting: the spec gives these operations no x-permission; nesting changes the
+    # group, so it takes the group permissions (an inference, noted in DECISIONS.md).
+    f"GET {_E}/groups/{{id}}/memberOfGroups": "dir:read:group",
+    f"POST {_E}/groups/{{id}}/memberOfGroups": "dir:update:group",
+    f"GET {_E}/groups/{{id}}/memberOfGroups/{{parent}}": "dir:read:group",
+    f"DELETE {_E}/groups/{{id}}/memberOfGroups/{{parent}}": "dir:update:group",
     f"GET {_E}/populations": "dir:read:population",
     f"POST {_E}/populations": "dir:create:population",
     f"GET {_E}/populations/{{id}}": "dir:read:population",
