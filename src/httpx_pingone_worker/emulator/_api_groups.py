@@ -118,6 +118,7 @@ def _list(call: Call) -> EmulatorResponse:
         "groups",
         call.environment.groups.values(),
         lambda g: call.env_path(f"/groups/{g['id']}"),
+        cap=call.engine.settings.page_sizes.get("groups"),
     )
 
 
@@ -199,6 +200,7 @@ def _memberships(call: Call) -> EmulatorResponse:
         "groupMemberships",
         items,
         lambda m: call.env_path(f"/users/{user['id']}/memberOfGroups/{m['id']}"),
+        cap=call.engine.settings.page_sizes.get("memberOfGroups"),
     )
 
 
@@ -295,6 +297,7 @@ def _nestings(call: Call) -> EmulatorResponse:
         "groupMemberships",
         items,
         lambda n: call.env_path(f"/groups/{group['id']}/memberOfGroups/{n['id']}"),
+        cap=call.engine.settings.page_sizes.get("groupNesting"),
     )
 
 

@@ -96,6 +96,7 @@ def _list(call: Call) -> EmulatorResponse:
         "populations",
         call.environment.populations.values(),
         lambda p: call.env_path(f"/populations/{p['id']}"),
+        cap=call.engine.settings.page_sizes.get("populations"),
     )
 
 

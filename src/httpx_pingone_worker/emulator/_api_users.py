@@ -114,6 +114,7 @@ def _list(call: Call) -> EmulatorResponse:
         env.users.values(),
         lambda u: call.env_path(f"/users/{u['id']}"),
         filter_view=with_groups if needs_groups else None,
+        cap=call.engine.settings.page_sizes.get("users"),
     )
 
 

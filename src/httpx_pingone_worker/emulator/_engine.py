@@ -42,6 +42,10 @@ class Settings:
     rate_limit: int | None
     strict_auth: bool
     assertion_leeway: float
+    #: Most items a page of each collection holds, whatever ``limit`` asks (PingOne:
+    #: "the page size limit of 200 for the /environments/{{envID}}/users endpoint result
+    #: may be smaller … use the page size in the response rather than the requested limit").
+    page_sizes: dict[str, int] = field(default_factory=lambda: {"users": 200})
 
 
 @dataclass(slots=True)

@@ -168,10 +168,13 @@ def paged(
     item_path: Callable[[dict[str, Any]], str],
     *,
     filter_view: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
+    cap: int | None = None,
 ) -> EmulatorResponse:
     """One page of ``data`` per ``limit``/``cursor``/``filter``, with next/prev links.
 
     ``filter_view`` gives the record a filter sees (e.g. a user plus its memberships).
+    ``cap`` is the most items a page holds whatever ``limit`` asks: a page may then be
+    shorter than ``limit`` while a ``next`` link follows, as on PingOne.
     """
     limit_raw = ctx.param("limit")
     limit = DEFAULT_LIMIT
@@ -199,7 +202,8 @@ def paged(
             return _bad(ctx, "INVALID_FILTER", "filter", f"Invalid filter: {exc}")
         view = filter_view or (lambda i: i)
         items = [i for i in items if predicate(view(i))]
-    page = [with_links(ctx, dict(i), item_path(i)) for i in items[offset : offset + limit]]
+    size = limit if cap is None else max(1, min(limit, cap))
+    page = [with_links(ctx, dict(i), item_path(i)) for i in items[offset : offset + size]]
 
     def href(at: int) -> str:
         query: dict[str, str] = {"limit": str(limit)}
@@ -209,6 +213,6 @@ def paged(
             query["cursor"] = _encode_cursor(at)
         return f"{ctx.url(ctx.path)}?{urlencode(query)}"
 
-    next_href = href(offset + limit) if offset + limit < len(items) else None
+    next_href = href(offset + size) if offset + size < len(items) else None
     prev_href = href(max(0, offset - limit)) if offset > 0 else None
     return collection(ctx, name, page, total=len(items), next_href=next_href, prev_href=prev_href)

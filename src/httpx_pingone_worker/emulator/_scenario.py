@@ -24,8 +24,16 @@ from ._roles import DEFAULT_ROLES, ROLE_NAMES
 from ._seed import seed_configuration, seed_directory
 from ._state import App, Environment
 
-__all__ = ["DEFAULT_APP_SCOPES", "ScenarioMixin", "check_lifetime", "check_rate_limit"]
+__all__ = [
+    "DEFAULT_APP_SCOPES",
+    "PAGED_COLLECTIONS",
+    "ScenarioMixin",
+    "check_lifetime",
+    "check_rate_limit",
+]
 
+#: Collections whose page size a scenario can cap (``set_page_size``).
+PAGED_COLLECTIONS = ("users", "groups", "populations", "memberOfGroups", "groupNesting")
 MIN_TOKEN_LIFETIME = 1
 MAX_TOKEN_LIFETIME = 2_592_000
 DEFAULT_GRACE_SECONDS = 86_400
@@ -247,6 +255,25 @@ class ScenarioMixin:
                 if license_id not in self._engine.world.licenses:
                     raise EmulatorError(f"no license {license_id!r} in the emulator")
                 self._engine.world.licenses[license_id] = per_minute
+
+    def set_page_size(self, size: int | None, *, collection: str = "users") -> None:
+        """Most items one page of ``collection`` holds, whatever ``limit`` asks (``None``:
+        ``limit`` decides). PingOne may answer a page shorter than ``limit`` with a ``next``
+        link ("use the page size in the response rather than the requested limit"); users
+        pages hold at most 200 by default. ``collection``: ``users``, ``groups``,
+        ``populations``, ``memberOfGroups`` (a user's groups), ``groupNesting``."""
+        if collection not in PAGED_COLLECTIONS:
+            raise EmulatorError(
+                f"unknown collection {collection!r}", hint=f"use one of {PAGED_COLLECTIONS}"
+            )
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            raise EmulatorError(f"page size must be None or a positive int, got {size!r}")
+        with self._lock:
+            sizes = self._engine.settings.page_sizes
+            if size is None:
+                sizes.pop(collection, None)
+            else:
+                sizes[collection] = size
 
     def rotate_signing_key(self) -> str:
         """Sign new tokens with a new key; the old key stays in the JWKS. Returns the new kid."""
