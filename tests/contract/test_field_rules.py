@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from httpx_pingone_worker.emulator._field_rules import USER_FIELDS, FieldRule, matcher
 
-from .conftest import Api, assert_pingone_error
-from .spec_support import SDK, errors, schema
+from .conftest import Api, assert_pingone_error, user_errors
+from .spec_support import SDK, schema
 
 #: Properties of `User` that are not client-writable strings (objects, flags, read-only).
 _NOT_STRINGS = {"address", "name", "photo", "password", "lifecycle", "population"}
@@ -109,7 +109,7 @@ def test_too_long_values_are_refused(api: Api, path: str, max_len: int) -> None:
     assert marker not in r.text
     ok = "Q" * max_len if path != "timezone" else "Europe/Paris"
     user = api.create_user("long", **_body_for(path, ok))
-    assert not errors(SDK, "User", user)
+    assert not user_errors(user)
     r = api.call("PATCH", f"/users/{user['id']}", json=_body_for(path, marker))
     assert_pingone_error(r, 400, "INVALID_DATA", "SIZE_LIMIT_EXCEEDED")
 
@@ -182,7 +182,7 @@ def test_garbage_user_bodies_never_500(shared_api: Api, body: dict[str, Any], me
         uid = shared_api.all("/users", "users")[0]["id"]
         r = shared_api.call(method, f"/users/{uid}", json=body)
     if r.is_success:
-        assert not errors(SDK, "User", r.json()), r.text
+        assert not user_errors(r.json()), r.text
         if method == "POST":
             shared_api.call("DELETE", f"/users/{r.json()['id']}")
     else:
