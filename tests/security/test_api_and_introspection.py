@@ -149,3 +149,23 @@ def test_introspection_failure_shows_no_credential(
     assert_no_canary(exposure(failure(call)))
     assert_no_canary(exposure(failure(lambda: asyncio.run(acall()))))
     assert_no_canary(caplog.text)
+
+
+def test_introspection_debug_line_shows_the_url_without_its_query(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The DEBUG line naming the introspection URL drops a query (it may carry a key)."""
+    caplog.set_level("DEBUG")
+    creds = ClientCredentials(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID)
+    url = f"{INTROSPECT}?x=query-value-nobody-registered"
+
+    def call() -> None:
+        with httpx.Client(transport=httpx.MockTransport(SERVERS["500 echo"])) as client:
+            introspect_token(url, CANARY_TOKEN, creds, client=client)
+
+    failure(call)
+    ours = "\n".join(
+        r.getMessage() for r in caplog.records if r.name.startswith("httpx_pingone_worker")
+    )
+    assert "(introspection)" in ours
+    assert "query-value" not in ours  # (httpx's own INFO line and your frames are yours)

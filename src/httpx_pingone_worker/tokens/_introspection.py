@@ -26,7 +26,12 @@ from httpx_pingone_worker._core._httplib import HttpLib, asend_credentialed, sen
 from httpx_pingone_worker._core._input import BadJSON, epoch_seconds, finite_arg, parse_json
 from httpx_pingone_worker._core._logging import get_logger, redact, register_token
 from httpx_pingone_worker._core._redirects import is_redirect, redirect_hint, redirect_target
-from httpx_pingone_worker._core._regions import Endpoints, check_secure_url, endpoints_for
+from httpx_pingone_worker._core._regions import (
+    Endpoints,
+    check_secure_url,
+    display_url,
+    endpoints_for,
+)
 from httpx_pingone_worker._core._secrets import Secret, fingerprint, sealed_frames
 from httpx_pingone_worker._core._token import Token, normalize_scopes
 from httpx_pingone_worker._version import __version__
@@ -368,7 +373,7 @@ def _prepare(
         now=clock,
         allow_loopback_http=allow_loopback_http,
     )
-    _log.debug("POST %s (introspection)", req.url)
+    _log.debug("POST %s (introspection)", display_url(req.url))
     return creds, req
 
 

@@ -19,7 +19,7 @@ from httpx_pingone_worker._core._errors import JWTError
 from httpx_pingone_worker._core._input import finite_arg, load_json
 from httpx_pingone_worker._core._logging import get_logger
 from httpx_pingone_worker._core._redirects import is_redirect, redirect_hint, redirect_target
-from httpx_pingone_worker._core._regions import check_secure_url
+from httpx_pingone_worker._core._regions import check_secure_url, display_url
 
 __all__ = ["JWKSCache"]
 
@@ -191,7 +191,7 @@ class JWKSCache:
         self._failures = 0
         self._last_failure = None
         self._retry_at = 0.0
-        _log.debug("fetched JWKS url=%s keys=%d", url, len(keys))
+        _log.debug("fetched JWKS url=%s keys=%d", display_url(url), len(keys))
 
     def _unavailable(self, now: float) -> JWTError:
         wait = max(0.0, self._retry_at - now)
