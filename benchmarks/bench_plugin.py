@@ -10,7 +10,7 @@ left out, they are paid once per run):
   ``get_environment()`` per test;
 - ``provisioning``: ``tests/provisioning``'s own suite with the plugin's ``pingone_client``
   against the same suite with a hand-made client on the emulator's transport and clock
-  (``--hand-made``): the plugin must be at least as fast.
+  (``PROVISIONING_CLIENT=hand-made``): the plugin must be at least as fast.
 
 The ratios are what matter (``pingone_client`` / ``respx`` must stay at or under 1.5; the
 provisioning ratio at or under 1.0 within noise). Run: ``python benchmarks/run.py plugin``
@@ -81,11 +81,11 @@ def test_environment(pingone_client, i):
 """
 
 
-def _run(timer_dir: Path, tests: Path, *extra: str) -> float:
+def _run(timer_dir: Path, tests: Path, *extra: str, env: dict[str, str] | None = None) -> float:
     """Seconds from the first test's setup to the end of the session."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        run_env = {**os.environ, "BENCH_OUT": str(out)}
+        run_env = {**os.environ, **(env or {}), "BENCH_OUT": str(out)}
         run_env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(timer_dir), run_env.get("PYTHONPATH", "")) if p
         )
@@ -118,7 +118,8 @@ def measure(n: int, rounds: int) -> dict[str, float]:
             times["plugin"].append(_run(base, base / "plugin" / "test_plugin.py") / n * 1000)
             if suite.is_dir():
                 times["fixture"].append(_run(base, suite, "-p", "no:xdist") * 1000)
-                times["hand"].append(_run(base, suite, "-p", "no:xdist", "--hand-made") * 1000)
+                hand = {"PROVISIONING_CLIENT": "hand-made"}
+                times["hand"].append(_run(base, suite, "-p", "no:xdist", env=hand) * 1000)
         return {k: sorted(v)[len(v) // 2] for k, v in times.items() if v}
 
 

@@ -69,6 +69,7 @@ RUN = [b for b in EXAMPLES if _kind(b) not in ("no-run", "pytest: conftest.py")]
 NOT_RUN = {
     ("docs/how-to/live-tenant-ci.md", "a live tenant"),
     ("docs/how-to/custom-oidc.md", "a real OIDC server"),
+    ("docs/how-to/provisioning.md", "a real tenant"),
 }
 
 

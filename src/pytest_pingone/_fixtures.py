@@ -12,6 +12,7 @@ and a reader follows it top to bottom here.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 SETTINGS_KEY = pytest.StashKey[EmulatorSettings]()
-#: The respx router of the test's ``pingone_emulator`` (for white-box tests).
+#: The `PingOneRouting` of the test's ``pingone_emulator`` (for white-box tests).
 ROUTER_KEY = pytest.StashKey[Any]()
 
 
@@ -123,53 +124,88 @@ def _need_live(config: pytest.Config) -> ClientCredentials:
     return cfg.live_credentials
 
 
+#: Emulators of this session by configuration: (emulator, its seeded snapshot).
+_POOL_KEY = pytest.StashKey[dict[str, tuple["PingOneEmulator", "EmulatorSnapshot"]]]()
+
+
+def _pooled_emulator(
+    config: pytest.Config, kwargs: dict[str, Any]
+) -> tuple[PingOneEmulator, EmulatorSnapshot]:
+    """The session's emulator for ``kwargs``, back in its seeded state with a fresh clock.
+
+    Built and seeded (``pytest_pingone_seed``) once per configuration; every later test gets
+    it restored from the snapshot taken after seeding, which is what a new emulator would
+    hold, for a fraction of the cost of building one.
+    """
+    from httpx_pingone_worker.emulator import EmulatorClock, PingOneEmulator
+
+    pool = config.stash.setdefault(_POOL_KEY, {})
+    key = json.dumps(kwargs, sort_keys=True, default=str)
+    entry = pool.get(key)
+    if entry is None:
+        emulator = PingOneEmulator(**kwargs)
+        _seed(config, emulator)
+        entry = pool[key] = (emulator, emulator.snapshot())
+    else:
+        emulator = entry[0]
+        emulator.clock = EmulatorClock()  # a test that advanced time leaves nothing behind
+        emulator.restore(entry[1])
+    return entry
+
+
+def _release(config: pytest.Config, emulator: PingOneEmulator, seed: int) -> None:
+    """Drop an emulator the test rebuilt (``reset(seed=...)``) from the pool."""
+    if emulator.seed != seed:
+        pool = config.stash.get(_POOL_KEY, {})
+        for key, (pooled, _) in list(pool.items()):
+            if pooled is emulator:
+                del pool[key]
+
+
 @pytest.fixture
 def pingone_emulator(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[PingOneEmulator]:
-    """A fresh PingOne emulator for this test, configured by the nearest ``pingone`` marker.
+    """A PingOne emulator in the seeded state for this test, shaped by the nearest ``pingone``
+    marker.
 
-    While the test runs, httpx requests to the emulator's PingOne hosts are served by it
-    (respx), requests to other PingOne hosts are refused (see
-    ``--pingone-allow-passthrough``), and ``PINGONE_*`` hold the emulator's fake
-    credentials. Every test gets its own emulator in the seeded state (built once per
-    configuration and restored from a snapshot, so this is cheap); nothing a test writes is
-    seen by another. ``pingone_emulator.requests`` lists what the code under test sent.
-    Skipped in live mode.
+    While the test runs, httpx requests to the emulator's PingOne hosts are served by it,
+    requests to other PingOne hosts are refused (see ``--pingone-allow-passthrough``), and
+    ``PINGONE_*`` hold the emulator's fake credentials. Every test starts from the seeded
+    state with a fresh clock: the emulator is built once per configuration and restored
+    from a snapshot before each test (cheap), so nothing a test writes is seen by another.
+    ``pingone_emulator.requests`` lists what the code under test sent. Skipped in live mode.
     """
     cfg = get_config(request.config)
     if cfg.mode is Mode.LIVE:
         pytest.skip("pingone_emulator needs emulator mode; this run uses a live tenant")
     settings = item_settings(request.node)
     from httpx_pingone_worker import EmulatorError
-    from httpx_pingone_worker.emulator import PingOneEmulator
 
-    from ._routing import start_routing, stop_routing
+    from ._routing import routing_for
 
     problem: str | None = None
     kwargs = settings.constructor_kwargs(default_region=cfg.region)
     if "seed_file" in kwargs:  # relative to the test's own file, so fixtures sit beside tests
         kwargs["seed_file"] = Path(request.node.path).parent / kwargs["seed_file"]
     try:
-        emulator = PingOneEmulator(**kwargs)
-        _seed(request.config, emulator)
+        emulator, _ = _pooled_emulator(request.config, kwargs)
         for fault in settings.faults:
             emulator.inject_fault(**fault)
     except EmulatorError as exc:  # a role name, rate limit or fault the emulator rejects
         problem = f"pingone marker or pytest_pingone_seed: {exc}"
     if problem is not None:  # failed outside the except block: the message shows once
         pytest.fail(problem, pytrace=False)
+    seed = emulator.seed
     _fake_env(monkeypatch, emulator.credentials)
-    try:
-        router = start_routing(emulator, allow_passthrough=cfg.allow_passthrough)
-    except ImportError as exc:
-        _missing_extra(exc)
-    request.node.stash[ROUTER_KEY] = router
+    routing = routing_for(request.config, allow_passthrough=cfg.allow_passthrough)
+    routing.activate(emulator)
+    request.node.stash[ROUTER_KEY] = routing
     try:
         yield emulator
     finally:
-        stop_routing(router)
-        emulator.reset()
+        routing.deactivate()
+        _release(request.config, emulator, seed)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

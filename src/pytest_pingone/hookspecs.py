@@ -49,7 +49,9 @@ def pytest_pingone_credentials(config: pytest.Config) -> ClientCredentials | Non
 def pytest_pingone_seed(emulator: PingOneEmulator) -> None:
     """Shape each new emulator for the suite (users, groups, extra apps …).
 
-    Called for every emulator the plugin creates (one per test for ``pingone_emulator``,
-    and again after each reset of the session server), after the ``pingone`` marker's
-    settings are applied and before its faults are injected.
+    Called for every emulator the plugin builds, after the ``pingone`` marker's settings
+    are applied and before its faults are injected: once per marker configuration for
+    ``pingone_emulator`` (each test then starts from a snapshot of the seeded state) and once
+    for the session's ``pingone_emulator_server``. Keep it deterministic: what it adds is
+    what every test sees.
     """

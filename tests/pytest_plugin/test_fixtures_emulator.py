@@ -38,12 +38,23 @@ def test_emulator_is_fresh_seeded_and_env_is_fake(pingone_emulator):
     assert os.environ["PINGONE_REGION"] == "NA"
     assert "PINGONE_AUTH_BASE_URL" not in os.environ
     conftest.EMULATORS.append(pingone_emulator)
+    pingone_emulator.clock.advance(100)
+    pingone_emulator.add_user(username="left.behind")
 
 
-def test_previous_emulator_was_reset(pingone_token):
-    # The emulator of the previous test got a token? No: but reset() must have cleared its log.
+def test_previous_emulator_was_reset(pingone_emulator, pingone_token):
+    # The previous test's emulator (pooled per configuration) starts this test seeded again:
+    # only this test's token request is in its log, and its clock is fresh.
     previous = conftest.EMULATORS[-1]
-    assert previous.token_requests == 0 and previous.requests == []
+    assert previous is pingone_emulator
+    assert previous.token_requests == 1
+    assert [r.endpoint for r in previous.requests] == ["token"]
+    assert previous.clock.offset == 0
+    env = pingone_emulator.environment_id
+    users = f"https://api.pingone.com/v1/environments/{env}/users"
+    bearer = {"Authorization": f"Bearer {pingone_token.access_token.get_secret_value()}"}
+    found = httpx.get(users, params={"filter": 'username eq "left.behind"'}, headers=bearer)
+    assert found.json()["count"] == 0
 
 
 def test_token_credentials_and_auth(pingone_emulator, pingone_credentials, pingone_auth,
@@ -197,10 +208,10 @@ import pytest
 from pytest_pingone._fixtures import ROUTER_KEY
 
 def test_routes(request, pingone_emulator):
-    gate = request.node.stash[ROUTER_KEY].routes["pytest-pingone"].side_effect
+    gate = request.node.stash[ROUTER_KEY].gate
     eu = httpx.Request("GET", "https://auth.pingone.eu/x")
     if PASS:
-        assert gate(eu) is eu  # respx passes a returned request through to the network
+        assert gate(eu) is eu  # a returned request passes through to the network
     else:
         with pytest.raises(pytest.fail.Exception, match="--pingone-allow-passthrough"):
             gate(eu)
