@@ -24,8 +24,10 @@ from httpx_pingone_worker import (
     ClientCredentials,
     ConfigurationError,
     EncryptedFileTokenCache,
+    JWKSCache,
     PingOneClient,
     PingOneWorkerAuth,
+    RateLimiter,
     RedisTokenCache,
     Secret,
     arequest_client_credentials_token,
@@ -34,6 +36,7 @@ from httpx_pingone_worker import (
     resolve_settings,
     secure_store,
 )
+from httpx_pingone_worker.emulator import PingOneEmulator
 
 # A fake PEM body: private_key_jwt's key is a secret like the client secret.
 CANARY_KEY = f"-----BEGIN PRIVATE KEY-----\n{CANARY_SECRET}\n-----END PRIVATE KEY-----\n"
@@ -282,8 +285,20 @@ def test_stored_credentials_failure_hides_the_secret(tmp_path: Path) -> None:
         lambda: RedisTokenCache("redis://127.0.0.1:6379/0", lock_ttl=-1),
         lambda: EncryptedFileTokenCache(lock_timeout=-1),
         lambda: PingOneClient(object()),  # type: ignore[arg-type]
+        lambda: RateLimiter(rate=-1),
+        lambda: JWKSCache("http://example.com/jwks"),
+        lambda: PingOneEmulator(region="XX"),
     ],
-    ids=["PingOneWorkerAuth", "ClientCredentials", "RedisTokenCache", "file cache", "client"],
+    ids=[
+        "PingOneWorkerAuth",
+        "ClientCredentials",
+        "RedisTokenCache",
+        "file cache",
+        "client",
+        "RateLimiter",
+        "JWKSCache",
+        "PingOneEmulator",
+    ],
 )
 def test_half_built_objects_repr_without_crashing(build: Callable[[], object]) -> None:
     """A constructor raising leaves `self` half-built in its frame: rendering its locals

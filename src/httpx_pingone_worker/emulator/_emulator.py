@@ -407,7 +407,10 @@ class PingOneEmulator(ScenarioMixin):
         return any(s.host == host and s.port == port for s in self._servers)
 
     def __repr__(self) -> str:
-        return (
-            f"PingOneEmulator(seed={self.seed}, region={self.region.value!r}, "
-            f"environment_id={self.environment_id!r}, client_id={self.client_id!r})"
-        )
+        try:
+            return (
+                f"PingOneEmulator(seed={self.seed}, region={self.region.value!r}, "
+                f"environment_id={self.environment_id!r}, client_id={self.client_id!r})"
+            )
+        except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
+            return "PingOneEmulator(<not initialised>)"

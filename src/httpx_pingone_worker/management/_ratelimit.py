@@ -140,4 +140,7 @@ class RateLimiter:
         return wait
 
     def __repr__(self) -> str:
-        return f"RateLimiter(rate={self.rate:g}, per={self.per:g}, burst={self.burst})"
+        try:
+            return f"RateLimiter(rate={self.rate:g}, per={self.per:g}, burst={self.burst})"
+        except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
+            return "RateLimiter(<not initialised>)"

@@ -109,7 +109,10 @@ class JWKSCache:
         self.fetch_count = 0
 
     def __repr__(self) -> str:
-        return f"JWKSCache(jwks_url={self.jwks_url!r}, keys={len(self._keys)})"
+        try:
+            return f"JWKSCache(jwks_url={self.jwks_url!r}, keys={len(self._keys)})"
+        except AttributeError:  # half-built (__init__ raised): tracebacks with locals repr it
+            return "JWKSCache(<not initialised>)"
 
     # I/O ------------------------------------------------------------------------------
     def _get_json(self, url: str, what: str) -> Any:
