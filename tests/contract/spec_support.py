@@ -147,7 +147,7 @@ def _walk(spec: str, node: dict[str, Any], body: Any, path: str) -> Iterator[str
             yield from _walk(spec, props[key], value, where)
         elif isinstance(extra, dict) and extra:
             yield from _walk(spec, extra, value, where)
-        elif extra is True and not props:
-            continue  # a free-form map (e.g. innerError with no declared fields)
+        elif extra in (True, None) and not props:
+            continue  # a free-form map (innerError, Group.customData: no declared fields)
         else:
             yield where

@@ -43,6 +43,8 @@ ROUTES: list[tuple[str, str, str | None, str | None]] = [
     (f"{_ENV}/users/[^/]+/roleAssignments/[^/]+", SDK, "RoleAssignment", None),
     (f"{_ENV}/groups", SDK, "Group", "groups"),
     (f"{_ENV}/groups/[^/]+", SDK, "Group", None),
+    (f"{_ENV}/groups/[^/]+/memberOfGroups", SDK, "GroupNesting", "groupMemberships"),
+    (f"{_ENV}/groups/[^/]+/memberOfGroups/[^/]+", SDK, "GroupNesting", None),
     (f"{_ENV}/populations", SDK, "Population", "populations"),
     (f"{_ENV}/populations/[^/]+", SDK, "Population", None),
     (f"{_ENV}/applications", SDK, "ApplicationOIDC", "applications"),
@@ -175,6 +177,13 @@ def _tour() -> list[Recorded]:
     get(f"/users/{uid}/memberOfGroups")
     get(f"/users/{uid}/memberOfGroups/{group['id']}")
     get(f"/users/{uid}", params={"include": "memberOfGroupIDs"})
+    parent = send("POST", "/groups", json={"name": "Contract parent"}).json()
+    send("POST", f"/groups/{group['id']}/memberOfGroups", json={"id": parent["id"]})
+    get(f"/groups/{group['id']}/memberOfGroups")
+    get(f"/groups/{group['id']}/memberOfGroups/{parent['id']}")
+    get(f"/users/{uid}/memberOfGroups")
+    get(f"/users/{uid}", params={"include": "memberOfGroupIDs,memberOfGroupNames"})
+    send("DELETE", f"/groups/{group['id']}/memberOfGroups/{parent['id']}")
     role_ids = {r["name"]: r["id"] for r in roles}
     ra = send(
         "POST",
