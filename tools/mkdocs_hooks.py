@@ -3,7 +3,7 @@
 Files of the repository root are included into pages with ``<!-- include: FILE -->`` (the
 file must exist) or ``<!-- include-if-present: FILE -->`` (the page's own text stays as the
 fallback); their relative links are pointed at the repository on GitHub, since the site does
-not contain those files.
+not contain those files, except links into ``docs/`` (a diagram), which point at the site's copy.
 
 The console reference (``docs/reference/cli.md``) is generated here, at build time, from the
 argument parser that ``pingone-worker`` itself uses (``httpx_pingone_worker.cli.build_parser``):
@@ -14,6 +14,7 @@ once, each command gets its usage, its own options as a table and an example (``
 from __future__ import annotations
 
 import argparse
+import posixpath
 import re
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,15 @@ def _include(markdown: str, src_uri: str) -> str:
             raise PluginError(f"{src_uri} includes {name}, which does not exist")
         return markdown[: match.start()] + markdown[match.end() :]
     text = path.read_text(encoding="utf-8")
-    text = _RELATIVE_LINK.sub(lambda m: f"]({REPO_BLOB}{m.group(1).removeprefix('./')})", text)
+    page_dir = posixpath.dirname(src_uri)
+
+    def link(match: re.Match[str]) -> str:
+        target = match.group(1).removeprefix("./")
+        if target.startswith("docs/"):  # a file of the site (a diagram): link it on the site
+            return f"]({posixpath.relpath(target.removeprefix('docs/'), page_dir or '.')})"
+        return f"]({REPO_BLOB}{target})"
+
+    text = _RELATIVE_LINK.sub(link, text)
     # The included file replaces the page: its own title and text are the fallback only.
     return markdown[: match.start()] + text
 
