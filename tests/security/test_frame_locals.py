@@ -399,3 +399,9 @@ def test_management_client_constructor_failure_hides_the_token(
 def test_cache_constructor_failure_hides_its_secret(build: Callable[[], object]) -> None:
     """A shared cache given a secret, a key or a password, refusing another argument."""
     assert_failure_hides_canary(build)
+
+
+def test_secret_of_the_wrong_type_is_not_kept_in_its_frame() -> None:
+    """`Secret(b"...")` refuses bytes without keeping them in the failing frame."""
+    exc = assert_failure_hides_canary(lambda: Secret(CANARY_SECRET.encode()))  # type: ignore[arg-type]
+    assert isinstance(exc, TypeError)

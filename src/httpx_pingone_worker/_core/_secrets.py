@@ -33,14 +33,15 @@ class Secret:
     __slots__ = ("__weakref__", "_value")
 
     def __init__(self, value: str | Secret) -> None:
-        if isinstance(value, Secret):
-            value = value.get_secret_value()
-        if not isinstance(value, str):
+        raw: object = value.get_secret_value() if isinstance(value, Secret) else value
+        if not isinstance(raw, str):
+            kind = type(raw).__name__
+            del value, raw  # not left in this frame's locals for a traceback to print
             raise TypeError(
-                f"Secret() takes a str, not {type(value).__name__}; "
-                "decode bytes first (the value itself is not shown)"
+                f"Secret() takes a str, not {kind}; decode bytes first (the value itself is "
+                "not shown)"
             )
-        object.__setattr__(self, "_value", value)
+        object.__setattr__(self, "_value", raw)
 
     def get_secret_value(self) -> str:
         """Return the raw value. Keep it out of logs, exceptions and files."""
