@@ -51,7 +51,7 @@ PARENTS: dict[type[PingOneError], type[Exception] | tuple[type[Exception], ...]]
     PermissionDeniedError: ManagementApiError,
     RateLimitedError: ManagementApiError,
     InvalidRequestError: ManagementApiError,
-    TLSVerificationError: ManagementApiError,
+    TLSVerificationError: (ManagementApiError, TokenEndpointUnreachableError),
     InvalidArgumentError: (PingOneError, ValueError),
     StorageError: PingOneError,
     EmulatorError: PingOneError,

@@ -501,3 +501,45 @@ def test_untrusted_certificate_is_a_tls_error_never_retried(emu: PingOneEmulator
     assert "could not reach" not in text
     assert "could not be completed" not in text
     assert fake.calls == []  # never retried
+
+
+def test_untrusted_token_endpoint_is_a_tls_error_never_retried(
+    emu: PingOneEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """from_env() against a server whose CA is not trusted: the token request's TLS failure
+    names the host and SSL_CERT_FILE, is not 'could not reach', and is not retried."""
+    sleeps: list[float] = []
+    creds = emu.credentials
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with emu.serve() as server:
+        for name, value in {
+            "PINGONE_CLIENT_ID": creds.client_id,
+            "PINGONE_CLIENT_SECRET": creds.client_secret.get_secret_value(),  # type: ignore[union-attr]
+            "PINGONE_ENVIRONMENT_ID": creds.environment_id or "",
+            "PINGONE_AUTH_BASE_URL": server.auth_base_url,
+            "PINGONE_API_BASE_URL": server.api_base_url,
+        }.items():
+            monkeypatch.setenv(name, value)
+        attempts: list[str] = []
+
+        class Counting(httpx.BaseTransport):
+            def __init__(self) -> None:
+                self.inner = httpx.HTTPTransport()
+
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                attempts.append(request.url.path)
+                return self.inner.handle_request(request)
+
+        with (
+            PingOneClient.from_env(stored=None, sleep=sleeps.append, transport=Counting()) as c,
+            pytest.raises(TLSVerificationError) as info,
+        ):
+            c.get_environment()
+        assert len(attempts) == 1  # the token request, tried once
+        assert attempts[0].endswith("/as/token")
+    text = str(info.value)
+    assert "127.0.0.1" in text
+    assert "SSL_CERT_FILE" in text
+    assert "could not reach" not in text
+    assert sleeps == []
+    assert isinstance(info.value, ManagementApiError)

@@ -19,7 +19,8 @@
     │   ├── PermissionDeniedError          403: the worker app's roles do not allow it
     │   ├── RateLimitedError               429 after the retries: retry_after seconds
     │   ├── InvalidRequestError            400: PingOne refused fields (details per field)
-    │   └── TLSVerificationError           the API host's certificate is not trusted
+    │   └── TLSVerificationError           a certificate is not trusted (API host or token
+    │                                      endpoint; also a TokenEndpointUnreachableError)
     ├── InvalidArgumentError (ValueError)  a bad argument to a Management API write
     ├── StorageError                       encrypted credential store / token cache problems
     └── EmulatorError
@@ -251,9 +252,11 @@ class InvalidRequestError(ManagementApiError):
         return out
 
 
-class TLSVerificationError(ManagementApiError):
-    """The API host's TLS certificate could not be verified: the host and the CA setting
-    to change are named; never retried (another attempt fails the same way)."""
+class TLSVerificationError(ManagementApiError, TokenEndpointUnreachableError):
+    """A server's TLS certificate is not trusted (the API host's, or the token endpoint's):
+    the host and the CA setting to change are named. Never retried: another attempt fails the
+    same way. Both a `ManagementApiError` and a `TokenEndpointUnreachableError`, so either
+    ``except`` catches it."""
 
 
 class InvalidArgumentError(PingOneError, ValueError):

@@ -22,6 +22,7 @@ from httpx_pingone_worker._core._logging import (
     get_logger,
 )
 from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._tls import is_certificate_error
 from httpx_pingone_worker._core._token import Token
 from httpx_pingone_worker.oauth._token_request import (
     HttpResult,
@@ -69,7 +70,9 @@ def to_httpx_request(request: TokenRequest, lib: HttpLib = HTTPX) -> Any:
 
 def transport_failure(exc: BaseException, lib: HttpLib = HTTPX) -> TransportFailure:
     """Describe a transport exception by type only (messages may hold URLs/data)."""
-    return TransportFailure(type(exc).__name__, timeout=lib.is_timeout(exc))
+    return TransportFailure(
+        type(exc).__name__, timeout=lib.is_timeout(exc), certificate=is_certificate_error(exc)
+    )
 
 
 def _result(response: Any) -> HttpResult:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from httpx_pingone_worker._core._errors import (
+    TLSVerificationError,
     TokenEndpointUnreachableError,
     TokenError,
     TokenProtocolError,
@@ -27,6 +28,7 @@ from httpx_pingone_worker._core._retry import (
     retry_after_from_headers,
 )
 from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._tls import CA_HINT
 from httpx_pingone_worker._core._token import Token
 from httpx_pingone_worker.oauth._token_request import (
     HttpResult,
@@ -133,6 +135,13 @@ def request_token_flow(
         outcome = yield SendRequest(request)
         now = clock()
         retry_after: float | None = None
+        if isinstance(outcome, TransportFailure) and outcome.certificate:
+            # Fails the same way on every attempt: configuration, not a network hiccup.
+            raise TLSVerificationError(
+                f"TLS certificate verification failed for the token endpoint {endpoint} "
+                "(not signed by a CA this client trusts)",
+                hint=CA_HINT,
+            )
         if isinstance(outcome, TransportFailure):
             last: TokenError = TokenEndpointUnreachableError(
                 f"could not reach the token endpoint {endpoint} ({outcome.error_type})",

@@ -26,6 +26,7 @@ from httpx_pingone_worker._core._errors import (
 )
 from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._core._retry import parse_retry_after
+from httpx_pingone_worker._core._tls import CA_HINT, is_certificate_error
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -243,31 +244,13 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
     )
 
 
-def _certificate_problem(exc: BaseException) -> bool:
-    """True when ``exc`` (or what it wraps) is a failed TLS certificate verification."""
-    import ssl
-
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return True
-        if "CERTIFICATE_VERIFY_FAILED" in str(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
 def _unreachable(method: str, path: str, exc: Exception) -> ManagementApiError:
-    if _certificate_problem(exc):
+    if is_certificate_error(exc):
         host = _host_of(path)
         return TLSVerificationError(
             f"PingOne API {method.upper()} {_path_only(path) or path}: TLS certificate "
             f"verification failed for {host} (not signed by a CA this client trusts)",
-            hint="trust the CA that signed it: set SSL_CERT_FILE to its PEM bundle, or pass "
-            "verify=<ssl.SSLContext or CA file> to the client (the emulator server's ca_file "
-            "for an emulator)",
+            hint=CA_HINT,
         )
     return ManagementApiError(
         f"PingOne API {method.upper()} {_path_only(path) or path} could not be completed: "

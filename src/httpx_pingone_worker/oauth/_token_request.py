@@ -63,10 +63,14 @@ class HttpResult:
 
 @dataclass(frozen=True, slots=True)
 class TransportFailure:
-    """The request never got a response: connect error, timeout, broken connection."""
+    """The request never got a response: connect error, timeout, broken connection.
+
+    ``certificate``: the server's TLS certificate was not trusted (never worth a retry).
+    """
 
     error_type: str
     timeout: bool = False
+    certificate: bool = False
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
