@@ -9,9 +9,11 @@ rendered with every frame's locals and the whole exception chain (``.request``,
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 import httpx
 import pytest
@@ -78,6 +80,10 @@ class Endpoint:
             "400 echo": lambda: httpx.Response(
                 400, json={"error": "invalid_client", "error_description": echo.decode()}
             ),
+            "400 bare echo": lambda: httpx.Response(
+                400,
+                json={"error": "invalid_client", "error_description": f"got {self._bare()} !"},
+            ),
             "401 echo": lambda: httpx.Response(401, content=echo),
             "403 html": lambda: httpx.Response(403, html=f"<p>{echo.decode()}</p>"),
             "500 echo": lambda: httpx.Response(500, content=echo),
@@ -94,6 +100,16 @@ class Endpoint:
         }
         return answers[self.fault]()
 
+    def _bare(self) -> str:
+        """The credential last received, as a server would name it: the secret itself (a
+        Basic value decoded), or the client assertion."""
+        last = self.seen[-1]
+        if last.startswith("ey"):
+            return last
+        with contextlib.suppress(ValueError, IndexError):
+            return unquote_plus(base64.b64decode(last, validate=True).decode().split(":", 1)[1])
+        return last
+
     def needles(self) -> list[str]:
         """What was sent as a credential (assertions, Basic values), worth hiding too."""
         return [s for s in self.seen if len(s) > 16]
@@ -101,6 +117,7 @@ class Endpoint:
 
 FAULTS = [
     "400 echo",
+    "400 bare echo",
     "401 echo",
     "403 html",
     "500 echo",
