@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -134,3 +135,28 @@ def test_emulator_response_repr_hides_the_issued_token() -> None:
     )
     token = answer.json()["access_token"]
     assert_no_canary(repr(answer), [token, token[-24:]])
+
+
+@pytest.mark.parametrize("fault", ["401 then refused", "connect"])
+def test_httpx2_flow_failure_hides_secret_and_token(fault: str) -> None:
+    """The httpx2 twin of the auth: a 401 + failed re-fetch, and an unreachable endpoint."""
+    httpx2 = pytest.importorskip("httpx2")
+    from httpx_pingone_worker.httpx2 import PingOneWorkerAuth as Httpx2Auth
+
+    server = _Server()
+
+    def handler(request: Any) -> Any:
+        if fault == "connect" and request.url.path.endswith("/as/token"):
+            raise httpx2.ConnectError("refused", request=request)
+        answer = server(request)
+        return httpx2.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+    def run() -> None:
+        auth = Httpx2Auth(
+            CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID, retry=RetryPolicy(max_attempts=1)
+        )
+        with httpx2.Client(auth=auth, transport=httpx2.MockTransport(handler)) as client:
+            client.get(API)
+            client.get(API)
+
+    assert_failure_hides_canary(run)
