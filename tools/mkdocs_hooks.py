@@ -23,7 +23,7 @@ from mkdocs.exceptions import PluginError
 
 MARKER = "<!-- cli-reference -->"
 CLI_PAGE = "reference/cli.md"
-WIDTH = "88"
+WIDTH = "72"  # the usage lines fit the page's code blocks
 ROOT = Path(__file__).resolve().parent.parent
 REPO_BLOB = "https://github.com/httpx-pingone-worker/httpx-pingone-worker/blob/main/"
 _INCLUDE = re.compile(r"^<!-- (include|include-if-present): (\S+) -->\n", re.MULTILINE)

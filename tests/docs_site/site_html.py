@@ -38,6 +38,7 @@ class Page:
     nested_blockquotes: list[str] = field(default_factory=list)
     anchors: list[tuple[str, int]] = field(default_factory=list)  # (id, offset in text)
     levels: list[int] = field(default_factory=list)  # heading level of each anchor
+    toc: list[tuple[str, str]] = field(default_factory=list)  # (target id, text) of the sidebar
 
     @property
     def text(self) -> str:
@@ -90,6 +91,7 @@ class _Reader(HTMLParser):
         self.heading_id = ""
         self.quote_text: list[str] | None = None
         self.length = 0
+        self.toc_link: tuple[str, list[str]] | None = None
 
     def _has(self, tag: str | None = None, cls: str | None = None) -> bool:
         return any(
@@ -105,6 +107,14 @@ class _Reader(HTMLParser):
             return
         a = dict(attrs)
         self.stack.append((tag, a.get("class") or "", a.get("id") or ""))
+        href = a.get("href") or ""
+        if (
+            tag == "a"
+            and href.startswith("#")
+            and "md-nav__link" in (a.get("class") or "")
+            and self._has(cls="md-nav--secondary")
+        ):
+            self.toc_link = (href[1:], [])
         if tag == "table":
             self.table = []
         elif tag == "tr" and self.table is not None:
@@ -129,7 +139,11 @@ class _Reader(HTMLParser):
                 break
 
     def _closed(self, tag: str) -> None:
-        if tag in ("td", "th") and self.cell is not None and self.table:
+        if tag == "a" and self.toc_link is not None:
+            anchor, parts = self.toc_link
+            self.page.toc.append((anchor, " ".join("".join(parts).split())))
+            self.toc_link = None
+        elif tag in ("td", "th") and self.cell is not None and self.table:
             self.table[-1].append(" ".join("".join(self.cell).split()))
             self.cell = None
         elif tag == "table" and self.table is not None:
@@ -144,6 +158,8 @@ class _Reader(HTMLParser):
             self.quote_text = None
 
     def handle_data(self, data: str) -> None:
+        if self.toc_link is not None:
+            self.toc_link[1].append(data)
         if not self._has("article"):
             return
         self.length += len(data)

@@ -65,6 +65,10 @@ def test_exit_statuses_are_a_table_of_every_status(page: Page) -> None:
     tables = [t for t in page.tables if t[0] == ["status", "meaning"]]
     assert len(tables) == 1
     assert [int(row[0]) for row in tables[0][1:]] == sorted(EXIT_CODES)
+    # A section of the page (h2, like "Commands"), not a sub-section of the last command.
+    ids = [anchor for anchor, _ in page.anchors]
+    for section in ("exit-statuses", "json-output"):
+        assert page.levels[ids.index(f"httpx_pingone_worker.cli--{section}")] == 2
 
 
 def test_headings_are_clean_and_no_internal_notes(page: Page) -> None:

@@ -105,6 +105,20 @@ def test_no_private_names_in_reference_text(pages: dict[str, Page]) -> None:
     assert not {k: v for k, v in found.items() if v}
 
 
+def test_table_of_contents_matches_the_headings(pages: dict[str, Page]) -> None:
+    """Each entry of a page's table of contents reads like the heading it links to (a
+    heading with inline code once showed another section's text in the sidebar)."""
+    checked = 0
+    for name, page in pages.items():
+        headings = dict(page.headings)
+        for anchor, text in page.toc:
+            assert anchor in headings, (name, anchor)
+            # A heading may carry labels after its name ("client_id property").
+            assert headings[anchor].startswith(text), (name, text, headings[anchor])
+            checked += 1
+    assert checked > 50
+
+
 def test_no_page_sends_the_reader_to_the_readme(pages: dict[str, Page]) -> None:
     """The README is not on the site: a page must contain what it needs (the changelog
     records changes to the README and may name it)."""

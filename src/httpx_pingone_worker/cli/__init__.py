@@ -17,12 +17,12 @@ Run ``pingone-worker demo`` for the whole flow against an embedded emulator, or
 | 130 | interrupted |
 | 141 | stdout was closed early (piped into ``head``): the command stops quietly |
 
-## JSON output (``--json``)
+## JSON output
 
-Every command prints one JSON object to stdout with at least ``"command"`` (its name) and
-``"ok"`` (bool). Secrets never appear; tokens appear only as ``fingerprint`` (8 hex chars
-of the SHA-256). Times are epoch seconds; durations are seconds. Keys are only ever added,
-never renamed or removed, within a major version.
+With ``--json`` every command prints one JSON object to stdout with at least ``"command"``
+(its name) and ``"ok"`` (bool). Secrets never appear; tokens appear only as ``fingerprint``
+(8 hex chars of the SHA-256). Times are epoch seconds; durations are seconds. Keys are only
+ever added, never renamed or removed, within a major version.
 
 - error (any command, exit status ≠ 0): ``{"command", "ok": false, "exit_code",
   "error": {"type", "message", "hint", "status_code", "error", "code", "correlation_id"}}``
