@@ -23,6 +23,7 @@ from httpx_pingone_worker import (
     AsyncPingOneClient,
     ClientCredentials,
     ConfigurationError,
+    CredentialFormatError,
     EncryptedFileTokenCache,
     JWKSCache,
     PingOneClient,
@@ -34,7 +35,9 @@ from httpx_pingone_worker import (
     create_pingone_client,
     request_client_credentials_token,
     resolve_settings,
+    secure_retrieve,
     secure_store,
+    validate_credential_format,
 )
 from httpx_pingone_worker.emulator import PingOneEmulator
 
@@ -405,3 +408,36 @@ def test_secret_of_the_wrong_type_is_not_kept_in_its_frame() -> None:
     """`Secret(b"...")` refuses bytes without keeping them in the failing frame."""
     exc = assert_failure_hides_canary(lambda: Secret(CANARY_SECRET.encode()))  # type: ignore[arg-type]
     assert isinstance(exc, TypeError)
+
+
+def test_credential_format_error_hides_the_secret() -> None:
+    """`validate_credential_format(..., raise_on_error=True)` with a damaged secret."""
+    exc = assert_failure_hides_canary(
+        lambda: validate_credential_format(
+            CANARY_CLIENT_ID, f" {CANARY_SECRET}\\n", "not-a-uuid", raise_on_error=True
+        )
+    )
+    assert isinstance(exc, CredentialFormatError)
+
+
+def test_unusable_stored_entry_hides_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry that decrypts but is unusable (a newer version wrote it): reading it fails
+    without the decrypted secret or the store key in any frame."""
+    from httpx_pingone_worker.credentials import _store
+
+    original = _store._serialise
+
+    def newer(credentials: ClientCredentials) -> bytes:
+        return original(credentials).replace(b'"v":1', b'"v":2', 1)
+
+    monkeypatch.setattr(_store, "_serialise", newer)
+    secure_store(
+        ClientCredentials(CANARY_CLIENT_ID, CANARY_SECRET, CANARY_ENV_ID), directory=tmp_path
+    )
+    exc = assert_failure_hides_canary(lambda: secure_retrieve(CANARY_CLIENT_ID, directory=tmp_path))
+    assert "no usable credentials" in str(exc)
+    assert_failure_hides_canary(
+        lambda: PingOneWorkerAuth.from_store(CANARY_CLIENT_ID, directory=tmp_path)
+    )

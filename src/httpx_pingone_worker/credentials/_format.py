@@ -68,6 +68,8 @@ def validate_credential_format(
     No message quotes a value. With ``raise_on_error=True``, any ``"error"``-severity
     problem raises :class:`CredentialFormatError` carrying every problem.
     """
+    if isinstance(client_secret, str):  # wrapped first: the error raised below unwinds here
+        client_secret = Secret(client_secret)
     problems: list[CredentialProblem] = []
 
     def check_id(name: str, value: object, what: str) -> None:

@@ -36,6 +36,7 @@ from pathlib import Path
 from httpx_pingone_worker._core._errors import PingOneError, StorageError
 from httpx_pingone_worker._core._input import BadJSON, check_path, parse_json
 from httpx_pingone_worker._core._logging import get_logger
+from httpx_pingone_worker._core._secrets import sealed_frames
 from httpx_pingone_worker.credentials._credentials import ClientCredentials
 from httpx_pingone_worker.credentials._crypto import (
     APP_NAME,
@@ -154,6 +155,7 @@ def _deserialise(plaintext: bytes, path: Path) -> ClientCredentials:
         raise unusable(type(exc).__name__) from None
 
 
+@sealed_frames  # its locals (and _deserialise's) hold the key and the decrypted secret
 def _read_entry(path: Path, key: bytes) -> ClientCredentials:
     try:
         blob = path.read_bytes()
