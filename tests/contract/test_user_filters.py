@@ -89,6 +89,16 @@ def test_unsupported_user_operators_are_refused(api: Api, flt: str) -> None:
     r = api.get("/users", params={"filter": flt})
     (detail,) = assert_pingone_error(r, 400, "INVALID_DATA", "INVALID_FILTER")
     assert detail["target"] == "filter"
+    assert detail["innerError"]["supportedOperators"]  # says what to use instead
+
+
+def test_unknown_attribute_lists_the_supported_ones(api: Api) -> None:
+    """An attribute the users filter does not take: INVALID_FILTER whose innerError lists
+    the supported attributes (the official spec's `supportedAttributes`)."""
+    r = api.get("/users", params={"filter": 'shoeSize eq "44"'})
+    (detail,) = assert_pingone_error(r, 400, "INVALID_DATA", "INVALID_FILTER")
+    supported = detail["innerError"]["supportedAttributes"]
+    assert {"username", "address.locality", "memberOfGroups"} <= set(supported)
 
 
 def test_member_of_groups_and_population_filters(api: Api) -> None:

@@ -59,7 +59,7 @@ def _check_user_filter(v: Validator, text: str) -> None:
     try:
         compile_filter(text, USER_FILTER, allow_not=False)
     except InvalidFilter as exc:
-        v.fail("INVALID_FILTER", "userFilter", f"Invalid userFilter: {exc}")
+        v.fail("INVALID_FILTER", "userFilter", f"Invalid userFilter: {exc}", **exc.inner)
 
 
 def _validate(

@@ -52,7 +52,15 @@ _MISSING = object()
 
 
 class InvalidFilter(ValueError):
-    """The filter cannot be parsed or names an attribute the endpoint does not filter on."""
+    """The filter cannot be parsed or names an attribute the endpoint does not filter on.
+
+    ``inner`` holds what PingOne's error body puts in ``innerError`` when it helps the fix:
+    ``supportedAttributes`` or ``supportedOperators``.
+    """
+
+    def __init__(self, message: str, **inner: list[str]) -> None:
+        super().__init__(message)
+        self.inner = inner
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -178,7 +186,8 @@ class _Parser:
         if self.keyword("not"):
             if not self.allow_not:
                 raise InvalidFilter(
-                    "the logical operator 'not' is not supported here (use eq, and, or)"
+                    "the logical operator 'not' is not supported here (use and, or)",
+                    supportedOperators=["and", "or"],
                 )
             self.deeper()
             inner = self.factor()
@@ -199,9 +208,12 @@ class _Parser:
             return self.multi_valued(*multi)
         known = self.attributes.get(text.lower())
         if known is None:
-            allowed = ", ".join(sorted(a for a, _ in self.attributes.values()))
+            names = sorted(
+                [a for a, _ in self.attributes.values()] + [n for n, _ in self.multi.values()]
+            )
             raise InvalidFilter(
-                f"attribute {_shown(text)} cannot be filtered on here (use {allowed})"
+                f"attribute {_shown(text)} cannot be filtered on here (use {', '.join(names)})",
+                supportedAttributes=names,
             )
         path, operators = known
         op_kind, op = self.take()
@@ -211,7 +223,8 @@ class _Parser:
         if op not in operators:
             raise InvalidFilter(
                 f"operator {op!r} is not supported on {path!r} here "
-                f"(supported: {', '.join(sorted(operators))})"
+                f"(supported: {', '.join(sorted(operators))})",
+                supportedOperators=sorted(operators),
             )
         if op == "pr":
             return lambda item: _lookup(item, path) not in (_MISSING, None, "")

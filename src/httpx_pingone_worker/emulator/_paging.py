@@ -149,7 +149,9 @@ def _plain_digits(text: str, most: int) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= most
 
 
-def _bad(ctx: Ctx, detail: str, target: str, message: str) -> EmulatorResponse:
+def _bad(
+    ctx: Ctx, detail: str, target: str, message: str, inner: Mapping[str, Any] | None = None
+) -> EmulatorResponse:
     return api_error(
         ctx,
         400,
@@ -158,6 +160,7 @@ def _bad(ctx: Ctx, detail: str, target: str, message: str) -> EmulatorResponse:
         detail=detail,
         target=target,
         detail_message=message,
+        inner=inner or None,
     )
 
 
@@ -199,7 +202,7 @@ def paged(
         try:
             predicate = compile_collection_filter(name, flt)
         except InvalidFilter as exc:
-            return _bad(ctx, "INVALID_FILTER", "filter", f"Invalid filter: {exc}")
+            return _bad(ctx, "INVALID_FILTER", "filter", f"Invalid filter: {exc}", exc.inner)
         view = filter_view or (lambda i: i)
         items = [i for i in items if predicate(view(i))]
     size = limit if cap is None else max(1, min(limit, cap))
