@@ -1300,22 +1300,62 @@ class PingOneWorkerAuth(
 ):
     """httpx authentication with PingOne worker tokens (OAuth 2.0 client credentials).
 
-    >>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")  # doctest: +SKIP
-    >>> with httpx.Client(auth=auth) as client:  # doctest: +SKIP
-    ...     client.get(f"https://api.pingone.eu/v1/environments/{env_id}")
+    ```python
+    auth = PingOneWorkerAuth(client_id, client_secret, environment_id, region="EU")
+    with httpx.Client(auth=auth) as client:
+        client.get(f"https://api.pingone.eu/v1/environments/{environment_id}")
+    ```
 
     One instance serves sync and async clients, threads and event loops (asyncio and
-    trio) at the same time. See the module docstring for the caching and refresh rules.
+    trio) at the same time. When a token is fresh, stale or expired, and who waits:
+    [How a token lives](../../token-lifecycle/).
 
-    More parameters: ``key_id`` (``kid`` of the private key),
-    ``strict_scopes`` (a requested scope that is not granted raises :class:`ScopeError`),
-    ``http_client`` / ``async_http_client`` (send every token request, background refreshes
-    included; default: the client whose request needs the token, else an internal one),
-    ``secret_provider`` (asked once for a new secret after ``invalid_client``), ``retry``
-    (:class:`RetryPolicy` of the token endpoint),
-    ``api_base_url`` / ``custom_domain`` (host overrides), ``expiry_margin`` (seconds before
-    ``expires_at`` a token counts as expired), ``sleep`` / ``async_sleep`` (for tests),
-    ``wait_timeout`` (longest wait for another caller's token request).
+    :param client_id: the worker app's client id.
+    :param client_secret: its secret (a ``str`` or ``Secret``); not needed with
+        ``private_key_jwt``, nor when ``secret_provider`` supplies it.
+    :param environment_id: the PingOne environment id; ``None`` for another OAuth 2.0 /
+        OpenID Connect server named with ``issuer`` or ``token_endpoint``.
+    :param region: ``NA`` (the default), ``EU``, ``CA``, ``AU``, ``SG`` or ``AP``, as a
+        ``Region`` or its code (any case).
+    :param scopes: scopes to request, space-separated or as an iterable (a worker token's
+        power comes from the app's roles, so usually none).
+    :param token_endpoint: an explicit token endpoint URL instead of PingOne's.
+    :param issuer: an OpenID Connect issuer: the endpoints come from its discovery
+        document, whose ``issuer`` must match.
+    :param auth_method: ``client_secret_basic`` (the default), ``client_secret_post``,
+        ``client_secret_jwt`` or ``private_key_jwt``.
+    :param private_key: the PEM RSA private key for ``private_key_jwt``.
+    :param cache: where tokens are kept (default: a ``MemoryTokenCache`` of this
+        instance); an ``EncryptedFileTokenCache`` or ``RedisTokenCache`` shares them
+        between processes and hosts.
+    :param refresh_ratio: the share of a token's lifetime after which it is stale and
+        refreshed in the background (between 0 and 1).
+    :param auth_base_url: the auth host (``https://auth.pingone.eu``, an emulator's, a
+        proxy's) instead of the region's.
+    :param allow_loopback_http: accept ``http://`` for a loopback host (tests, an
+        emulator); every other endpoint must be HTTPS.
+    :param clock: a callable returning the time in epoch seconds (default
+        ``time.time``); tests move it instead of waiting.
+    :param key_id: the ``kid`` of ``private_key``.
+    :param strict_scopes: a requested scope that is not granted raises ``ScopeError``
+        (by default it is logged and listed in ``Token.missing_scopes``).
+    :param http_client: the ``httpx.Client`` that sends every token request, background
+        refreshes included (default: the client whose request needs the token, else an
+        internal one).
+    :param async_http_client: the same for async requests, an ``httpx.AsyncClient``.
+    :param secret_provider: a callable returning the secret, asked when
+        ``client_secret`` is not given and once more after an ``invalid_client`` answer
+        (a rotated secret).
+    :param retry: the ``RetryPolicy`` of the token endpoint (408, 429 and 5xx answers,
+        connect errors and timeouts; jittered backoff within a total budget).
+    :param api_base_url: the Management API base URL instead of the region's.
+    :param custom_domain: a PingOne custom domain (``login.example.com``) as auth host.
+    :param expiry_margin: seconds before ``expires_at`` at which a token counts as
+        expired.
+    :param sleep: the function retry waits call in sync code (for tests).
+    :param async_sleep: the same for async code.
+    :param wait_timeout: the longest time, in seconds, a caller waits for another
+        caller's token request before it starts its own.
     """
 
     _lib = HTTPX

@@ -39,6 +39,7 @@ class Page:
     anchors: list[tuple[str, int]] = field(default_factory=list)  # (id, offset in text)
     levels: list[int] = field(default_factory=list)  # heading level of each anchor
     toc: list[tuple[str, str]] = field(default_factory=list)  # (target id, text) of the sidebar
+    links: list[str] = field(default_factory=list)  # href of each link in the article
 
     @property
     def text(self) -> str:
@@ -108,6 +109,8 @@ class _Reader(HTMLParser):
         a = dict(attrs)
         self.stack.append((tag, a.get("class") or "", a.get("id") or ""))
         href = a.get("href") or ""
+        if tag == "a" and href and self._has("article"):
+            self.page.links.append(href)
         if (
             tag == "a"
             and href.startswith("#")

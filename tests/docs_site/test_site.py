@@ -7,6 +7,7 @@ text, the way a reader sees it (``site_html.read_page``).
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -117,6 +118,27 @@ def test_table_of_contents_matches_the_headings(pages: dict[str, Page]) -> None:
             assert headings[anchor].startswith(text), (name, text, headings[anchor])
             checked += 1
     assert checked > 50
+
+
+def test_links_within_the_site_resolve(site: Path, pages: dict[str, Page]) -> None:
+    """Every relative link of an article (docstrings' links included, which mkdocs does not
+    check) reaches a file of the site, and its #anchor a heading or object there."""
+    checked = 0
+    for name, page in pages.items():
+        here = (site / name).parent
+        for href in page.links:
+            if re.match(r"[a-z]+:", href):
+                continue
+            path, _, anchor = href.partition("#")
+            target = (here / path).resolve() if path else (site / name).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            assert target.is_file(), (name, href)
+            if anchor and target.suffix == ".html":
+                ids = re.findall(r'id="([^"]+)"', target.read_text(encoding="utf-8"))
+                assert anchor in {html.unescape(i) for i in ids}, (name, href)
+            checked += 1
+    assert checked > 100
 
 
 def test_no_page_sends_the_reader_to_the_readme(pages: dict[str, Page]) -> None:
