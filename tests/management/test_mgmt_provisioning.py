@@ -291,15 +291,15 @@ def test_create_or_update_user_is_idempotent(client: PingOneClient, emu: PingOne
     assert changed.lifecycle_status == "ACCOUNT_OK"
 
 
-def test_create_or_update_user_needs_email_only_to_create(
+def test_create_or_update_user_email_is_optional(
     client: PingOneClient, emu: PingOneEmulator
 ) -> None:
-    """A missing user without email= is a ValueError naming the fix; an existing one is fine."""
-    with pytest.raises(InvalidArgumentError, match="email"):
-        client.create_or_update_user(username="newbie")
+    """PingOne does not require an email: a user is created without one, and kept as is."""
+    user, created = client.create_or_update_user(username="newbie")
+    assert (created, user.email) == (True, None)
     emu.add_user(username="oldie", email="old@example.com")
-    user, created = client.create_or_update_user(username="oldie", attributes={"title": "x"})
-    assert (created, user.raw["title"]) == (False, "x")
+    old, created = client.create_or_update_user(username="oldie", attributes={"title": "x"})
+    assert (created, old.email, old.raw["title"]) == (False, "old@example.com", "x")
 
 
 def test_create_or_update_user_resolves_a_racing_creator(emu: PingOneEmulator) -> None:

@@ -370,7 +370,7 @@ class AsyncPingOneClient(
         self,
         *,
         username: str,
-        email: str,
+        email: str | None = None,
         population_id: str | None = None,
         name: Mapping[str, str] | None = None,
         enabled: bool | None = None,

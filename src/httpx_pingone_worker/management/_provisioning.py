@@ -234,12 +234,6 @@ def create_or_update_user(
     population_id = _optional_text(population_id, "population_id", "pass a population id")
     user = yield from find_user(core, username, None, environment_id)
     if user is None:
-        if email is None:
-            raise InvalidArgumentError(
-                "create_or_update_user: the user does not exist yet and PingOne needs an "
-                "email address to create one",
-                hint="pass email=",
-            )
         try:
             created: User = yield _Do(
                 "create_user",

@@ -372,16 +372,16 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         self,
         *,
         username: str,
-        email: str,
+        email: str | None = None,
         population_id: str | None = None,
         name: Mapping[str, str] | None = None,
         enabled: bool | None = None,
         attributes: Mapping[str, Any] | None = None,
         environment_id: str | None = None,
     ) -> User:
-        """Create a user (default population unless ``population_id``); ``attributes`` adds
-        any other PingOne user attribute. A taken username raises ManagementApiError whose
-        ``details`` name the field and the existing user's id."""
+        """Create a user (default population unless ``population_id``; ``email`` is optional,
+        as in PingOne); ``attributes`` adds any other PingOne user attribute. A taken username
+        raises `ConflictError` whose ``existing_id`` is the existing user's id."""
         return self._write(
             _w.create_user(
                 self._core,

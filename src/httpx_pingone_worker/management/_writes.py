@@ -79,7 +79,7 @@ def create_user(
     core: _Core,
     *,
     username: str,
-    email: str,
+    email: str | None,
     population_id: str | None,
     name: Mapping[str, str] | None,
     enabled: bool | None,
@@ -89,7 +89,8 @@ def create_user(
     """``POST /environments/{env}/users``."""
     body = _attributes(attributes or {})
     body["username"] = _text(username, "username", "PingOne requires a unique username")
-    body["email"] = _text(email, "email", "PingOne requires an email address for a user")
+    if email is not None:  # optional in PingOne (the spec's User schema)
+        body["email"] = _text(email, "email", "pass the user's email address or leave it out")
     if population_id is not None:
         body["population"] = {"id": _id(population_id, "population_id")}
     if name is not None:
