@@ -80,10 +80,10 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
     applies) or any ``httpx.Auth``; ``token`` a static access token. With the
     ``PingOneWorkerAuth`` of :mod:`httpx_pingone_worker.httpx2` (or an httpx2 transport) the
     client runs on httpx2. ``rate_limiter=None``
-    gives the client its own default limiter, ``False`` disables it; ``retry=None`` uses
-    :data:`API_RETRY` (429/502/503/504, ``Retry-After`` capped at 30 s, jittered backoff,
-    30 s budget; a :class:`~httpx_pingone_worker._core._retry.RetryPolicy` to tune), ``False``
-    disables retries. ``sleep`` (default ``time.sleep``), ``clock`` and ``rng`` are
+    gives the client its own default limiter, ``False`` disables it; ``retry=None`` retries
+    idempotent calls on 429/502/503/504 with jittered backoff, waiting out a ``Retry-After``
+    of up to 60 s within a 120 s budget (pass a :class:`~httpx_pingone_worker.RetryPolicy` to
+    tune), ``False`` disables retries. ``sleep`` (default ``time.sleep``), ``clock`` and ``rng`` are
     injectable for tests.
     """
 
