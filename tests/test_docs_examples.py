@@ -70,6 +70,7 @@ NOT_RUN = {
     ("docs/how-to/live-tenant-ci.md", "a live tenant"),
     ("docs/how-to/custom-oidc.md", "a real OIDC server"),
     ("docs/how-to/provisioning.md", "a real tenant"),
+    ("docs/how-to/redis-fleet.md", "a Sentinel deployment"),
 }
 
 

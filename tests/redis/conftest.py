@@ -15,6 +15,7 @@ from redis_support import (
     TLS_PASSWORD,
     RedisCluster,
     RedisServer,
+    SentinelDeployment,
     TlsRedisServer,
     require_redis_binaries,
 )
@@ -98,3 +99,37 @@ def cluster(redis_cluster: RedisCluster) -> RedisCluster:
     finally:
         client.close()
     return redis_cluster
+
+
+def _sentinel_deployment(directory: Path) -> Iterator[SentinelDeployment]:
+    binaries = require_redis_binaries("redis-server")
+    deployment = SentinelDeployment(binaries["redis-server"], directory)
+    try:
+        deployment.start()
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+@pytest.fixture(scope="session")
+def _shared_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelDeployment]:
+    yield from _sentinel_deployment(tmp_path_factory.mktemp("redis-sentinel"))
+
+
+@pytest.fixture
+def sentinel(_shared_sentinel: SentinelDeployment) -> SentinelDeployment:
+    """The session's Sentinel deployment (master, replica, three sentinels), master emptied."""
+    port = _shared_sentinel.current_master()
+    assert port is not None, "no sentinel answers"
+    client = _shared_sentinel.node_client(port)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return _shared_sentinel
+
+
+@pytest.fixture
+def own_sentinel(tmp_path: Path) -> Iterator[SentinelDeployment]:
+    """A Sentinel deployment of this test's own, whose master the test may kill."""
+    yield from _sentinel_deployment(tmp_path)

@@ -511,3 +511,154 @@ class RedisCluster:
     def stop(self) -> None:
         for port in list(self.procs):
             self.stop_node(port)
+
+
+#: The password of the Sentinel deployment's data nodes (canary-like: never logged).
+SENTINEL_NODE_PASSWORD = "sentinel-node-pw-9d2f7c41e8"
+SENTINEL_SERVICE = "tokens"
+
+
+class SentinelDeployment:
+    """A Redis Sentinel deployment on loopback: a master and a replica (both with
+    ``requirepass``), and ``sentinels`` processes of ``redis-server --sentinel`` watching the
+    master as ``SENTINEL_SERVICE`` (quorum: a majority). The master can be killed for a
+    failover; :meth:`current_master` asks a sentinel which port serves now."""
+
+    def __init__(self, binary: str, directory: Path, sentinels: int = 3) -> None:
+        self.binary = binary
+        self.directory = directory
+        self.password = SENTINEL_NODE_PASSWORD
+        self.master_port = _free_port()
+        self.replica_port = _free_port()
+        self.sentinel_ports = [_free_port() for _ in range(sentinels)]
+        self.procs: dict[int, subprocess.Popen[bytes]] = {}
+
+    def url(self, *, password: str | None = None, db: int = 0) -> str:
+        """``redis+sentinel://:<password>@127.0.0.1:<p1>,…/<service>/<db>``."""
+        hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
+        return f"redis+sentinel://:{password or self.password}@{hosts}/{SENTINEL_SERVICE}/{db}"
+
+    def _node(self, port: int, *extra: str) -> None:
+        import redis
+
+        node_dir = self.directory / f"node-{port}"
+        node_dir.mkdir(exist_ok=True)
+        self.procs[port] = subprocess.Popen(
+            [
+                self.binary,
+                "--port", str(port),
+                "--bind", "127.0.0.1",
+                "--dir", str(node_dir),
+                "--save", "",
+                "--appendonly", "no",
+                "--requirepass", self.password,
+                "--masterauth", self.password,
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(host="127.0.0.1", port=port, password=self.password, socket_timeout=2)
+        try:
+            _wait_ping(client, self.procs[port], f"redis-server on port {port}")
+        finally:
+            client.close()
+
+    def _sentinel(self, port: int) -> None:
+        import redis
+
+        config = self.directory / f"sentinel-{port}.conf"
+        quorum = len(self.sentinel_ports) // 2 + 1
+        config.write_text(
+            f"port {port}\n"
+            "bind 127.0.0.1\n"
+            f"dir {self.directory}\n"
+            f"sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {self.master_port} {quorum}\n"
+            f"sentinel auth-pass {SENTINEL_SERVICE} {self.password}\n"
+            f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 1000\n"
+            f"sentinel failover-timeout {SENTINEL_SERVICE} 10000\n"
+            f"sentinel parallel-syncs {SENTINEL_SERVICE} 1\n"
+        )
+        self.procs[port] = subprocess.Popen(
+            [self.binary, str(config), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+        try:
+            _wait_ping(client, self.procs[port], f"sentinel on port {port}")
+        finally:
+            client.close()
+
+    def sentinel_state(self, port: int) -> dict[str, Any]:
+        """``SENTINEL MASTER <service>`` as the sentinel on ``port`` sees it ({} if down)."""
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, decode_responses=True)
+        try:
+            return dict(client.sentinel_master(SENTINEL_SERVICE))
+        except redis.RedisError:
+            return {}
+        finally:
+            client.close()
+
+    def ready(self) -> bool:
+        """Every sentinel knows the master, the replica and all the other sentinels."""
+        for port in self.sentinel_ports:
+            state = self.sentinel_state(port)
+            if (
+                int(state.get("num-slaves", 0)) < 1
+                or int(state.get("num-other-sentinels", 0)) < len(self.sentinel_ports) - 1
+                or not state.get("is_master")
+                or state.get("is_sdown")
+            ):
+                return False
+        return True
+
+    def start(self) -> None:
+        """Master, then the replica (waiting until its link is up), then the sentinels;
+        bounded waits until each sentinel sees the replica and its peers."""
+        self._node(self.master_port)
+        self._node(self.replica_port, "--replicaof", "127.0.0.1", str(self.master_port))
+        replica = self.node_client(self.replica_port)
+        try:
+            if not wait_until(
+                lambda: replica.info("replication").get("master_link_status") == "up", 20
+            ):
+                raise RuntimeError("the replica did not sync with the master")
+        finally:
+            replica.close()
+        for port in self.sentinel_ports:
+            self._sentinel(port)
+        if not wait_until(self.ready, 30):
+            raise RuntimeError("the sentinels did not discover the replica and each other")
+
+    def node_client(self, port: int) -> Any:
+        """A plain client of the data node on ``port`` (caller closes it)."""
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=port, password=self.password, socket_timeout=2)
+
+    def current_master(self) -> int | None:
+        """The master's port as the first sentinel that answers sees it."""
+        for port in self.sentinel_ports:
+            state = self.sentinel_state(port)
+            if state:
+                return int(state["port"])
+        return None
+
+    def kill(self, port: int) -> None:
+        """SIGKILL the process on ``port`` (no shutdown, no last words to the replicas)."""
+        proc = self.procs.pop(port)
+        proc.kill()
+        proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        for port in list(self.procs):
+            proc = self.procs.pop(port)
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)

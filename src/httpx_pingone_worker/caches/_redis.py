@@ -121,6 +121,14 @@ from httpx_pingone_worker.caches._redis_codec import (
     derive_encryption_key,
     is_legacy_value,
 )
+from httpx_pingone_worker.caches._redis_sentinel import (
+    SENTINEL_SCHEMES,
+    SentinelTarget,
+    aclose_sentinels,
+    close_sentinels,
+    parse_sentinel_url,
+    url_scheme,
+)
 from httpx_pingone_worker.caches._redis_support import (
     _aredis_errors,
     _Breaker,
@@ -187,8 +195,11 @@ class RedisTokenCache:
     """A :class:`~httpx_pingone_worker.TokenCache` in Redis, shared by every process of a fleet.
 
     ``url_or_client`` is a Redis URL (``redis://``, ``rediss://``, ``unix://``), a
-    ``redis.Redis`` or a ``redis.asyncio.Redis``; ``async_client=`` adds an async client
-    next to a sync one. Clients built from a URL get short socket timeouts
+    Redis Sentinel URL (``redis+sentinel://[user:password@]host1:26379,host2:26379/<service>``
+    ``[/<db>]``, ``rediss+sentinel://`` for TLS: the master is asked of the sentinels, and
+    after a failover the cache talks to the new one), a ``redis.Redis`` or a
+    ``redis.asyncio.Redis`` (a Sentinel's ``master_for(...)`` client too); ``async_client=``
+    adds an async client next to a sync one. Clients built from a URL get short socket timeouts
     (``socket_timeout``) and no driver retries, so a dead Redis costs milliseconds, not
     seconds; a client you pass in is used as it is (give it short timeouts too). Without an
     async client the async methods run the sync ones in a worker thread.
@@ -267,6 +278,7 @@ class RedisTokenCache:
 
         self._owns_sync = False
         self._url: str | None = None
+        self._sentinel: SentinelTarget | None = None
         self._socket_timeout = float(socket_timeout)
         self._sync: Any | None = None
         self._async: Any | None = None
@@ -381,13 +393,19 @@ class RedisTokenCache:
             raise ConfigurationError(
                 "the Redis URL is empty", hint="pass e.g. redis://127.0.0.1:6379/0"
             )
+        if url_scheme(url_or_client) in SENTINEL_SCHEMES:
+            return self._init_from_sentinel_url(url_or_client, cluster=cluster)
         scheme = split_url(url_or_client, what="the Redis URL").scheme
         allowed = ("redis", "rediss") if cluster else ("redis", "rediss", "unix")
         if scheme not in allowed:
             raise ConfigurationError(
                 f"unsupported Redis URL scheme {scheme!r}" + (" for a cluster" if cluster else ""),
                 hint="use redis://host:port/db, rediss://… (TLS)"
-                + (" with cluster=True" if cluster else " or unix:///path/to/socket"),
+                + (
+                    " with cluster=True"
+                    if cluster
+                    else ", unix:///path/to/socket or redis+sentinel://host:26379/<service>"
+                ),
             )
         _check_redis_url_options(url_or_client)
         self._url = url_or_client
@@ -410,6 +428,18 @@ class RedisTokenCache:
         if cluster:
             target = target.replace("://", "+cluster://", 1)
         return target
+
+    def _init_from_sentinel_url(self, url: str, *, cluster: bool) -> str:
+        """A ``master_for`` client of redis-py's Sentinel support, built from the URL."""
+        if cluster:
+            raise ConfigurationError(
+                "cluster=True does not apply to a Redis Sentinel URL",
+                hint="a Sentinel deployment is one master with replicas: drop cluster=True",
+            )
+        self._sentinel = parse_sentinel_url(url)
+        self._sync = self._sentinel.master(self._client_options(), self._client_options())
+        self._owns_sync = True
+        return self._sentinel.describe()
 
     def _init_encryption(self, encryption_key: bytes | None, secret: str | Secret | None) -> None:
         if encryption_key is not None and secret is not None:
@@ -833,6 +863,9 @@ class RedisTokenCache:
             )
         except _redis_errors() as exc:
             self._breaker.failure(exc, "unlock")
+            # The lock may outlive this failure (a connection reset after the delete did not
+            # run, a Sentinel failover that promoted a replica holding it): sweep it.
+            self._clear_orphan(key, owner)
             return
         if not released:
             _log.debug("fetch lock %s had expired before release", self.lock_key(key))
@@ -947,7 +980,7 @@ class RedisTokenCache:
         """The async client for the running loop, or None (then sync ops run in a thread)."""
         if self._async is not None:
             return self._async
-        if self._url is None:
+        if self._url is None and self._sentinel is None:
             return None
         import redis.asyncio
         import redis.asyncio.cluster
@@ -958,8 +991,15 @@ class RedisTokenCache:
             if entry is not None and entry[0] is loop:
                 return entry[1]
             self._drop_dead_loops_locked()
-            factory = redis.asyncio.cluster.RedisCluster if self._cluster else redis.asyncio.Redis
-            client = factory.from_url(self._url, **self._client_options(for_asyncio=True))
+            if self._sentinel is not None:
+                options = self._client_options(for_asyncio=True)
+                client = self._sentinel.amaster(options, self._client_options(for_asyncio=True))
+            else:
+                factory = (
+                    redis.asyncio.cluster.RedisCluster if self._cluster else redis.asyncio.Redis
+                )
+                url = str(self._url)  # not None here: a URL, and not a Sentinel one
+                client = factory.from_url(url, **self._client_options(for_asyncio=True))
             self._async_by_loop[id(loop)] = (loop, client)
             return client
 
@@ -1201,6 +1241,7 @@ class RedisTokenCache:
             )
         except _aredis_errors() as exc:
             self._breaker.failure(exc, "unlock")
+            self._aclear_orphan(client, key, owner)  # as in _release
             return
         if not released:
             _log.debug("fetch lock %s had expired before release", self.lock_key(key))
@@ -1338,6 +1379,8 @@ class RedisTokenCache:
         the async clients it made for event loops that have ended."""
         if self._owns_sync and self._sync is not None:
             self._sync.close()
+            if self._sentinel is not None:
+                close_sentinels(self._sync)
         with self._async_lock:
             self._drop_dead_loops_locked()
 
@@ -1348,6 +1391,8 @@ class RedisTokenCache:
             entry = self._async_by_loop.pop(id(loop), None)
         if entry is not None:
             await entry[1].aclose()
+            if self._sentinel is not None:
+                await aclose_sentinels(entry[1])
 
     def __repr__(self) -> str:
         try:

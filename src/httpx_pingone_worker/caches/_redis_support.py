@@ -39,6 +39,11 @@ def _is_cluster_client(client: Any) -> bool:
 
 
 def _describe_client(client: Any) -> str:
+    from httpx_pingone_worker.caches._redis_sentinel import describe_sentinel_client
+
+    sentinel = describe_sentinel_client(client)
+    if sentinel is not None:
+        return sentinel
     if _is_cluster_client(client):
         nodes = getattr(getattr(client, "nodes_manager", None), "startup_nodes", None)
         first = next(iter(nodes.values()), None) if isinstance(nodes, dict) else None
@@ -100,6 +105,10 @@ def _close_dead_loop_client(client: Any) -> None:
     closed loop), close the socket under it, and detach the streams so neither the
     transport nor the connection complains about being unclosed when collected.
     """
+    from httpx_pingone_worker.caches._redis_sentinel import sentinel_clients
+
+    for sentinel in sentinel_clients(client):  # a master_for client's sentinel connections
+        _close_dead_loop_client(sentinel)
     pool = getattr(client, "connection_pool", None)
     conns = [
         *getattr(pool, "_available_connections", ()),
