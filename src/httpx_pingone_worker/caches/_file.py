@@ -351,7 +351,9 @@ class EncryptedFileTokenCache:
 
         ``keep``: a cache key whose entry stays whatever its expiry (:meth:`set` keeps what it
         just wrote: the caller's clock may differ from this host's). Never raises and never
-        takes a lock; see the module docs for the rules.
+        takes a lock: an expired file is renamed away and deleted only if it is still the
+        file it judged (a live file a writer put there meanwhile is put back); leftovers of
+        crashed writers go after ``LEFTOVER_AGE`` seconds.
         """
         kept = self.token_path(keep).name if keep is not None else None
         now = time.time()

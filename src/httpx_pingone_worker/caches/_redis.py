@@ -204,10 +204,12 @@ class RedisTokenCache:
     seconds; a client you pass in is used as it is (give it short timeouts too). Without an
     async client the async methods run the sync ones in a worker thread.
 
-    Encryption (see the module docs): ``encryption_key=`` (16/24/32 random bytes) or
-    ``secret=`` (key derived with scrypt, once per process); otherwise
+    Encryption: values are AES-256-GCM sealed, with the Redis key as associated data (a value
+    copied to another key does not decrypt). The key is ``encryption_key=`` (16/24/32
+    random bytes) or derived with scrypt (once per process) from ``secret=``; otherwise
     :class:`PingOneWorkerAuth` calls :meth:`bind` with its credentials and the key is derived
-    from the client secret.
+    from the client secret, so every process holding the secret reads the shared token and
+    nobody else can. A value that does not decrypt is a miss.
 
     ``lock_ttl``: seconds a fetch lock outlives its holder (it is renewed every
     ``lock_ttl / 3`` while held, so a dead holder is replaced after it);
