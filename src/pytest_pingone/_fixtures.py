@@ -1,6 +1,6 @@
 """The ``pingone_*`` fixtures.
 
-Every heavy import (the emulator, respx, the auth engine, the Management API client)
+Every heavy import (the emulator, the auth engine, the Management API client)
 happens inside a fixture, so loading the plugin costs next to nothing for suites that
 never ask for PingOne.
 
@@ -447,11 +447,20 @@ def pingone_auth(request: pytest.FixtureRequest) -> Iterator[PingOneWorkerAuth]:
         yield live
         return
     emulator: PingOneEmulator = request.getfixturevalue("pingone_emulator")
+    auth = _emulator_auth(emulator)
+    try:
+        yield auth
+    finally:
+        auth.close()
+
+
+def _emulator_auth(emulator: PingOneEmulator) -> PingOneWorkerAuth:
+    """A `PingOneWorkerAuth` of the emulator's worker app, on the emulator's clock."""
     from httpx_pingone_worker import PingOneWorkerAuth
 
     creds = emulator.credentials
     clock = emulator.clock
-    auth = PingOneWorkerAuth(
+    return PingOneWorkerAuth(
         creds.client_id,
         creds.client_secret,
         creds.environment_id,
@@ -464,8 +473,32 @@ def pingone_auth(request: pytest.FixtureRequest) -> Iterator[PingOneWorkerAuth]:
         sleep=_advance(clock),
         async_sleep=_async_advance(clock),
     )
+
+
+@contextlib.contextmanager
+def _client_auth(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[PingOneWorkerAuth, ClientCredentials, PingOneEmulator | None]]:
+    """The auth, credentials and emulator (``None`` live) of the test's API clients.
+
+    The test's ``pingone_auth`` when it uses one (so they share its token); otherwise, in
+    emulator mode, an auth of the client's own, closed afterwards (two fixtures fewer to set
+    up for the most common test, which asks for a client only).
+    """
+    if get_config(request.config).mode is Mode.LIVE:
+        yield (
+            request.getfixturevalue("pingone_auth"),
+            request.getfixturevalue("pingone_credentials"),
+            None,
+        )
+        return
+    emulator: PingOneEmulator = request.getfixturevalue("pingone_emulator")
+    if "pingone_auth" in request.fixturenames:
+        yield request.getfixturevalue("pingone_auth"), emulator.credentials, emulator
+        return
+    auth = _emulator_auth(emulator)
     try:
-        yield auth
+        yield auth, emulator.credentials, emulator
     finally:
         auth.close()
 
@@ -529,26 +562,26 @@ def pingone_introspection(
 
 
 @pytest.fixture
-def pingone_client(
-    request: pytest.FixtureRequest,
-    pingone_auth: PingOneWorkerAuth,
-    pingone_credentials: ClientCredentials,
-) -> Iterator[PingOneClient]:
-    """An open :class:`~httpx_pingone_worker.PingOneClient` for the worker app's environment."""
+def pingone_client(request: pytest.FixtureRequest) -> Iterator[PingOneClient]:
+    """An open :class:`~httpx_pingone_worker.PingOneClient` for the worker app's environment.
+
+    It uses the test's ``pingone_auth`` when the test asks for that too (one token for both).
+    In emulator mode it runs on the emulator's transport and clock (see the module's docs).
+    """
     from httpx_pingone_worker import PingOneClient
 
-    kwargs: dict[str, Any] = {"api_base_url": pingone_auth.api_base_url}
-    if get_config(request.config).mode is Mode.EMULATOR:
-        emulator: PingOneEmulator = request.getfixturevalue("pingone_emulator")
-        kwargs.update(emulator_client_kwargs(emulator))
-        kwargs["sleep"] = _advance(emulator.clock)
-    with PingOneClient(
-        auth=pingone_auth,
-        environment_id=pingone_credentials.environment_id,
-        region=pingone_credentials.region,
-        **kwargs,
-    ) as client:
-        yield client
+    with _client_auth(request) as (auth, credentials, emulator):
+        kwargs: dict[str, Any] = {"api_base_url": auth.api_base_url}
+        if emulator is not None:
+            kwargs.update(emulator_client_kwargs(emulator))
+            kwargs["sleep"] = _advance(emulator.clock)
+        with PingOneClient(
+            auth=auth,
+            environment_id=credentials.environment_id,
+            region=credentials.region,
+            **kwargs,
+        ) as client:
+            yield client
 
 
 class AsyncClientFactory:
@@ -593,16 +626,10 @@ class AsyncClientFactory:
 
 
 @pytest.fixture
-def pingone_async_client(
-    request: pytest.FixtureRequest,
-    pingone_auth: PingOneWorkerAuth,
-    pingone_credentials: ClientCredentials,
-) -> AsyncClientFactory:
+def pingone_async_client(request: pytest.FixtureRequest) -> Iterator[AsyncClientFactory]:
     """A factory for async Management API clients: ``async with pingone_async_client() as c``."""
-    emulator = None
-    if get_config(request.config).mode is Mode.EMULATOR:
-        emulator = request.getfixturevalue("pingone_emulator")
-    return AsyncClientFactory(pingone_auth, pingone_credentials, emulator)
+    with _client_auth(request) as (auth, credentials, emulator):
+        yield AsyncClientFactory(auth, credentials, emulator)
 
 
 @pytest.fixture
