@@ -10,6 +10,9 @@ import shlex
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("mkdocs", reason="the docs group is not installed: run `tox -e docs`")
+
 from mkdocs_hooks import EXAMPLES
 from site_html import Page, read_page
 
