@@ -63,7 +63,6 @@ import contextlib
 import os
 import sys
 import threading
-import time
 import weakref
 from collections.abc import (
     AsyncGenerator,
@@ -90,14 +89,13 @@ from ._core._errors import (
 from ._core._fork import ForkGuard
 from ._core._fork import register as fork_register
 from ._core._httplib import HTTPX, HttpLib
-from ._core._input import checked_clock, finite_arg
 from ._core._logging import EventKind, get_logger, log_event, register_held_secret
-from ._core._regions import Endpoints, Region, check_secure_url, endpoints_for
+from ._core._regions import Endpoints, Region
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret, take_secret
-from ._core._token import DEFAULT_EXPIRY_MARGIN, Token, normalize_scopes
+from ._core._token import DEFAULT_EXPIRY_MARGIN, Token
 from .caches._memory import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
-from .credentials._credentials import ClientCredentials, parse_auth_method
+from .credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # the engine (and oauth/) load when the first auth is built, not on import
     from ._engine._drivers import Obtained as _Obtained
@@ -144,7 +142,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     _lib: ClassVar[HttpLib]
 
-    def __init__(  # noqa: PLR0915 - validation of the documented keywords, in one place
+    def __init__(
         self,
         client_id: str,
         client_secret: str | Secret | None = None,
@@ -175,142 +173,64 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         wait_timeout: float = 120.0,
     ) -> None:
         from ._engine._background import RefreshJobs
+        from ._engine._config import AuthConfig
         from ._engine._engine import TokenEngine
         from ._engine._flight import Flight
-        from ._engine._standalone import default_cache_key
 
         # The secret and the key are wrapped in Secret on the first line that sees them
         # (the parameters rebound): any failure below unwinds through this frame, whose
         # locals pytest -l, --junitxml and TracebackException(capture_locals=True) print.
-        # Blank counts as missing: the errors below say how to fix it.
         client_secret, bad_secret = take_secret(client_secret)
         private_key, bad_key = take_secret(private_key, allow_bytes=True)
-        if client_secret is None and bad_secret is None and secret_provider is not None:
-            client_secret, bad_secret = take_secret(secret_provider())
-        for name, problem in (("client_secret", bad_secret), ("private_key", bad_key)):
-            if problem is not None:
-                raise ConfigurationError(
-                    f"{name} must be a str or Secret, not {problem}",
-                    hint=f"pass {name} as a string (a PEM string for private_key) or a Secret",
-                )
-        if not isinstance(client_id, str) or not client_id.strip():
-            raise ConfigurationError(
-                "client_id is missing or empty",
-                hint="pass the worker app's client id, or use PingOneWorkerAuth.from_env()",
-            )
-        method = parse_auth_method(auth_method)
-        if method == "private_key_jwt":
-            if private_key is None:
-                raise ConfigurationError(
-                    "auth_method='private_key_jwt' needs private_key",
-                    hint="pass private_key= with the PEM-encoded RSA private key",
-                )
-        elif client_secret is None:
-            raise ConfigurationError(
-                f"auth_method={method!r} needs a client secret",
-                hint="pass client_secret=, set PINGONE_CLIENT_SECRET and use from_env(), "
-                "or use from_store()",
-            )
-        if token_endpoint and issuer:
-            raise ConfigurationError(
-                "pass either token_endpoint= or issuer=, not both",
-                hint="issuer= discovers the token endpoint; token_endpoint= names it",
-            )
-        if not isinstance(refresh_ratio, (int, float)) or not 0.0 < refresh_ratio <= 1.0:
-            raise ConfigurationError(
-                f"refresh_ratio must be a number in (0, 1], got {refresh_ratio!r}",
-                hint="0.8 refreshes when 80% of the token lifetime has passed",
-            )
-        # NaN compares false with everything: a NaN margin would keep a token "valid".
-        expiry_margin = finite_arg(
-            expiry_margin, what="expiry_margin", hint="seconds before expiry a token is dropped"
+        config = AuthConfig.build(
+            client_id,
+            client_secret,
+            environment_id,
+            secret_problem=bad_secret,
+            key_problem=bad_key,
+            region=region,
+            scopes=scopes,
+            token_endpoint=token_endpoint,
+            issuer=issuer,
+            auth_method=auth_method,
+            private_key=private_key,
+            refresh_ratio=refresh_ratio,
+            auth_base_url=auth_base_url,
+            allow_loopback_http=allow_loopback_http,
+            clock=clock,
+            key_id=key_id,
+            strict_scopes=strict_scopes,
+            secret_provider=secret_provider,
+            retry=retry,
+            api_base_url=api_base_url,
+            custom_domain=custom_domain,
+            expiry_margin=expiry_margin,
+            sleep=sleep,
+            async_sleep=async_sleep,
+            wait_timeout=wait_timeout,
         )
-        wait_timeout = finite_arg(
-            wait_timeout,
-            what="wait_timeout",
-            positive=True,
-            hint="seconds a caller waits for another caller's fetch, e.g. 120",
-        )
-        if environment_id is not None and (
-            not isinstance(environment_id, str) or not environment_id.strip()
-        ):
-            environment_id = None
-        if environment_id is None and not (token_endpoint or issuer or custom_domain):
-            raise ConfigurationError(
-                "environment_id is missing",
-                hint="pass environment_id= (or token_endpoint=/issuer= for a custom OIDC "
-                "server), or set PINGONE_ENVIRONMENT_ID and use from_env()",
-            )
-        if auth_base_url is None and not (token_endpoint or issuer or custom_domain):
-            # DESIGN: the host override may come from the environment (e.g. an emulator server).
-            auth_base_url = os.environ.get("PINGONE_AUTH_BASE_URL") or None
-        if api_base_url is None:
-            api_base_url = os.environ.get("PINGONE_API_BASE_URL") or None
-        self._region = Region.parse(region)
-        self._client_id = client_id.strip()
-        self._environment_id = environment_id.strip() if environment_id else None
-        self._scopes = normalize_scopes(scopes)
-        self._auth_method = method
-        self._private_key = private_key
-        self._key_id = key_id
-        secret = client_secret
-        register_held_secret(secret)
-        register_held_secret(self._private_key)
-        self._endpoints: Endpoints | None
-        if issuer:
-            issuer = check_secure_url(
-                issuer, what="issuer", allow_loopback_http=allow_loopback_http
-            )
-            self._endpoints = None
-            token_url: str | None = None
-            self._api_base_url = check_secure_url(
-                api_base_url or self._region.api_base_url,
-                what="api_base_url",
-                allow_loopback_http=allow_loopback_http,
-            )
-        elif self._environment_id is None and not custom_domain:
-            assert token_endpoint is not None  # noqa: S101 - checked above
-            token_url = check_secure_url(
-                token_endpoint, what="token_endpoint", allow_loopback_http=allow_loopback_http
-            )
-            self._api_base_url = check_secure_url(
-                api_base_url or self._region.api_base_url,
-                what="api_base_url",
-                allow_loopback_http=allow_loopback_http,
-            )
-            base = token_url.rsplit("/", 1)[0]
-            self._endpoints = Endpoints(
-                issuer=base,
-                token=token_url,
-                jwks=None,
-                introspection=None,
-                discovery=None,
-                revocation=None,
-                api_base_url=self._api_base_url,
-            )
-        else:
-            self._endpoints = endpoints_for(
-                self._environment_id,
-                self._region,
-                auth_base_url=auth_base_url,
-                api_base_url=api_base_url,
-                custom_domain=custom_domain,
-                token_endpoint=token_endpoint,
-                allow_loopback_http=allow_loopback_http,
-            )
-            token_url = self._endpoints.token
-            self._api_base_url = self._endpoints.api_base_url or self._region.api_base_url
+        self._config = config
+        self._region = config.region
+        self._client_id = config.client_id
+        self._environment_id = config.environment_id
+        self._scopes = config.scopes
+        self._auth_method = config.auth_method
+        self._private_key = config.private_key
+        self._key_id = config.key_id
+        register_held_secret(config.client_secret)
+        register_held_secret(config.private_key)
+        self._endpoints = config.endpoints
+        self._api_base_url = config.api_base_url
         self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
-        self._cache_key = default_cache_key(token_url, issuer, self._client_id, self._scopes)
-        self._bind_cache(secret)
+        self._cache_key = config.cache_key
+        self._bind_cache(config.client_secret)
         self._locking = isinstance(self._cache, SupportsFetchLock)
         self._async_cache = isinstance(self._cache, AsyncTokenCache)
-        # A caller's clock is checked on every reading: NaN would keep a token fresh forever.
-        self._clock: Callable[[], float] = time.time if clock is None else checked_clock(clock)
-        self._sleep = sleep
-        self._async_sleep = async_sleep
-        self._wait_timeout = wait_timeout
-        self._secret_provider = secret_provider
+        self._clock = config.clock
+        self._sleep = config.sleep
+        self._async_sleep = config.async_sleep
+        self._wait_timeout = config.wait_timeout
+        self._secret_provider = config.secret_provider
         self._http_client: Any = http_client
         self._async_http_client: Any = async_http_client
         self._own_client: Any = None
@@ -323,26 +243,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._close_signal = Flight(refresh=False)
         self._fork = ForkGuard()
         fork_register(self)
-        self._engine = TokenEngine(
-            client_id=self._client_id,
-            client_secret=secret,
-            scopes=self._scopes,
-            auth_method=method,
-            private_key=self._private_key,
-            key_id=key_id,
-            token_endpoint=token_url,
-            issuer=issuer,
-            cache_key=self._cache_key,
-            refresh_ratio=float(refresh_ratio),
-            clock=self._clock,
-            retry=retry,
-            expiry_margin=expiry_margin,
-            strict_scopes=strict_scopes,
-            can_reload_secret=secret_provider is not None,
-            allow_loopback_http=allow_loopback_http,
-            api_base_url=self._api_base_url,
-            supersede_after=wait_timeout,
-        )
+        self._engine = TokenEngine(config)
         log_event(
             EventKind.CONFIGURING,
             "configuring",

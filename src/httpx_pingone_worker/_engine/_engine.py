@@ -35,13 +35,11 @@ from httpx_pingone_worker._core._logging import (
 from httpx_pingone_worker._core._redirects import is_redirect
 from httpx_pingone_worker._core._regions import Endpoints
 from httpx_pingone_worker._core._retry import (
-    DEFAULT_RETRY,
     NO_RETRY,
     RetryPolicy,
 )
 from httpx_pingone_worker._core._secrets import Secret
-from httpx_pingone_worker._core._token import DEFAULT_EXPIRY_MARGIN, Token
-from httpx_pingone_worker.credentials._credentials import AuthMethod
+from httpx_pingone_worker._core._token import Token
 from httpx_pingone_worker.oauth._discovery_doc import discovery_url, parse_discovery_document
 from httpx_pingone_worker.oauth._token_request import (
     HttpResult,
@@ -51,6 +49,7 @@ from httpx_pingone_worker.oauth._token_request import (
 )
 from httpx_pingone_worker.oauth._token_response import redirect_error
 
+from ._config import AuthConfig
 from ._flight import Flight
 from ._flow import (
     Action,
@@ -101,46 +100,27 @@ class TokenEngine:
     never held across I/O, so sync threads, asyncio and trio tasks can share one engine.
     """
 
-    def __init__(
-        self,
-        *,
-        client_id: str,
-        client_secret: Secret | None,
-        scopes: frozenset[str],
-        auth_method: AuthMethod,
-        private_key: Secret | None,
-        key_id: str | None,
-        token_endpoint: str | None,
-        issuer: str | None,
-        cache_key: str,
-        refresh_ratio: float,
-        clock: Callable[[], float],
-        retry: RetryPolicy = DEFAULT_RETRY,
-        expiry_margin: float = DEFAULT_EXPIRY_MARGIN,
-        strict_scopes: bool = False,
-        can_reload_secret: bool = False,
-        allow_loopback_http: bool = False,
-        api_base_url: str | None = None,
-        refresh_backoff: RetryPolicy | None = None,
-        supersede_after: float | None = None,
-    ) -> None:
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.scopes = scopes
-        self.auth_method = auth_method
-        self.private_key = private_key
-        self.key_id = key_id
-        self.token_endpoint = token_endpoint
-        self.issuer = issuer
-        self.cache_key = cache_key
-        self.refresh_ratio = refresh_ratio
-        self.expiry_margin = expiry_margin
-        self.clock = clock
-        self.retry = retry
-        self.strict_scopes = strict_scopes
-        self.can_reload_secret = can_reload_secret
-        self.allow_loopback_http = allow_loopback_http
-        self.api_base_url = api_base_url
+    def __init__(self, config: AuthConfig, *, refresh_backoff: RetryPolicy | None = None) -> None:
+        self.config = config
+        self.client_id = config.client_id
+        #: The secret of the next token request (replaced by a rotation or a reload).
+        self.client_secret = config.client_secret
+        self.scopes = config.scopes
+        self.auth_method = config.auth_method
+        self.private_key = config.private_key
+        self.key_id = config.key_id
+        #: The token endpoint (filled by discovery with ``issuer=``).
+        self.token_endpoint = config.token_endpoint
+        self.issuer = config.issuer
+        self.cache_key = config.cache_key
+        self.refresh_ratio = config.refresh_ratio
+        self.expiry_margin = config.expiry_margin
+        self.clock = config.clock
+        self.retry = config.retry
+        self.strict_scopes = config.strict_scopes
+        self.can_reload_secret = config.secret_provider is not None
+        self.allow_loopback_http = config.allow_loopback_http
+        self.api_base_url = config.api_base_url
         self.refresh_backoff = refresh_backoff or RetryPolicy(
             max_attempts=1_000_000, backoff_base=5.0, backoff_max=60.0, total_budget=1e12
         )
@@ -151,7 +131,7 @@ class TokenEngine:
         self._flight: Flight | None = None
         #: Seconds after which an unfinished flight (a hung request) stops blocking callers:
         #: the next one leads a new fetch. None: never.
-        self.supersede_after = supersede_after
+        self.supersede_after: float | None = config.wait_timeout
         #: Bumped by invalidate(): a token read from the cache by a fetch that overlapped an
         #: invalidation is handed to that fetch's callers but never kept.
         self._generation = 0
