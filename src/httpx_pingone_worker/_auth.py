@@ -59,19 +59,16 @@ invariants, so they are one class; the decisions live in the sans-IO ``_engine/`
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import threading
 import weakref
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
     Generator,
     Iterable,
-    Iterator,
     Mapping,
     MutableMapping,
 )
@@ -82,7 +79,6 @@ import httpx
 
 from ._core._errors import (
     ConfigurationError,
-    StorageError,
     TokenEndpointUnreachableError,
     TokenError,
 )
@@ -94,7 +90,7 @@ from ._core._regions import Endpoints, Region
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret, take_secret
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token
-from .caches._memory import AsyncTokenCache, MemoryTokenCache, SupportsFetchLock, TokenCache
+from .caches._memory import MemoryTokenCache, TokenCache
 from .credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # the engine (and oauth/) load when the first auth is built, not on import
@@ -176,6 +172,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         from ._engine._config import AuthConfig
         from ._engine._engine import TokenEngine
         from ._engine._flight import Flight
+        from ._engine._guarded_cache import GuardedCache
 
         # The secret and the key are wrapped in Secret on the first line that sees them
         # (the parameters rebound): any failure below unwinds through this frame, whose
@@ -223,9 +220,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._api_base_url = config.api_base_url
         self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
         self._cache_key = config.cache_key
-        self._bind_cache(config.client_secret)
-        self._locking = isinstance(self._cache, SupportsFetchLock)
-        self._async_cache = isinstance(self._cache, AsyncTokenCache)
+        self._store = GuardedCache(self._cache, self._cache_key)
+        self._store.bind(
+            config.client_secret if config.client_secret is not None else config.private_key
+        )
         self._clock = config.clock
         self._sleep = config.sleep
         self._async_sleep = config.async_sleep
@@ -445,16 +443,13 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     def invalidate(self) -> None:
         """Drop the cached token (memory and cache); the next request fetches a new one."""
         self._engine.invalidate()
-        try:
-            self._cache.delete(self._cache_key)
-        except Exception as exc:  # noqa: BLE001 - a broken cache must not break callers
-            _log.warning("token cache delete failed (%s)", type(exc).__name__)
+        self._store.delete_if(None)
         self._engine.invalidated()
 
     async def ainvalidate(self) -> None:
         """Async :meth:`invalidate` (uses the cache's ``adelete`` when it has one)."""
         self._engine.invalidate()
-        await self._acache_delete_if(None)
+        await self._store.adelete_if(None)
         self._engine.invalidated()
 
     def rotate_secret(self, new_secret: str | Secret) -> None:
@@ -462,16 +457,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if not isinstance(new_secret, (str, Secret)) or not new_secret:
             raise ConfigurationError("rotate_secret() needs a non-empty str or Secret")
         self._engine.rotate_secret(Secret(new_secret))
-        self._bind_cache(Secret(new_secret))
+        self._store.bind(Secret(new_secret))
         log_event(EventKind.CONFIGURING, "client secret rotated", logger="auth")
-
-    def _bind_cache(self, secret: Secret | None) -> None:
-        """Give a cache that encrypts with a key derived from the secret (``RedisTokenCache``)
-        the secret (or private key) this auth uses, for this auth's cache key only."""
-        bind = getattr(self._cache, "bind", None)
-        material = secret if secret is not None else self._private_key
-        if callable(bind) and material is not None:
-            bind(material, cache_key=self._cache_key)
 
     def close(self) -> None:
         """Stop background work and close the internal client (not one you passed).
@@ -552,139 +539,6 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 raise self._closed_error()
 
         return sleep
-
-    # -- cache helpers -------------------------------------------------------------------
-
-    def _cache_get(self, key: str) -> Token | None:
-        try:
-            return self._cache.get(key)
-        except Exception as exc:  # noqa: BLE001 - a broken cache is a miss
-            _log.warning("token cache read failed (%s); treating as a miss", type(exc).__name__)
-            return None
-
-    def _cache_set(self, key: str, token: Token) -> None:
-        try:
-            self._cache.set(key, token)
-        except Exception as exc:  # noqa: BLE001 - the token is still usable from memory
-            _log.warning("token cache write failed (%s)", type(exc).__name__)
-
-    def _cache_delete_if(self, token: Token | None) -> None:
-        try:
-            delete_if = getattr(self._cache, "delete_if", None)
-            if token is not None and callable(delete_if):
-                delete_if(self._cache_key, token)  # atomic compare-and-delete
-                return
-            if token is not None:  # a cache without delete_if: get, then delete (not atomic)
-                cached = self._cache.get(self._cache_key)
-                if cached is None or cached.access_token != token.access_token:
-                    return
-            self._cache.delete(self._cache_key)
-        except Exception as exc:  # noqa: BLE001
-            _log.warning("token cache delete failed (%s)", type(exc).__name__)
-
-    async def _acache_get(self, key: str) -> Token | None:
-        if not self._async_cache:
-            return self._cache_get(key)
-        try:
-            return await self._cache.aget(key)  # type: ignore[attr-defined, no-any-return]
-        except Exception as exc:  # noqa: BLE001
-            _log.warning("token cache read failed (%s); treating as a miss", type(exc).__name__)
-            return None
-
-    async def _acache_set(self, key: str, token: Token) -> None:
-        if not self._async_cache:
-            self._cache_set(key, token)
-            return
-        try:
-            await self._cache.aset(key, token)  # type: ignore[attr-defined]
-        except Exception as exc:  # noqa: BLE001
-            _log.warning("token cache write failed (%s)", type(exc).__name__)
-
-    async def _acache_delete_if(self, token: Token | None) -> None:
-        if not self._async_cache:
-            self._cache_delete_if(token)
-            return
-        cache: Any = self._cache
-        try:
-            adelete_if = getattr(cache, "adelete_if", None)
-            if token is not None and callable(adelete_if):
-                await adelete_if(self._cache_key, token)  # atomic compare-and-delete
-                return
-            if token is not None:
-                cached = await cache.aget(self._cache_key)
-                if cached is None or cached.access_token != token.access_token:
-                    return
-            await cache.adelete(self._cache_key)
-        except Exception as exc:  # noqa: BLE001
-            _log.warning("token cache delete failed (%s)", type(exc).__name__)
-
-    @contextlib.contextmanager
-    def _fetch_lock(self) -> Iterator[None]:
-        with contextlib.ExitStack() as stack:
-            if self._locking:
-                try:
-                    stack.enter_context(self._cache.fetch_lock(self._cache_key))  # type: ignore[attr-defined]
-                except StorageError as exc:
-                    _log.warning(
-                        "could not take the cache's fetch lock (%s); fetching without it",
-                        type(exc).__name__,
-                    )
-            yield
-
-    @contextlib.asynccontextmanager
-    async def _afetch_lock(self) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            if self._locking:
-                try:
-                    await stack.enter_async_context(
-                        self._cache.afetch_lock(self._cache_key)  # type: ignore[attr-defined]
-                    )
-                except StorageError as exc:
-                    _log.warning(
-                        "could not take the cache's fetch lock (%s); fetching without it",
-                        type(exc).__name__,
-                    )
-            yield
-
-    @contextlib.contextmanager
-    def _lead_lock(self, plan: Plan) -> Iterator[bool]:
-        """The cache's lock for leading ``plan``; yields False when another process holds it
-        and ``plan`` is a refresh (a valid token is in hand: use it, do not wait).
-
-        A fetch (no valid token) waits for the fetch lock. A refresh asks a cache with
-        ``try_fetch_lock`` (file, Redis, or your own) once, without waiting, so across a fleet
-        exactly one process refreshes a shared token and nobody else waits; a cache with
-        only ``fetch_lock`` is waited for (a waiter then re-reads the cache and finds the
-        new token).
-        """
-        trying = getattr(self._cache, "try_fetch_lock", None) if plan.kind == "refresh" else None
-        if trying is None:
-            with self._fetch_lock():
-                yield True
-            return
-        with contextlib.ExitStack() as stack:
-            try:
-                lead = bool(stack.enter_context(trying(self._cache_key)))
-            except StorageError as exc:
-                _log.warning("could not try the cache's fetch lock (%s)", type(exc).__name__)
-                lead = True
-            yield lead
-
-    @contextlib.asynccontextmanager
-    async def _alead_lock(self, plan: Plan) -> AsyncIterator[bool]:
-        """Async :meth:`_lead_lock`."""
-        trying = getattr(self._cache, "atry_fetch_lock", None) if plan.kind == "refresh" else None
-        if trying is None:
-            async with self._afetch_lock():
-                yield True
-            return
-        async with contextlib.AsyncExitStack() as stack:
-            try:
-                lead = bool(await stack.enter_async_context(trying(self._cache_key)))
-            except StorageError as exc:
-                _log.warning("could not try the cache's fetch lock (%s)", type(exc).__name__)
-                lead = True
-            yield lead
 
     def _from_shared_cache(self, plan: Plan, cached: Token | None) -> Token | None:
         """A fetch's lock-free look at the shared cache: a valid token there (stale is
@@ -891,19 +745,19 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     def _sync_lead(self, plan: Plan) -> Generator[_Req, _Resp, Token]:
         from ._engine._drivers import drive_flow
 
-        if self._locking and plan.kind == "fetch":
-            found = self._from_shared_cache(plan, self._cache_get(self._cache_key))
+        if self._store.locking and plan.kind == "fetch":
+            found = self._from_shared_cache(plan, self._store.get(self._cache_key))
             if found is not None:
                 return found
         try:
-            with self._lead_lock(plan) as lead:
+            with self._store.lead_lock(refresh=plan.kind == "refresh") as lead:
                 if not lead:  # another process refreshes the shared token
                     return self._engine.defer(plan)
                 token = yield from drive_flow(
                     self._engine.fetch_flow(plan),
                     self._lib,
-                    cache_get=self._cache_get,
-                    cache_set=self._cache_set,
+                    cache_get=self._store.get,
+                    cache_set=self._store.set,
                     reload_secret=self._reload_secret,
                     sleep=self._lead_sleep(),
                 )
@@ -984,7 +838,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if response.status_code != 401:
             return
         if self._engine.invalidate_if(token):
-            self._cache_delete_if(token)
+            self._store.delete_if(token)
         if not replayable:
             _log.debug("401 on a request whose body cannot be replayed; not resending")
             return
@@ -1031,13 +885,13 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         from ._engine._drivers import Obtained as _Obtained
 
         engine = self._engine
-        if self._locking and plan.kind == "fetch":
-            found = self._from_shared_cache(plan, await self._acache_get(self._cache_key))
+        if self._store.locking and plan.kind == "fetch":
+            found = self._from_shared_cache(plan, await self._store.aget(self._cache_key))
             if found is not None:
                 yield _Obtained(found, self._header_for(found))
                 return
         try:
-            async with self._alead_lock(plan) as lead:
+            async with self._store.alead_lock(refresh=plan.kind == "refresh") as lead:
                 if not lead:  # another process refreshes the shared token
                     deferred = engine.defer(plan)
                     yield _Obtained(deferred, self._header_for(deferred))
@@ -1045,8 +899,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 agen = adrive_flow(
                     engine.fetch_flow(plan),
                     self._lib,
-                    cache_get=self._acache_get,
-                    cache_set=self._acache_set,
+                    cache_get=self._store.aget,
+                    cache_set=self._store.aset,
                     reload_secret=self._areload_secret,
                     sleep=self._lead_asleep(),
                 )
@@ -1170,7 +1024,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         if response.status_code != 401:
             return
         if self._engine.invalidate_if(token):
-            await self._acache_delete_if(token)
+            await self._store.adelete_if(token)
         if not replayable:
             _log.debug("401 on a request whose body cannot be replayed; not resending")
             return
