@@ -1,5 +1,6 @@
 """The running event loop's primitives (asyncio or trio), imported only when an async flow runs.
 
+Which library runs is decided in `_core/_asynclib.py` (re-exported here for the engine);
 asyncio and trio are imported inside the functions: the sync hot path never loads them.
 """
 
@@ -8,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from httpx_pingone_worker._core._asynclib import current_async_library
+from httpx_pingone_worker._core._asynclib import sleep as async_sleep
+
 __all__ = [
     "async_sleep",
     "current_async_library",
@@ -15,29 +19,9 @@ __all__ = [
 ]
 
 
-def current_async_library() -> str:
-    """``"asyncio"`` or ``"trio"`` (via sniffio when installed)."""
-    try:
-        import sniffio
-    except ImportError:  # httpx 0.28 and httpx2 no longer pull it in; trio always does
-        return "asyncio"
-    return sniffio.current_async_library()
-
-
-async def async_sleep(seconds: float) -> None:
-    """Sleep on the running event loop (asyncio or trio), without anyio's backend import."""
-    if current_async_library() == "trio":
-        import trio
-
-        await trio.sleep(seconds)
-    else:
-        import asyncio
-
-        await asyncio.sleep(seconds)
-
-
 async def run_in_thread(func: Callable[[], Any]) -> Any:
-    """Run a blocking callable in a worker thread of the running loop (asyncio or trio)."""
+    """Run a blocking callable in a worker thread of the running loop (asyncio or trio);
+    on asyncio a cancelled caller returns at once and the call finishes on its own."""
     if current_async_library() == "trio":
         import trio
 

@@ -62,6 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from httpx_pingone_worker._core._asynclib import current_time, sleep, to_thread
 from httpx_pingone_worker._core._errors import StorageError
 from httpx_pingone_worker._core._fork import register as fork_register
 from httpx_pingone_worker._core._input import BadJSON, check_path, parse_json
@@ -293,9 +294,7 @@ class EncryptedFileTokenCache:
 
     async def adelete_if(self, key: str, token: Token) -> bool:
         """:meth:`delete_if` in a worker thread."""
-        import anyio.to_thread
-
-        return await anyio.to_thread.run_sync(self.delete_if, key, token)
+        return await to_thread(self.delete_if, key, token)
 
     def clear(self, *, expired_only: bool = False) -> int:
         """Remove every cached token, or only expired ones; return how many were removed
@@ -437,21 +436,15 @@ class EncryptedFileTokenCache:
 
     async def aget(self, key: str) -> Token | None:
         """:meth:`get` in a worker thread."""
-        import anyio.to_thread
-
-        return await anyio.to_thread.run_sync(self.get, key)
+        return await to_thread(self.get, key)
 
     async def aset(self, key: str, token: Token) -> None:
         """:meth:`set` in a worker thread."""
-        import anyio.to_thread
-
-        await anyio.to_thread.run_sync(self.set, key, token)
+        await to_thread(self.set, key, token)
 
     async def adelete(self, key: str) -> None:
         """:meth:`delete` in a worker thread."""
-        import anyio.to_thread
-
-        await anyio.to_thread.run_sync(self.delete, key)
+        await to_thread(self.delete, key)
 
     # --- SupportsFetchLock ------------------------------------------------------------
 
@@ -533,24 +526,23 @@ class EncryptedFileTokenCache:
     async def afetch_lock(self, key: str) -> AsyncIterator[None]:
         """:meth:`fetch_lock` for async code: the event loop never waits on the lock.
 
-        Non-blocking attempts alternate with ``anyio.sleep`` (filelock itself polls the same
-        way), so a cancelled waiter stops at once and never ends up holding the lock.
+        Non-blocking attempts alternate with sleeps on the event loop (filelock itself polls
+        the same way), so a cancelled waiter stops at once and never ends up holding the lock.
         """
-        import anyio
         import filelock
 
         lock = self._new_lock(key)
-        deadline = anyio.current_time() + self._lock_timeout
+        deadline = current_time() + self._lock_timeout
         while True:
             try:
                 lock.acquire(timeout=0)
                 break
             except filelock.Timeout as exc:
-                if anyio.current_time() >= deadline:
+                if current_time() >= deadline:
                     raise self._timeout_error(key, exc) from None
             except OSError as exc:
                 raise self._timeout_error(key, exc) from None
-            await anyio.sleep(_POLL_INTERVAL)
+            await sleep(_POLL_INTERVAL)
         self._touch(key)
         self._held.add(lock)
         try:

@@ -86,7 +86,6 @@ import math
 import os
 import re
 import secrets as _secrets
-import sys
 import threading
 import time
 import weakref
@@ -100,6 +99,7 @@ from contextlib import (
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from httpx_pingone_worker._core._asynclib import current_async_library
 from httpx_pingone_worker._core._errors import ConfigurationError, StorageError
 from httpx_pingone_worker._core._fork import register as fork_register
 from httpx_pingone_worker._core._input import split_url
@@ -1015,19 +1015,16 @@ class RedisTokenCache:
 
     @staticmethod
     def _in_asyncio() -> bool:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return False
-        return True
+        return current_async_library() == "asyncio"
 
     async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn`` in a worker thread. Cancelling the caller returns at once (asyncio and
         trio alike); the thread finishes on its own, so ``fn`` must tolerate being abandoned."""
         if self._in_asyncio():
             return await asyncio.to_thread(fn, *args)
-        trio = sys.modules.get("trio")
-        if trio is not None:  # trio: redis.asyncio does not run there; use a worker thread
+        if current_async_library() == "trio":  # redis.asyncio does not run there: a thread
+            import trio
+
             return await trio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
         return fn(*args)  # pragma: no cover - other event loops: short blocking call
 
