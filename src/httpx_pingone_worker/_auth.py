@@ -128,6 +128,17 @@ _AClient = TypeVar("_AClient")
 _Self = TypeVar("_Self", bound="_AuthCore[Any, Any, Any, Any]")
 
 
+def _wrap_secrets(overrides: dict[str, Any]) -> None:
+    """Wrap a secret or key among a constructor's `**overrides` in place, before anything can
+    fail (`overrides` is a local of the caller's frame; blank becomes None: not given)."""
+    if isinstance(overrides.get("client_secret"), str):
+        overrides["client_secret"] = take_secret(overrides["client_secret"])[0]
+    if isinstance(overrides.get("private_key"), (str, bytes)):
+        key, problem = take_secret(overrides["private_key"], allow_bytes=True)
+        if problem is None:  # else the constructor names the problem
+            overrides["private_key"] = key
+
+
 class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     """All of ``PingOneWorkerAuth``, for any httpx-compatible library.
 
@@ -265,14 +276,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         from .credentials._sources import EnvView
         from .credentials._store import stored_credentials_lookup
 
-        # Wrapped in place before anything can fail: ``overrides`` is a local of this frame.
-        # (Blank becomes None: not given, as before.)
-        if isinstance(overrides.get("client_secret"), str):
-            overrides["client_secret"] = take_secret(overrides["client_secret"])[0]
-        if isinstance(overrides.get("private_key"), (str, bytes)):
-            key, problem = take_secret(overrides["private_key"], allow_bytes=True)
-            if problem is None:  # else the constructor names the problem
-                overrides["private_key"] = key
+        _wrap_secrets(overrides)
         if isinstance(overrides.get("env"), Mapping):
             overrides["env"] = EnvView(overrides["env"])
         resolve_keys = (
@@ -297,17 +301,43 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         creds = settings.credentials
         assert creds is not None  # noqa: S101 - require=True raises instead
         kwargs: dict[str, Any] = {
-            "region": creds.region,
             "scopes": creds.scopes or settings.scopes,
             "auth_base_url": settings.auth_base_url,
             "api_base_url": settings.api_base_url,
             "refresh_ratio": settings.refresh_ratio,
-            "auth_method": creds.auth_method,
-            "private_key": creds.private_key,
-            "key_id": creds.key_id,
         }
         kwargs.update(overrides)
-        return cls(creds.client_id, creds.client_secret, creds.environment_id, **kwargs)
+        return cls.from_credentials(creds, **kwargs)
+
+    @classmethod
+    def from_credentials(
+        cls: type[_Self], credentials: ClientCredentials, **overrides: Any
+    ) -> _Self:
+        """Build from a `ClientCredentials`: its client id, secret, environment, region,
+        scopes, auth method, private key and key id; any constructor argument in
+        `overrides` wins (`cache=`, `http_client=`, `scopes=`, `client_secret=` …).
+
+        >>> creds = ClientCredentials(client_id, secret, env_id, region="EU")  # doctest: +SKIP
+        >>> auth = PingOneWorkerAuth.from_credentials(creds, cache=cache)  # doctest: +SKIP
+        """
+        if not isinstance(credentials, ClientCredentials):
+            raise ConfigurationError(
+                f"from_credentials() needs a ClientCredentials, not {type(credentials).__name__}",
+                hint="build one with ClientCredentials(client_id, client_secret, environment_id)",
+            )
+        _wrap_secrets(overrides)
+        options: dict[str, Any] = {
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+            "environment_id": credentials.environment_id,
+            "region": credentials.region,
+            "scopes": credentials.scopes,
+            "auth_method": credentials.auth_method,
+            "private_key": credentials.private_key,
+            "key_id": credentials.key_id,
+        }
+        options.update(overrides)
+        return cls(**options)
 
     @classmethod
     def from_store(
@@ -328,16 +358,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             return secure_retrieve(client_id, directory=directory).client_secret
 
         creds: ClientCredentials = secure_retrieve(client_id, directory=directory)
-        options: dict[str, Any] = {
-            "region": creds.region,
-            "scopes": creds.scopes,
-            "auth_method": creds.auth_method,
-            "private_key": creds.private_key,
-            "key_id": creds.key_id,
-            "secret_provider": provider,
-        }
-        options.update(kwargs)
-        return cls(creds.client_id, creds.client_secret, creds.environment_id, **options)
+        return cls.from_credentials(creds, **{"secret_provider": provider, **kwargs})
 
     # -- attributes ----------------------------------------------------------------------
 

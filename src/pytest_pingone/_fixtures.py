@@ -279,16 +279,7 @@ class PingOneEmulatorServer:
         kwargs.setdefault("clock", self.emulator.clock.now)
         kwargs.setdefault("sleep", _advance(self.emulator.clock))  # retry waits: emulator time
         kwargs.setdefault("async_sleep", _async_advance(self.emulator.clock))
-        return PingOneWorkerAuth(
-            creds.client_id,
-            creds.client_secret,
-            creds.environment_id,
-            region=creds.region,
-            auth_method=creds.auth_method,
-            private_key=creds.private_key,
-            key_id=creds.key_id,
-            **kwargs,
-        )
+        return PingOneWorkerAuth.from_credentials(creds, **kwargs)
 
     def env(self) -> dict[str, str]:
         """The settings of the seeded worker app for another process or for `from_env()`.
@@ -394,15 +385,8 @@ def _pingone_live_auth(
     cfg = get_config(pytestconfig)
     from httpx_pingone_worker import PingOneWorkerAuth
 
-    auth = PingOneWorkerAuth(
-        creds.client_id,
-        creds.client_secret,
-        creds.environment_id,
-        region=creds.region,
-        scopes=creds.scopes or None,
-        auth_method=creds.auth_method,
-        private_key=creds.private_key,
-        key_id=creds.key_id,
+    auth = PingOneWorkerAuth.from_credentials(
+        creds,
         auth_base_url=cfg.auth_base_url,
         api_base_url=cfg.api_base_url,
         cache=_shared_live_cache(pytestconfig, tmp_path_factory),
@@ -460,14 +444,8 @@ def _emulator_auth(emulator: PingOneEmulator) -> PingOneWorkerAuth:
 
     creds = emulator.credentials
     clock = emulator.clock
-    return PingOneWorkerAuth(
-        creds.client_id,
-        creds.client_secret,
-        creds.environment_id,
-        region=creds.region,
-        auth_method=creds.auth_method,
-        private_key=creds.private_key,
-        key_id=creds.key_id,
+    return PingOneWorkerAuth.from_credentials(
+        creds,
         clock=clock.now,
         # A token request's retry waits (429 Retry-After, backoff) pass on the emulator's clock.
         sleep=_advance(clock),

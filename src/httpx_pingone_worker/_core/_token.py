@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._secrets import Secret, fingerprint
 
@@ -16,6 +17,8 @@ __all__ = [
     "TokenState",
     "normalize_scopes",
     "restorable_times",
+    "token_document",
+    "token_from_document",
     "token_state",
 ]
 
@@ -126,6 +129,60 @@ def restorable_times(expires_in: object, obtained_at: object) -> tuple[int, floa
     if not math.isfinite(when) or abs(when) > _MAX_OBTAINED_AT:
         return None
     return expires_in, when
+
+
+def token_document(token: Token) -> dict[str, Any]:
+    """The JSON document a shared cache stores for ``token`` (the access token in clear:
+    the cache seals the whole document). Read back with :func:`token_from_document`."""
+    return {
+        "access_token": token.access_token.get_secret_value(),
+        "token_type": token.token_type,
+        "expires_in": token.expires_in,
+        "obtained_at": token.obtained_at,
+        "scopes": sorted(token.scopes),
+        "requested_scopes": sorted(token.requested_scopes),
+        "scope_returned": token.scope_returned,
+    }
+
+
+def token_from_document(doc: object) -> Token | None:
+    """The token of a document :func:`token_document` wrote, or ``None`` for anything else.
+
+    Strict, because a sealed entry may still hold garbage (a bug, a foreign writer with the
+    key, a bit flip before sealing): every field has its written type (``scope_returned`` a
+    real bool, so ``"no"`` is not true; scopes lists of strings, absent meaning none), and
+    times that could keep the token fresh forever are refused (:func:`restorable_times`).
+    """
+    if not isinstance(doc, Mapping):
+        return None
+    access = doc.get("access_token")
+    token_type = doc.get("token_type")
+    scopes = doc.get("scopes", [])
+    requested = doc.get("requested_scopes", [])
+    returned = doc.get("scope_returned", True)
+    if not (
+        isinstance(access, str)
+        and access
+        and isinstance(token_type, str)
+        and isinstance(scopes, list)
+        and all(isinstance(s, str) for s in scopes)
+        and isinstance(requested, list)
+        and all(isinstance(s, str) for s in requested)
+        and isinstance(returned, bool)
+    ):
+        return None
+    times = restorable_times(doc.get("expires_in"), doc.get("obtained_at"))
+    if times is None:  # NaN/inf/huge times would make the entry fresh forever
+        return None
+    return Token(
+        access_token=Secret(access),
+        token_type=token_type,
+        expires_in=times[0],
+        obtained_at=times[1],
+        scopes=frozenset(scopes),
+        requested_scopes=frozenset(requested),
+        scope_returned=returned,
+    )
 
 
 def token_state(

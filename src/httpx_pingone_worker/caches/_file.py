@@ -68,7 +68,7 @@ from httpx_pingone_worker._core._fork import register as fork_register
 from httpx_pingone_worker._core._input import BadJSON, check_path, parse_json
 from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
 from httpx_pingone_worker._core._secrets import Secret, sealed_frames
-from httpx_pingone_worker._core._token import Token, restorable_times
+from httpx_pingone_worker._core._token import Token, token_document, token_from_document
 from httpx_pingone_worker.credentials._crypto import (
     APP_NAME,
     atomic_write,
@@ -608,17 +608,7 @@ class EncryptedFileTokenCache:
 
 
 def _encode_token(key: str, token: Token) -> bytes:
-    doc = {
-        "v": 1,
-        "key": key,
-        "access_token": token.access_token.get_secret_value(),
-        "token_type": token.token_type,
-        "expires_in": token.expires_in,
-        "obtained_at": token.obtained_at,
-        "scopes": sorted(token.scopes),
-        "requested_scopes": sorted(token.requested_scopes),
-        "scope_returned": token.scope_returned,
-    }
+    doc = {"v": 1, "key": key, **token_document(token)}
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
@@ -630,38 +620,10 @@ def _decode_token(plaintext: bytes, key: str) -> Token | None:
     return _token_from_doc(doc, key)
 
 
-def _scope_list(value: Any) -> frozenset[str] | None:
-    if value is None:
-        return frozenset()
-    if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        return None
-    return frozenset(value)
-
-
 def _token_from_doc(doc: Any, key: str) -> Token | None:
     """The token of a decrypted entry, or ``None`` for anything but the exact format written
     by :func:`_encode_token` (a sealed entry may still hold garbage: a bug, a foreign writer
     with the key, a bit flip before sealing)."""
     if not isinstance(doc, Mapping) or doc.get("v") != 1 or doc.get("key") != key:
         return None
-    access_token, token_type = doc.get("access_token"), doc.get("token_type")
-    if not isinstance(access_token, str) or not access_token or not isinstance(token_type, str):
-        return None
-    scopes = _scope_list(doc.get("scopes"))
-    requested = _scope_list(doc.get("requested_scopes"))
-    scope_returned = doc.get("scope_returned", True)
-    if scopes is None or requested is None or not isinstance(scope_returned, bool):
-        return None
-    times = restorable_times(doc.get("expires_in"), doc.get("obtained_at"))
-    if times is None:  # NaN/inf/huge times would make the entry fresh forever
-        return None
-    expires_in, obtained_at = times
-    return Token(
-        access_token=Secret(access_token),
-        token_type=token_type,
-        expires_in=expires_in,
-        obtained_at=obtained_at,
-        scopes=scopes,
-        requested_scopes=requested,
-        scope_returned=scope_returned,
-    )
+    return token_from_document(doc)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from httpx_pingone_worker._core._errors import ConfigurationError
 from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._core._secrets import Secret
-from httpx_pingone_worker._core._token import Token, restorable_times
+from httpx_pingone_worker._core._token import Token, token_document, token_from_document
 
 if TYPE_CHECKING:  # pragma: no cover
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -110,16 +110,7 @@ def _aead(key: bytes) -> AESGCM:
 
 
 def _encode_token(token: Token) -> bytes:
-    doc = {
-        "access_token": token.access_token.get_secret_value(),
-        "token_type": token.token_type,
-        "expires_in": token.expires_in,
-        "obtained_at": token.obtained_at,
-        "scopes": sorted(token.scopes),
-        "requested_scopes": sorted(token.requested_scopes),
-        "scope_returned": token.scope_returned,
-    }
-    return json.dumps(doc, separators=(",", ":")).encode()
+    return json.dumps(token_document(token), separators=(",", ":")).encode()
 
 
 def _decode_token(data: bytes) -> Token | None:
@@ -127,38 +118,7 @@ def _decode_token(data: bytes) -> Token | None:
         doc = parse_json(data)
     except BadJSON:
         return None
-    if not isinstance(doc, dict):
-        return None
-    access = doc.get("access_token")
-    token_type = doc.get("token_type")
-    expires_in = doc.get("expires_in")
-    obtained_at = doc.get("obtained_at")
-    scopes = doc.get("scopes", [])
-    requested = doc.get("requested_scopes", [])
-    returned = doc.get("scope_returned", True)
-    if not (
-        isinstance(access, str)
-        and access
-        and isinstance(token_type, str)
-        and isinstance(scopes, list)
-        and all(isinstance(s, str) for s in scopes)
-        and isinstance(requested, list)
-        and all(isinstance(s, str) for s in requested)
-        and isinstance(returned, bool)
-    ):
-        return None
-    times = restorable_times(expires_in, obtained_at)
-    if times is None:  # NaN/inf/huge times would make the entry fresh forever
-        return None
-    return Token(
-        access_token=Secret(access),
-        token_type=token_type,
-        expires_in=times[0],
-        obtained_at=times[1],
-        scopes=frozenset(scopes),
-        requested_scopes=frozenset(requested),
-        scope_returned=returned,
-    )
+    return token_from_document(doc)
 
 
 def _unwrap(raw: object) -> bytes:

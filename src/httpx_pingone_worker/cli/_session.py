@@ -362,18 +362,8 @@ class Session:
                     kwargs["auth_base_url"] = self.auth_base_url
                 if self.api_base_url:
                     kwargs["api_base_url"] = self.api_base_url
-            self._auth = PingOneWorkerAuth(
-                creds.client_id,
-                creds.client_secret,
-                creds.environment_id,
-                region=creds.region,
-                scopes=sorted(creds.scopes) or None,
-                auth_method=creds.auth_method,
-                private_key=creds.private_key,
-                key_id=creds.key_id,
-                cache=self.cache(),
-                http_client=self.http(),
-                **kwargs,
+            self._auth = PingOneWorkerAuth.from_credentials(
+                creds, cache=self.cache(), http_client=self.http(), **kwargs
             )
         return self._auth
 
