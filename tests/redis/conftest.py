@@ -101,9 +101,9 @@ def cluster(redis_cluster: RedisCluster) -> RedisCluster:
     return redis_cluster
 
 
-def _sentinel_deployment(directory: Path) -> Iterator[SentinelDeployment]:
+def _sentinel_deployment(directory: Path, *, tls: bool = False) -> Iterator[SentinelDeployment]:
     binaries = require_redis_binaries("redis-server")
-    deployment = SentinelDeployment(binaries["redis-server"], directory)
+    deployment = SentinelDeployment(binaries["redis-server"], directory, tls=tls)
     try:
         deployment.start()
         yield deployment
@@ -133,3 +133,10 @@ def sentinel(_shared_sentinel: SentinelDeployment) -> SentinelDeployment:
 def own_sentinel(tmp_path: Path) -> Iterator[SentinelDeployment]:
     """A Sentinel deployment of this test's own, whose master the test may kill."""
     yield from _sentinel_deployment(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def tls_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelDeployment]:
+    """A Sentinel deployment speaking TLS only, with an ACL user on the data nodes and a
+    password on the sentinels."""
+    yield from _sentinel_deployment(tmp_path_factory.mktemp("redis-sentinel-tls"), tls=True)

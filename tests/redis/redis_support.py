@@ -515,6 +515,9 @@ class RedisCluster:
 
 #: The password of the Sentinel deployment's data nodes (canary-like: never logged).
 SENTINEL_NODE_PASSWORD = "sentinel-node-pw-9d2f7c41e8"
+#: The TLS deployment's ACL user password and its sentinels' own password.
+SENTINEL_ACL_PASSWORD = "sentinel-acl-pw-5be01f93aa"
+SENTINEL_SENTINELS_PASSWORD = "sentinel-sentinels-pw-c7d3e2"
 SENTINEL_SERVICE = "tokens"
 
 
@@ -522,79 +525,139 @@ class SentinelDeployment:
     """A Redis Sentinel deployment on loopback: a master and a replica (both with
     ``requirepass``), and ``sentinels`` processes of ``redis-server --sentinel`` watching the
     master as ``SENTINEL_SERVICE`` (quorum: a majority). The master can be killed for a
-    failover; :meth:`current_master` asks a sentinel which port serves now."""
+    failover; :meth:`current_master` asks a sentinel which port serves now.
 
-    def __init__(self, binary: str, directory: Path, sentinels: int = 3) -> None:
+    With ``tls=True`` every process speaks TLS only (trustme certificates, replication and
+    sentinel links included), the data nodes have the cache's ACL user (``TlsRedisServer``'s
+    rules) next to the default user the sentinels and the replica use, and the sentinels ask
+    for a password of their own (``requirepass`` and ``sentinel sentinel-pass``)."""
+
+    user = TlsRedisServer.user
+
+    def __init__(self, binary: str, directory: Path, sentinels: int = 3, *, tls: bool = False):
         self.binary = binary
         self.directory = directory
         self.password = SENTINEL_NODE_PASSWORD
+        self.tls = tls
         self.master_port = _free_port()
         self.replica_port = _free_port()
         self.sentinel_ports = [_free_port() for _ in range(sentinels)]
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
+        self.ca_file = directory / "ca.pem"
+        if tls:
+            import trustme
 
-    def url(self, *, password: str | None = None, db: int = 0) -> str:
-        """``redis+sentinel://:<password>@127.0.0.1:<p1>,…/<service>/<db>``."""
+            ca = trustme.CA()
+            cert = ca.issue_cert("127.0.0.1", "localhost")
+            ca.cert_pem.write_to_path(str(self.ca_file))
+            cert.cert_chain_pems[0].write_to_path(str(directory / "server.pem"))
+            cert.private_key_pem.write_to_path(str(directory / "server.key"))
+
+    def url(
+        self, *, password: str | None = None, sentinel_password: str | None = None, db: int = 0
+    ) -> str:
+        """``redis+sentinel://:<password>@127.0.0.1:<p1>,…/<service>/<db>``; with TLS
+        ``rediss+sentinel://tokencache:<acl password>@…?ssl_ca_certs=…&sentinel_password=…``."""
         hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
-        return f"redis+sentinel://:{password or self.password}@{hosts}/{SENTINEL_SERVICE}/{db}"
+        if not self.tls:
+            return f"redis+sentinel://:{password or self.password}@{hosts}/{SENTINEL_SERVICE}/{db}"
+        return (
+            f"rediss+sentinel://{self.user}:{password or SENTINEL_ACL_PASSWORD}@{hosts}"
+            f"/{SENTINEL_SERVICE}/{db}?ssl_ca_certs={self.ca_file}"
+            f"&sentinel_password={sentinel_password or SENTINEL_SENTINELS_PASSWORD}"
+        )
 
-    def _node(self, port: int, *extra: str) -> None:
+    def _tls_lines(self, port: int) -> list[str]:
+        """``port`` as a TLS-only port, and TLS for outgoing links (replication, sentinels)."""
+        if not self.tls:
+            return [f"port {port}"]
+        return [
+            "port 0",
+            f"tls-port {port}",
+            f"tls-cert-file {self.directory / 'server.pem'}",
+            f"tls-key-file {self.directory / 'server.key'}",
+            f"tls-ca-cert-file {self.ca_file}",
+            "tls-auth-clients no",
+            "tls-replication yes",
+        ]
+
+    def _client(self, port: int, password: str | None, **kwargs: Any) -> Any:
         import redis
 
-        node_dir = self.directory / f"node-{port}"
-        node_dir.mkdir(exist_ok=True)
+        if self.tls:
+            kwargs.update(ssl=True, ssl_ca_certs=str(self.ca_file))
+        return redis.Redis(
+            host="127.0.0.1", port=port, password=password, socket_timeout=2, **kwargs
+        )
+
+    def _start(self, port: int, config: Path, *args: str) -> None:
         self.procs[port] = subprocess.Popen(
-            [
-                self.binary,
-                "--port", str(port),
-                "--bind", "127.0.0.1",
-                "--dir", str(node_dir),
-                "--save", "",
-                "--appendonly", "no",
-                "--requirepass", self.password,
-                "--masterauth", self.password,
-                *extra,
-            ],
+            [self.binary, str(config), *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(host="127.0.0.1", port=port, password=self.password, socket_timeout=2)
+        )
+
+    def _node(self, port: int, *extra: str) -> None:
+        node_dir = self.directory / f"node-{port}"
+        node_dir.mkdir(exist_ok=True)
+        lines = [
+            *self._tls_lines(port),
+            "bind 127.0.0.1",
+            f"dir {node_dir}",
+            'save ""',
+            "appendonly no",
+            f"requirepass {self.password}",
+            f"masterauth {self.password}",
+            *extra,
+        ]
+        if self.tls:
+            rules = " ".join(TlsRedisServer.acl)
+            lines.append(f"user {self.user} on >{SENTINEL_ACL_PASSWORD} {rules}")
+        config = self.directory / f"node-{port}.conf"
+        config.write_text("\n".join(lines) + "\n")
+        self._start(port, config)
+        client = self.node_client(port)
         try:
             _wait_ping(client, self.procs[port], f"redis-server on port {port}")
         finally:
             client.close()
 
     def _sentinel(self, port: int) -> None:
-        import redis
-
         config = self.directory / f"sentinel-{port}.conf"
         quorum = len(self.sentinel_ports) // 2 + 1
-        config.write_text(
-            f"port {port}\n"
-            "bind 127.0.0.1\n"
-            f"dir {self.directory}\n"
-            f"sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {self.master_port} {quorum}\n"
-            f"sentinel auth-pass {SENTINEL_SERVICE} {self.password}\n"
-            f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 1000\n"
-            f"sentinel failover-timeout {SENTINEL_SERVICE} 10000\n"
-            f"sentinel parallel-syncs {SENTINEL_SERVICE} 1\n"
-        )
-        self.procs[port] = subprocess.Popen(
-            [self.binary, str(config), "--sentinel"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+        lines = [
+            *self._tls_lines(port),
+            "bind 127.0.0.1",
+            f"dir {self.directory}",
+            f"sentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {self.master_port} {quorum}",
+            f"sentinel auth-pass {SENTINEL_SERVICE} {self.password}",
+            f"sentinel down-after-milliseconds {SENTINEL_SERVICE} 1000",
+            f"sentinel failover-timeout {SENTINEL_SERVICE} 10000",
+            f"sentinel parallel-syncs {SENTINEL_SERVICE} 1",
+        ]
+        if self.tls:
+            lines += [
+                f"requirepass {SENTINEL_SENTINELS_PASSWORD}",
+                f"sentinel sentinel-pass {SENTINEL_SENTINELS_PASSWORD}",
+            ]
+        config.write_text("\n".join(lines) + "\n")
+        self._start(port, config, "--sentinel")
+        client = self.sentinel_client(port)
         try:
             _wait_ping(client, self.procs[port], f"sentinel on port {port}")
         finally:
             client.close()
 
+    def sentinel_client(self, port: int, **kwargs: Any) -> Any:
+        """A plain client of the sentinel on ``port`` (caller closes it)."""
+        password = SENTINEL_SENTINELS_PASSWORD if self.tls else None
+        return self._client(port, password, **kwargs)
+
     def sentinel_state(self, port: int) -> dict[str, Any]:
         """``SENTINEL MASTER <service>`` as the sentinel on ``port`` sees it ({} if down)."""
         import redis
 
-        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2, decode_responses=True)
+        client = self.sentinel_client(port, decode_responses=True)
         try:
             return dict(client.sentinel_master(SENTINEL_SERVICE))
         except redis.RedisError:
@@ -619,7 +682,7 @@ class SentinelDeployment:
         """Master, then the replica (waiting until its link is up), then the sentinels;
         bounded waits until each sentinel sees the replica and its peers."""
         self._node(self.master_port)
-        self._node(self.replica_port, "--replicaof", "127.0.0.1", str(self.master_port))
+        self._node(self.replica_port, f"replicaof 127.0.0.1 {self.master_port}")
         replica = self.node_client(self.replica_port)
         try:
             if not wait_until(
@@ -635,9 +698,7 @@ class SentinelDeployment:
 
     def node_client(self, port: int) -> Any:
         """A plain client of the data node on ``port`` (caller closes it)."""
-        import redis
-
-        return redis.Redis(host="127.0.0.1", port=port, password=self.password, socket_timeout=2)
+        return self._client(port, self.password)
 
     def current_master(self) -> int | None:
         """The master's port as the first sentinel that answers sees it."""

@@ -10,7 +10,9 @@ import logging
 import pytest
 from redis_support import (
     KEY,
+    SENTINEL_ACL_PASSWORD,
     SENTINEL_NODE_PASSWORD,
+    SENTINEL_SENTINELS_PASSWORD,
     SENTINEL_SERVICE,
     TEST_SOCKET_TIMEOUT,
     SentinelDeployment,
@@ -158,3 +160,80 @@ def test_wrong_password_degrades_without_leaking_it(
     text = caplog.text + repr(auth.cache)
     assert "redis token cache unavailable" in text
     assert_no_canary(text, extra=[SENTINEL_NODE_PASSWORD, wrong])
+
+
+def test_tls_acl_and_sentinel_password(tls_sentinel: SentinelDeployment) -> None:
+    """rediss+sentinel:// with an ACL user on the nodes and a password on the sentinels: two
+    auths share one token over TLS, sync and async; the repr shows neither password."""
+    url = tls_sentinel.url()
+    with TokenServer(delay=0.0) as server:
+        auths = [
+            PingOneWorkerAuth(
+                CANARY_CLIENT_ID,
+                CANARY_SECRET,
+                CANARY_ENV_ID,
+                token_endpoint=server.url,
+                allow_loopback_http=True,
+                cache=RedisTokenCache(url, socket_timeout=TEST_SOCKET_TIMEOUT),
+            )
+            for _ in range(2)
+        ]
+        first = auths[0].get_token()
+
+        async def main() -> None:
+            token = await auths[1].aget_token()
+            assert token.access_token == first.access_token
+            await auths[1].cache.aclose()  # type: ignore[attr-defined]
+
+        asyncio.run(main())
+        assert server.requests == 1
+        for a in auths:
+            assert not a.cache.degraded  # type: ignore[attr-defined]
+            text = repr(a.cache)
+            assert text.startswith("RedisTokenCache(target='rediss+sentinel://127.0.0.1:")
+            assert_no_canary(
+                text,
+                extra=[
+                    SENTINEL_ACL_PASSWORD,
+                    SENTINEL_SENTINELS_PASSWORD,
+                    str(tls_sentinel.ca_file),
+                ],
+            )
+            a.close()
+    master = tls_sentinel.current_master()
+    assert master is not None
+    node = tls_sentinel.node_client(master)
+    try:  # the ACL user wrote under pingone:, on the master the sentinels named
+        assert node.keys("pingone:token:*")
+    finally:
+        node.close()
+
+
+@pytest.mark.parametrize("which", ["sentinel password", "ACL password"])
+def test_tls_wrong_password_degrades_without_leaking_it(
+    tls_sentinel: SentinelDeployment, caplog: pytest.LogCaptureFixture, which: str
+) -> None:
+    """A wrong sentinel or node password over TLS: the request still succeeds (degraded mode),
+    and no password is logged."""
+    wrong = "not-the-password-0000"
+    url = (
+        tls_sentinel.url(sentinel_password=wrong)
+        if which == "sentinel password"
+        else tls_sentinel.url(password=wrong)
+    )
+    with TokenServer(delay=0.0) as server, caplog.at_level(logging.DEBUG):
+        auth = PingOneWorkerAuth(
+            CANARY_CLIENT_ID,
+            CANARY_SECRET,
+            CANARY_ENV_ID,
+            token_endpoint=server.url,
+            allow_loopback_http=True,
+            cache=RedisTokenCache(url, socket_timeout=5.0),
+        )
+        assert auth.get_token() is not None
+        assert auth.cache.degraded  # type: ignore[attr-defined]
+        assert server.requests == 1
+        auth.close()
+    text = caplog.text + repr(auth.cache)
+    assert "redis token cache unavailable" in text
+    assert_no_canary(text, extra=[SENTINEL_ACL_PASSWORD, SENTINEL_SENTINELS_PASSWORD, wrong])
