@@ -475,10 +475,12 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     def rotate_secret(self, new_secret: str | Secret) -> None:
         """Use ``new_secret`` for the next token request; the cached token stays valid."""
-        if not isinstance(new_secret, (str, Secret)) or not new_secret:
+        secret, problem = take_secret(new_secret)  # nothing below holds it raw
+        del new_secret
+        if secret is None or problem is not None:
             raise ConfigurationError("rotate_secret() needs a non-empty str or Secret")
-        self._engine.rotate_secret(Secret(new_secret))
-        self._store.bind(Secret(new_secret))
+        self._engine.rotate_secret(secret)
+        self._store.bind(secret)
         log_event(EventKind.CONFIGURING, "client secret rotated", logger="auth")
 
     def close(self) -> None:

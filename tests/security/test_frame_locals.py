@@ -26,6 +26,7 @@ from httpx_pingone_worker import (
     CredentialFormatError,
     EncryptedFileTokenCache,
     JWKSCache,
+    MemoryTokenCache,
     PingOneClient,
     PingOneWorkerAuth,
     RateLimiter,
@@ -441,3 +442,22 @@ def test_unusable_stored_entry_hides_the_secret(
     assert_failure_hides_canary(
         lambda: PingOneWorkerAuth.from_store(CANARY_CLIENT_ID, directory=tmp_path)
     )
+
+
+def test_rotate_secret_failure_hides_the_new_secret() -> None:
+    """`rotate_secret()` whose cache refuses the new secret (a cache's `bind` raising)."""
+
+    class Refusing(MemoryTokenCache):
+        calls = 0
+
+        def bind(self, secret: Secret, *, cache_key: str) -> None:
+            Refusing.calls += 1
+            if Refusing.calls > 1:
+                raise RuntimeError("this cache takes no new secret")
+
+    auth = PingOneWorkerAuth(
+        CANARY_CLIENT_ID, "the-first-secret-0123456789", CANARY_ENV_ID, cache=Refusing()
+    )
+    assert_failure_hides_canary(lambda: auth.rotate_secret(CANARY_SECRET))
+    with pytest.raises(ConfigurationError, match="non-empty"):
+        auth.rotate_secret("   ")
