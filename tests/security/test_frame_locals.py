@@ -461,3 +461,17 @@ def test_rotate_secret_failure_hides_the_new_secret() -> None:
     assert_failure_hides_canary(lambda: auth.rotate_secret(CANARY_SECRET))
     with pytest.raises(ConfigurationError, match="non-empty"):
         auth.rotate_secret("   ")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"region": "XX"}, {"auth_base_url": "http://example.com"}, {"refresh_ratio": 5}],
+    ids=["region", "http auth host", "refresh_ratio"],
+)
+def test_from_credentials_failure_hides_the_secret(bad: dict[str, Any]) -> None:
+    """`from_credentials(creds, **overrides)` with a bad override, and with a raw
+    `client_secret=` override: no canary in the locals."""
+    creds = ClientCredentials(CANARY_CLIENT_ID, "the-first-secret-0123456789", CANARY_ENV_ID)
+    assert_failure_hides_canary(
+        lambda: PingOneWorkerAuth.from_credentials(creds, client_secret=CANARY_SECRET, **bad)
+    )
