@@ -201,9 +201,16 @@ def pingone_emulator(
     routing = routing_for(request.config, allow_passthrough=cfg.allow_passthrough)
     routing.activate(emulator)
     request.node.stash[ROUTER_KEY] = routing
+    from httpx_pingone_worker.management._base import TestTime, set_test_time
+
+    # Clients the code under test builds itself (PingOneClient.from_env() …) wait on the
+    # emulator's clock too: their default limiter, backoff and Retry-After.
+    clock = emulator.clock
+    set_test_time(TestTime(clock.now, _advance(clock), _async_advance(clock)))
     try:
         yield emulator
     finally:
+        set_test_time(None)
         routing.deactivate()
         _release(request.config, emulator, seed)
 

@@ -65,6 +65,29 @@ def test_token_request_retry_after_waits_on_the_emulator_clock(pingone_client, p
     assert [r.status for r in pingone_emulator.requests if r.endpoint == "token"] == [429, 200]
 
 
+@pytest.mark.pingone(rate_limit=20)
+def test_clients_built_by_the_code_under_test_wait_on_the_emulator_clock(pingone_emulator):
+    from httpx_pingone_worker import PingOneClient
+
+    def tool():  # code under test: builds its own client from PINGONE_*
+        with PingOneClient.from_env(stored=None) as client:
+            return [client.get_environment().id for _ in range(30)]
+
+    assert len(tool()) == 30
+    assert any(r.status == 429 for r in pingone_emulator.requests)
+    assert pingone_emulator.clock.offset >= 20
+
+
+def test_clients_built_outside_an_emulator_test_keep_the_wall_clock():
+    import time
+
+    from httpx_pingone_worker import PingOneClient
+
+    with PingOneClient(token="static-token-abcdefgh", environment_id="e") as client:
+        assert client.rate_limiter._clock is time.monotonic
+        assert client._sleep is time.sleep
+
+
 @pytest.mark.anyio
 @pytest.mark.pingone(rate_limit=20)
 async def test_async_limiter_and_retry_after_on_the_emulator_clock(
@@ -82,4 +105,4 @@ def test_no_emulator_backed_wait_sleeps_in_real_time(ptr: pytest.Pytester) -> No
     """Limiter, backoff and Retry-After (API and token endpoint, sync and async) never sleep."""
     ptr.makeconftest(CONFTEST)
     ptr.makepyfile(test_speed=TESTS)
-    ptr.runpytest().assert_outcomes(passed=5)
+    ptr.runpytest().assert_outcomes(passed=7)

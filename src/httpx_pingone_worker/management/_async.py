@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from . import _provisioning as _p
 from . import _writes as _w
-from ._base import _ClientBase
+from ._base import TestTime, _ClientBase
 from ._core import (
     _Acquire,
     _Close,
@@ -98,6 +98,9 @@ class AsyncPingOneClient(
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
         return _anyio_sleep
+
+    def _test_sleep(self, test_time: TestTime) -> Callable[[float], Awaitable[None]]:
+        return test_time.async_sleep
 
     async def aclose(self) -> None:
         """Close the underlying ``httpx.AsyncClient``."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import (
+    Awaitable,
     Callable,
     Mapping,
 )
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 import httpx
@@ -24,6 +26,32 @@ if TYPE_CHECKING:  # pragma: no cover
 from ._core import DEFAULT_TIMEOUT, USER_AGENT, _Core
 from ._lib import _AuthLike, _timeout_for
 from ._ratelimit import RateLimiter
+
+__all__ = ["TestTime", "set_test_time"]
+
+
+@dataclass(frozen=True, slots=True)
+class TestTime:
+    """Where the clients built while a test runs take time from (the emulator's clock)."""
+
+    __test__ = False  # not a pytest test class
+
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    async_sleep: Callable[[float], Awaitable[None]]
+
+
+#: Set by the pytest plugin for the duration of an emulator-mode test, so that clients the
+#: code under test builds itself (``PingOneClient.from_env()`` …) also wait on the emulator's
+#: clock: their default rate limiter, retry backoff and ``Retry-After``. ``None`` otherwise.
+_test_time: TestTime | None = None
+
+
+def set_test_time(test_time: TestTime | None) -> None:
+    """Install (or, with ``None``, remove) the test time source of new clients."""
+    global _test_time  # noqa: PLW0603 - one switch, set and cleared by the plugin per test
+    _test_time = test_time
+
 
 _HttpT = TypeVar("_HttpT")  # the underlying client: httpx.Client or httpx.AsyncClient
 _TransportT = TypeVar("_TransportT")
@@ -56,9 +84,21 @@ class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
         allow_loopback_http: bool = False,
         sleep: Callable[[float], _SleepT] | None = None,
         rng: random.Random | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
         **httpx_kwargs: Any,
     ) -> None:
+        test_time = _test_time
+        if test_time is not None:  # an emulator-mode test: wait on the emulator's clock
+            clock = clock or test_time.clock
+            if sleep is None:
+                sleep = self._test_sleep(test_time)
+            if rate_limiter is None:
+                rate_limiter = RateLimiter(
+                    clock=test_time.clock,
+                    sleep=test_time.sleep,
+                    async_sleep=test_time.async_sleep,
+                )
+        clock = clock or time.monotonic
         if isinstance(token, str):  # wrapped first: no frame of a failure holds it raw
             token = Secret(token)
         self._core = _Core(
@@ -85,6 +125,9 @@ class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
         )
 
     def _default_sleep(self) -> Callable[[float], _SleepT]:
+        raise NotImplementedError  # pragma: no cover - each shell defines it
+
+    def _test_sleep(self, test_time: TestTime) -> Callable[[float], _SleepT]:
         raise NotImplementedError  # pragma: no cover - each shell defines it
 
     @property

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from . import _provisioning as _p
 from . import _writes as _w
-from ._base import _ClientBase
+from ._base import TestTime, _ClientBase
 from ._core import (
     _Acquire,
     _Close,
@@ -106,6 +106,9 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
 
     def _default_sleep(self) -> Callable[[float], None]:
         return time.sleep
+
+    def _test_sleep(self, test_time: TestTime) -> Callable[[float], None]:
+        return test_time.sleep
 
     # lifetime --------------------------------------------------------------------------
     def close(self) -> None:
