@@ -4,9 +4,10 @@ Every heavy import (the emulator, the auth engine, the Management API client)
 happens inside a fixture, so loading the plugin costs next to nothing for suites that
 never ask for PingOne.
 
-One cohesive thing (a little over 400 lines): the fixtures are one dependency graph
-(emulator → credentials → auth → token / client → worker app), each built on the one before,
-and a reader follows it top to bottom here.
+One cohesive thing (over 400 lines): the fixtures are one dependency graph (emulator →
+credentials → auth → token / client → worker app), each built on the one before, with the
+per-configuration emulator pool and the emulator-clock wiring they share; a reader follows it
+top to bottom here.
 """
 
 from __future__ import annotations

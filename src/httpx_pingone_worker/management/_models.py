@@ -2,6 +2,7 @@
 
 Each ``from_json`` keeps the typed fields it knows, and `raw`: a plain `dict` copy of the whole
 record for everything else (changing it changes nothing in PingOne or in the model's fields).
+A little over 400 lines: one small class per resource, the fields users read, side by side.
 """
 
 from __future__ import annotations

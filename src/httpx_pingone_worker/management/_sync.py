@@ -1,6 +1,8 @@
 """:class:`PingOneClient`: the Management API client over ``httpx.Client`` (or httpx2's).
 
-An I/O shell: it performs the steps of :meth:`_Core.exchange` with blocking calls.
+An I/O shell: it performs the steps of `_Core.exchange` with blocking calls. Over 400 lines
+because it is the public surface: one short typed method per Management API operation (their
+logic lives in `_core`, `_writes` and `_provisioning`), each with its user-facing docstring.
 """
 
 from __future__ import annotations
