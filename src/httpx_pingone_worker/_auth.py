@@ -52,13 +52,19 @@ not when this module is: ``from httpx_pingone_worker import PingOneWorkerAuth`` 
 the cost of ``import httpx``. Methods import the engine names they use; hot paths do so only
 after the cached-token check.
 
-One cohesive thing (over 400 lines): the sync and async shells, the background refresh and
-the cache locking share one state (the engine, the jobs, the clients) and keep each other's
-invariants, so they are one class; the decisions live in the sans-IO ``_engine/``.
+Where the pieces live: the validated settings in ``_engine/_config.py`` (``AuthConfig``);
+every decision around a fetch (look at the shared cache, lock or defer, lead, complete or
+abandon, refresh a stale shared token) in ``_engine/_lead.py`` (``Lead``, generators of
+actions, sans-IO); cache access where a broken cache is a miss in
+``_engine/_guarded_cache.py``; the background jobs in ``_engine/_background.py``. This module
+is the public class and the drivers that perform the lead's actions with httpx (``_drive`` /
+``_run`` sync, ``async_auth_flow`` / ``_arun`` async), with the client choice, the close
+signal and the secret reload they share: over 400 lines for now, as one class.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -79,12 +85,11 @@ import httpx
 
 from ._core._errors import (
     ConfigurationError,
-    TokenEndpointUnreachableError,
     TokenError,
 )
 from ._core._fork import ForkGuard
 from ._core._fork import register as fork_register
-from ._core._httplib import HTTPX, HttpLib
+from ._core._httplib import HTTPX, HttpLib, asend_credentialed, send_credentialed
 from ._core._logging import EventKind, get_logger, log_event, register_held_secret
 from ._core._regions import Endpoints, Region
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
@@ -94,7 +99,6 @@ from .caches._memory import MemoryTokenCache, TokenCache
 from .credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # the engine (and oauth/) load when the first auth is built, not on import
-    from ._engine._drivers import Obtained as _Obtained
     from ._engine._engine import Plan
 
 __all__ = ["PingOneWorkerAuth"]
@@ -126,6 +130,7 @@ _Resp = TypeVar("_Resp", bound=_ResponseLike)
 _Client = TypeVar("_Client")
 _AClient = TypeVar("_AClient")
 _Self = TypeVar("_Self", bound="_AuthCore[Any, Any, Any, Any]")
+_T = TypeVar("_T")
 
 
 def _wrap_secrets(overrides: dict[str, Any]) -> None:
@@ -137,6 +142,20 @@ def _wrap_secrets(overrides: dict[str, Any]) -> None:
         key, problem = take_secret(overrides["private_key"], allow_bytes=True)
         if problem is None:  # else the constructor names the problem
             overrides["private_key"] = key
+
+
+class _Drive:
+    """What one run of a driver keeps: the calling client, the lock the lead holds, and the
+    retry sleep of the fetch it leads (which ends early when the auth is closed)."""
+
+    __slots__ = ("alocks", "asleep", "caller", "locks", "sleep")
+
+    def __init__(self, caller: Any) -> None:
+        self.caller = caller
+        self.locks: contextlib.ExitStack = contextlib.ExitStack()
+        self.alocks: contextlib.AsyncExitStack = contextlib.AsyncExitStack()
+        self.sleep: Callable[[float], None] | None = None
+        self.asleep: Callable[[float], Awaitable[None]] | None = None
 
 
 class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
@@ -184,6 +203,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         from ._engine._engine import TokenEngine
         from ._engine._flight import Flight
         from ._engine._guarded_cache import GuardedCache
+        from ._engine._lead import Lead
 
         # The secret and the key are wrapped in Secret on the first line that sees them
         # (the parameters rebound): any failure below unwinds through this frame, whose
@@ -253,6 +273,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._fork = ForkGuard()
         fork_register(self)
         self._engine = TokenEngine(config)
+        self._lead = Lead(
+            self._engine, locking=self._store.locking, wait_timeout=config.wait_timeout
+        )
         log_event(
             EventKind.CONFIGURING,
             "configuring",
@@ -563,47 +586,6 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
         return sleep
 
-    def _from_shared_cache(self, plan: Plan, cached: Token | None) -> Token | None:
-        """A fetch's lock-free look at the shared cache: a valid token there (stale is
-        fine) completes ``plan`` at once, without the fetch lock another process may hold
-        for a while (refreshing); None to fetch. Callers ask only for a fetch plan on a
-        cache with a fetch lock (a shared one), after reading it their own way."""
-        usable = self._engine.usable_from_cache(cached)
-        if usable is None:
-            return None
-        assert plan.flight is not None  # noqa: S101 - fetch plans lead a flight
-        plan.flight.from_cache = True  # an invalidate() meanwhile rejects it (complete)
-        _log.debug("using a valid token from the shared cache without its fetch lock")
-        return self._engine.complete(plan, usable)
-
-    def _stale_refresh_plan(self, done: Plan) -> Plan | None:
-        """After a fetch that adopted a token from the shared cache: a refresh plan when
-        that token is already past its refresh point, for the caller to lead in the
-        foreground (a short-lived process must not exit before the refresh is stored, and
-        a background thread would die with it); None otherwise."""
-        flight = done.flight
-        if done.kind != "fetch" or flight is None or not flight.from_cache:
-            return None
-        if not self._engine.refresh_due():
-            return None
-        plan = self._engine.plan()
-        if plan.kind == "refresh":
-            return plan
-        return None  # backing off, or another thread of ours leads: the valid token it is
-
-    def _header_for(self, token: Token) -> str:
-        entry = self._engine.entry
-        if entry is not None and entry.token is token:
-            return entry.header
-        return token.authorization_header()
-
-    def _wait_timed_out(self) -> TokenEndpointUnreachableError:
-        return TokenEndpointUnreachableError(
-            f"waited {self._wait_timeout:.0f}s for another caller's token request to "
-            f"{self._engine.token_endpoint or self._engine.issuer}",
-            hint="the token endpoint is very slow or the request hangs; check timeouts",
-        )
-
     # -- background refresh ----------------------------------------------------------------
 
     def _calling_client(self, frame: FrameType | None) -> Any:
@@ -643,17 +625,13 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         )
 
     def _thread_refresh(self, plan: Plan, client: Any) -> None:
-        from ._engine._drivers import send_through
-
-        gen = self._sync_lead(plan)
+        get_client = (lambda: client) if client is not None else self._sync_client
         try:
-            get_client = (lambda: client) if client is not None else self._sync_client
             # Every exception of the send (a closed client, too) is the refresh's failure.
-            send_through(get_client, gen, self._lib, errors=(Exception,))
+            self._run(self._lead.lead(plan), get_client, errors=(Exception,))
         except BaseException as exc:  # noqa: BLE001 - nothing may reach threading.excepthook
             _log.debug("background refresh ended by %s", type(exc).__name__)
         finally:
-            gen.close()  # a suspended lead abandons its flight
             self._engine.abandon(plan)  # no-op once completed
 
     def _refresh_in_task(self, plan: Plan, caller: Any) -> None:
@@ -669,10 +647,8 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         )
 
     async def _task_refresh(self, plan: Plan, client: Any) -> None:
-        from ._engine._drivers import asend_through
-
         try:
-            await asend_through(client, self._alead(plan), self._lib, errors=(Exception,))
+            await self._arun(self._lead.lead(plan), client, errors=(Exception,))
         except Exception as exc:  # noqa: BLE001 - a background failure reaches nobody
             _log.debug("background refresh ended by %s", type(exc).__name__)
         finally:
@@ -712,84 +688,6 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                 type=type(exc).__name__,
             )
             return None
-
-    def _sync_plan(self, caller: Any) -> Token | Plan:
-        """A token to use now, or a ``fetch`` plan (no valid token) for the caller to lead.
-
-        A due refresh starts in the background and the valid token is used at once; a
-        caller only ever waits when there is no valid token.
-        """
-        engine = self._engine
-        while True:
-            plan = engine.plan()
-            if plan.kind == "use":
-                assert plan.token is not None  # noqa: S101
-                return plan.token
-            if plan.kind == "refresh":
-                assert plan.token is not None  # noqa: S101
-                self._refresh_in_thread(plan, caller)
-                return plan.token
-            assert plan.flight is not None  # noqa: S101
-            if plan.kind == "wait":
-                if not plan.flight.wait(self._wait_timeout):
-                    raise self._wait_timed_out()
-                token = engine.follower_result(plan.flight)
-                if token is not None:
-                    return token
-                continue
-            return plan
-
-    def _sync_obtain(self, caller: Any, via: Any) -> Generator[_Req, _Resp, Token]:
-        """A valid token; a fetch goes through ``via`` (a client: transport errors are
-        retried under the ``RetryPolicy``) or, with ``via`` None, is yielded to the driver."""
-        got = self._sync_plan(caller)
-        if isinstance(got, Token):
-            return got
-        token = yield from self._sync_drive(got, via)
-        stale = self._stale_refresh_plan(got)
-        if stale is not None:
-            # Refreshed here, in the caller: one attempt, bounded by the client's timeout;
-            # on failure (or when another process leads) the valid token comes back.
-            token = yield from self._sync_drive(stale, via)
-        return token
-
-    def _sync_drive(self, plan: Plan, via: Any) -> Generator[_Req, _Resp, Token]:
-        """Lead ``plan``: through ``via`` (a client), or yield its requests to the driver."""
-        from ._engine._drivers import send_through
-
-        gen = self._sync_lead(plan)
-        if via is None:
-            return (yield from gen)
-        try:
-            return send_through(lambda: via, gen, self._lib)
-        finally:
-            gen.close()
-
-    def _sync_lead(self, plan: Plan) -> Generator[_Req, _Resp, Token]:
-        from ._engine._drivers import drive_flow
-
-        if self._store.locking and plan.kind == "fetch":
-            found = self._from_shared_cache(plan, self._store.get(self._cache_key))
-            if found is not None:
-                return found
-        try:
-            with self._store.lead_lock(refresh=plan.kind == "refresh") as lead:
-                if not lead:  # another process refreshes the shared token
-                    return self._engine.defer(plan)
-                token = yield from drive_flow(
-                    self._engine.fetch_flow(plan),
-                    self._lib,
-                    cache_get=self._store.get,
-                    cache_set=self._store.set,
-                    reload_secret=self._reload_secret,
-                    sleep=self._lead_sleep(),
-                )
-        except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
-            return self._engine.complete(plan, exc)
-        except BaseException:
-            self._engine.abandon(plan)
-            raise
-        return self._engine.complete(plan, token)
 
     def _sync_client(self) -> Any:
         """``http_client``, else the internal client (made on first use)."""
@@ -841,119 +739,151 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        from ._engine._drivers import send_through  # after the hot path
-
-        return send_through(self._sync_client, self._sync_obtain(None, None), self._lib)
+        return self._run(self._lead.obtain(), self._sync_client)
 
     def sync_auth_flow(self, request: _Req) -> Generator[_Req, _Resp, None]:
         """Add ``Authorization: Bearer …``; on 401 get a new token and resend once."""
         entry = self._engine.entry
-        if entry is not None and self._clock() < entry.refresh_at:
-            token = entry.token
-            request.headers["Authorization"] = entry.header
-        else:
-            caller = self._calling_client(sys._getframe(1))
-            token = yield from self._sync_obtain(caller, self._via(caller))
-            request.headers["Authorization"] = self._header_for(token)
         # Decide before sending: a transport may buffer a stream while sending it.
         replayable = self._lib.replayable(request)
-        response = yield request
-        if response.status_code != 401:
-            return
-        if self._engine.invalidate_if(token):
-            self._store.delete_if(token)
-        if not replayable:
-            _log.debug("401 on a request whose body cannot be replayed; not resending")
-            return
-        # Read the 401 first (httpx would, before the next request): its connection goes
-        # back to the pool, so a fetch on the caller's client cannot starve a small pool.
+        if entry is not None and self._clock() < entry.refresh_at:
+            request.headers["Authorization"] = entry.header
+            response = yield request
+            if response.status_code != 401:
+                return
+            flow = self._lead.after_401(request, entry.token, response, replayable=replayable)
+        else:
+            flow = self._lead.auth_flow(request, replayable=replayable)
         caller = self._calling_client(sys._getframe(1))
-        response.read()
-        fresh = yield from self._sync_obtain(caller, self._via(caller))
-        if fresh.access_token == token.access_token:
-            return
-        request.headers["Authorization"] = self._header_for(fresh)
-        yield request
+        via = self._via(caller)
+        yield from self._drive(flow, caller, None if via is None else lambda: via)
+
+    # -- the sync driver: performs the lead's actions ------------------------------------------
+
+    def _run(
+        self,
+        flow: Generator[Any, Any, _T],
+        get_client: Callable[[], Any],
+        *,
+        errors: tuple[type[BaseException], ...] | None = None,
+    ) -> _T:
+        """Run ``flow`` to its end, sending its token requests through ``get_client()``."""
+        driver = self._drive(flow, None, get_client, errors=errors)
+        try:
+            next(driver)  # with a client nothing is yielded: the flow sends no request itself
+        except StopIteration as stop:
+            result: _T = stop.value
+            return result
+        driver.close()
+        raise RuntimeError("a token flow yielded a request to a client driver")  # pragma: no cover
+
+    def _drive(
+        self,
+        flow: Generator[Any, Any, _T],
+        caller: Any,
+        get_client: Callable[[], Any] | None,
+        *,
+        errors: tuple[type[BaseException], ...] | None = None,
+    ) -> Generator[_Req, _Resp, _T]:
+        """Perform ``flow``'s actions. Token requests go through ``get_client()`` (an error
+        of ``errors``, default the library's HTTP error, is the flow's to handle; any other
+        ends the flow) or, without one, are yielded like the caller's own request; an error
+        of any other action is thrown into the flow, outside this frame's except blocks."""
+        from ._engine._drivers import http_result, to_httpx_request, transport_failure
+        from ._engine._flow import SendRequest
+
+        lib = self._lib
+        drive = _Drive(caller)
+        outcome: Any = None
+        error: BaseException | None = None
+        with contextlib.ExitStack() as drive.locks:
+            try:
+                while True:
+                    try:
+                        action = flow.send(outcome) if error is None else flow.throw(error)
+                    except StopIteration as stop:
+                        result: _T = stop.value
+                        return result
+                    outcome = error = None
+                    if isinstance(action, SendRequest) and get_client is not None:
+                        outcome, error = self._send(get_client, action, errors)
+                        continue
+                    try:
+                        if isinstance(action, SendRequest):
+                            try:
+                                response = yield to_httpx_request(action.request, lib)
+                                response.read()
+                            except lib.HTTPError as exc:  # never raised: .request has secrets
+                                outcome = transport_failure(exc, lib)
+                            else:
+                                outcome = http_result(response)
+                        elif isinstance(action, lib.Request):
+                            outcome = yield action
+                        else:
+                            outcome = self._perform(action, drive)
+                    except BaseException as exc:  # noqa: BLE001 - the flow decides
+                        error = exc
+            finally:
+                flow.close()  # a lead suspended in it abandons its flight at once
+
+    def _send(
+        self,
+        get_client: Callable[[], Any],
+        action: Any,
+        errors: tuple[type[BaseException], ...] | None,
+    ) -> tuple[Any, BaseException | None]:
+        """Send a token request with a client: ``(outcome, None)`` or ``(None, error to
+        throw into the flow)``; an error outside ``errors`` propagates."""
+        from ._engine._drivers import http_result, to_httpx_request, transport_failure
+
+        lib = self._lib
+        caught = errors if errors is not None else (lib.HTTPError,)
+        try:
+            response = send_credentialed(get_client(), to_httpx_request(action.request, lib))
+        except caught as exc:
+            if isinstance(exc, lib.HTTPError):
+                return transport_failure(exc, lib), None
+            return None, exc
+        try:
+            response.read()
+        except lib.HTTPError as exc:
+            return transport_failure(exc, lib), None
+        except BaseException as exc:  # noqa: BLE001 - the flow decides
+            return None, exc
+        else:
+            return http_result(response), None
+        finally:
+            response.close()
+
+    def _perform(self, action: Any, drive: _Drive) -> Any:
+        """Perform one action of the lead other than a send; return its outcome."""
+        from ._engine._flow import CacheRead, CacheWrite, ReloadSecret, Sleep
+        from ._engine._lead import DeleteIf, EnterLock, ExitLock, ReadBody, StartRefresh, WaitFlight
+
+        if isinstance(action, CacheRead):
+            return self._store.get(action.key)
+        if isinstance(action, WaitFlight):
+            return action.flight.wait(action.timeout)
+        if isinstance(action, EnterLock):
+            drive.sleep = self._lead_sleep()  # a close() from now on ends its retry sleeps
+            return drive.locks.enter_context(self._store.lead_lock(refresh=action.try_once))
+        if isinstance(action, ExitLock):
+            drive.locks.close()
+        elif isinstance(action, CacheWrite):
+            self._store.set(action.key, action.token)
+        elif isinstance(action, Sleep):
+            (drive.sleep or self._lead_sleep())(action.seconds)
+        elif isinstance(action, ReloadSecret):
+            return self._reload_secret()
+        elif isinstance(action, StartRefresh):
+            self._refresh_in_thread(action.plan, drive.caller)
+        elif isinstance(action, DeleteIf):
+            self._store.delete_if(action.token)
+        elif isinstance(action, ReadBody):
+            action.response.read()
+        return None
 
     # -- async ---------------------------------------------------------------------------
-
-    async def _aplan(self, caller: Any) -> _Obtained | Plan:
-        """Async twin of :meth:`_sync_plan`."""
-        from ._engine._drivers import Obtained as _Obtained
-
-        engine = self._engine
-        while True:
-            plan = engine.plan()
-            if plan.kind == "use":
-                assert plan.token is not None  # noqa: S101
-                return _Obtained(plan.token, plan.header)
-            if plan.kind == "refresh":
-                assert plan.token is not None  # noqa: S101
-                self._refresh_in_task(plan, caller)
-                return _Obtained(plan.token, plan.header)
-            assert plan.flight is not None  # noqa: S101
-            if plan.kind == "wait":
-                if not await plan.flight.wait_async(self._wait_timeout):
-                    raise self._wait_timed_out()
-                token = engine.follower_result(plan.flight)
-                if token is not None:
-                    return _Obtained(token, self._header_for(token))
-                continue
-            return plan
-
-    async def _alead(  # the async twin of _sync_lead
-        self, plan: Plan
-    ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
-        from ._engine._drivers import FlowDone, adrive_flow
-        from ._engine._drivers import Obtained as _Obtained
-
-        engine = self._engine
-        if self._store.locking and plan.kind == "fetch":
-            found = self._from_shared_cache(plan, await self._store.aget(self._cache_key))
-            if found is not None:
-                yield _Obtained(found, self._header_for(found))
-                return
-        try:
-            async with self._store.alead_lock(refresh=plan.kind == "refresh") as lead:
-                if not lead:  # another process refreshes the shared token
-                    deferred = engine.defer(plan)
-                    yield _Obtained(deferred, self._header_for(deferred))
-                    return
-                agen = adrive_flow(
-                    engine.fetch_flow(plan),
-                    self._lib,
-                    cache_get=self._store.aget,
-                    cache_set=self._store.aset,
-                    reload_secret=self._areload_secret,
-                    sleep=self._lead_asleep(),
-                )
-                try:
-                    sent: _Resp | None = None
-                    error: Exception | None = None
-                    while True:
-                        if error is not None:
-                            item = await agen.athrow(error)
-                            error = None
-                        else:
-                            item = await agen.asend(sent)
-                        if isinstance(item, FlowDone):
-                            result = item.token
-                            break
-                        sent = None
-                        try:
-                            sent = yield item
-                        except Exception as exc:  # noqa: BLE001 - the driver decides
-                            error = exc
-                finally:
-                    await agen.aclose()
-        except Exception as exc:  # noqa: BLE001 - published to every waiter, then re-raised
-            token = engine.complete(plan, exc)
-        except BaseException:
-            engine.abandon(plan)
-            raise
-        else:
-            token = engine.complete(plan, result)
-        yield _Obtained(token, self._header_for(token))
 
     async def _areload_secret(self) -> str | Secret | None:
         from ._engine._eventloop import run_in_thread
@@ -971,106 +901,152 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        from ._engine._drivers import Obtained as _Obtained  # after the hot path
-        from ._engine._drivers import asend_through
-
-        got = await self._aplan(None)
-        if isinstance(got, _Obtained):
-            return got.token
-        token = await asend_through(self._async_http_client, self._alead(got), self._lib)
-        stale = self._stale_refresh_plan(got)
-        if stale is not None:  # see _sync_obtain: refreshed in the caller
-            token = await asend_through(self._async_http_client, self._alead(stale), self._lib)
-        return token
-
-    async def _aobtain(
-        self, caller: Any, via: Any
-    ) -> AsyncGenerator[_Req | _Obtained, _Resp | None]:
-        """Async twin of :meth:`_sync_obtain`: yields requests for the driver (only when a
-        fetch is due and ``via`` is None), then one :class:`_Obtained`."""
-        from ._engine._drivers import Obtained as _Obtained
-        from ._engine._drivers import asend_through
-
-        got = await self._aplan(caller)
-        if isinstance(got, _Obtained):
-            yield got
-            return
-        plan: Plan | None = got
-        obtained: _Obtained | None = None
-        while plan is not None:
-            if via is not None:
-                token = await asend_through(via, self._alead(plan), self._lib)
-                obtained = _Obtained(token, self._header_for(token))
-            else:
-                agen = self._alead(plan)
-                try:
-                    sent: _Resp | None = None
-                    while True:
-                        item = await agen.asend(sent)
-                        if isinstance(item, _Obtained):
-                            obtained = item
-                            break
-                        sent = yield item
-                finally:
-                    await agen.aclose()
-            # A stale token adopted from the shared cache: refreshed here, in the caller.
-            plan = self._stale_refresh_plan(plan)
-        assert obtained is not None  # noqa: S101 - the loop ran at least once
-        yield obtained
+        return await self._arun(self._lead.obtain(), self._async_http_client)
 
     async def async_auth_flow(self, request: _Req) -> AsyncGenerator[_Req, _Resp]:
-        """Async twin of :meth:`sync_auth_flow`."""
+        """Async twin of :meth:`sync_auth_flow` (its driver loop is :meth:`_arun`'s, with the
+        token requests yielded when no client is known)."""
         entry = self._engine.entry
-        if entry is not None and self._clock() < entry.refresh_at:
-            token = entry.token
-            request.headers["Authorization"] = entry.header
-        else:
-            from ._engine._drivers import Obtained as _Obtained  # after the hot path
-
-            caller = self._calling_client(sys._getframe(1))
-            obtained = None
-            agen = self._aobtain(caller, self._async_http_client or caller)
-            try:
-                sent: _Resp | None = None
-                while True:
-                    item = await agen.asend(sent)
-                    if isinstance(item, _Obtained):
-                        obtained = item
-                        break
-                    sent = yield item
-            finally:
-                await agen.aclose()
-            token = obtained.token
-            request.headers["Authorization"] = obtained.header
         replayable = self._lib.replayable(request)
-        response = yield request
-        if response.status_code != 401:
-            return
-        if self._engine.invalidate_if(token):
-            await self._store.adelete_if(token)
-        if not replayable:
-            _log.debug("401 on a request whose body cannot be replayed; not resending")
-            return
-        from ._engine._drivers import Obtained as _Obtained
+        if entry is not None and self._clock() < entry.refresh_at:
+            request.headers["Authorization"] = entry.header
+            response = yield request
+            if response.status_code != 401:
+                return
+            flow = self._lead.after_401(request, entry.token, response, replayable=replayable)
+        else:
+            flow = self._lead.auth_flow(request, replayable=replayable)
+        from ._engine._drivers import http_result, to_httpx_request, transport_failure
+        from ._engine._flow import SendRequest
 
+        lib = self._lib
         caller = self._calling_client(sys._getframe(1))
-        await response.aread()  # see sync_auth_flow
-        fresh = None
-        agen = self._aobtain(caller, self._async_http_client or caller)
+        client = self._async_http_client or caller
+        drive = _Drive(caller)
+        outcome: Any = None
+        error: BaseException | None = None
+        async with contextlib.AsyncExitStack() as drive.alocks:
+            try:
+                while True:
+                    try:
+                        action = flow.send(outcome) if error is None else flow.throw(error)
+                    except StopIteration:
+                        return
+                    outcome = error = None
+                    if isinstance(action, SendRequest) and client is not None:
+                        outcome, error = await self._asend(client, action, None)
+                        continue
+                    try:
+                        if isinstance(action, SendRequest):
+                            try:
+                                response = yield to_httpx_request(action.request, lib)
+                                await response.aread()
+                            except lib.HTTPError as exc:  # never raised: .request has secrets
+                                outcome = transport_failure(exc, lib)
+                            else:
+                                outcome = http_result(response)
+                        elif isinstance(action, lib.Request):
+                            outcome = yield action
+                        else:
+                            outcome = await self._aperform(action, drive)
+                    except BaseException as exc:  # noqa: BLE001 - the flow decides
+                        error = exc
+            finally:
+                flow.close()
+
+    async def _arun(
+        self,
+        flow: Generator[Any, Any, _T],
+        client: Any,
+        *,
+        errors: tuple[type[BaseException], ...] | None = None,
+    ) -> _T:
+        """Async twin of :meth:`_run`: token requests go through ``client`` (``None``: a
+        short-lived client of the library, made when the first request is due)."""
+        from ._engine._flow import SendRequest
+
+        own: Any = None
+        drive = _Drive(None)
+        outcome: Any = None
+        error: BaseException | None = None
         try:
-            sent = None
-            while True:
-                item = await agen.asend(sent)
-                if isinstance(item, _Obtained):
-                    fresh = item
-                    break
-                sent = yield item
+            async with contextlib.AsyncExitStack() as drive.alocks:
+                try:
+                    while True:
+                        try:
+                            action = flow.send(outcome) if error is None else flow.throw(error)
+                        except StopIteration as stop:
+                            result: _T = stop.value
+                            return result
+                        outcome = error = None
+                        if isinstance(action, SendRequest):
+                            if client is None:
+                                own = client = self._lib.AsyncClient(timeout=10.0)
+                            outcome, error = await self._asend(client, action, errors)
+                            continue
+                        try:
+                            outcome = await self._aperform(action, drive)
+                        except BaseException as exc:  # noqa: BLE001 - the flow decides
+                            error = exc
+                finally:
+                    flow.close()
         finally:
-            await agen.aclose()
-        if fresh.token.access_token == token.access_token:
-            return
-        request.headers["Authorization"] = fresh.header
-        yield request
+            if own is not None:
+                await own.aclose()
+
+    async def _asend(
+        self, client: Any, action: Any, errors: tuple[type[BaseException], ...] | None
+    ) -> tuple[Any, BaseException | None]:
+        """Async :meth:`_send`."""
+        from ._engine._drivers import http_result, to_httpx_request, transport_failure
+
+        lib = self._lib
+        caught = errors if errors is not None else (lib.HTTPError,)
+        try:
+            response = await asend_credentialed(client, to_httpx_request(action.request, lib))
+        except caught as exc:
+            if isinstance(exc, lib.HTTPError):
+                return transport_failure(exc, lib), None
+            return None, exc
+        try:
+            await response.aread()
+        except lib.HTTPError as exc:
+            return transport_failure(exc, lib), None
+        except BaseException as exc:  # noqa: BLE001 - the flow decides
+            return None, exc
+        else:
+            return http_result(response), None
+        finally:
+            await response.aclose()
+
+    async def _aperform(self, action: Any, drive: _Drive) -> Any:
+        """Async :meth:`_perform`."""
+        from ._engine._flow import CacheRead, CacheWrite, ReloadSecret, Sleep
+        from ._engine._lead import DeleteIf, EnterLock, ExitLock, ReadBody, StartRefresh, WaitFlight
+
+        if isinstance(action, CacheRead):
+            return await self._store.aget(action.key)
+        if isinstance(action, WaitFlight):
+            return await action.flight.wait_async(action.timeout)
+        if isinstance(action, EnterLock):
+            drive.asleep = self._lead_asleep()  # a close() from now on ends its retry sleeps
+            lock = self._store.alead_lock(refresh=action.try_once)
+            return await drive.alocks.enter_async_context(lock)
+        if isinstance(action, ExitLock):
+            await drive.alocks.aclose()
+        elif isinstance(action, CacheWrite):
+            await self._store.aset(action.key, action.token)
+        elif isinstance(action, Sleep):
+            await (drive.asleep or self._lead_asleep())(action.seconds)
+        elif isinstance(action, ReloadSecret):
+            return await self._areload_secret()
+        elif isinstance(action, StartRefresh):
+            self._refresh_in_task(action.plan, drive.caller)
+        elif isinstance(action, DeleteIf):
+            await self._store.adelete_if(action.token)
+        elif isinstance(action, ReadBody):
+            await action.response.aread()
+        return None
 
 
 class PingOneWorkerAuth(

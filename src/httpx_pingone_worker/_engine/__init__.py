@@ -2,12 +2,17 @@
 
 Single-flight is decided here, and only here.
 
-- ``_engine``: :class:`TokenEngine` (token state, freshness, single-flight) and :class:`Plan`;
-- ``_flight``: :class:`Flight`, one in-flight fetch that threads and tasks wait for;
-- ``_flow``: the actions flows yield and :func:`request_token_flow` (retry loop);
+- ``_config``: `AuthConfig`, one auth's settings, validated once;
+- ``_engine``: `TokenEngine` (token state, freshness, single-flight) and `Plan`;
+- ``_flight``: `Flight`, one in-flight fetch that threads and tasks wait for;
+- ``_flow``: the actions flows yield and `request_token_flow` (retry loop);
+- ``_lead``: `Lead`, every decision around a fetch and around one request, as generators;
 - ``_eventloop``: asyncio / trio primitives, imported only when an async flow runs;
+- ``_guarded_cache``: `GuardedCache`, cache access where a broken cache is a miss;
+- ``_background``: the process-wide refresh pool and one auth's background jobs;
 - ``_drivers``: perform a flow's actions with an httpx / httpx2 client (sync and async);
-- ``_standalone``: :func:`request_client_credentials_token` and its async twin.
+- ``_standalone``: `request_client_credentials_token` and its async twin.
 
-Everything but ``_drivers`` and ``_standalone`` is sans-IO. This ``__init__`` imports nothing.
+Sans-IO but for ``_guarded_cache``, ``_background``, ``_drivers`` and ``_standalone``. This
+``__init__`` imports nothing.
 """

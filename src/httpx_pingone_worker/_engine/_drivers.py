@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -42,10 +42,10 @@ from ._flow import (
 
 __all__ = [
     "FlowDone",
-    "Obtained",
     "adrive_flow",
     "asend_through",
     "drive_flow",
+    "http_result",
     "run_async_flow",
     "run_sync_flow",
     "send_through",
@@ -75,7 +75,7 @@ def transport_failure(exc: BaseException, lib: HttpLib = HTTPX) -> TransportFail
     )
 
 
-def _result(response: Any) -> HttpResult:
+def http_result(response: Any) -> HttpResult:
     """The outcome of a sent request. A response reached through a redirect someone else
     followed (a flow driven by a client the auth could not identify) is reported as the
     first redirect itself, so the flow refuses it instead of trusting the final answer."""
@@ -98,13 +98,6 @@ class FlowDone:
     """Last item of an async driver: the flow's token (async generators cannot return one)."""
 
     token: Token
-
-
-@dataclass(frozen=True, slots=True)
-class Obtained(FlowDone):
-    """What ``PingOneWorkerAuth``'s async obtain yields last: the token and its header."""
-
-    header: str = field(repr=False)  # "Bearer <token>": never in a repr
 
 
 def drive_flow(
@@ -139,7 +132,7 @@ def drive_flow(
             except lib.HTTPError as exc:  # a transport error, or a body httpx cannot decode
                 outcome = transport_failure(exc, lib)
             else:
-                outcome = _result(response)
+                outcome = http_result(response)
         elif isinstance(action, Sleep):
             sleep(action.seconds)
         elif isinstance(action, CacheRead):
@@ -176,7 +169,7 @@ async def adrive_flow(
             except lib.HTTPError as exc:  # a transport error, or a body httpx cannot decode
                 outcome = transport_failure(exc, lib)
             else:
-                outcome = _result(response)
+                outcome = http_result(response)
         elif isinstance(action, Sleep):
             await sleep(action.seconds)
         elif isinstance(action, CacheRead):
