@@ -90,3 +90,25 @@ def test_pytest_plugin_page_is_complete(tmp_path: Path) -> None:
     for keyword in (*MARKER_KEYWORDS, *FAULT_KEYWORDS):
         assert f"`{keyword}`" in page, keyword
     assert "README" not in page
+
+
+#: A Sphinx role (``:meth:`x```) or a reST literal-block marker: the site renders docstrings as
+#: Markdown, where these show as raw text.
+SPHINX_ROLE = re.compile(r":(?:py:)?(?:meth|class|func|attr|mod|exc|data|obj|const):`")
+
+
+def test_docstrings_use_markdown_not_sphinx_roles() -> None:
+    """Docstrings of src/ write ``name`` or a cross-reference ``[`name`][pkg.name]``, never a
+    Sphinx role; examples are fenced code blocks, not ``>>>`` prompts."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                # A >>> prompt is fine inside a fenced (```pycon) block, not as reST doctest.
+                text = re.sub(r"```.*?```", "", node.value, flags=re.DOTALL)
+                if SPHINX_ROLE.search(text) or re.search(r"^\s*>>> ", text, re.MULTILINE):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, found

@@ -6,7 +6,7 @@ The names are extracted, not listed by hand:
   after an earlier block imported it), and ``hpw.X`` attributes, must be public names;
 - in prose, every backticked CamelCase identifier (``retry=RetryPolicy(...)``) and every
   backticked call ``name(...)`` must be a public name (or a method of one, or a hook);
-- every fully qualified ``:class:`~httpx_pingone_worker.X``` reference in a docstring resolves.
+- every cross-reference ``[`X`][httpx_pingone_worker.X]`` in a docstring resolves.
 """
 
 from __future__ import annotations
@@ -170,9 +170,8 @@ def test_retry_policy_is_exported() -> None:
     assert "RetryPolicy" in hpw.__all__
 
 
-DOC_REF = re.compile(
-    r":(?:class|func|meth|attr|exc|data|mod):`~?((?:httpx_pingone_worker|pytest_pingone)\.[\w.]+)`"
-)
+#: A docstring cross-reference, ``[`Name`][httpx_pingone_worker.Name]`` (mkdocstrings).
+DOC_REF = re.compile(r"\]\[((?:httpx_pingone_worker|pytest_pingone)\.[\w.]+)\]")
 
 
 def _docstring_refs() -> list[str]:
@@ -191,7 +190,7 @@ def test_docstring_references_were_found() -> None:
 
 @pytest.mark.parametrize("ref", DOC_REFS)
 def test_docstring_reference_resolves(ref: str) -> None:
-    """``:class:`~httpx_pingone_worker.X``` in a docstring names something that exists."""
+    """``[`X`][httpx_pingone_worker.X]`` in a docstring names something that exists."""
     if ref.startswith("httpx_pingone_worker.httpx2") and not HAS_HTTPX2:
         pytest.skip("httpx2 is not installed (the [httpx2] extra, Python >= 3.11)")
     parts = ref.split(".")

@@ -1,10 +1,12 @@
 """PingOne worker tokens for httpx: fetched, cached, refreshed and kept secret.
 
+```pycon
 >>> import httpx
 >>> from httpx_pingone_worker import PingOneWorkerAuth
->>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")  # doctest: +SKIP
->>> with httpx.Client(auth=auth) as client:  # doctest: +SKIP
+>>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")
+>>> with httpx.Client(auth=auth) as client:
 ...     client.get(f"https://api.pingone.eu/v1/environments/{env_id}")
+```
 
 Heavy dependencies (python-jose, cryptography, keyring, redis, pluggy, the emulator) load on
 first use: the names below that need them are resolved lazily through ``__getattr__``.

@@ -1,6 +1,6 @@
 """``PingOneWorkerAuth``: PingOne worker tokens inside httpx request flows (sync and async).
 
-The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.TokenEngine`
+The adapter is a thin shell over ``TokenEngine``
 (sans-IO: token state, freshness, single-flight, the fetch as a generator of actions):
 
 - the hot path (a fresh token) is a memory look-up and a clock read;
@@ -17,7 +17,7 @@ The adapter is a thin shell over :class:`~httpx_pingone_worker._engine._engine.T
 
 Where the background refresh runs:
 
-- sync callers and :meth:`get_token`: a thread of the process-wide refresh pool (at most
+- sync callers and ``get_token``: a thread of the process-wide refresh pool (at most
   four daemon threads serve every auth object; one refresh at a time per auth);
 - asyncio: a task on the running loop; trio: a system task (``spawn_system_task``). Both
   are cancelled when the loop or ``trio.run`` ends, their flight is then released.
@@ -30,7 +30,7 @@ Which client sends token requests (so transports, proxies, TLS settings and mock
    ``_send_handling_auth``); only off the hot path, and only an open client of this library
    counts;
 3. else an internal client with default settings (``timeout=10``; sync: one per auth,
-   closed by :meth:`close`; async: one per request).
+   closed by ``close``; async: one per request).
 
 A *refresh* uses that client from the background: if you close the client right after each
 request (``httpx.get(url, auth=auth)``, a client per call), the refresh may find it closed,
@@ -41,10 +41,10 @@ request is not yielded into httpx's flow), so transport errors are retried under
 refetch never holds two connections of the caller's pool. Only when no client is known
 (a flow driven by hand) is the fetch yielded to the driver as before.
 
-Lifetime: :meth:`close` joins a running refresh thread (one attempt, bounded by the
-client's timeout and ``wait_timeout``) and cancels refresh tasks; :meth:`aclose` cancels
+Lifetime: ``close`` joins a running refresh thread (one attempt, bounded by the
+client's timeout and ``wait_timeout``) and cancels refresh tasks; ``aclose`` cancels
 refresh tasks and awaits them without blocking the loop. Refresh threads are daemons, so a
-process exiting never waits for one. :meth:`wait_for_refresh` / :meth:`await_for_refresh`
+process exiting never waits for one. ``wait_for_refresh`` / ``await_for_refresh``
 wait for a running refresh (for tests that drive the clock, and for shutdown).
 
 The engine (``_engine/``, and through it ``oauth/``) is imported when the first auth is built,
@@ -162,7 +162,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     """All of ``PingOneWorkerAuth``, for any httpx-compatible library.
 
     A concrete class mixes this with the library's ``Auth`` base and sets ``_lib``
-    (:class:`~httpx_pingone_worker._core._httplib.HttpLib`); the type parameters are the library's
+    (``HttpLib``); the type parameters are the library's
     request, response, client and async client classes. Nothing here names httpx itself.
     """
 
@@ -290,9 +290,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     def from_env(cls: type[_Self], **overrides: Any) -> _Self:
         """Build from ``PINGONE_*`` environment variables (and optional files).
 
-        Accepts every :func:`~httpx_pingone_worker.resolve_settings` argument (``env``,
+        Accepts every [`resolve_settings`][httpx_pingone_worker.resolve_settings] argument (``env``,
         ``env_file``, ``settings_file``, ``client_id`` …) plus any constructor keyword;
-        explicit keywords win. Missing settings raise one :class:`ConfigurationError`
+        explicit keywords win. Missing settings raise one ``ConfigurationError``
         listing all of them.
         """
         from .credentials._settings import resolve_settings
@@ -340,8 +340,10 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         scopes, auth method, private key and key id; any constructor argument in
         `overrides` wins (`cache=`, `http_client=`, `scopes=`, `client_secret=` …).
 
-        >>> creds = ClientCredentials(client_id, secret, env_id, region="EU")  # doctest: +SKIP
-        >>> auth = PingOneWorkerAuth.from_credentials(creds, cache=cache)  # doctest: +SKIP
+        ```pycon
+        >>> creds = ClientCredentials(client_id, secret, env_id, region="EU")
+        >>> auth = PingOneWorkerAuth.from_credentials(creds, cache=cache)
+        ```
         """
         if not isinstance(credentials, ClientCredentials):
             raise ConfigurationError(
@@ -370,7 +372,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         directory: str | os.PathLike[str] | None = None,
         **kwargs: Any,
     ) -> _Self:
-        """Build from credentials saved with :func:`~httpx_pingone_worker.secure_store`.
+        """Build from credentials saved with [`secure_store`][httpx_pingone_worker.secure_store].
 
         The store is read now and once more after an ``invalid_client`` answer (the secret
         may have been rotated in the store meanwhile).
@@ -491,7 +493,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         self._engine.invalidated()
 
     async def ainvalidate(self) -> None:
-        """Async :meth:`invalidate` (uses the cache's ``adelete`` when it has one)."""
+        """Async ``invalidate`` (uses the cache's ``adelete`` when it has one)."""
         self._engine.invalidate()
         await self._store.adelete_if(None)
         self._engine.invalidated()
@@ -509,7 +511,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     def close(self) -> None:
         """Stop background work and close the internal client (not one you passed).
 
-        A token request sleeping before a retry ends at once with a :class:`TokenError`
+        A token request sleeping before a retry ends at once with a ``TokenError``
         (``error="closed"``), which its waiters receive too; nobody waits on a closed auth.
         A running background refresh thread is joined (it makes one attempt, bounded by
         its client's timeout, at most ``wait_timeout``); refresh tasks are cancelled.
@@ -526,9 +528,9 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             client.close()
 
     async def aclose(self) -> None:
-        """Async :meth:`close`: cancels refresh tasks and waits for them (on this event loop)
+        """Async ``close``: cancels refresh tasks and waits for them (on this event loop)
         and for refresh threads (in a worker thread), without blocking the loop; a token
-        request sleeping before a retry ends as with :meth:`close`."""
+        request sleeping before a retry ends as with ``close``."""
         from ._engine._flight import Flight
 
         signal, self._close_signal = self._close_signal, Flight(refresh=False)
@@ -563,7 +565,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     def _lead_sleep(self) -> Callable[[float], None]:
         """The sleep between retries of one fetch: ``sleep=`` if given, else one that ends
-        early, with the closed error, when :meth:`close` runs after the fetch started."""
+        early, with the closed error, when ``close`` runs after the fetch started."""
         if self._sleep is not None:
             return self._sleep
         signal = self._close_signal
@@ -575,7 +577,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         return sleep
 
     def _lead_asleep(self) -> Callable[[float], Awaitable[None]]:
-        """Async :meth:`_lead_sleep` (``async_sleep=`` if given)."""
+        """Async ``_lead_sleep`` (``async_sleep=`` if given)."""
         if self._async_sleep is not None:
             return self._asleep
         signal = self._close_signal
@@ -635,7 +637,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             self._engine.abandon(plan)  # no-op once completed
 
     def _refresh_in_task(self, plan: Plan, caller: Any) -> None:
-        """Async twin of :meth:`_refresh_in_thread`: a task on the running event loop
+        """Async twin of ``_refresh_in_thread``: a task on the running event loop
         (asyncio), or a trio system task (cancelled when ``trio.run`` ends)."""
         client = self._async_http_client or (
             caller if isinstance(caller, self._lib.AsyncClient) and not caller.is_closed else None
@@ -659,12 +661,12 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         shutdown); ``False`` if one still runs after ``timeout`` seconds.
 
         Do not call it on an event loop's thread while that loop runs a refresh task: use
-        :meth:`await_for_refresh` there.
+        [`await_for_refresh`][httpx_pingone_worker.PingOneWorkerAuth.await_for_refresh] there.
         """
         return self._jobs.wait(timeout)
 
     async def await_for_refresh(self, timeout: float = 30.0) -> bool:
-        """Async :meth:`wait_for_refresh`: waits for refresh tasks of the running loop
+        """Async ``wait_for_refresh``: waits for refresh tasks of the running loop
         (asyncio or trio) without blocking it, and for refresh threads in a worker thread."""
         return await self._jobs.await_all(timeout)
 
@@ -696,7 +698,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         return self._internal_client()
 
     def _internal_client(self) -> Any:
-        """This process's internal client (made on first use, closed by :meth:`close`)."""
+        """This process's internal client (made on first use, closed by ``close``)."""
         if self._fork.forked():  # a fork the at-fork hook did not see
             self._after_fork()
         with self._own_client_lock:
@@ -721,7 +723,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         """The client a sync token request goes through: ``http_client`` (your explicit
         choice, used as it is), else the calling client, else ``None`` (the flow's driver
         sends it); the internal client instead of a calling client used before a fork
-        (:meth:`_used_before_fork`)."""
+        (``_used_before_fork``)."""
         if self._http_client:
             return self._http_client
         if caller is not None and self._used_before_fork(caller):
@@ -733,7 +735,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
         With a valid token past its refresh point, the refresh runs in the background and
         the valid token is returned at once. Token requests use ``http_client`` or an
-        internal client (closed by :meth:`close`); transport errors are retried under
+        internal client (closed by ``close``); transport errors are retried under
         ``retry``.
         """
         entry = self._engine.entry
@@ -897,15 +899,15 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         await self._lead_asleep()(seconds)
 
     async def aget_token(self) -> Token:
-        """Async :meth:`get_token` (asyncio or trio); never blocks the event loop."""
+        """Async ``get_token`` (asyncio or trio); never blocks the event loop."""
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
         return await self._arun(self._lead.obtain(), self._async_http_client)
 
     async def async_auth_flow(self, request: _Req) -> AsyncGenerator[_Req, _Resp]:
-        """Async twin of :meth:`sync_auth_flow` (its driver loop is :meth:`_arun`'s, with the
-        token requests yielded when no client is known)."""
+        """Async twin of ``sync_auth_flow``: the same steps, awaited (token requests are
+        yielded into the flow only when no client is known)."""
         entry = self._engine.entry
         replayable = self._lib.replayable(request)
         if entry is not None and self._clock() < entry.refresh_at:
@@ -961,7 +963,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         *,
         errors: tuple[type[BaseException], ...] | None = None,
     ) -> _T:
-        """Async twin of :meth:`_run`: token requests go through ``client`` (``None``: a
+        """Async twin of ``_run``: token requests go through ``client`` (``None``: a
         short-lived client of the library, made when the first request is due)."""
         from ._engine._flow import SendRequest
 
@@ -997,7 +999,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     async def _asend(
         self, client: Any, action: Any, errors: tuple[type[BaseException], ...] | None
     ) -> tuple[Any, BaseException | None]:
-        """Async :meth:`_send`."""
+        """Async ``_send``."""
         from ._engine._drivers import http_result, to_httpx_request, transport_failure
 
         lib = self._lib
@@ -1020,7 +1022,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             await response.aclose()
 
     async def _aperform(self, action: Any, drive: _Drive) -> Any:
-        """Async :meth:`_perform`."""
+        """Async ``_perform``."""
         from ._engine._flow import CacheRead, CacheWrite, ReloadSecret, Sleep
         from ._engine._lead import DeleteIf, EnterLock, ExitLock, ReadBody, StartRefresh, WaitFlight
 

@@ -1,12 +1,14 @@
 """PingOne worker tokens for `httpx2 <https://pypi.org/project/httpx2/>`_ clients.
 
->>> import httpx2  # doctest: +SKIP
->>> from httpx_pingone_worker.httpx2 import PingOneWorkerAuth  # doctest: +SKIP
->>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")  # doctest: +SKIP
->>> with httpx2.Client(auth=auth) as client:  # doctest: +SKIP
+```pycon
+>>> import httpx2
+>>> from httpx_pingone_worker.httpx2 import PingOneWorkerAuth
+>>> auth = PingOneWorkerAuth(client_id, secret, env_id, region="EU")
+>>> with httpx2.Client(auth=auth) as client:
 ...     client.get(f"https://api.pingone.eu/v1/environments/{env_id}")
+```
 
-The same implementation as :class:`httpx_pingone_worker.PingOneWorkerAuth` (one sans-IO
+The same implementation as ``httpx_pingone_worker.PingOneWorkerAuth`` (one sans-IO
 token engine, the same caches, hooks, log lines, retries and single-flight rules), with
 httpx2's request, response, exception and client classes. Install with
 ``pip install "httpx-pingone-worker[httpx2]"`` (httpx2 needs Python 3.11 or newer).
@@ -29,7 +31,7 @@ from ._core._httplib import HttpLib
 __all__ = ["HTTPX2", "PingOneWorkerAuth"]
 
 HTTPX2 = HttpLib.from_module(httpx2)
-"""The httpx2 :class:`~httpx_pingone_worker._core._httplib.HttpLib`."""
+"""The httpx2 ``HttpLib``."""
 
 
 class PingOneWorkerAuth(
@@ -38,7 +40,7 @@ class PingOneWorkerAuth(
     """httpx2 authentication with PingOne worker tokens (OAuth 2.0 client credentials).
 
     Same constructor, attributes and methods as
-    :class:`httpx_pingone_worker.PingOneWorkerAuth`; ``http_client`` /
+    ``httpx_pingone_worker.PingOneWorkerAuth``; ``http_client`` /
     ``async_http_client`` are ``httpx2.Client`` / ``httpx2.AsyncClient``, and the token
     request of a request flow goes through the user's httpx2 client (its transport,
     proxies and TLS settings, and ``httpx2.MockTransport``).

@@ -250,9 +250,9 @@ def _resolve_mode(config: pytest.Config, sources: dict[str, str]) -> tuple[Mode,
 def resolve_config(
     config: pytest.Config, env: Mapping[str, str] | None = None
 ) -> PingOneTestConfig:
-    """Resolve options, environment and ini into a :class:`PingOneTestConfig`.
+    """Resolve options, environment and ini into a ``PingOneTestConfig``.
 
-    Raises :class:`pytest.UsageError` for a secret in the ini file, an unknown mode or
+    Raises ``pytest.UsageError`` for a secret in the ini file, an unknown mode or
     region, or ``--pingone-require-live`` together with ``--pingone=emulator``.
     """
     from httpx_pingone_worker import ConfigurationError, Region
@@ -378,7 +378,7 @@ def _live_credentials(
 
 
 def get_config(config: pytest.Config) -> PingOneTestConfig:
-    """The session's :class:`PingOneTestConfig` (resolved in ``pytest_configure``)."""
+    """The session's ``PingOneTestConfig`` (resolved in ``pytest_configure``)."""
     try:
         return config.stash[CONFIG_KEY]
     except KeyError:

@@ -17,10 +17,10 @@ __all__ = ["EventCapture", "HookForwarder", "PingOneEvents"]
 
 
 class PingOneEvents:
-    """Collects every :class:`~httpx_pingone_worker.LogEvent` emitted during a test.
+    """Collects every [`LogEvent`][httpx_pingone_worker.LogEvent] emitted during a test.
 
     Events arrive already redacted by the library (no secret, no full token). Use
-    :attr:`events`, :attr:`lines`, :attr:`tags`, :meth:`of_kind` and :meth:`clear`::
+    ``events``, ``lines``, ``tags``, ``of_kind`` and ``clear``::
 
         def test_fetch(pingone_auth, pingone_events):
             pingone_auth.get_token()
@@ -60,7 +60,7 @@ class PingOneEvents:
         return [e.tag for e in self.events]
 
     def of_kind(self, kind: EventKind | str) -> list[LogEvent]:
-        """Events of one :class:`~httpx_pingone_worker.EventKind` (or its name or tag)."""
+        """Events of one [`EventKind`][httpx_pingone_worker.EventKind] (or its name or tag)."""
         from httpx_pingone_worker import EventKind
 
         if isinstance(kind, EventKind):
@@ -85,7 +85,7 @@ class PingOneEvents:
 
 
 class EventCapture:
-    """Library plugin: hands each event to the running test's :class:`PingOneEvents`."""
+    """Library plugin: hands each event to the running test's ``PingOneEvents``."""
 
     def __init__(self) -> None:
         self.current: PingOneEvents | None = None

@@ -220,9 +220,9 @@ def pingone_emulator(
 class PingOneEmulatorServer:
     """The session's emulator behind a real HTTPS server on 127.0.0.1.
 
-    Point any HTTP client at :attr:`auth_base_url` / :attr:`api_base_url` and trust
-    :attr:`ssl_context` (or :attr:`ca_file`). :meth:`http_client` and :meth:`auth` build
-    ready-made ones. After every test the emulator is restored to :attr:`baseline`, the
+    Point any HTTP client at ``auth_base_url`` / ``api_base_url`` and trust
+    ``ssl_context`` (or ``ca_file``). ``http_client`` and ``auth`` build
+    ready-made ones. After every test the emulator is restored to ``baseline``, the
     state seeded at session start, so one test's writes are invisible to the next.
     """
 
@@ -272,12 +272,12 @@ class PingOneEmulatorServer:
         return client
 
     def close_clients(self) -> None:
-        """Close every client made by :meth:`http_client` / :meth:`auth` (done after each test)."""
+        """Close every client made by ``http_client`` / ``auth`` (done after each test)."""
         while self._clients:
             self._clients.pop().close()
 
     def auth(self, **kwargs: Any) -> PingOneWorkerAuth:
-        """A :class:`PingOneWorkerAuth` for the seeded app, pointed at this server."""
+        """A ``PingOneWorkerAuth`` for the seeded app, pointed at this server."""
         from httpx_pingone_worker import PingOneWorkerAuth
 
         creds = self.credentials
@@ -374,7 +374,7 @@ def pingone_emulator_server_env(
 
 @pytest.fixture
 def pingone_credentials(request: pytest.FixtureRequest) -> ClientCredentials:
-    """The worker app's :class:`~httpx_pingone_worker.ClientCredentials` (secret masked).
+    """The worker app's ``ClientCredentials`` (secret masked).
 
     Emulator mode: the emulator's seeded app. Live mode: from the
     ``pytest_pingone_credentials`` hook or ``PINGONE_*``.
@@ -429,7 +429,7 @@ def _shared_live_cache(config: pytest.Config, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture
 def pingone_auth(request: pytest.FixtureRequest) -> Iterator[PingOneWorkerAuth]:
-    """A :class:`~httpx_pingone_worker.PingOneWorkerAuth` for the worker app.
+    """A [`PingOneWorkerAuth`][httpx_pingone_worker.PingOneWorkerAuth] for the worker app.
 
     Emulator mode: a new one per test, on the emulator's clock. Live mode: one per
     session (and one token shared by xdist workers through the encrypted file cache).
@@ -511,7 +511,7 @@ def emulator_client_kwargs(emulator: PingOneEmulator) -> dict[str, Any]:
     """What makes a Management API client run at memory speed on ``emulator``.
 
     The emulator's in-process transport (no TLS context, no socket), and every wait the
-    client makes (its :class:`RateLimiter`, retry backoff, ``Retry-After``) passed on the
+    client makes (its ``RateLimiter``, retry backoff, ``Retry-After``) passed on the
     emulator's clock: the limiter keeps its default rate and burst, and the emulator's own
     rate limit still answers ``429`` with ``Retry-After``, but no test sleeps in real time.
     """
@@ -529,7 +529,7 @@ def emulator_client_kwargs(emulator: PingOneEmulator) -> dict[str, Any]:
 
 @pytest.fixture
 def pingone_token(pingone_auth: PingOneWorkerAuth) -> Token:
-    """A current access :class:`~httpx_pingone_worker.Token` (``repr`` shows a fingerprint)."""
+    """A current access [`Token`][httpx_pingone_worker.Token] (``repr`` shows a fingerprint)."""
     return pingone_auth.get_token()
 
 
@@ -537,7 +537,7 @@ def pingone_token(pingone_auth: PingOneWorkerAuth) -> Token:
 def pingone_introspection(
     pingone_auth: PingOneWorkerAuth, pingone_token: Token, pingone_credentials: ClientCredentials
 ) -> Introspection:
-    """The introspection (RFC 7662) of :func:`pingone_token`."""
+    """The introspection (RFC 7662) of ``pingone_token``."""
     from httpx_pingone_worker import introspect_token
 
     endpoints = pingone_auth.endpoints
@@ -549,7 +549,7 @@ def pingone_introspection(
 
 @pytest.fixture
 def pingone_client(request: pytest.FixtureRequest) -> Iterator[PingOneClient]:
-    """An open :class:`~httpx_pingone_worker.PingOneClient` for the worker app's environment.
+    """An open ``PingOneClient`` for the worker app's environment.
 
     It uses the test's ``pingone_auth`` when the test asks for that too (one token for both).
     In emulator mode it runs on the emulator's transport and clock (see the module's docs).
@@ -571,15 +571,17 @@ def pingone_client(request: pytest.FixtureRequest) -> Iterator[PingOneClient]:
 
 
 class AsyncClientFactory:
-    """Builds :class:`~httpx_pingone_worker.AsyncPingOneClient` s inside an async test.
+    """Builds ``AsyncPingOneClient`` s inside an async test.
 
     Async fixtures need an async pytest plugin and an event loop chosen by the test, so
-    this fixture is synchronous and the test opens the client itself::
+    this fixture is synchronous and the test opens the client itself:
 
-        @pytest.mark.anyio
-        async def test_env(pingone_async_client):
-            async with pingone_async_client() as client:
-                env = await client.get_environment()
+    ```python
+    @pytest.mark.anyio
+    async def test_env(pingone_async_client):
+        async with pingone_async_client() as client:
+            env = await client.get_environment()
+    ```
     """
 
     def __init__(

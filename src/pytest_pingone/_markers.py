@@ -61,7 +61,7 @@ class MarkerError(Exception):
 class EmulatorSettings:
     """The merged ``pingone`` marker settings of one test.
 
-    Only keywords some marker set are in :attr:`values`; the rest keep the emulator's
+    Only keywords some marker set are in ``values``; the rest keep the emulator's
     defaults. ``faults`` is a tuple of keyword dicts for ``inject_fault``.
     """
 
@@ -165,7 +165,7 @@ def _validate_faults(value: Any) -> tuple[Mapping[str, Any], ...]:
 def settings_for(item: pytest.Item) -> EmulatorSettings:
     """Merge the ``pingone`` markers of ``item``, closest first; validate every keyword.
 
-    Raises :class:`MarkerError` naming the bad keyword and listing the valid ones.
+    Raises ``MarkerError`` naming the bad keyword and listing the valid ones.
     """
     merged: dict[str, Any] = {}
     for marker in item.iter_markers("pingone"):  # closest node first

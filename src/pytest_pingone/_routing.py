@@ -90,7 +90,7 @@ class PingOneRouting:
 
     # per test --------------------------------------------------------------------------
     def activate(self, emulator: PingOneEmulator) -> None:
-        """Serve ``emulator``'s hosts until :meth:`deactivate`."""
+        """Serve ``emulator``'s hosts until ``deactivate``."""
         self.emulator = emulator
         self._transport = emulator.transport()
 
@@ -101,7 +101,7 @@ class PingOneRouting:
 
     # per session -----------------------------------------------------------------------
     def install(self) -> None:
-        """Patch httpx's transports (undone by :meth:`uninstall`)."""
+        """Patch httpx's transports (undone by ``uninstall``)."""
         import httpx
 
         routing = self

@@ -1,15 +1,17 @@
 """pytest hooks added by the ``pingone`` plugin (through ``pytest_addhooks``).
 
-Implement them in a ``conftest.py`` or a plugin, like any pytest hook::
+Implement them in a ``conftest.py`` or a plugin, like any pytest hook:
 
-    def pytest_pingone_log_event(event):
-        print(event.line)
+```python
+def pytest_pingone_log_event(event):
+    print(event.line)
 
-    def pytest_pingone_credentials(config):
-        return ClientCredentials(vault.client_id(), vault.secret(), vault.env_id())
+def pytest_pingone_credentials(config):
+    return ClientCredentials(vault.client_id(), vault.secret(), vault.env_id())
 
-    def pytest_pingone_seed(emulator):
-        emulator.add_user(username="alice")
+def pytest_pingone_seed(emulator):
+    emulator.add_user(username="alice")
+```
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ __all__ = ["pytest_pingone_credentials", "pytest_pingone_log_event", "pytest_pin
 def pytest_pingone_log_event(event: LogEvent) -> None:
     """Receive every library log event of the test session, already redacted.
 
-    Called for each :class:`~httpx_pingone_worker.LogEvent` the library emits while
+    Called for each [`LogEvent`][httpx_pingone_worker.LogEvent] the library emits while
     pytest runs (token fetches, cache writes, discovery, errors). The event never holds
     a secret or a full token.
     """
@@ -40,7 +42,7 @@ def pytest_pingone_credentials(config: pytest.Config) -> ClientCredentials | Non
     """Supply live-mode credentials, e.g. from a vault, instead of ``PINGONE_*``.
 
     Called once per session, only in ``live``/``auto`` mode. Return a
-    :class:`~httpx_pingone_worker.ClientCredentials` or ``None`` to fall back to the
+    [`ClientCredentials`][httpx_pingone_worker.ClientCredentials] or ``None`` to fall back to the
     ``PINGONE_*`` environment variables. The first non-``None`` result wins.
     """
 

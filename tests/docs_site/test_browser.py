@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from headless_chromium import Browser, PageReport, find_chromium
-from test_site import PENDING_CONVERSION, RAW_ROLE, REST
+from test_site import RAW_ROLE, REST
 
 PAGES = {
     "home": "/",
@@ -93,10 +93,7 @@ def test_page_loads_cleanly(reports: dict[str, PageReport], page: str) -> None:
     assert "httpx-pingone-worker" in report.values["title"]
 
 
-@pytest.mark.parametrize(
-    "page",
-    [pytest.param(p, marks=PENDING_CONVERSION) if p == "api" else p for p in sorted(PAGES)],
-)
+@pytest.mark.parametrize("page", sorted(PAGES))
 def test_page_shows_no_raw_markup(reports: dict[str, PageReport], page: str) -> None:
     """What the browser shows, code blocks aside, holds no Sphinx role, reST leftover or
     >>> prompt."""

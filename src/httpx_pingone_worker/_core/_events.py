@@ -1,4 +1,4 @@
-"""The library's log events: :class:`EventKind` (the emoji log lines) and :class:`LogEvent`.
+"""The library's log events: ``EventKind`` (the emoji log lines) and ``LogEvent``.
 
 Plain data, no I/O: the payload of the ``pingone_log_event`` hook and of every log line.
 """

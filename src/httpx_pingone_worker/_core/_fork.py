@@ -6,7 +6,7 @@ an in-flight token fetch whose leader thread does not exist in the child, locks 
 such threads, keep-alive sockets shared with the parent, Redis lock renewal threads,
 file-lock descriptors. Objects with such state register here; an
 ``os.register_at_fork(after_in_child=...)`` hook calls their ``_after_fork()`` in the child.
-Where a hook cannot reach (a fork that bypasses ``os.fork``), :class:`ForkGuard` notices the
+Where a hook cannot reach (a fork that bypasses ``os.fork``), ``ForkGuard`` notices the
 pid change on the slow path and resets the same way.
 """
 
@@ -51,7 +51,7 @@ def register(obj: ForkSafe) -> None:
 
 
 class ForkGuard:
-    """Remembers the pid that built the state; :meth:`forked` is True once in a child."""
+    """Remembers the pid that built the state; ``forked`` is True once in a child."""
 
     __slots__ = ("pid",)
 

@@ -1,6 +1,6 @@
 """pluggy hook specifications of httpx-pingone-worker.
 
-Implement them in a plugin object decorated with :data:`httpx_pingone_worker.hookimpl`
+Implement them in a plugin object decorated with ``httpx_pingone_worker.hookimpl``
 and register it with ``httpx_pingone_worker.plugin_manager.register(plugin)``, or publish
 it under the entry-point group ``httpx_pingone_worker``.
 """

@@ -2,7 +2,7 @@
 
 Everything above the sans-IO token engine that touches an HTTP library (request and
 response classes, exception classes, client and transport base classes) goes through an
-:class:`HttpLib` built from the library's module, so one implementation serves both::
+``HttpLib`` built from the library's module, so one implementation serves both::
 
     HttpLib.from_module(httpx)    # the default everywhere
     HttpLib.from_module(httpx2)   # httpx_pingone_worker.httpx2
@@ -44,7 +44,7 @@ _REQUIRED = (
 
 @dataclass(frozen=True, slots=True, eq=False)
 class HttpLib:
-    """The parts of an httpx-compatible library the adapters use (built by :meth:`from_module`)."""
+    """The parts of an httpx-compatible library the adapters use (built by ``from_module``)."""
 
     name: str
     module: ModuleType
@@ -90,7 +90,7 @@ class HttpLib:
     def of(obj: object) -> HttpLib:
         """The library ``obj`` (a client, auth, request, response or transport) belongs to.
 
-        Raises :class:`TypeError` when ``obj`` is from neither httpx nor a loaded fork.
+        Raises ``TypeError`` when ``obj`` is from neither httpx nor a loaded fork.
         """
         for cls in type(obj).__mro__:
             root = cls.__module__.partition(".")[0]
@@ -182,7 +182,7 @@ def send_credentialed(client: Any, request: Any) -> Any:
 
 
 async def asend_credentialed(client: Any, request: Any) -> Any:
-    """Async twin of :func:`send_credentialed`."""
+    """Async twin of ``send_credentialed``."""
     if not _is_client(client):
         return await client.send(request)
     single = _single(client)

@@ -2,19 +2,19 @@
 
 Every parser of the library goes through these functions, so that bad input (from a
 server, a file, an environment variable or a command line) ends in the
-:class:`~httpx_pingone_worker.PingOneError` subclass the caller chooses, with a message
+[`PingOneError`][httpx_pingone_worker.PingOneError] subclass the caller chooses, with a message
 that says what was wrong and never quotes the input (it may hold a secret or a token):
 
-- :func:`parse_json` / :func:`load_json`: bounded size and nesting depth (a body of
+- ``parse_json`` / ``load_json``: bounded size and nesting depth (a body of
   ``[`` repeated 100,000 times is a clear error, not a ``RecursionError``), UTF-8 checked, ``NaN`` /
   ``Infinity`` / ``1e400`` / numbers with hundreds of digits refused;
-- :func:`split_url`: ``urlsplit`` whose ``ValueError`` (``https://[x``, full-width
+- ``split_url``: ``urlsplit`` whose ``ValueError`` (``https://[x``, full-width
   characters that NFKC-normalise into URL syntax, bad ports) and control characters
-  become a :class:`ConfigurationError` naming the setting, not the value;
-- :func:`check_path`: a path with a NUL byte is a :class:`ConfigurationError`;
-- :func:`finite_number` / :func:`epoch_seconds`: a JSON number as a finite float, or
+  become a ``ConfigurationError`` naming the setting, not the value;
+- ``check_path``: a path with a NUL byte is a ``ConfigurationError``;
+- ``finite_number`` / ``epoch_seconds``: a JSON number as a finite float, or
   ``None`` (``NaN``, ``inf``, ``10**400``, a year beyond 9999);
-- :func:`finite_arg`: a numeric argument that guards a check (a leeway, a timeout, a
+- ``finite_arg``: a numeric argument that guards a check (a leeway, a timeout, a
   ratio, a clock reading): ``NaN`` and ``inf`` are refused, since every comparison with
   ``NaN`` is false and a check written as ``now > exp + leeway`` would then pass.
 """
@@ -63,7 +63,7 @@ _E = TypeVar("_E", bound=PingOneError)
 
 
 class BadJSON(Exception):
-    """Why a body is not usable JSON (:attr:`reason`, which never quotes the body).
+    """Why a body is not usable JSON (``reason``, which never quotes the body).
 
     ``syntax`` is true when the body is not JSON at all (empty, HTML, not UTF-8, broken);
     false when it is JSON the library refuses (too big, too deep, NaN, huge numbers).
@@ -126,12 +126,12 @@ def parse_json(
     max_bytes: int = MAX_JSON_BYTES,
     max_depth: int = MAX_JSON_DEPTH,
 ) -> Any:
-    """Parse ``body`` strictly, or raise :class:`BadJSON` saying why (never quoting it).
+    """Parse ``body`` strictly, or raise ``BadJSON`` saying why (never quoting it).
 
     Bytes are decoded as UTF-8 (UTF-16/32 when their BOM/zero pattern says so, as
-    :func:`json.loads` does). Refused: empty bodies, HTML pages, bodies over ``max_bytes``,
+    ``json.loads`` does). Refused: empty bodies, HTML pages, bodies over ``max_bytes``,
     nesting deeper than ``max_depth``, ``NaN``/``Infinity``, floats that overflow and
-    integers of more than :data:`MAX_NUMBER_DIGITS` digits.
+    integers of more than ``MAX_NUMBER_DIGITS`` digits.
     """
     if isinstance(body, str):
         if len(body) > max_bytes:
@@ -174,7 +174,7 @@ def load_json(
     max_bytes: int = MAX_JSON_BYTES,
     **fields: Any,
 ) -> Any:
-    """:func:`parse_json`, raising ``exc_type`` with :meth:`BadJSON.describe`'s message.
+    """``parse_json``, raising ``exc_type`` with ``BadJSON.describe``'s message.
 
     ``fields`` are passed to the error (``error=``, ``status_code=``, ``correlation_id=`` …).
     """
@@ -185,7 +185,7 @@ def load_json(
 
 
 def split_url(url: str, *, what: str) -> SplitResult:
-    """``urlsplit(url)`` with its host and port checked, or :class:`ConfigurationError`.
+    """``urlsplit(url)`` with its host and port checked, or ``ConfigurationError``.
 
     Refused, naming ``what`` but never the value: control characters (NUL, CR, LF, tab …),
     an unbalanced IPv6 bracket (``https://[x``), characters that NFKC-normalise into URL
@@ -244,7 +244,7 @@ def _valid_host(host: str) -> bool:
 
 
 def check_path(value: Any, *, what: str) -> Path:
-    """``value`` as an expanded :class:`~pathlib.Path`, or :class:`ConfigurationError`.
+    """``value`` as an expanded ``Path``, or ``ConfigurationError``.
 
     Refused: values that are not paths and paths with a NUL byte (the OS cannot open them;
     ``pathlib`` raises a bare ``ValueError``).
@@ -284,7 +284,7 @@ def finite_number(value: Any) -> float | None:
 
 def epoch_seconds(value: Any) -> float | None:
     """A JSON number usable as epoch seconds (``exp``, ``iat``, ``obtained_at`` …): a finite
-    float within ±:data:`MAX_EPOCH` (year 9999), else ``None``."""
+    float within ±``MAX_EPOCH`` (year 9999), else ``None``."""
     number = finite_number(value)
     if number is None or abs(number) > MAX_EPOCH:
         return None
@@ -293,7 +293,7 @@ def epoch_seconds(value: Any) -> float | None:
 
 def checked_clock(clock: Callable[[], float], *, what: str = "clock") -> Callable[[], float]:
     """``clock`` wrapped so that a reading that is not a finite number raises
-    :class:`ConfigurationError` instead of reaching a freshness comparison (where ``NaN``
+    ``ConfigurationError`` instead of reaching a freshness comparison (where ``NaN``
     would keep a token valid forever)."""
 
     def read() -> float:
@@ -325,7 +325,7 @@ def finite_arg(
 ) -> float:
     """``value`` as a finite float not below ``minimum`` (above it when ``positive``).
 
-    Raises ``exc`` (a :class:`ConfigurationError` unless told, with ``error_fields``)
+    Raises ``exc`` (a ``ConfigurationError`` unless told, with ``error_fields``)
     naming ``what``: for a non-number, a bool, ``NaN``, ``±inf`` or a number out of range.
     ``NaN`` must never reach a comparison that guards a check: every comparison with it is
     false.

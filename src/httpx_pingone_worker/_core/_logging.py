@@ -1,10 +1,10 @@
-"""Emoji-tagged, redacted log lines: redaction, the library loggers and :func:`log_event`.
+"""Emoji-tagged, redacted log lines: redaction, the library loggers and ``log_event``.
 
-Every library event goes through :func:`log_event`: the message and fields are redacted
+Every library event goes through ``log_event``: the message and fields are redacted
 (known secrets, bearer tokens, JWTs, ``client_assertion``/``client_secret`` values,
 ``Authorization`` values, then any plugin's ``pingone_redact``), logged to the stdlib logger
 ``httpx_pingone_worker.<area>`` as ``[<emoji> <TAG>] message key=value …``, and offered to
-plugins as a frozen :class:`LogEvent`. A :class:`RedactingFilter` is attached to the
+plugins as a frozen ``LogEvent``. A ``RedactingFilter`` is attached to the
 ``httpx_pingone_worker`` logger so plain ``logger.debug`` calls in the library are redacted
 too.
 """

@@ -1,7 +1,7 @@
 """PingOne regions, their hosts, and the endpoints of an environment.
 
 Everything here is pure: no I/O. The OIDC discovery document (request URL and parser) is
-in :mod:`~httpx_pingone_worker.oauth._discovery_doc`.
+in ``_discovery_doc``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ __all__ = [
 
 
 class Region(str, enum.Enum):
-    """A PingOne region. Parse user input with :meth:`Region.parse` (case-insensitive)."""
+    """A PingOne region. Parse user input with ``Region.parse`` (case-insensitive)."""
 
     NA = "NA"
     EU = "EU"
@@ -64,7 +64,7 @@ class Region(str, enum.Enum):
     def parse(cls, value: str | Region | None) -> Region:
         """Parse a region code case-insensitively; ``None`` means NA.
 
-        Unknown codes raise :class:`ConfigurationError` listing the valid ones: PingOne's
+        Unknown codes raise ``ConfigurationError`` listing the valid ones: PingOne's
         Go SDK silently falls back to NA, which sends credentials to the wrong continent.
         """
         if value is None:
@@ -173,7 +173,7 @@ def check_secure_url(url: str, *, what: str, allow_loopback_http: bool = False) 
 
     HTTPS is required. Plain ``http://`` passes only for a loopback host *and* only when
     ``allow_loopback_http`` is true (the emulator and tests). Anything else raises
-    :class:`InsecureTransportError` naming the URL and the setting.
+    ``InsecureTransportError`` naming the URL and the setting.
     """
     if not isinstance(url, str) or not url.strip():
         raise ConfigurationError(f"{what} is empty", hint="give a full https:// URL")

@@ -1,18 +1,20 @@
 """Sans-IO retry and backoff policy, shared by the token endpoint and the Management API.
 
-A :class:`RetryPolicy` is immutable configuration; :meth:`RetryPolicy.start` returns a
-:class:`RetryState` for one logical call. After each failed attempt the caller asks the
-state for the next delay::
+A ``RetryPolicy`` is immutable configuration; ``RetryPolicy.start`` returns a
+``RetryState`` for one logical call. After each failed attempt the caller asks the
+state for the next delay:
 
-    state = policy.start(now=clock())
-    while True:
-        outcome = send()                                 # the caller's I/O
-        if not policy.is_retryable_status(outcome.status):
-            break
-        delay = state.next_delay(now=clock(), retry_after=outcome.headers.get("Retry-After"))
-        if delay is None:                                # attempts or budget exhausted
-            break
-        sleep(delay)                                     # the caller's sleep (sync or async)
+```python
+state = policy.start(now=clock())
+while True:
+    outcome = send()                                 # the caller's I/O
+    if not policy.is_retryable_status(outcome.status):
+        break
+    delay = state.next_delay(now=clock(), retry_after=outcome.headers.get("Retry-After"))
+    if delay is None:                                # attempts or budget exhausted
+        break
+    sleep(delay)                                     # the caller's sleep (sync or async)
+```
 
 Rules (they follow Ping's own Go SDK and PINGONE.md):
 
@@ -79,7 +81,7 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
 
 
 def retry_after_from_headers(headers: Mapping[str, str], *, now: float) -> float | None:
-    """:func:`parse_retry_after` of the ``Retry-After`` header (case-insensitive look-up)."""
+    """``parse_retry_after`` of the ``Retry-After`` header (case-insensitive look-up)."""
     for name, value in headers.items():
         if name.lower() == "retry-after":
             return parse_retry_after(value, now=now)
@@ -152,7 +154,7 @@ class RetryPolicy:
 
 
 class RetryState:
-    """Mutable bookkeeping of one logical call under a :class:`RetryPolicy`."""
+    """Mutable bookkeeping of one logical call under a ``RetryPolicy``."""
 
     __slots__ = ("_rand", "attempts", "policy", "started_at")
 

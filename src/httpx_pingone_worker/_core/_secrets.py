@@ -21,13 +21,15 @@ class Secret:
 
     ``repr``, ``str`` and ``format`` print a mask; pickling is refused (a pickle is a
     file on disk or bytes on a pipe); equality runs in constant time. The raw value
-    comes out only through :meth:`get_secret_value`.
+    comes out only through [`get_secret_value`][httpx_pingone_worker.Secret.get_secret_value].
 
+    ```pycon
     >>> s = Secret("hunter2")
     >>> s
     Secret('**********')
     >>> f"{s}"
     '**********'
+    ```
     """
 
     __slots__ = ("__weakref__", "_value")

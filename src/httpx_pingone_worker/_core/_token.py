@@ -53,7 +53,7 @@ class TokenState(enum.Enum):
 class Token:
     """An access token from the token endpoint.
 
-    ``access_token`` is a :class:`Secret`. ``obtained_at`` and ``expires_at`` are absolute
+    ``access_token`` is a ``Secret``. ``obtained_at`` and ``expires_at`` are absolute
     epoch seconds from the clock that fetched it. ``scopes`` are the granted scopes (the
     response's ``scope``, or the requested ones when the server omitted it, per RFC 6749
     §5.1); ``requested_scopes`` are what was asked for.
@@ -93,7 +93,7 @@ class Token:
     def state(
         self, now: float, refresh_ratio: float, expiry_margin: float = DEFAULT_EXPIRY_MARGIN
     ) -> TokenState:
-        """This token's :class:`TokenState` at ``now``."""
+        """This token's [`TokenState`][httpx_pingone_worker.TokenState] at ``now``."""
         return token_state(self, now, refresh_ratio, expiry_margin)
 
     def __repr__(self) -> str:
@@ -133,7 +133,7 @@ def restorable_times(expires_in: object, obtained_at: object) -> tuple[int, floa
 
 def token_document(token: Token) -> dict[str, Any]:
     """The JSON document a shared cache stores for ``token`` (the access token in clear:
-    the cache seals the whole document). Read back with :func:`token_from_document`."""
+    the cache seals the whole document). Read back with ``token_from_document``."""
     return {
         "access_token": token.access_token.get_secret_value(),
         "token_type": token.token_type,
@@ -146,12 +146,12 @@ def token_document(token: Token) -> dict[str, Any]:
 
 
 def token_from_document(doc: object) -> Token | None:
-    """The token of a document :func:`token_document` wrote, or ``None`` for anything else.
+    """The token of a document ``token_document`` wrote, or ``None`` for anything else.
 
     Strict, because a sealed entry may still hold garbage (a bug, a foreign writer with the
     key, a bit flip before sealing): every field has its written type (``scope_returned`` a
     real bool, so ``"no"`` is not true; scopes lists of strings, absent meaning none), and
-    times that could keep the token fresh forever are refused (:func:`restorable_times`).
+    times that could keep the token fresh forever are refused (``restorable_times``).
     """
     if not isinstance(doc, Mapping):
         return None

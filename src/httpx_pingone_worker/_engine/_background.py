@@ -4,15 +4,15 @@ one auth object (a pool thread, an asyncio task or a trio system task) behind on
 A refresh starts when a request finds its token past the refresh point; the request goes on
 with the valid token while the job asks for a new one. Two things here are process-wide:
 
-- :class:`RefreshPool`: at most :data:`MAX_REFRESH_THREADS` daemon threads serve the sync
+- ``RefreshPool``: at most ``MAX_REFRESH_THREADS`` daemon threads serve the sync
   refreshes of every auth object in the process (200 auths crossing their refresh point
   together queue up instead of starting 200 threads). Idle threads end after a while; a
   process exiting never waits for a refresh (daemon threads).
 - the at-fork reset: a child forked during a refresh has neither the parent's pool threads
-  nor its jobs, so both the pool and every :class:`RefreshJobs` start empty there (a job the
+  nor its jobs, so both the pool and every ``RefreshJobs`` start empty there (a job the
   child inherited would never finish, and ``wait_for_refresh`` / ``close`` would wait for it).
 
-:class:`RefreshJobs` runs a callable handed in: it knows nothing of tokens or of the auth.
+``RefreshJobs`` runs a callable handed in: it knows nothing of tokens or of the auth.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ _pool_lock = threading.Lock()
 
 
 def refresh_pool() -> RefreshPool:
-    """The process-wide :class:`RefreshPool` (made on first use)."""
+    """The process-wide ``RefreshPool`` (made on first use)."""
     global _pool  # noqa: PLW0603
     if _pool is None:
         with _pool_lock:
@@ -277,7 +277,7 @@ class RefreshJobs:
             return self._changed.wait_for(lambda: not self._jobs, timeout)
 
     async def await_all(self, timeout: float) -> bool:
-        """Async :meth:`wait`: waits for the running loop's tasks without blocking it, and
+        """Async ``wait``: waits for the running loop's tasks without blocking it, and
         for other jobs in a worker thread."""
         deadline = time.monotonic() + timeout
         while True:

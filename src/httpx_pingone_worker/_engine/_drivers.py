@@ -62,7 +62,7 @@ _T = TypeVar("_T")
 
 
 def to_httpx_request(request: TokenRequest, lib: HttpLib = HTTPX) -> Any:
-    """The request object of ``lib`` (default httpx: an :class:`httpx.Request`)."""
+    """The request object of ``lib`` (default httpx: an ``httpx.Request``)."""
     return lib.Request(
         request.method, request.url, headers=dict(request.headers), content=request.body
     )
@@ -112,9 +112,9 @@ def drive_flow(
     """Execute a flow's actions, yielding each request of ``lib`` and receiving its response.
 
     The one sync action dispatcher: inside an auth flow the requests go to httpx, elsewhere
-    :func:`send_through` sends them with a client. The response is read here; the library's
+    ``send_through`` sends them with a client. The response is read here; the library's
     error (a transport error, or a body it cannot decode), raised by the read or thrown in at
-    the yield, becomes a :class:`TransportFailure` for the flow: never raised as is, since its
+    the yield, becomes a ``TransportFailure`` for the flow: never raised as is, since its
     ``.request`` holds the credentials. A missing callback answers ``None``.
     """
     outcome: Any = None
@@ -153,7 +153,7 @@ async def adrive_flow(
     reload_secret: Callable[[], Awaitable[str | Secret | None]] | None = None,
     sleep: Callable[[float], Awaitable[Any]] = async_sleep,
 ) -> AsyncGenerator[Any, Any]:
-    """Async twin of :func:`drive_flow`: yields requests, then one :class:`FlowDone`."""
+    """Async twin of ``drive_flow``: yields requests, then one ``FlowDone``."""
     outcome: Any = None
     while True:
         try:
@@ -188,12 +188,12 @@ def send_through(
     *,
     errors: tuple[type[BaseException], ...] | None = None,
 ) -> _T:
-    """Run a request-yielding generator (e.g. :func:`drive_flow`) with a sync client.
+    """Run a request-yielding generator (e.g. ``drive_flow``) with a sync client.
 
     ``get_client`` is called when the first request is due. An exception of ``errors``
     (default: the HTTP error of ``lib``) raised by ``get_client`` or the send is thrown
     into the generator; each response is closed once the generator has taken it. Every
-    request carries a credential, so it is sent with :func:`send_credentialed`: the client's
+    request carries a credential, so it is sent with ``send_credentialed``: the client's
     transport and timeout, no redirect, no event hooks, no client auth.
     """
     caught = errors if errors is not None else (lib.HTTPError,)
@@ -241,13 +241,13 @@ async def asend_through(
     *,
     errors: tuple[type[BaseException], ...] | None = None,
 ) -> Token:
-    """Run a request-yielding async generator (e.g. :func:`adrive_flow`) with an async client.
+    """Run a request-yielding async generator (e.g. ``adrive_flow``) with an async client.
 
-    Returns the token of the first :class:`FlowDone` it yields. With ``client`` None, a
+    Returns the token of the first ``FlowDone`` it yields. With ``client`` None, a
     short-lived client of ``lib`` is made when the first request is due (closed here). An
     exception of ``errors`` (default: the HTTP error of ``lib``) raised by the send is
     thrown into the generator, which is closed at the end. Requests are sent with
-    :func:`asend_credentialed` (no redirect, no event hooks, no client auth).
+    ``asend_credentialed`` (no redirect, no event hooks, no client auth).
     """
     caught = errors if errors is not None else (lib.HTTPError,)
     own: Any = None

@@ -1,6 +1,6 @@
-""":class:`TokenEngine`: per-instance token state, freshness decisions and single-flight.
+"""``TokenEngine``: per-instance token state, freshness decisions and single-flight.
 
-This is where single-flight is decided: :meth:`TokenEngine.plan` tells each caller to
+This is where single-flight is decided: ``TokenEngine.plan`` tells each caller to
 ``use`` the cached token, ``wait`` for the flight in progress, or lead a ``fetch`` or a
 background ``refresh``. It never blocks and never does I/O; its flows yield actions (see
 ``_flow``) for a driver (see ``_drivers``). One cohesive state machine, so one module.
@@ -94,9 +94,9 @@ class Plan:
 class TokenEngine:
     """Per-instance token state, freshness decisions and single-flight (sans-IO).
 
-    The engine never blocks and never does I/O: :meth:`plan` tells a caller what to do,
-    :meth:`fetch_flow` yields actions for the caller's driver, and :meth:`complete` /
-    :meth:`abandon` publish the result. A ``threading.Lock`` guards the few fields and is
+    The engine never blocks and never does I/O: ``plan`` tells a caller what to do,
+    ``fetch_flow`` yields actions for the caller's driver, and ``complete`` /
+    ``abandon`` publish the result. A ``threading.Lock`` guards the few fields and is
     never held across I/O, so sync threads, asyncio and trio tasks can share one engine.
     """
 
@@ -323,7 +323,7 @@ class TokenEngine:
 
     def invalidate(self) -> None:
         """Forget the in-memory token (the caller deletes it from the cache, then calls
-        :meth:`invalidated`)."""
+        ``invalidated``)."""
         with self._lock:
             self._generation += 1
             if self.entry is not None:

@@ -1,4 +1,4 @@
-""":class:`Flight`: one in-flight token fetch that other callers wait for.
+"""``Flight``: one in-flight token fetch that other callers wait for.
 
 Threads wait on a ``threading.Event``; asyncio and trio tasks register a callback that wakes
 their own loop, so one flight serves every kind of caller at once.

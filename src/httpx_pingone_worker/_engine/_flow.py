@@ -1,7 +1,7 @@
 """One token request as a generator of actions: the retry loop, written once, sans-IO.
 
-:func:`request_token_flow` yields :class:`SendRequest` / :class:`Sleep` (and the engine's
-flows add :class:`CacheRead`, :class:`CacheWrite`, :class:`ReloadSecret`); a driver performs
+``request_token_flow`` yields ``SendRequest`` / ``Sleep`` (and the engine's
+flows add ``CacheRead``, ``CacheWrite``, ``ReloadSecret``); a driver performs
 each action and sends the outcome back.
 """
 
@@ -61,7 +61,7 @@ _log = get_logger("token")
 
 @dataclass(frozen=True, slots=True)
 class SendRequest:
-    """Send ``request``; reply with :class:`HttpResult` or :class:`TransportFailure`."""
+    """Send ``request``; reply with ``HttpResult`` or ``TransportFailure``."""
 
     request: TokenRequest
     purpose: Literal["token", "discovery"] = "token"
@@ -76,7 +76,7 @@ class Sleep:
 
 @dataclass(frozen=True, slots=True)
 class CacheRead:
-    """Read the cache entry ``key``; reply with a :class:`Token` or ``None``."""
+    """Read the cache entry ``key``; reply with a ``Token`` or ``None``."""
 
     key: str
 
@@ -113,8 +113,8 @@ def request_token_flow(
     body is not a token response (an HTML maintenance page, a truncated JSON body, a bad
     field): each is retried under ``policy``'s backoff and budget. OAuth errors with other
     statuses (``invalid_client`` …) are raised at once. When attempts or budget run out,
-    the last problem is raised: :class:`TokenProtocolError` if the server kept answering 200
-    with an unusable body, else :class:`TokenEndpointUnreachableError`, with the last error
+    the last problem is raised: ``TokenProtocolError`` if the server kept answering 200
+    with an unusable body, else ``TokenEndpointUnreachableError``, with the last error
     chained as ``__cause__``.
 
     A token's lifetime is counted from the moment its request was sent (RFC 6749 §4.2.2:

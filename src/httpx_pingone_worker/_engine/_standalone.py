@@ -1,7 +1,7 @@
-""":func:`request_client_credentials_token` and its async twin: one token, no auth object.
+"""``request_client_credentials_token`` and its async twin: one token, no auth object.
 
-Thin shells: they build the request, run :func:`request_token_flow` through a driver and
-return the :class:`Token`.
+Thin shells: they build the request, run ``request_token_flow`` through a driver and
+return the [`Token`][httpx_pingone_worker.Token].
 """
 
 from __future__ import annotations
@@ -120,10 +120,10 @@ def request_client_credentials_token(
 
     Uses ``client`` when given (its transport, proxies, TLS settings and timeout apply; its
     event hooks, auth and ``follow_redirects`` do not), else a short-lived client with
-    ``timeout``. A redirect is never followed: a ``3xx`` is a :class:`TokenRequestError` with
+    ``timeout``. A redirect is never followed: a ``3xx`` is a ``TokenRequestError`` with
     ``error="redirect"``. Retries 408/429/5xx and transport failures under
-    ``retry``. Raises :class:`TokenRequestError` (OAuth error), :class:`TokenProtocolError`
-    (unusable answer) or :class:`TokenEndpointUnreachableError` (network, retries spent).
+    ``retry``. Raises ``TokenRequestError`` (OAuth error), ``TokenProtocolError``
+    (unusable answer) or ``TokenEndpointUnreachableError`` (network, retries spent).
     """
     client_secret, private_key = _wrapped(client_secret, private_key)
     flow = _standalone_flow(
@@ -159,7 +159,7 @@ async def arequest_client_credentials_token(
     retry: RetryPolicy = DEFAULT_RETRY,
     allow_loopback_http: bool = False,
 ) -> Token:
-    """Async twin of :func:`request_client_credentials_token` (asyncio and trio)."""
+    """Async twin of ``request_client_credentials_token`` (asyncio and trio)."""
     client_secret, private_key = _wrapped(client_secret, private_key)
     flow = _standalone_flow(
         endpoint,

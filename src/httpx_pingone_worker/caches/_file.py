@@ -2,15 +2,17 @@
 
 Each cache key maps to two files in the cache directory (default
 ``platformdirs.user_cache_dir("httpx-pingone-worker") / "tokens"``, or
-``$PINGONE_WORKER_CACHE_DIR``, or ``path=``)::
+``$PINGONE_WORKER_CACHE_DIR``, or ``path=``):
 
-    <sha256(key)>.token   AES-256-GCM(JSON token), written atomically, 0600
-    <sha256(key)>.lock    filelock lock file for the fetch
+```text
+<sha256(key)>.token   AES-256-GCM(JSON token), written atomically, 0600
+<sha256(key)>.lock    filelock lock file for the fetch
+```
 
-How the auth engine uses it (see :mod:`._cache`): a fresh token is read with :meth:`get`,
+How the auth engine uses it (see ``_cache``): a fresh token is read with ``get``,
 which never takes a lock (``os.replace`` makes every read see a whole file). On a miss, the
-engine takes :meth:`fetch_lock`, reads again (another process may have fetched meanwhile),
-fetches only if still needed and :meth:`set`-s the result. So N processes with an empty
+engine takes ``fetch_lock``, reads again (another process may have fetched meanwhile),
+fetches only if still needed and ``set``-s the result. So N processes with an empty
 cache make one token request.
 
 Stale locks: filelock uses OS locks (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on
@@ -18,17 +20,17 @@ Windows) that the kernel drops when the holding process dies, so a crashed proce
 leaves a lock behind; the ``.lock`` file that may remain on disk is not the lock. Only on
 file systems without OS locking does filelock fall back to a lock file's existence; a lock
 left there by a dead process costs each waiter ``lock_timeout`` seconds, after which
-:meth:`fetch_lock` raises :class:`StorageError` and the engine fetches without the lock.
+``fetch_lock`` raises ``StorageError`` and the engine fetches without the lock.
 
 A corrupted, truncated or foreign-key ``.token`` file is a miss with a WARNING log line,
-and the next :meth:`set` replaces it.
+and the next ``set`` replaces it.
 
 Expired entries clean themselves up
 -----------------------------------
 A ``.token`` file's modification time is the token's expiry (set before the atomic rename).
-Every :meth:`set` then sweeps the directory (:meth:`sweep`): files whose time is still ahead
+Every ``set`` then sweeps the directory (``sweep``): files whose time is still ahead
 are live and skipped with one ``stat``; the others are opened to confirm the expiry (a file
-this key cannot read goes once it is :data:`LEFTOVER_AGE` seconds past its time). So expired
+this key cannot read goes once it is ``LEFTOVER_AGE`` seconds past its time). So expired
 tokens are gone no later than the next write to the same directory, and a host that rotates
 through many apps and scopes keeps only live entries. The read path never sweeps and never
 locks.
@@ -38,7 +40,7 @@ deletes it only if it is still the file it judged (same inode and time); if a wr
 it in between, the live file is put back (``os.link``, which never overwrites an even newer
 one). A reader racing that moment may see a miss for a few microseconds; it then takes the
 fetch lock and reads again, as on any miss. Leftovers of crashed writers (``.tmp``) go after
-:data:`LEFTOVER_AGE` seconds, and a ``.lock`` file whose token is gone goes once it has been
+``LEFTOVER_AGE`` seconds, and a ``.lock`` file whose token is gone goes once it has been
 unused that long and can be taken without waiting (on the rare race with a process that
 opened it at that very moment, two processes may fetch once each).
 
@@ -95,7 +97,7 @@ _MAGIC = b"HPWT1"
 _TOKEN_SUFFIX = ".token"
 _LOCK_SUFFIX = ".lock"
 _POLL_INTERVAL = 0.05  # seconds between lock attempts, as filelock does
-#: Default seconds :meth:`EncryptedFileTokenCache.fetch_lock` waits for another process's
+#: Default seconds ``EncryptedFileTokenCache.fetch_lock`` waits for another process's
 #: fetch: longer than a fetch retrying under the default policy can take.
 DEFAULT_LOCK_TIMEOUT = 60.0
 #: Seconds before the sweep removes what it cannot judge by content: unreadable token files
@@ -107,7 +109,7 @@ _TMP_SUFFIX = ".tmp"
 
 @dataclass(frozen=True, slots=True)
 class CacheEntry:
-    """One file of the token cache as :meth:`EncryptedFileTokenCache.entries` sees it: never
+    """One file of the token cache as ``EncryptedFileTokenCache.entries`` sees it: never
     the token, only its fingerprint (first 8 hex characters of its SHA-256)."""
 
     #: The file name without ``.token`` (a hash of the cache key).
@@ -136,21 +138,20 @@ def default_cache_directory() -> Path:
 class EncryptedFileTokenCache:
     """A token cache on disk, encrypted, shared safely by every process of a host.
 
-    Implements :class:`~httpx_pingone_worker.TokenCache`, its async twins (``aget`` …, run in
+    Implements [`TokenCache`][httpx_pingone_worker.TokenCache], its async twins (``aget`` …, run in
     a worker thread so the event loop never blocks on the disk; ``afetch_lock`` polls) and
     ``fetch_lock``/``afetch_lock`` (cross-process single-flight through ``filelock``).
 
     - ``path``: the cache directory (created 0700); default ``$PINGONE_WORKER_CACHE_DIR`` or
       the platform's user cache directory.
-    - ``key``: a 256-bit key (32 bytes, or the text from
-      :func:`~httpx_pingone_worker.credentials._crypto.generate_key`); default: kept in the
-      OS keyring, or a 0600 key file in ``path`` where no keyring exists (see
-      :mod:`~httpx_pingone_worker.credentials._crypto`). Every
-      process sharing the cache must use the same key.
-    - ``lock_timeout``: seconds :meth:`fetch_lock` waits before raising
-      :class:`StorageError` (then the engine fetches without the lock). The default,
-      :data:`DEFAULT_LOCK_TIMEOUT` (60 s), outlasts a holder that is retrying under the
-      default :class:`~httpx_pingone_worker._core._retry.RetryPolicy` (30 s budget, 10 s request
+    - ``key``: a 256-bit key (32 bytes, or as text: ``hpw-key-v1:`` + URL-safe base64);
+      default: kept in the OS keyring (service ``httpx-pingone-worker``), or a 0600 key file
+      in ``path`` where no keyring exists. Every process sharing the cache must use the same
+      key.
+    - ``lock_timeout``: seconds ``fetch_lock`` waits before raising
+      ``StorageError`` (then the engine fetches without the lock). The default,
+      ``DEFAULT_LOCK_TIMEOUT`` (60 s), outlasts a holder that is retrying under the
+      default [`RetryPolicy`][httpx_pingone_worker.RetryPolicy] (30 s budget, 10 s request
       timeout, plus discovery): with a shorter one, waiters would give up while the holder
       waits out a ``429 Retry-After`` and every process would hit the throttled endpoint.
       A dead holder costs nothing here (the kernel drops its lock at once).
@@ -199,7 +200,7 @@ class EncryptedFileTokenCache:
 
     @property
     def lock_timeout(self) -> float:
-        """Seconds :meth:`fetch_lock` waits for another process."""
+        """Seconds ``fetch_lock`` waits for another process."""
         return self._lock_timeout
 
     def _stem(self, key: str) -> str:
@@ -212,7 +213,7 @@ class EncryptedFileTokenCache:
         return self._dir / (self._stem(key) + _TOKEN_SUFFIX)
 
     def lock_path(self, key: str) -> Path:
-        """The lock file :meth:`fetch_lock` uses for ``key``."""
+        """The lock file ``fetch_lock`` uses for ``key``."""
         return self._dir / (self._stem(key) + _LOCK_SUFFIX)
 
     # --- TokenCache -------------------------------------------------------------------
@@ -239,7 +240,7 @@ class EncryptedFileTokenCache:
 
     def set(self, key: str, token: Token) -> None:
         """Store ``token`` under ``key`` (atomic replace; failures are logged, not raised),
-        then remove expired entries (:meth:`sweep`)."""
+        then remove expired entries (``sweep``)."""
         if not isinstance(token, Token):
             raise TypeError(f"set() takes a Token, not {type(token).__name__}")
         path = self.token_path(key)
@@ -293,7 +294,7 @@ class EncryptedFileTokenCache:
             return False
 
     async def adelete_if(self, key: str, token: Token) -> bool:
-        """:meth:`delete_if` in a worker thread."""
+        """``delete_if`` in a worker thread."""
         return await to_thread(self.delete_if, key, token)
 
     def clear(self, *, expired_only: bool = False) -> int:
@@ -348,7 +349,7 @@ class EncryptedFileTokenCache:
     def sweep(self, *, keep: str | None = None) -> int:
         """Remove expired tokens and leftovers; return how many token files went.
 
-        ``keep``: a cache key whose entry stays whatever its expiry (:meth:`set` keeps what it
+        ``keep``: a cache key whose entry stays whatever its expiry (``set`` keeps what it
         just wrote: the caller's clock may differ from this host's). Never raises and never
         takes a lock: an expired file is renamed away and deleted only if it is still the
         file it judged (a live file a writer put there meanwhile is put back); leftovers of
@@ -435,15 +436,15 @@ class EncryptedFileTokenCache:
     # --- AsyncTokenCache --------------------------------------------------------------
 
     async def aget(self, key: str) -> Token | None:
-        """:meth:`get` in a worker thread."""
+        """``get`` in a worker thread."""
         return await to_thread(self.get, key)
 
     async def aset(self, key: str, token: Token) -> None:
-        """:meth:`set` in a worker thread."""
+        """``set`` in a worker thread."""
         await to_thread(self.set, key, token)
 
     async def adelete(self, key: str) -> None:
-        """:meth:`delete` in a worker thread."""
+        """``delete`` in a worker thread."""
         await to_thread(self.delete, key)
 
     # --- SupportsFetchLock ------------------------------------------------------------
@@ -518,13 +519,13 @@ class EncryptedFileTokenCache:
 
     @contextlib.asynccontextmanager
     async def atry_fetch_lock(self, key: str) -> AsyncIterator[bool]:
-        """Async :meth:`try_fetch_lock` (one non-blocking attempt: never waits)."""
+        """Async ``try_fetch_lock`` (one non-blocking attempt: never waits)."""
         with self.try_fetch_lock(key) as lead:
             yield lead
 
     @contextlib.asynccontextmanager
     async def afetch_lock(self, key: str) -> AsyncIterator[None]:
-        """:meth:`fetch_lock` for async code: the event loop never waits on the lock.
+        """``fetch_lock`` for async code: the event loop never waits on the lock.
 
         Non-blocking attempts alternate with sleeps on the event loop (filelock itself polls
         the same way), so a cancelled waiter stops at once and never ends up holding the lock.
@@ -622,7 +623,7 @@ def _decode_token(plaintext: bytes, key: str) -> Token | None:
 
 def _token_from_doc(doc: Any, key: str) -> Token | None:
     """The token of a decrypted entry, or ``None`` for anything but the exact format written
-    by :func:`_encode_token` (a sealed entry may still hold garbage: a bug, a foreign writer
+    by ``_encode_token`` (a sealed entry may still hold garbage: a bug, a foreign writer
     with the key, a bit flip before sealing)."""
     if not isinstance(doc, Mapping) or doc.get("v") != 1 or doc.get("key") != key:
         return None

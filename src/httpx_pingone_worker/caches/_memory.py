@@ -2,19 +2,19 @@
 
 Contract every backend follows (the auth engine relies on it):
 
-- ``get(key)`` returns the stored :class:`Token` or ``None``; it never raises for a
+- ``get(key)`` returns the stored ``Token`` or ``None``; it never raises for a
   missing, expired or unreadable entry (a corrupt entry is a miss, logged).
 - ``set(key, token)`` stores it; ``delete(key)`` removes it (no error when absent).
-- Keys come from :func:`cache_key`: issuer/token endpoint + client id + sorted scopes,
+- Keys come from ``cache_key``: issuer/token endpoint + client id + sorted scopes,
   hashed, never containing the raw secret.
-- Optional async twins ``aget``/``aset``/``adelete`` (see :class:`AsyncTokenCache`): the async
+- Optional async twins ``aget``/``aset``/``adelete`` (see ``AsyncTokenCache``): the async
   auth flow uses them when present, else calls the sync methods (fine for memory; backends
   that do blocking I/O should provide them).
-- Optional cross-process single-flight (see :class:`SupportsFetchLock`): ``fetch_lock(key)``
+- Optional cross-process single-flight (see ``SupportsFetchLock``): ``fetch_lock(key)``
   and ``afetch_lock(key)`` are context managers held around "re-read the cache, fetch if
   still needed, store". With them, N processes with an empty cache make one token request.
   A lock that cannot be taken within the backend's timeout raises
-  :class:`~httpx_pingone_worker.StorageError`; the engine then fetches without it
+  [`StorageError`][httpx_pingone_worker.StorageError]; the engine then fetches without it
   (availability beats deduplication).
 - Optional atomic compare-and-delete: ``delete_if(key, token)`` (and ``adelete_if``) removes
   the entry only if it still holds ``token`` (same access token) and returns whether it did.
@@ -92,7 +92,7 @@ def cache_key(token_endpoint: str, client_id: str, scopes: Iterable[str] = ()) -
 
 
 class MemoryTokenCache:
-    """Thread-safe in-process cache, the default (one per :class:`PingOneWorkerAuth`).
+    """Thread-safe in-process cache, the default (one per ``PingOneWorkerAuth``).
 
     Share one instance between auth objects to share tokens inside a process.
     ``max_entries`` bounds memory; the least recently used entry goes first.

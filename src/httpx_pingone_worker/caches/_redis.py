@@ -5,7 +5,7 @@ and ``redis.asyncio`` are used).
 
 What lives in Redis
 -------------------
-``<id>`` is the cache key from :func:`~httpx_pingone_worker.cache_key` with its
+``<id>`` is the cache key from [`cache_key`][httpx_pingone_worker.cache_key] with its
 ``pingone:`` namespace removed (32 hex characters of a SHA-256 over token endpoint, client
 id and scopes; the client secret is never part of it). With the default
 ``key_prefix="pingone:"``:
@@ -33,19 +33,19 @@ not decrypt. The key is ``encryption_key=`` (16, 24 or 32 random bytes) or is de
 secret with scrypt (N=2**15, r=8, p=1, salt ``b"httpx-pingone-worker/redis-token-cache/v2/
 scrypt"``, 32 bytes; once per process per secret, see ``_redis_codec``): from ``secret=``, or
 from the client secret (or private key) of the credentials the auth binds with
-:meth:`RedisTokenCache.bind`. So every process that holds the client secret reads the shared
+``RedisTokenCache.bind``. So every process that holds the client secret reads the shared
 token and nobody else can. A value that does not decrypt (tampered, another key, garbage) is
 a miss, and so is a value in the ``hpw1:`` format of earlier versions (HKDF key).
 
 Single-flight across processes
 ------------------------------
-:meth:`RedisTokenCache.fetch_lock` takes ``SET <lock> <random owner> NX PX <lock_ttl>``.
+``RedisTokenCache.fetch_lock`` takes ``SET <lock> <random owner> NX PX <lock_ttl>``.
 Waiters subscribe to the notify channel and sleep until a message arrives or the lock's
 remaining ``PTTL`` (at most ``poll_interval``) passes, then try again: no busy loop, and a
 holder that died is replaced once its lock expires. A waiter that hears ``stored`` goes on
 without the lock: the engine's re-read inside ``fetch_lock`` finds the new token, so the
 waiters do not queue for the lock one after another. Waiting longer than ``lock_timeout``
-raises :class:`~httpx_pingone_worker.StorageError` (the auth engine then fetches without
+raises [`StorageError`][httpx_pingone_worker.StorageError] (the auth engine then fetches without
 the lock).
 
 ``lock_ttl`` is how long a lock outlives its holder, not how long a fetch may take: while
@@ -69,7 +69,7 @@ succeed by fetching directly. One ``⛔`` line is logged per episode; Redis is t
 after ``retry_interval`` seconds and sharing resumes by itself.
 
 Why one module (over 1,000 lines, most of it one class): the sync and async paths of
-:class:`RedisTokenCache` share one connection state (a client per event loop, the breaker, lock
+``RedisTokenCache`` share one connection state (a client per event loop, the breaker, lock
 renewal) and the degraded-mode rules above must hold on every path, so they are one class. The
 value format is in ``_redis_codec`` and the breaker, lock renewal and error helpers in
 ``_redis_support``.
@@ -192,7 +192,7 @@ def _GONE() -> None:  # a dead weakref stand-in: "bound to no loop of ours"
 
 
 class RedisTokenCache:
-    """A :class:`~httpx_pingone_worker.TokenCache` in Redis, shared by every process of a fleet.
+    """A ``TokenCache`` in Redis, shared by every process of a fleet.
 
     ``url_or_client`` is a Redis URL (``redis://``, ``rediss://``, ``unix://``), a
     Redis Sentinel URL (``redis+sentinel://[user:password@]host1:26379,host2:26379/<service>``
@@ -207,14 +207,14 @@ class RedisTokenCache:
     Encryption: values are AES-256-GCM sealed, with the Redis key as associated data (a value
     copied to another key does not decrypt). The key is ``encryption_key=`` (16/24/32
     random bytes) or derived with scrypt (once per process) from ``secret=``; otherwise
-    :class:`PingOneWorkerAuth` calls :meth:`bind` with its credentials and the key is derived
+    ``PingOneWorkerAuth`` calls ``bind`` with its credentials and the key is derived
     from the client secret, so every process holding the secret reads the shared token and
     nobody else can. A value that does not decrypt is a miss.
 
     ``lock_ttl``: seconds a fetch lock outlives its holder (it is renewed every
     ``lock_ttl / 3`` while held, so a dead holder is replaced after it);
     ``lock_timeout``: seconds a waiter waits for the lock before
-    :class:`~httpx_pingone_worker.StorageError` (default 60: longer than the auth's default
+    [`StorageError`][httpx_pingone_worker.StorageError] (default 60: longer than the auth's default
     retry budget of 30 s, so waiters outlast a holder sleeping on ``Retry-After``);
     ``poll_interval``: longest sleep between lock attempts when no notification arrives;
     ``retry_interval``: seconds Redis is left alone after a failure (degraded mode).
@@ -493,8 +493,8 @@ class RedisTokenCache:
     ) -> None:
         """Derive the encryption key from the client secret (or private key) the auth uses.
 
-        :class:`PingOneWorkerAuth` calls this with its secret and cache key, and again after
-        :meth:`~PingOneWorkerAuth.rotate_secret`; it takes :class:`ClientCredentials`
+        ``PingOneWorkerAuth`` calls this with its secret and cache key, and again after
+        ``rotate_secret``; it takes ``ClientCredentials``
         (client secret, else private key) or the secret itself. With ``cache_key`` the key
         applies to that entry only (several apps can share one cache); without it, to every
         entry that has no key of its own. A key given to the constructor always wins.
@@ -698,7 +698,7 @@ class RedisTokenCache:
         return bool(deleted)
 
     async def adelete_if(self, key: str, token: Token) -> bool:
-        """Async :meth:`delete_if`."""
+        """Async ``delete_if``."""
         client = self._aclient()
         if client is _NO_CLIENT:
             return False
@@ -776,7 +776,7 @@ class RedisTokenCache:
         """A lock attempt failed on our side (a timeout, a reset): its ``SET NX`` may still
         run when Redis resumes, leaving a lock nobody renews or releases, and the fleet would
         skip refreshes and wait for ``lock_ttl``. Compare-and-delete our owner token in the
-        background, as the cancel path does (see :meth:`_orphan_sweeps`)."""
+        background, as the cancel path does (see ``_orphan_sweeps``)."""
         if self._sync is None:
             return
         threading.Thread(
@@ -809,7 +809,7 @@ class RedisTokenCache:
             time.sleep(max(0.0, min(self._poll, deadline - time.monotonic())))
 
     def _aclear_orphan(self, client: Any, key: str, owner: str) -> None:
-        """:meth:`_clear_orphan` for an async attempt: the sync client's sweeper thread when
+        """``_clear_orphan`` for an async attempt: the sync client's sweeper thread when
         there is one, else a task on this loop with the async client."""
         if self._sync is not None or not self._in_asyncio():
             self._clear_orphan(key, owner)
@@ -819,7 +819,7 @@ class RedisTokenCache:
         task.add_done_callback(self._background.discard)
 
     async def _aorphan_sweeps(self, client: Any, key: str, owner: str) -> None:
-        """Async :meth:`_orphan_sweeps`."""
+        """Async ``_orphan_sweeps``."""
         deadline = self._orphan_deadline()
         answered = 0
         while answered < 2 and time.monotonic() < deadline:
@@ -836,7 +836,7 @@ class RedisTokenCache:
 
     def _pubsub(self, client: Any) -> Any:
         """A pub/sub object; on a cluster it keeps (un)subscribe confirmations, which
-        :func:`_is_stored` skips: redis-py 5.0's sharded reader with
+        ``_is_stored`` skips: redis-py 5.0's sharded reader with
         ``ignore_subscribe_messages`` drops every message, ``smessage`` included."""
         if self._cluster:
             return client.pubsub()
@@ -1087,7 +1087,7 @@ class RedisTokenCache:
         )
 
     async def aget(self, key: str) -> Token | None:
-        """Async :meth:`get`."""
+        """Async ``get``."""
         self._cipher(key)
         client = self._aclient()
         if client is _NO_CLIENT:
@@ -1106,7 +1106,7 @@ class RedisTokenCache:
         return self._open(key, raw)
 
     async def aset(self, key: str, token: Token) -> None:
-        """Async :meth:`set`."""
+        """Async ``set``."""
         client = self._aclient()
         if client is _NO_CLIENT:
             return
@@ -1134,7 +1134,7 @@ class RedisTokenCache:
         _log.debug("stored encrypted token in redis key=%s ttl=%ss", key, ttl // 1000)
 
     async def adelete(self, key: str) -> None:
-        """Async :meth:`delete`."""
+        """Async ``delete``."""
         client = self._aclient()
         if client is _NO_CLIENT:
             return
@@ -1286,7 +1286,7 @@ class RedisTokenCache:
             yield
 
     async def _atry_acquire(self, client: Any, key: str, owner: str) -> bool | None:
-        """Async :meth:`_try_acquire`."""
+        """Async ``_try_acquire``."""
         if not self._breaker.available():
             return None
         try:
@@ -1362,12 +1362,12 @@ class RedisTokenCache:
                 await self._shielded(lambda: self._afinish(renew_task, client, key, owner))
 
     def afetch_lock(self, key: str) -> AbstractAsyncContextManager[None]:
-        """Async :meth:`fetch_lock`."""
+        """Async ``fetch_lock``."""
         self._id(key)
         return self._alock_cm(key)
 
     def atry_fetch_lock(self, key: str) -> AbstractAsyncContextManager[bool]:
-        """Async :meth:`try_fetch_lock`."""
+        """Async ``try_fetch_lock``."""
         self._id(key)
         return self._aheld(key, wait=False)
 
@@ -1405,7 +1405,7 @@ class RedisTokenCache:
 
 def _check_redis_url_options(url: str) -> None:
     """Parse the URL as redis-py will (now, also for a cluster's lazily built client), and
-    turn its ``ValueError`` into a :class:`ConfigurationError` that names the bad option but
+    turn its ``ValueError`` into a ``ConfigurationError`` that names the bad option but
     never the URL (it may carry a password). Raised outside the ``except`` block so redis-py's
     message is not kept as ``__context__``."""
     from redis.connection import parse_url

@@ -68,8 +68,8 @@ _NONCE_LEN = 12
 
 
 def derive_encryption_key(secret: str | Secret) -> bytes:
-    """The 32-byte AES key :class:`RedisTokenCache` derives from a client secret: scrypt
-    (:data:`SCRYPT_N`, :data:`SCRYPT_R`, :data:`SCRYPT_P`, :data:`SCRYPT_SALT`), computed once
+    """The 32-byte AES key ``RedisTokenCache`` derives from a client secret: scrypt
+    (``SCRYPT_N``, ``SCRYPT_R``, ``SCRYPT_P``, ``SCRYPT_SALT``), computed once
     per process per secret."""
     raw = secret.get_secret_value() if isinstance(secret, Secret) else secret
     if not isinstance(raw, str) or not raw:

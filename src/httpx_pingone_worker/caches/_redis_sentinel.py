@@ -129,7 +129,7 @@ class SentinelTarget:
 
 def parse_sentinel_url(url: str) -> SentinelTarget:
     """Parse a ``redis+sentinel://`` / ``rediss+sentinel://`` URL, or raise
-    :class:`ConfigurationError` saying what is wrong (never quoting the URL)."""
+    ``ConfigurationError`` saying what is wrong (never quoting the URL)."""
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         raise _bad("it contains a control character (NUL, tab, newline …)")
     scheme = url_scheme(url)
@@ -264,7 +264,7 @@ def close_sentinels(client: Any) -> None:
 
 
 async def aclose_sentinels(client: Any) -> None:
-    """Async :func:`close_sentinels`."""
+    """Async ``close_sentinels``."""
     for sentinel in sentinel_clients(client):
         with contextlib.suppress(Exception):
             await sentinel.aclose()

@@ -197,7 +197,7 @@ class _Breaker:
 
 
 class _Renewal:
-    """The daemon thread that keeps one held fetch lock alive until :meth:`stop`."""
+    """The daemon thread that keeps one held fetch lock alive until ``stop``."""
 
     def __init__(self, target: Callable[[threading.Event], None]) -> None:
         self.stopped = threading.Event()

@@ -430,5 +430,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script shim that exits with :func:`main`'s status."""
+    """Console-script shim that exits with ``main``'s status."""
     sys.exit(main())

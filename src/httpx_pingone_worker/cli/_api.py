@@ -71,7 +71,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def expand_path(path: str, environment_id: str, client_id: str) -> str:
     """Turn a preset or a path template into a path under the API base (``{org}`` is left
-    for :func:`_resolve_org`, which needs an API call)."""
+    for ``_resolve_org``, which needs an API call)."""
     from . import CommandError
 
     template = PRESETS.get(path.strip().lower())

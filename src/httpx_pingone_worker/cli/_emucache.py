@@ -38,7 +38,7 @@ def emulator_instance_id(emulator: PingOneEmulator) -> str:
 
 
 class EmulatorScopedFileCache(EncryptedFileTokenCache):
-    """An :class:`EncryptedFileTokenCache` whose every key names one emulator instance.
+    """An ``EncryptedFileTokenCache`` whose every key names one emulator instance.
 
     The scoping is idempotent (a key already scoped stays as it is), so the base class's own
     calls between its methods (``delete_if`` → ``fetch_lock`` → ``get``) see the same key.

@@ -1,12 +1,12 @@
 """Output for the console: plain tables and panels for people, stable JSON for scripts.
 
-Everything printed goes through :class:`Output`. The commands build their JSON from typed
+Everything printed goes through ``Output``. The commands build their JSON from typed
 views that hold ids, names, URLs and fingerprints, never a secret; as a second line of
 defence it is scrubbed by value: every string goes through the library's redaction (known
 secrets and tokens, JWT-shaped strings, bearer values, ``client_secret=``-style fields), and
 the scalar value of a field that always holds a secret (``client_secret``, ``password``,
 ``client_assertion``, ``access_token`` …) becomes ``"<redacted>"``. URLs, ids and names are
-shown whole. The one exception is :meth:`Output.raw`, used only by
+shown whole. The one exception is ``Output.raw``, used only by
 ``pingone-worker token --raw``.
 """
 

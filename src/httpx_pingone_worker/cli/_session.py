@@ -1,6 +1,6 @@
 """What a command works with: resolved settings, an HTTP transport, auth and API clients.
 
-``--emulator`` swaps everything for a throwaway in-process :class:`PingOneEmulator`: its
+``--emulator`` swaps everything for a throwaway in-process ``PingOneEmulator``: its
 seeded worker app's credentials and its transport (no sockets, no network).
 """
 
@@ -58,7 +58,7 @@ def _stored_lookup(client_id: str | None) -> ClientCredentials | None:
 
 @dataclass
 class Session:
-    """Settings and lazily built clients for one command run; :meth:`close` releases them."""
+    """Settings and lazily built clients for one command run; ``close`` releases them."""
 
     args: argparse.Namespace
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
@@ -143,7 +143,7 @@ class Session:
 
     @property
     def credentials(self) -> ClientCredentials:
-        """The worker app's credentials (raises :class:`ConfigurationError` if incomplete)."""
+        """The worker app's credentials (raises ``ConfigurationError`` if incomplete)."""
         if self._credentials is None:
             if self.args.emulator:
                 self._credentials = self.start_emulator().credentials
@@ -368,7 +368,7 @@ class Session:
         return self._auth
 
     def client(self) -> PingOneClient:
-        """A Management API client authenticated with :meth:`auth`."""
+        """A Management API client authenticated with ``auth``."""
         if self._client is None:
             import dataclasses
 

@@ -184,7 +184,7 @@ def _text(value: Any) -> str | None:
 
 
 def environment_data(session: Session) -> dict[str, Any]:
-    """:func:`environment_view` as the JSON object ``status`` and ``demo`` print."""
+    """``environment_view`` as the JSON object ``status`` and ``demo`` print."""
     return environment_view(session).to_json()
 
 
@@ -206,7 +206,7 @@ def app_view(session: Session) -> AppView:
 
 
 def app_data(session: Session) -> dict[str, Any]:
-    """:func:`app_view` as a JSON object."""
+    """``app_view`` as a JSON object."""
     return app_view(session).to_json()
 
 

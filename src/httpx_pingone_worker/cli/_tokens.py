@@ -83,7 +83,7 @@ def token_info(token: Token, now: float | None = None) -> dict[str, Any]:
 
 
 def token_rows(info: dict[str, Any]) -> list[tuple[str, Any]]:
-    """Panel rows for :func:`token_info`."""
+    """Panel rows for ``token_info``."""
     return [
         ("fingerprint", info["fingerprint"]),
         ("type", info["token_type"]),

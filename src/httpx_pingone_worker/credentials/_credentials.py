@@ -49,7 +49,7 @@ def parse_auth_method(value: str) -> AuthMethod:
 class ClientCredentials:
     """A worker app's credentials and where its environment lives.
 
-    ``client_secret`` is kept as a :class:`Secret` (a plain ``str`` is wrapped);
+    ``client_secret`` is kept as a ``Secret`` (a plain ``str`` is wrapped);
     ``private_key`` (PEM, for ``private_key_jwt``) likewise. ``repr`` shows ids, never
     secrets. ``environment_id`` is ``None`` for a client of a custom OIDC server (no PingOne
     environment): it is needed only where PingOne URLs are derived from it, and those places

@@ -4,12 +4,12 @@ Keys (256-bit, text form ``hpw-key-v1:…``) live in the OS keyring (service
 ``httpx-pingone-worker``) through ``keyring``. Where no usable backend exists (headless Linux:
 ``keyring.backends.fail``, an empty chainer, a backend that errors or does not keep what it
 is given) a key goes to a 0600 key file in the data directory instead, and a
-:class:`KeyringFallbackWarning` says so once per process. ``PINGONE_WORKER_KEY_BACKEND=file``
+``KeyringFallbackWarning`` says so once per process. ``PINGONE_WORKER_KEY_BACKEND=file``
 chooses the key file on purpose (no warning).
 
 A sealed blob is ``magic | key id | nonce | AES-256-GCM(plaintext)`` with the file name as
 associated data, so a modified, truncated, renamed or foreign-key file fails with a
-:class:`StorageError` that names it. Files are written atomically (temporary file in the same
+``StorageError`` that names it. Files are written atomically (temporary file in the same
 directory, ``fsync``, ``os.replace``) with mode 0600 in 0700 directories.
 
 Key handling, sealing and the private-file helpers are the one at-rest format both stores
@@ -121,7 +121,7 @@ def atomic_write(path: Path, data: bytes, *, mtime: float | None = None) -> None
 
     A temporary file in the same directory is written, flushed, ``fsync``-ed and renamed over
     ``path``; a failure at any point leaves the previous file untouched (raises
-    :class:`StorageError` naming the file). ``mtime`` (epoch seconds) is set on the file
+    ``StorageError`` naming the file). ``mtime`` (epoch seconds) is set on the file
     before the rename, so nobody ever sees the new file with another modification time.
     """
     tmp: str | None = None
@@ -174,7 +174,7 @@ def _interprocess_lock(path: Path, timeout: float) -> Iterator[None]:
 
 
 def generate_key() -> str:
-    """A new random 256-bit key in the text form :func:`parse_key` accepts.
+    """A new random 256-bit key in the text form ``parse_key`` accepts.
 
     Pass it as ``EncryptedFileTokenCache(key=...)`` to share a cache between hosts or
     containers that cannot share a keyring.
@@ -189,7 +189,7 @@ def _encode_key(raw: bytes) -> str:
 def parse_key(value: str | bytes | Secret, *, source: str = "key") -> bytes:
     """Turn a key (32 raw bytes, ``hpw-key-v1:<base64>`` or bare urlsafe base64) into bytes.
 
-    Raises :class:`StorageError` naming ``source`` (never showing the value) when it is not
+    Raises ``StorageError`` naming ``source`` (never showing the value) when it is not
     a 256-bit key.
     """
     if isinstance(value, Secret):
@@ -312,14 +312,14 @@ def load_key(
     Order: ``$PINGONE_WORKER_KEY_BACKEND=file`` → key file; an existing key file in
     ``directory`` → it (so a store created on a headless host stays readable); a usable
     keyring → its entry (service ``httpx-pingone-worker``, user ``<purpose>-key``); else a
-    new key file (with a one-time :class:`KeyringFallbackWarning`). With ``create=False`` a
-    missing key raises :class:`StorageError` instead of making a new one (readers never
+    new key file (with a one-time ``KeyringFallbackWarning``). With ``create=False`` a
+    missing key raises ``StorageError`` instead of making a new one (readers never
     invent a key that cannot open existing files).
 
     A keyring that exists but fails (``KeyringLocked``, an unreachable D-Bus service) is
     not the same as no keyring: it may hold the key of files already written. When
     ``holds_data()`` says ``directory`` has such files, a failing keyring raises
-    :class:`StorageError` instead of creating a key file (which would take precedence from
+    ``StorageError`` instead of creating a key file (which would take precedence from
     then on and orphan them once the keyring recovers). Without files, the key file is the
     fallback as for a missing keyring.
     """
@@ -394,7 +394,7 @@ def seal(key: bytes, magic: bytes, name: str, plaintext: bytes) -> bytes:
 
 
 def unseal(key: bytes, magic: bytes, name: str, blob: bytes, *, path: Path, what: str) -> bytes:
-    """Inverse of :func:`seal`; every failure is a :class:`StorageError` naming ``path``."""
+    """Inverse of ``seal``; every failure is a ``StorageError`` naming ``path``."""
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 

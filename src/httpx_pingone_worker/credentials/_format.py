@@ -1,7 +1,7 @@
-"""Credential format checks: :func:`validate_credential_format` advises, it does not gatekeep.
+"""Credential format checks: ``validate_credential_format`` advises, it does not gatekeep.
 
 Ids should be UUIDs and a secret should look like one; each finding is a
-:class:`CredentialProblem` (no secret is rejected for its characters).
+``CredentialProblem`` (no secret is rejected for its characters).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ __all__ = ["CredentialProblem", "validate_credential_format"]
 
 @dataclass(frozen=True, slots=True)
 class CredentialProblem:
-    """One thing :func:`validate_credential_format` found wrong or suspicious.
+    """One thing ``validate_credential_format`` found wrong or suspicious.
 
     ``field`` names the setting (``client_id``, ``client_secret``, ``environment_id``);
     ``message`` says what looks wrong without quoting the value; ``hint`` says how to fix
@@ -66,7 +66,7 @@ def validate_credential_format(
     and equality with an id are errors; an unusual length or characters outside PingOne's
     ``[A-Za-z0-9._~-]`` are warnings only, because custom OIDC servers issue other formats.
     No message quotes a value. With ``raise_on_error=True``, any ``"error"``-severity
-    problem raises :class:`CredentialFormatError` carrying every problem.
+    problem raises ``CredentialFormatError`` carrying every problem.
     """
     if isinstance(client_secret, str):  # wrapped first: the error raised below unwinds here
         client_secret = Secret(client_secret)

@@ -3,7 +3,7 @@
 Precedence, highest first (each value is resolved on its own, so the client id may come
 from an argument while the secret comes from the environment):
 
-1. explicit arguments of :func:`resolve_settings`;
+1. explicit arguments of [`resolve_settings`][httpx_pingone_worker.resolve_settings];
 2. environment variables (``PINGONE_CLIENT_ID``, ``PINGONE_CLIENT_SECRET``,
    ``PINGONE_ENVIRONMENT_ID``, ``PINGONE_REGION``, ``PINGONE_SCOPES``, and the host
    overrides ``PINGONE_AUTH_BASE_URL`` / ``PINGONE_API_BASE_URL`` or the Go SDK pair
@@ -14,14 +14,14 @@ from an argument while the secret comes from the environment):
 5. stored credentials (the ``stored=`` callable, asked only when a required value is
    still missing).
 
-Every resolved value records where it came from in :attr:`ResolvedSettings.sources`
+Every resolved value records where it came from in ``ResolvedSettings.sources``
 (``"argument"``, ``"env:PINGONE_X"``, ``"env-file:<path>"``, ``"settings:<path>"``,
 ``"store"`` or ``"default"``). Messages name settings, variables, files and keys; never a
 value, so a secret pasted into the wrong place cannot leak through an error.
 
 One cohesive thing (a little over 400 lines): the precedence rules, the per-value source
 record and the checks of the combined result are one algorithm; the readers of each source
-are in :mod:`._sources`, the format advice in :mod:`._format`.
+are in ``_sources``, the format advice in ``_format``.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ StoredLookup = Callable[[str | None], ClientCredentials | None]
 
 @dataclass(frozen=True, slots=True)
 class ResolvedSettings:
-    """The outcome of :func:`resolve_settings`.
+    """The outcome of [`resolve_settings`][httpx_pingone_worker.resolve_settings].
 
     ``credentials`` is ``None`` only when ``require=False`` and a required value is
     missing; the individual values are still available. ``sources`` maps each setting name
@@ -131,13 +131,13 @@ def resolve_settings(
 ) -> ResolvedSettings:
     """Resolve PingOne settings from arguments, environment, files and stored credentials.
 
-    ``env`` defaults to :data:`os.environ`. ``env_file`` and ``settings_file`` are read
+    ``env`` defaults to ``os.environ``. ``env_file`` and ``settings_file`` are read
     only when given (a given path that does not exist is an error). ``stored`` is called
     with the client id resolved so far (or ``None``) when the client id, secret or
-    environment id is still missing; it returns :class:`ClientCredentials` or ``None``.
+    environment id is still missing; it returns ``ClientCredentials`` or ``None``.
 
     With ``require=True`` (default) every missing required value (client id, client
-    secret, environment id) is reported in ONE :class:`ConfigurationError` that lists
+    secret, environment id) is reported in ONE ``ConfigurationError`` that lists
     them all and where each could come from. ``environment_id_required=False`` is for a
     custom OIDC server (explicit token endpoint or issuer): the credentials then come
     without an environment id when none is configured. Host overrides are checked for HTTPS
@@ -397,9 +397,9 @@ def resolve_credentials(
     require: bool = True,
     allow_loopback_http: bool = False,
 ) -> ClientCredentials:
-    """Like :func:`resolve_settings`, returning only the :class:`ClientCredentials`.
+    """Like ``resolve_settings``, returning only the ``ClientCredentials``.
 
-    Always raises :class:`ConfigurationError` when a required value is missing (``require``
+    Always raises ``ConfigurationError`` when a required value is missing (``require``
     is accepted for signature compatibility and ignored).
     """
     del require  # credentials are the whole point here: always required

@@ -1,7 +1,7 @@
 """Settings sources: ``PINGONE_*`` environment variables, ``.env`` files, ``settings.json``.
 
 Each reader returns values by setting name and validates what it reads; messages name the
-file, line or key, never a value. :mod:`._settings` combines the sources in precedence order.
+file, line or key, never a value. ``_settings`` combines the sources in precedence order.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def parse_env_file(path: str | Path) -> dict[str, str]:
 
     Values may be wrapped in single or double quotes (kept verbatim inside; double quotes
     understand ``\\n``, ``\\"`` and ``\\\\``). An unquoted value ends at `` #``. No variable
-    expansion. A malformed line raises :class:`ConfigurationError` naming the file and line
+    expansion. A malformed line raises ``ConfigurationError`` naming the file and line
     number, never the line's text.
     """
     p = check_path(path, what="env_file")

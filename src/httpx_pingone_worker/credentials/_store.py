@@ -1,22 +1,24 @@
 """Encrypted credential storage: one AES-GCM file per client id, the key in the OS keyring.
 
 Layout of a store directory (default ``platformdirs.user_data_dir("httpx-pingone-worker")
-/ "credentials"``, or ``$PINGONE_WORKER_DATA_DIR``, or ``directory=``)::
+/ "credentials"``, or ``$PINGONE_WORKER_DATA_DIR``, or ``directory=``):
 
-    <client id>.cred          one entry per worker app (hashed name for unusual ids)
-    .credentials.key          only when no usable keyring exists (0600)
-    .credentials-key.lock     serialises key creation between processes
+```text
+<client id>.cred          one entry per worker app (hashed name for unusual ids)
+.credentials.key          only when no usable keyring exists (0600)
+.credentials-key.lock     serialises key creation between processes
+```
 
 Every file is written atomically (temporary file in the same directory, ``fsync``,
 ``os.replace``) with mode 0600; the directory is 0700. An entry is
 ``magic | key id | nonce | AES-256-GCM(JSON)`` with the file name as associated data, so a
-modified, truncated, renamed or foreign-key file fails with a :class:`StorageError` that
+modified, truncated, renamed or foreign-key file fails with a ``StorageError`` that
 names it, and one unreadable entry never hides the others.
 
 The key lives in the OS keyring (service ``httpx-pingone-worker``) through ``keyring``.
 Where no usable backend exists (headless Linux: ``keyring.backends.fail``, an empty chainer,
 a backend that errors or does not keep what it is given) the key goes to a 0600 key file
-in the store directory instead, and a :class:`KeyringFallbackWarning` says so once per
+in the store directory instead, and a ``KeyringFallbackWarning`` says so once per
 process. ``PINGONE_WORKER_KEY_BACKEND=file`` chooses the key file on purpose (no warning).
 
 ``cryptography``, ``keyring``, ``filelock`` and ``platformdirs`` are imported on first use.
@@ -229,7 +231,7 @@ def secure_retrieve(
 ) -> ClientCredentials:
     """Read and decrypt the credentials stored for ``client_id``.
 
-    Raises :class:`StorageError` (naming the file) when there is no entry, or when it was
+    Raises ``StorageError`` (naming the file) when there is no entry, or when it was
     modified, truncated or encrypted with another key.
     """
     client_id = _check_client_id(client_id)
@@ -297,7 +299,7 @@ def scan_store(*, directory: str | os.PathLike[str] | None = None) -> list[Store
 
 def secure_list(*, directory: str | os.PathLike[str] | None = None) -> list[str]:
     """Client ids of the readable entries, sorted. Unreadable entries are logged (WARNING)
-    and skipped; :func:`scan_store` reports them too."""
+    and skipped; ``scan_store`` reports them too."""
     ids = []
     for entry in scan_store(directory=directory):
         if entry.client_id is not None:
@@ -329,10 +331,10 @@ def secure_delete(client_id: str, *, directory: str | os.PathLike[str] | None = 
 def stored_credentials_lookup(
     client_id: str | None, *, directory: str | os.PathLike[str] | None = None
 ) -> ClientCredentials | None:
-    """The ``stored=`` source for :func:`resolve_settings`: the last configuration source.
+    """The ``stored=`` source for ``resolve_settings``: the last configuration source.
 
     With a client id: its stored credentials, or ``None`` when none are stored (an entry that
-    exists but cannot be read raises :class:`StorageError`: never silently ignored). Without
+    exists but cannot be read raises ``StorageError``: never silently ignored). Without
     one: the only readable entry when the store holds exactly one, else ``None``. An empty or
     missing store touches neither the keyring nor the disk.
     """

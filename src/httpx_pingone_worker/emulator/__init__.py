@@ -1,5 +1,6 @@
 """An offline, deterministic PingOne for tests, demos and the console (moto-style).
 
+```pycon
 >>> import httpx
 >>> from httpx_pingone_worker.emulator import PingOneEmulator
 >>> emu = PingOneEmulator(users=5)
@@ -8,6 +9,7 @@
 ...                     auth=(emu.client_id, emu.credentials.client_secret.get_secret_value()))
 >>> r.status_code, r.json()["token_type"]
 (200, 'Bearer')
+```
 
 What is emulated: discovery, JWKS, token (``client_credentials``; every client
 authentication method, enforced per app), introspection, revocation (answered as PingOne
@@ -18,8 +20,8 @@ applications (enable/disable, secret rotation), and read-only environments, bill
 materials, organization, licenses, sign-on and password policies, resources and scopes;
 ``filter``/``limit``/cursor paging; PingOne's error bodies and role permissions. Faults, an
 advanceable clock, snapshots and a redacted request log make failure paths testable.
-Adapters: :meth:`PingOneEmulator.transport`, :meth:`PingOneEmulator.router` (respx),
-:meth:`PingOneEmulator.serve` (HTTPS on loopback).
+Adapters: ``PingOneEmulator.transport``, ``PingOneEmulator.router`` (respx),
+[`PingOneEmulator.serve`][httpx_pingone_worker.emulator.PingOneEmulator.serve] (HTTPS on loopback).
 ``python -m httpx_pingone_worker.emulator`` runs the server.
 """
 

@@ -231,7 +231,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _remote_bind_said() -> Iterator[None]:
-    """Silence the server's RemoteBindWarning: :func:`main` says it on stderr in plain words."""
+    """Silence the server's RemoteBindWarning: ``main`` says it on stderr in plain words."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RemoteBindWarning)
         yield

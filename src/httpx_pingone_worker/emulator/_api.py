@@ -2,7 +2,7 @@
 rate limit and the role permissions, then hand the call to the resource module.
 
 **Permissions.** Which permission each operation needs is decided here and only here, in
-:data:`OPERATION_PERMISSIONS` (PingOne's permission ids; ``None``: any valid token). What
+``OPERATION_PERMISSIONS`` (PingOne's permission ids; ``None``: any valid token). What
 each role grants, and the two rules that depend on scopes as well (who may assign a role
 where; who may see a worker app's secret), live in ``_roles``. An operation missing from
 the table is refused (403), so a new route cannot be served unguarded.

@@ -10,16 +10,16 @@ from httpx_pingone_worker._core._errors import EmulatorError
 
 __all__ = ["MAX_ADVANCE", "EmulatorClock"]
 
-#: Largest single :meth:`EmulatorClock.advance` (10 years): more is a bug in the test.
+#: Largest single ``EmulatorClock.advance`` (10 years): more is a bug in the test.
 MAX_ADVANCE = 10 * 365 * 86400.0
 
 
 class EmulatorClock:
-    """Epoch seconds that tests can :meth:`advance` so expiry needs no sleeping.
+    """Epoch seconds that tests can ``advance`` so expiry needs no sleeping.
 
     By default it follows ``time.time()`` plus an offset, so JWTs it stamps also verify with
     libraries that read the real clock. ``start=`` freezes it at that epoch instead (it then
-    moves only through :meth:`advance`); ``source=`` follows another clock (any callable
+    moves only through ``advance``); ``source=`` follows another clock (any callable
     returning epoch seconds). Instances are callable, so ``clock=emu.clock`` can be passed
     wherever a ``Callable[[], float]`` clock is expected.
     """

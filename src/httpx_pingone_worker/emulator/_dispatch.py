@@ -1,4 +1,4 @@
-"""The sans-IO entry point: one request in, one :class:`EmulatorResponse` out.
+"""The sans-IO entry point: one request in, one ``EmulatorResponse`` out.
 
 Routing is by host and path, so the same handler serves PingOne's real hosts (through the
 in-process transport or respx) and the loopback HTTPS server:
@@ -36,7 +36,7 @@ _AUTH_ROUTE = re.compile(
 
 
 def make_ctx(method: str, url: str, headers: Mapping[str, str], body: bytes) -> Ctx:
-    """Parse one request into a :class:`Ctx`."""
+    """Parse one request into a ``Ctx``."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     known = _HOSTS.get(host)

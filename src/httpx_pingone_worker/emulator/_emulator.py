@@ -1,5 +1,5 @@
 """``PingOneEmulator``: construction, snapshots and resets, the sans-IO ``respond`` and the
-adapters. The scenario API lives in :mod:`._scenario`, request handling in :mod:`._dispatch`.
+adapters. The scenario API lives in ``_scenario``, request handling in ``_dispatch``.
 """
 
 from __future__ import annotations
@@ -46,9 +46,11 @@ _log = get_logger("emulator")
 class PingOneEmulator(ScenarioMixin):
     """An offline, deterministic PingOne: auth endpoints, a writable Management API, faults.
 
+    ```pycon
     >>> emu = PingOneEmulator(users=3)
     >>> emu.credentials.environment_id == emu.environment_id
     True
+    ```
 
     ``seed`` fixes every id, name and the seeded app's (throwaway) secret. The emulator starts
     with one SANDBOX environment in ``region`` holding one enabled WORKER app
@@ -58,17 +60,17 @@ class PingOneEmulator(ScenarioMixin):
     five groups, ``users`` users, PingOne's built-in policies and resources, and whatever
     ``seed_file`` (JSON: users, groups, populations, in the format of the emulator reference's
     *Seed files*) adds. ``clock`` is an
-    :class:`EmulatorClock`, a callable returning epoch seconds, or ``None`` (real time).
+    ``EmulatorClock``, a callable returning epoch seconds, or ``None`` (real time).
 
     ``strict_auth`` (default on) rejects a client that authenticates with another method
     than its app's configured one, as PingOne does; ``assertion_leeway`` is the clock skew
     (seconds) allowed on client assertion ``exp``/``nbf``. ``rate_limit`` is Management API
     requests per minute per license (``None``: unlimited).
 
-    :meth:`reset` returns to the seeded state cheaply (a snapshot restore);
-    :meth:`snapshot`/:meth:`restore` save and return to any state. Adapters:
-    :meth:`transport` (httpx, sync and async), :meth:`router` (respx), :meth:`serve`
-    (HTTPS on loopback); :meth:`respond` is the sans-IO entry point they share. All methods
+    ``reset`` returns to the seeded state cheaply (a snapshot restore);
+    ``snapshot``/``restore`` save and return to any state. Adapters:
+    ``transport`` (httpx, sync and async), ``router`` (respx), ``serve``
+    (HTTPS on loopback); ``respond`` is the sans-IO entry point they share. All methods
     are thread-safe; every instance has its own state.
     """
 
@@ -156,7 +158,7 @@ class PingOneEmulator(ScenarioMixin):
             )
 
     def restore(self, snapshot: EmulatorSnapshot) -> None:
-        """Return to a state saved by :meth:`snapshot` (of any emulator)."""
+        """Return to a state saved by ``snapshot`` (of any emulator)."""
         if not isinstance(snapshot, EmulatorSnapshot):
             raise EmulatorError(
                 f"restore() takes an EmulatorSnapshot, got {type(snapshot).__name__}",
@@ -190,9 +192,9 @@ class PingOneEmulator(ScenarioMixin):
 
     def _trust_client_jwks(self, jwks: Mapping[str, Any]) -> None:
         """The seeded app (``private_key_jwt``) trusts ``jwks`` (public keys the caller holds
-        the private half of) instead of its generated key pair; :meth:`reset` keeps that.
+        the private half of) instead of its generated key pair; ``reset`` keeps that.
 
-        :attr:`credentials` cannot hold the caller's private key, so from then on it reports
+        ``credentials`` cannot hold the caller's private key, so from then on it reports
         the app's (throwaway) secret with ``client_secret_basic``, which the app refuses
         under ``strict_auth``: the runner (``--client-jwks``) is the only caller."""
         with self._lock:
@@ -318,7 +320,7 @@ class PingOneEmulator(ScenarioMixin):
         body: bytes | str = b"",
     ) -> EmulatorResponse:
         """Handle one request without I/O: the answer, plus any latency or connection fault
-        for the adapter to apply. Every call is logged in :attr:`requests`."""
+        for the adapter to apply. Every call is logged in ``requests``."""
         hdrs = dict(headers.items() if isinstance(headers, Mapping) else (headers or ()))
         data = body.encode() if isinstance(body, str) else bytes(body)
         ctx = make_ctx(method, url, hdrs, data)
@@ -384,7 +386,7 @@ class PingOneEmulator(ScenarioMixin):
     def router(self, **kwargs: Any) -> respx.MockRouter:
         """A respx router sending PingOne's auth/API hosts of every region to the emulator.
 
-        ``kwargs`` go to :class:`respx.MockRouter` (default ``assert_all_called=False``).
+        ``kwargs`` go to ``respx.MockRouter`` (default ``assert_all_called=False``).
         Use as ``with emu.router(): ...`` (or ``respx_mock``-style ``router.start()``).
         """
         from ._transport import make_router

@@ -1,6 +1,6 @@
 """The emulator's mutable runtime: world, keys, faults, request log, tokens, rate limits.
 
-Handlers receive an :class:`Engine` (never the ``PingOneEmulator`` facade), so imports point
+Handlers receive an ``Engine`` (never the ``PingOneEmulator`` facade), so imports point
 one way: ``_emulator`` → handlers → ``_engine`` → ``_state`` / ``_http``. The facade holds
 the lock; everything here runs under it.
 """
@@ -89,7 +89,7 @@ class Engine:
 
     @classmethod
     def restore(cls, blob: bytes, clock: EmulatorClock) -> Engine:
-        """An independent engine equal to the one :meth:`snapshot` saw, on ``clock``."""
+        """An independent engine equal to the one ``snapshot`` saw, on ``clock``."""
         (
             world,
             settings,

@@ -78,7 +78,7 @@ def make_fault(
     retry_after: float | None,
     delay: float,
 ) -> Fault:
-    """Validate arguments of ``inject_fault`` and build a :class:`Fault`."""
+    """Validate arguments of ``inject_fault`` and build a ``Fault``."""
     if endpoint not in ENDPOINTS:
         raise EmulatorError(
             f"unknown fault endpoint {endpoint!r}", hint=f"use one of {', '.join(ENDPOINTS)}"

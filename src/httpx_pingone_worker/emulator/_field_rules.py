@@ -1,10 +1,10 @@
 """Field rules of PingOne's user resource, as its OpenAPI spec declares them.
 
-:data:`USER_FIELDS` is derived from the Go SDK spec's ``User`` schema
+``USER_FIELDS`` is derived from the Go SDK spec's ``User`` schema
 (``components.schemas.User``: ``minLength``, ``maxLength``, ``pattern`` of each string
 attribute and sub-attribute); ``tests/contract/test_field_rules.py`` recomputes it from the
 vendored spec and fails when the two differ, printing the table to paste here. The patterns
-are the spec's own text. Python's ``re`` has no ``\\p{…}`` classes, so :func:`matcher`
+are the spec's own text. Python's ``re`` has no ``\\p{…}`` classes, so ``matcher``
 turns the spec's ``^[…]*$`` character classes into Unicode general-category checks (the
 same test compares it with the ``regex`` module on random text), and compiles any other
 pattern with ``re`` in ASCII mode (ECMA-262's ``\\w`` is ASCII).

@@ -9,9 +9,9 @@ case-insensitive (SCIM's default for ``caseExact: false`` attributes).
 Each endpoint allows a few attribute paths, and may allow only some operators per attribute
 (an attribute mapping to its operators) and no ``not``: PingOne's users endpoint takes
 ``eq``/``sw`` on most attributes, ``ew``/``co`` on a few, and none of ``ne pr gt ge lt le
-not``. Anything else is an :class:`InvalidFilter` (PingOne answers ``400`` with detail code
-``INVALID_FILTER``). Filters longer than :data:`MAX_FILTER_LENGTH` characters or nested
-deeper than :data:`MAX_DEPTH` are refused too (never a recursion error).
+not``. Anything else is an ``InvalidFilter`` (PingOne answers ``400`` with detail code
+``INVALID_FILTER``). Filters longer than ``MAX_FILTER_LENGTH`` characters or nested
+deeper than ``MAX_DEPTH`` are refused too (never a recursion error).
 """
 
 from __future__ import annotations
@@ -285,7 +285,7 @@ def compile_filter(
     *,
     allow_not: bool = True,
 ) -> Predicate:
-    """Compile ``text`` into a predicate over JSON items; raises :class:`InvalidFilter`.
+    """Compile ``text`` into a predicate over JSON items; raises ``InvalidFilter``.
 
     ``attributes`` lists the filterable paths (every operator allowed) or maps each to the
     operators it takes. ``multi_valued`` maps a list-of-objects attribute to the

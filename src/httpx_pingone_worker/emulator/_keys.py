@@ -36,7 +36,7 @@ def b64url(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
-    """Inverse of :func:`b64url`; raises ``ValueError`` on bad input."""
+    """Inverse of ``b64url``; raises ``ValueError`` on bad input."""
     pad = "=" * (-len(text) % 4)
     return base64.urlsafe_b64decode(text + pad)
 
@@ -47,7 +47,7 @@ def _int_b64(value: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:
-    """An RSA key pair with its ``kid``; :meth:`sign` makes compact RS256 JWTs."""
+    """An RSA key pair with its ``kid``; ``sign`` makes compact RS256 JWTs."""
 
     kid: str
     key: RSAPrivateKey

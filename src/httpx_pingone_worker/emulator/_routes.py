@@ -1,4 +1,4 @@
-"""Route table plumbing of the Management API: a :class:`Route` per path, a :class:`Call`
+"""Route table plumbing of the Management API: a ``Route`` per path, a ``Call``
 per request, and the body-validation helpers the resource modules share."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Route:
 
 
 def route(template: str, resource: str, **methods: Handler) -> Route:
-    """A :class:`Route` for ``template`` (``{name}`` is one path segment, captured).
+    """A ``Route`` for ``template`` (``{name}`` is one path segment, captured).
 
     ``methods`` maps ``GET``/``POST``/… to the handler. Every operation also needs a line
     in ``_api.OPERATION_PERMISSIONS`` (an operation without one is refused with 403).

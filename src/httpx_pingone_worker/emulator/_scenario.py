@@ -1,4 +1,4 @@
-"""The scenario API of :class:`PingOneEmulator`: add environments, apps, users and groups,
+"""The scenario API of ``PingOneEmulator``: add environments, apps, users and groups,
 change apps, rotate keys and secrets, expire tokens, inject faults.
 
 A mixin over the facade's ``_engine`` and ``_lock``, so ``_emulator`` stays about

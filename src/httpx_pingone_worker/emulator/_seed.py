@@ -1,18 +1,20 @@
 """Seeded content: the generated directory, PingOne's built-in configuration, seed files.
 
-A seed file is JSON that teams share as a fixture::
+A seed file is JSON that teams share as a fixture:
 
-    {
-      "populations": [{"name": "Staff", "description": "Employees", "default": false}],
-      "groups": [{"name": "Admins", "description": "Console administrators"},
-                 {"name": "Staff"},
-                 {"name": "Night shift", "population": "Staff", "memberOfGroups": ["Staff"]}],
-      "users": [
-        {"username": "alice", "email": "alice@example.com",
-         "name": {"given": "Alice", "family": "Ng"}, "enabled": true,
-         "population": "Staff", "groups": ["Admins"]}
-      ]
-    }
+```json
+{
+  "populations": [{"name": "Staff", "description": "Employees", "default": false}],
+  "groups": [{"name": "Admins", "description": "Console administrators"},
+             {"name": "Staff"},
+             {"name": "Night shift", "population": "Staff", "memberOfGroups": ["Staff"]}],
+  "users": [
+    {"username": "alice", "email": "alice@example.com",
+     "name": {"given": "Alice", "family": "Ng"}, "enabled": true,
+     "population": "Staff", "groups": ["Admins"]}
+  ]
+}
+```
 
 Every key is optional. Users name their population and groups by name (defined in the file
 or seeded). A group with ``population`` is a population group; ``memberOfGroups`` nests it in
@@ -49,7 +51,7 @@ MAX_USERS = 100_000
 
 
 def check_users(users: object) -> int:
-    """``users`` for seeding: an int from 0 to :data:`MAX_USERS`, else EmulatorError."""
+    """``users`` for seeding: an int from 0 to ``MAX_USERS``, else EmulatorError."""
     if isinstance(users, bool) or not isinstance(users, int) or not 0 <= users <= MAX_USERS:
         shown = repr(users) if isinstance(users, int) and users < 10**12 else "that value"
         raise EmulatorError(
@@ -209,7 +211,7 @@ def seed_configuration(world: World, env: Environment) -> None:
 
 
 def load_seed_file(path: str | Path) -> dict[str, Any]:
-    """Read and check a seed file (see the module docstring); raises :class:`EmulatorError`."""
+    """Read and check a seed file (see the module docstring); raises ``EmulatorError``."""
     problem: str | None = None
     try:
         body = Path(path).read_bytes()

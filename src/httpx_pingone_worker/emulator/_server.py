@@ -190,7 +190,7 @@ class EmulatorServer:
 
     Both the auth and the API side are served on one origin: ``auth_base_url`` is the
     origin (``/<envId>/as/...`` below it), ``api_base_url`` is ``<origin>/v1``. Clients trust
-    it through :attr:`ssl_context` or :attr:`ca_file` (a PEM written at start, deleted at
+    it through ``ssl_context`` or ``ca_file`` (a PEM written at start, deleted at
     stop). Control endpoints: ``POST /_emulator/reset|seed|advance|expire|faults`` (JSON
     bodies), ``GET /_emulator/requests|state``.
     """
@@ -213,7 +213,7 @@ class EmulatorServer:
         """Generate the certificate, bind, and serve in a daemon thread; returns ``self``.
 
         A host other than a loopback address (``0.0.0.0``, a LAN address) works but warns
-        (:class:`RemoteBindWarning`): the control endpoints answer only loopback peers, the
+        (``RemoteBindWarning``): the control endpoints answer only loopback peers, the
         token and API endpoints anyone who can connect.
         """
         if self._httpd is not None:

@@ -21,7 +21,7 @@ __all__ = ["EmulatorSnapshot", "baseline"]
 
 @dataclass(frozen=True, slots=True, repr=False)
 class EmulatorSnapshot:
-    """A saved emulator state (opaque); give it to :meth:`PingOneEmulator.restore`."""
+    """A saved emulator state (opaque); give it to ``PingOneEmulator.restore``."""
 
     _blob: bytes
     _env_id: str

@@ -1,8 +1,8 @@
 """Emulator state: organization, environments, apps, directory data, issued tokens.
 
-Moto-style: one :class:`World` holds every environment of every region, keyed by id;
+Moto-style: one ``World`` holds every environment of every region, keyed by id;
 each environment records its region, so a request to ``auth.pingone.eu`` for an NA
-environment is a 404, as on PingOne. Ids come from a :class:`random.Random` seeded with
+environment is a 404, as on PingOne. Ids come from a ``random.Random`` seeded with
 the emulator's ``seed``, so the same seed gives the same ids, names and secrets.
 
 Directory records (users, groups, populations, policies …) are kept as the JSON PingOne

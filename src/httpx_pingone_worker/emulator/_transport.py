@@ -86,7 +86,7 @@ class EmulatorTransport(_TransportCore, httpx.BaseTransport, httpx.AsyncBaseTran
     """Serves PingOne's auth/API hosts (every region) and the emulator's loopback servers.
 
     Usable by ``httpx.Client(transport=...)`` and ``httpx.AsyncClient(transport=...)``
-    (``emu.transport(lib=httpx2)`` gives the httpx2 twin, see :func:`transport_class`).
+    (``emu.transport(lib=httpx2)`` gives the httpx2 twin, see ``transport_class``).
     A request for any other host raises ``httpx.ConnectError`` naming the host. Injected
     latency sleeps (``time.sleep`` / ``anyio.sleep``); injected connection failures raise
     ``httpx.ConnectError``, timeouts ``httpx.ReadTimeout``.

@@ -2,7 +2,7 @@
 
 - ``_models``: typed resources (Environment, Application, Role, User …) parsed from JSON;
 - ``_paging``: HAL collection pages and the pager state;
-- ``_ratelimit``: the client-side token-bucket :class:`RateLimiter`;
+- ``_ratelimit``: the client-side token-bucket [`RateLimiter`][httpx_pingone_worker.RateLimiter];
 - ``_error_mapping``: failed responses → ``ManagementApiError`` with a role hint;
 - ``_core``: the sans-IO client core (paths, headers, retries, one call as I/O steps);
 - ``_base``, ``_sync``, ``_async``: the shared client base and the sync / async I/O shells;

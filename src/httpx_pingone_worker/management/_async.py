@@ -1,4 +1,4 @@
-""":class:`AsyncPingOneClient`: the Management API client over ``httpx.AsyncClient``.
+"""``AsyncPingOneClient``: the Management API client over ``httpx.AsyncClient``.
 
 An I/O shell (asyncio or trio): it performs the steps of `_Core.exchange` with awaits. Over
 400 lines for the same reason as `PingOneClient`: one short awaited method per operation.
@@ -81,7 +81,7 @@ class AsyncPingOneClient(
         "httpx.AsyncClient", "httpx.AsyncBaseTransport | _AsyncTransportLike", Awaitable[None]
     ]
 ):
-    """The async twin of :class:`PingOneClient` over ``httpx.AsyncClient`` (asyncio or trio).
+    """The async twin of ``PingOneClient`` over ``httpx.AsyncClient`` (asyncio or trio).
 
     Same constructor; ``sleep`` is an async callable (default ``anyio.sleep``).
     """
@@ -130,7 +130,7 @@ class AsyncPingOneClient(
         session_id: str | None = None,
         safe_to_retry: bool = False,
     ) -> Any:
-        """Send one API request; see :meth:`PingOneClient.request`."""
+        """Send one API request; see ``PingOneClient.request``."""
         opts = _RequestOptions(params, json, headers, transaction_id, session_id, safe_to_retry)
         flow = self._core.exchange(self.http.build_request, method, path, opts)
         return _json_or_none(await self._send(flow))
@@ -199,7 +199,7 @@ class AsyncPingOneClient(
         max_pages: int = MAX_PAGES,
         **kw: Any,
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Yield every item of a collection lazily; see :meth:`PingOneClient.paginate`."""
+        """Yield every item of a collection lazily; see ``PingOneClient.paginate``."""
         async with contextlib.aclosing(
             self.pages(path, params, key=key, max_pages=max_pages, **kw)
         ) as pages:

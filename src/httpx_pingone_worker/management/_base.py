@@ -59,7 +59,7 @@ _SleepT = TypeVar("_SleepT")  # what ``sleep`` returns: None, or an awaitable
 
 
 class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
-    """Construction, properties and repr shared by :class:`PingOneClient` and its async twin.
+    """Construction, properties and repr shared by ``PingOneClient`` and its async twin.
 
     ``_HttpT`` is the underlying client (``httpx.Client`` / ``httpx.AsyncClient``), created
     from the chosen library's ``_http_class``; ``sleep=None`` means the shell's

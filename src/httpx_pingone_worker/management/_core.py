@@ -1,6 +1,6 @@
 """The sans-IO core of the Management API clients: configuration, paths, headers, retries.
 
-:meth:`_Core.exchange` is one API call written as the I/O steps (send, wait for the rate
+``exchange`` is one API call written as the I/O steps (send, wait for the rate
 limiter, close, sleep) that the sync and async shells perform; rate limiting, retries and
 error mapping are decided here, so both clients behave the same. A little over 400 lines:
 configuration, path building and the request flow are one decision table the shells share.
@@ -319,7 +319,7 @@ class _Core:
 
 
 class _RequestOptions(NamedTuple):
-    """The keyword arguments of ``request()`` that :meth:`_Core.exchange` acts on."""
+    """The keyword arguments of ``request()`` that ``exchange`` acts on."""
 
     params: Mapping[str, Any] | None
     json: Any
@@ -357,7 +357,7 @@ class _Sleep:
     seconds: float
 
 
-#: One I/O step :meth:`_Core.exchange` asks its sync or async shell to perform.
+#: One I/O step ``exchange`` asks its sync or async shell to perform.
 _Step = _Send | _Acquire | _Close | _Sleep
 
 

@@ -1,6 +1,6 @@
 """Worker-app discovery: the app's configuration and its role assignments with role names.
 
-:func:`discover_worker_app` logs ``[🔍 DISCOVERY] found worker app name=… status=…``.
+``discover_worker_app`` logs ``[🔍 DISCOVERY] found worker app name=… status=…``.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def discover_worker_app(
 
     The app id equals the client id for PingOne apps; for the rare imported app with a
     custom ``clientId`` the environment's applications are searched. A role whose name
-    cannot be read keeps ``name=None``. API errors raise :class:`ManagementApiError`
+    cannot be read keeps ``name=None``. API errors raise ``ManagementApiError``
     (a 403 names the role needed to read applications).
     """
     return _drive(_discovery_steps(client, client_id, environment_id), _on(client))
@@ -172,5 +172,5 @@ def discover_worker_app(
 async def adiscover_worker_app(
     client: AsyncPingOneClient, client_id: str | None = None, *, environment_id: str | None = None
 ) -> WorkerApp:
-    """Async :func:`discover_worker_app`."""
+    """Async [`discover_worker_app`][httpx_pingone_worker.discover_worker_app]."""
     return await _adrive(_discovery_steps(client, client_id, environment_id), _aon(client))

@@ -1,4 +1,4 @@
-"""Failed Management API responses → :class:`~httpx_pingone_worker.ManagementApiError`.
+"""Failed Management API responses → ``ManagementApiError``.
 
 PingOne's ``code``, ``details`` and ``Correlation-Id`` become fields; a 403 names the role the
 worker app likely lacks. The response body is never quoted.
@@ -178,7 +178,7 @@ def _clean(text: str, limit: int = 200) -> str:
 
 
 def error_from_response(response: httpx.Response, *, method: str, path: str) -> ManagementApiError:
-    """Map a failed API response to :class:`ManagementApiError` (the body is never quoted)."""
+    """Map a failed API response to ``ManagementApiError`` (the body is never quoted)."""
     status = response.status_code
     correlation_id = response.headers.get("correlation-id")
     code: str | None = None

@@ -86,7 +86,7 @@ def _pick_lib(auth: object, transport: object) -> HttpLib:
 
 
 def _timeout_for(lib: HttpLib, timeout: Any) -> Any:
-    """Translate an ``httpx.Timeout`` (like :data:`DEFAULT_TIMEOUT`) for another library."""
+    """Translate an ``httpx.Timeout`` (like ``DEFAULT_TIMEOUT``) for another library."""
     if lib is HTTPX or not isinstance(timeout, httpx.Timeout):
         return timeout
     return lib.Timeout(

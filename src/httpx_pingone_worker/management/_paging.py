@@ -1,4 +1,4 @@
-"""HAL collection paging: :class:`Page` (one page) and the pager state both clients share.
+"""HAL collection paging: ``Page`` (one page) and the pager state both clients share.
 
 Pure: the pager says which URL to GET next and stops on a repeated next link or cursor.
 """
@@ -101,7 +101,7 @@ def _url_key(url: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ..
     )
 
 
-#: Pages :meth:`PingOneClient.pages` follows before it stops with ManagementApiError (10,000
+#: Pages ``PingOneClient.pages`` follows before it stops with ManagementApiError (10,000
 #: pages of PingOne's 1,000-item maximum is ten million items).
 MAX_PAGES = 10_000
 
@@ -111,7 +111,7 @@ class _Pager:
     """Paging state: which URL comes next, and which pages were already fetched.
 
     Stops (with a logged warning) on a next link or cursor seen before, including one that
-    points back at the first page; raises :class:`ManagementApiError` after ``max_pages``
+    points back at the first page; raises ``ManagementApiError`` after ``max_pages``
     pages, so a server whose next link changes forever cannot page forever.
     """
 

@@ -1,6 +1,6 @@
 """API access probes: one cheap read per endpoint, reported as allowed / forbidden / error.
 
-:func:`test_api_access` reads with ``limit=1`` where the endpoint pages and logs
+``test_api_access`` reads with ``limit=1`` where the endpoint pages and logs
 ``[🧪 API-TEST] endpoint=… status=…`` per probe. The plan and outcome mapping are pure.
 """
 
@@ -195,7 +195,7 @@ def test_api_access(
 async def atest_api_access(
     client: AsyncPingOneClient, probes: Iterable[str] | str | None = None
 ) -> ApiAccessReport:
-    """Async :func:`test_api_access`."""
+    """Async [`test_api_access`][httpx_pingone_worker.test_api_access]."""
     results = await _adrive(_probe_steps(probes), _aon(client))
     return ApiAccessReport(tuple(results), client.environment_id)
 

@@ -1,4 +1,4 @@
-"""The client-side token-bucket :class:`RateLimiter` of the Management API clients."""
+"""The client-side token-bucket ``RateLimiter`` of the Management API clients."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class RateLimiter:
     """A client-side token bucket: ``rate`` requests per ``per`` seconds, bursts of ``burst``.
 
     Share one instance between clients (sync and async alike) to keep a whole process under
-    PingOne's per-license limit. :meth:`reserve` is the sans-IO core: under a lock it takes
+    PingOne's per-license limit. ``reserve`` is the sans-IO core: under a lock it takes
     one token (running into debt when empty) and returns how long the caller must wait, so
     concurrent callers are spaced out exactly and never oversubscribe. ``clock``/``sleep``
     are injectable for tests.
@@ -91,11 +91,11 @@ class RateLimiter:
             return -self._tokens / self._per_second
 
     def give_back(self) -> None:
-        """Return a slot :meth:`reserve` handed out but the caller never used.
+        """Return a slot ``reserve`` handed out but the caller never used.
 
         A caller that is cancelled or times out while waiting for its slot calls this, so
         the slot goes to the next caller instead of delaying everyone after it
-        (:meth:`acquire`/:meth:`aacquire` do it themselves).
+        (``acquire``/``aacquire`` do it themselves).
         """
         with self._lock:
             self._tokens = min(float(self.burst), self._tokens + 1.0)
@@ -124,7 +124,7 @@ class RateLimiter:
         return wait
 
     async def aacquire(self) -> float:
-        """Async :meth:`acquire` (asyncio or trio, through anyio)."""
+        """Async ``acquire`` (asyncio or trio, through anyio)."""
         wait = self.reserve()
         if wait > 0:
             try:

@@ -6,7 +6,7 @@ worth protecting (a user's password on create). The client sends with
 
 - a redirect to the **same origin** (scheme, host and port) is followed only when the client
   was built with ``follow_redirects=True`` (httpx's own rule, up to its ``max_redirects``);
-- a redirect to **another origin** is never followed: it is a :class:`ManagementApiError`
+- a redirect to **another origin** is never followed: it is a ``ManagementApiError``
   naming the status and the target's scheme and host (never its path or query).
 """
 
@@ -61,7 +61,7 @@ def send_api(http: Any, request: Any) -> Any:
 
 
 async def asend_api(http: Any, request: Any) -> Any:
-    """Async twin of :func:`send_api`."""
+    """Async twin of ``send_api``."""
     response = await http.send(request, follow_redirects=False)
     hops = 0
     while True:

@@ -1,7 +1,7 @@
 """Discovery, probes and validation are written once, as generators of steps.
 
-A step asks for I/O (call the API client, get a token, open a client); :func:`_drive` and
-:func:`_adrive` are the thin sync and async shells that perform them.
+A step asks for I/O (call the API client, get a token, open a client); ``_drive`` and
+``_adrive`` are the thin sync and async shells that perform them.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _drive(steps: Generator[_Op, Any, _R], perform: Callable[[_Op], Any]) -> _R:
 
 
 async def _adrive(steps: Generator[_Op, Any, _R], perform: Callable[[_Op], Awaitable[Any]]) -> _R:
-    """Async :func:`_drive`."""
+    """Async ``_drive``."""
     reply: Any = None
     error: PingOneError | None = None
     while True:

@@ -1,4 +1,4 @@
-""":class:`PingOneClient`: the Management API client over ``httpx.Client`` (or httpx2's).
+"""``PingOneClient``: the Management API client over ``httpx.Client`` (or httpx2's).
 
 An I/O shell: it performs the steps of `_Core.exchange` with blocking calls. Over 400 lines
 because it is the public surface: one short typed method per Management API operation (their
@@ -73,18 +73,20 @@ _T = TypeVar("_T")
 class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _TransportLike", None]):
     """A PingOne Management API client over ``httpx.Client`` (or ``httpx2.Client``).
 
-    >>> with PingOneClient(auth=auth, environment_id=env, region="EU") as client:  # doctest: +SKIP
+    ```pycon
+    >>> with PingOneClient(auth=auth, environment_id=env, region="EU") as client:
     ...     env = client.get_environment()
     ...     for user in client.paginate("/environments/{env}/users", params={"limit": 100}):
     ...         ...
+    ```
 
-    ``auth`` is a :class:`~httpx_pingone_worker.PingOneWorkerAuth` (its 401 resend-once
+    ``auth`` is a [`PingOneWorkerAuth`][httpx_pingone_worker.PingOneWorkerAuth] (its 401 resend-once
     applies) or any ``httpx.Auth``; ``token`` a static access token. With the
-    ``PingOneWorkerAuth`` of :mod:`httpx_pingone_worker.httpx2` (or an httpx2 transport) the
+    ``PingOneWorkerAuth`` of ``httpx_pingone_worker.httpx2`` (or an httpx2 transport) the
     client runs on httpx2. ``rate_limiter=None``
     gives the client its own default limiter, ``False`` disables it; ``retry=None`` retries
     idempotent calls on 429/502/503/504 with jittered backoff, waiting out a ``Retry-After``
-    of up to 60 s within a 120 s budget (pass a :class:`~httpx_pingone_worker.RetryPolicy` to
+    of up to 60 s within a 120 s budget (pass a [`RetryPolicy`][httpx_pingone_worker.RetryPolicy] to
     tune), ``False`` disables retries. ``sleep`` (default ``time.sleep``), ``clock`` and ``rng`` are
     injectable for tests.
     """
@@ -173,7 +175,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
                 self._sleep(step.seconds)
 
     def get(self, path: str, **kw: Any) -> Any:
-        """``GET path``; see :meth:`request` for keyword arguments."""
+        """``GET path``; see ``request`` for keyword arguments."""
         return self.request("GET", path, **kw)
 
     def post(self, path: str, **kw: Any) -> Any:
@@ -221,7 +223,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         Items come from ``_embedded[key]`` (default: the collection's only list). The
         returned page size is trusted, not the requested ``limit``. A repeated next link
         or cursor (one back to the first page included) stops paging with a logged warning;
-        more than ``max_pages`` pages raise :class:`ManagementApiError`.
+        more than ``max_pages`` pages raise ``ManagementApiError``.
         """
         for page in self.pages(path, params, key=key, max_pages=max_pages, **kw):
             yield from map(dict, page.items)
@@ -250,7 +252,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
     def list_role_assignments(
         self, app_id: str, *, environment_id: str | None = None
     ) -> list[RoleAssignment]:
-        """The application's role assignments (role ids and scopes; names via :meth:`get_role`)."""
+        """The application's role assignments (role ids and scopes; names via ``get_role``)."""
         return list(self._each(_role_assignments_query(self._core, app_id, environment_id)))
 
     def get_role(self, role_id: str) -> Role:
@@ -585,7 +587,7 @@ def create_pingone_client(
     region: Region | str | None = None,
     **kw: Any,
 ) -> PingOneClient:
-    """A :class:`PingOneClient` from a static token or an ``httpx.Auth`` (the seed's helper)."""
+    """A ``PingOneClient`` from a static token or an ``httpx.Auth`` (the seed's helper)."""
     if isinstance(token_or_auth, str):  # wrapped first: no frame of a failure holds it raw
         token_or_auth = Secret(token_or_auth)
     if not isinstance(token_or_auth, (str, Secret, Token)):

@@ -1,6 +1,6 @@
 """End-to-end credential validation: format check → token request → discovery → probes.
 
-:func:`validate_worker_credentials` returns a report that names the step that failed and
+``validate_worker_credentials`` returns a report that names the step that failed and
 why; it never raises for a failing step.
 """
 
@@ -39,7 +39,7 @@ StepStatus = Literal["ok", "failed", "skipped", "warning"]
 
 @dataclass(frozen=True, slots=True)
 class ValidationStep:
-    """One step of :func:`validate_worker_credentials`."""
+    """One step of ``validate_worker_credentials``."""
 
     name: str
     status: StepStatus
@@ -52,7 +52,7 @@ class ValidationStep:
 
 @dataclass(frozen=True, slots=True)
 class ValidationReport:
-    """Result of :func:`validate_worker_credentials`: ``ok`` and every step taken."""
+    """Result of ``validate_worker_credentials``: ``ok`` and every step taken."""
 
     ok: bool
     steps: tuple[ValidationStep, ...]
@@ -116,7 +116,7 @@ def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
     probes: Iterable[str] | None,
     allow_loopback_http: bool,
 ) -> Generator[_Op, Any, ValidationReport]:
-    """The steps of :func:`validate_worker_credentials`; the shells perform the I/O ops."""
+    """The steps of ``validate_worker_credentials``; the shells perform the I/O ops."""
     from httpx_pingone_worker.credentials._credentials import ClientCredentials
     from httpx_pingone_worker.credentials._format import validate_credential_format
 
@@ -348,7 +348,7 @@ async def avalidate_worker_credentials(
     allow_loopback_http: bool = False,
     timeout: float = 10.0,
 ) -> ValidationReport:
-    """Async :func:`validate_worker_credentials` (the same steps; asyncio or trio)."""
+    """Async ``validate_worker_credentials`` (the same steps; asyncio or trio)."""
     steps = _validation_steps(**_step_inputs(locals()))  # first: locals() = the arguments
     from httpx_pingone_worker._engine._standalone import arequest_client_credentials_token
 

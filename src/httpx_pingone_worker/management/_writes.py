@@ -3,7 +3,7 @@
 Each function checks its arguments (an `InvalidArgumentError`, a `ValueError`, says what
 was wrong and how to fix it; nothing is sent) and returns a `_Write` the sync and async
 clients send the same way.
-PingOne's refusals come back as :class:`~httpx_pingone_worker.ManagementApiError` with
+PingOne's refusals come back as [`ManagementApiError`][httpx_pingone_worker.ManagementApiError] with
 PingOne's ``details`` (a uniqueness violation names the field and the existing id).
 """
 

@@ -1,6 +1,6 @@
 """Client authentication for the token and introspection endpoints (sans-IO).
 
-:func:`client_auth` returns the headers and form fields that authenticate a client with
+``client_auth`` returns the headers and form fields that authenticate a client with
 one of the four methods PingOne supports for a worker app:
 
 - ``client_secret_basic`` (default): ``Authorization: Basic base64(urlenc(id):urlenc(secret))``

@@ -1,7 +1,7 @@
-"""Building a client-credentials token request, sans-IO: settings in, :class:`TokenRequest` out.
+"""Building a client-credentials token request, sans-IO: settings in, ``TokenRequest`` out.
 
-Also the transport-neutral result values a driver hands back (:class:`HttpResult`,
-:class:`TransportFailure`). No httpx types, no I/O: the httpx and httpx2 shells share it.
+Also the transport-neutral result values a driver hands back (``HttpResult``,
+``TransportFailure``). No httpx types, no I/O: the httpx and httpx2 shells share it.
 """
 
 from __future__ import annotations

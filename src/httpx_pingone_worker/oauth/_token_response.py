@@ -1,8 +1,8 @@
-"""Parsing a token endpoint response, sans-IO: status, headers and body → :class:`Token` or error.
+"""Parsing a token endpoint response, sans-IO: status, headers and body → ``Token`` or error.
 
 Parsing is strict: ``access_token`` a non-empty string, ``token_type`` ``Bearer``
 (case-insensitive), ``expires_in`` a positive integer (a digit string or an integral float
-is accepted; more than :data:`MAX_EXPIRES_IN` is kept as that), ``scope`` optional. A
+is accepted; more than ``MAX_EXPIRES_IN`` is kept as that), ``scope`` optional. A
 rejected response is described, never quoted.
 """
 
@@ -165,10 +165,10 @@ def parse_token_response(
     requested_scopes: Iterable[str] = (),
     now: float,
 ) -> Token:
-    """Parse a token endpoint answer strictly into a :class:`Token`.
+    """Parse a token endpoint answer strictly into a [`Token`][httpx_pingone_worker.Token].
 
-    Non-200 answers raise :func:`error_from_response`'s error; a 200 that is not a valid
-    token response raises :class:`TokenProtocolError` naming the bad field (not its value).
+    Non-200 answers raise ``error_from_response``'s error; a 200 that is not a valid
+    token response raises ``TokenProtocolError`` naming the bad field (not its value).
     The access token is registered for log redaction before anything else happens.
     """
     if status_code != 200:

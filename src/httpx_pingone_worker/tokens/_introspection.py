@@ -1,9 +1,9 @@
 """RFC 7662 token introspection against PingOne's ``/as/introspect`` (sync and async).
 
 The request is built and the response parsed by pure functions
-(:func:`build_introspection_request`, :func:`parse_introspection_response`); the sync and
+(``build_introspection_request``, ``parse_introspection_response``); the sync and
 async shells only send it. Client authentication uses the same four methods as the token
-endpoint (:func:`~httpx_pingone_worker.oauth._client_auth.client_auth`), because PingOne enforces
+endpoint (``client_auth``), because PingOne enforces
 the app's configured method on both.
 
 One cohesive thing (a little over 400 lines): the request builder, the response parser and the
@@ -57,8 +57,8 @@ class Introspection:
     """What the authorization server says about a token (RFC 7662 §2.2).
 
     ``scopes`` are the granted scopes; ``requested_scopes`` what the caller expected
-    (the credentials' scopes unless given), so :attr:`missing_scopes` and
-    :attr:`extra_scopes` compare the two. Everything else the server sent is in ``raw``.
+    (the credentials' scopes unless given), so ``missing_scopes`` and
+    ``extra_scopes`` compare the two. Everything else the server sent is in ``raw``.
     """
 
     active: bool
@@ -280,7 +280,7 @@ def parse_introspection_response(
     correlation_id: str | None = None,
     token_fingerprint: str | None = None,
 ) -> Introspection:
-    """Turn the server's answer into :class:`Introspection` or raise :class:`IntrospectionError`."""
+    """Turn the server's answer into ``Introspection`` or raise ``IntrospectionError``."""
     try:
         doc = parse_json(body) if body else None
         problem = None
@@ -418,7 +418,7 @@ def _redirect_error(response: Any, url: str) -> IntrospectionError:
 def _exchange(client: Any, request: Any, url: str) -> Any:
     """Send ``request`` once (no redirect, no event hooks) and read the answer.
 
-    A transport error becomes :class:`IntrospectionError`, raised outside the ``except``
+    A transport error becomes ``IntrospectionError``, raised outside the ``except``
     block so that nothing chains the transport error (its ``.request`` holds the token and
     the client's credentials); a 3xx answer is an ``IntrospectionError`` too.
     """
@@ -439,7 +439,7 @@ def _exchange(client: Any, request: Any, url: str) -> Any:
 
 
 async def _aexchange(client: Any, request: Any, url: str) -> Any:
-    """Async :func:`_exchange`."""
+    """Async ``_exchange``."""
     failure: IntrospectionError | None = None
     try:
         response = await asend_credentialed(client, request)
@@ -480,7 +480,7 @@ def introspect_token(
     ``client`` (else a short-lived one with ``timeout``) lends its transport, proxies, TLS
     settings and timeout; its event hooks and ``follow_redirects`` do not apply. A redirect is
     never followed (the request carries the token and the client's credentials): a ``3xx`` is
-    an :class:`IntrospectionError` with ``error="redirect"``.
+    an [`IntrospectionError`][httpx_pingone_worker.IntrospectionError] with ``error="redirect"``.
     """
     if isinstance(token, str):  # wrapped first: no frame of a failure below holds it raw
         token = Secret(token)
@@ -515,7 +515,7 @@ async def aintrospect_token(
     clock: Callable[[], float] = time.time,
     allow_loopback_http: bool = False,
 ) -> Introspection:
-    """Async :func:`introspect_token`."""
+    """Async [`introspect_token`][httpx_pingone_worker.introspect_token]."""
     if isinstance(token, str):  # wrapped first: no frame of a failure below holds it raw
         token = Secret(token)
     issuer = _discovery_pending(url, credentials)

@@ -1,4 +1,4 @@
-"""JWKS: :class:`JWKSCache` fetches and caches a key set and picks a key by ``kid``.
+"""JWKS: ``JWKSCache`` fetches and caches a key set and picks a key by ``kid``.
 
 An unknown ``kid`` refetches the JWKS once, but at most once per ``min_refresh_interval``, so
 a flood of forged tokens cannot become a flood of JWKS requests. ``verify_jwt`` shares one
@@ -57,7 +57,7 @@ class JWKSCache:
     ``jwks_url`` or ``issuer`` (whose OIDC discovery names ``jwks_uri``) is required.
     ``client``/``transport`` choose how to fetch; ``clock`` is injectable for tests. A
     redirect of the JWKS or discovery URL is never followed (keys from wherever it points
-    would let its owner sign tokens): it is a :class:`JWTError` naming the target's host.
+    would let its owner sign tokens): it is a ``JWTError`` naming the target's host.
     """
 
     def __init__(
@@ -270,10 +270,10 @@ class JWKSCache:
             raise JWTError(f"no key with kid {kid!r} in the JWKS", error="unknown_kid")
 
     async def afind(self, kid: str | None) -> list[dict[str, Any]]:
-        """:meth:`find` for async code (asyncio or trio) that never blocks the event loop.
+        """``find`` for async code (asyncio or trio) that never blocks the event loop.
 
         Cached keys are answered on the loop (a non-blocking lock attempt and a dict scan);
-        when a fetch may be needed, or another thread holds the lock, :meth:`find` runs in
+        when a fetch may be needed, or another thread holds the lock, ``find`` runs in
         a worker thread, so fetches stay single-flight across threads and tasks alike.
         """
         if self._lock.acquire(blocking=False):

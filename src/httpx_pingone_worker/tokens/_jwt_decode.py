@@ -1,6 +1,6 @@
-"""JWT decoding without verification, for inspection: :func:`decode_jwt` → :class:`DecodedJWT`.
+"""JWT decoding without verification, for inspection: ``decode_jwt`` → ``DecodedJWT``.
 
-Nothing here checks a signature; :mod:`._jwt_verify` does, on top of these parsers.
+Nothing here checks a signature; ``_jwt_verify`` does, on top of these parsers.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class DecodedJWT:
     """A JWT's header and claims, **not verified** unless ``verified`` is true.
 
     Use it to look at a token (which environment, which scopes, when it expires); never
-    to make an access decision — that is :func:`verify_jwt`'s job. ``repr`` shows the
+    to make an access decision — that is ``verify_jwt``'s job. ``repr`` shows the
     fingerprint, never the token.
     """
 
@@ -91,7 +91,7 @@ class DecodedJWT:
 
     @property
     def expires_at(self) -> float | None:
-        """The ``exp`` claim (epoch seconds); ``None`` when absent. :class:`JWTError` when it is
+        """The ``exp`` claim (epoch seconds); ``None`` when absent. ``JWTError`` when it is
         not a number or no usable time (NaN, ±inf, ``10**400``, beyond the year 9999)."""
         return _num(self.claims, "exp")
 
@@ -123,7 +123,7 @@ class DecodedJWT:
 def decode_jwt(token: str | Secret | Token) -> DecodedJWT:
     """Decode a JWT's header and claims **without verifying** it (for inspection).
 
-    An opaque (non-JWT) token, a JWE, or broken base64/JSON raise :class:`JWTError` that
+    An opaque (non-JWT) token, a JWE, or broken base64/JSON raise ``JWTError`` that
     says what the token is instead (``error`` = ``not_a_jwt``, ``encrypted`` or ``malformed``).
     """
     raw = _raw_token(token)

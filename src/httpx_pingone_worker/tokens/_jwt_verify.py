@@ -13,7 +13,7 @@ Verification is deliberately strict and explicit, so that no library default dec
 4. the signature is checked with python-jose (imported lazily) for that one key and alg;
 5. ``exp``, ``nbf``, ``iat`` (with ``leeway``), ``iss`` and ``aud`` are checked.
 
-Every failure raises :class:`~httpx_pingone_worker.JWTError` whose ``error`` names the
+Every failure raises [`JWTError`][httpx_pingone_worker.JWTError] whose ``error`` names the
 failed check (``alg_not_allowed``, ``unknown_kid``, ``invalid_signature``, ``expired`` …).
 """
 
@@ -215,11 +215,11 @@ def verify_jwt(
 ) -> dict[str, Any]:
     """Verify a JWT's signature and claims; return the claims.
 
-    Keys come from ``jwks`` (a :class:`JWKSCache`, a JWKS dict, a list of JWKs or one
+    Keys come from ``jwks`` (a ``JWKSCache``, a JWKS dict, a list of JWKs or one
     JWK), else from ``jwks_url``, else from ``issuer``'s OIDC discovery (for PingOne:
     ``https://auth.pingone.<tld>/<envId>/as``). ``iss`` is compared when ``issuer`` is
-    given, ``aud`` when ``audience`` is. Raises :class:`JWTError` naming the failed check.
-    In async code use :func:`averify_jwt`, which never blocks the event loop.
+    given, ``aud`` when ``audience`` is. Raises ``JWTError`` naming the failed check.
+    In async code use ``averify_jwt``, which never blocks the event loop.
     """
     if isinstance(token, str):  # wrapped first: no frame of a failure holds it raw
         token = Secret(token)
@@ -251,7 +251,7 @@ async def averify_jwt(
     now: float | None = None,
     allow_loopback_http: bool = False,
 ) -> dict[str, Any]:
-    """:func:`verify_jwt` for asyncio and trio code: same arguments, checks and errors.
+    """``verify_jwt`` for asyncio and trio code: same arguments, checks and errors.
 
     With cached keys everything happens on the event loop (no I/O). A JWKS or discovery
     fetch runs in a worker thread through the cache's own (sync) client, so the loop is
