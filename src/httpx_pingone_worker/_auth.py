@@ -1064,7 +1064,7 @@ class PingOneWorkerAuth(
 
     One instance serves sync and async clients, threads and event loops (asyncio and
     trio) at the same time. When a token is fresh, stale or expired, and who waits:
-    [How a token lives](../../token-lifecycle/).
+    [How a token lives](../token-lifecycle.md).
 
     :param client_id: the worker app's client id.
     :param client_secret: its secret (a ``str`` or ``Secret``); not needed with
