@@ -28,7 +28,7 @@ from headless_chromium import Browser, find_chromium
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "tools" / "diagrams"
 OUTPUT = ROOT / "docs" / "assets" / "diagrams"
-MERMAID = "mermaid@11.12.2"
+MERMAID = "mermaid@11.17.2"  # the version the committed SVGs were rendered with
 CONFIG = {
     "startOnLoad": False,
     "htmlLabels": False,
