@@ -52,14 +52,16 @@ not when this module is: ``from httpx_pingone_worker import PingOneWorkerAuth`` 
 the cost of ``import httpx``. Methods import the engine names they use; hot paths do so only
 after the cached-token check.
 
-Where the pieces live: the validated settings in ``_engine/_config.py`` (``AuthConfig``);
-every decision around a fetch (look at the shared cache, lock or defer, lead, complete or
-abandon, refresh a stale shared token) in ``_engine/_lead.py`` (``Lead``, generators of
-actions, sans-IO); cache access where a broken cache is a miss in
-``_engine/_guarded_cache.py``; the background jobs in ``_engine/_background.py``. This module
-is the public class and the drivers that perform the lead's actions with httpx (``_drive`` /
-``_run`` sync, ``async_auth_flow`` / ``_arun`` async), with the client choice, the close
-signal and the secret reload they share: over 400 lines for now, as one class.
+Where the pieces live (all in ``_engine/``): the validated settings in ``_config.py``
+(``AuthConfig``); every decision around a fetch and around one request in ``_lead.py``
+(``Lead``: generators of actions, sans-IO); their performance with the library in
+``_perform.py`` (``Performer``: the sync and async drivers); cache access where a broken cache
+is a miss in ``_guarded_cache.py``; the client choice in ``_clients.py``; the close signal and
+the secret reload in ``_lifecycle.py``; the background jobs in ``_background.py``. This module
+is the public class: constructors, properties, ``get_token`` / ``aget_token``,
+invalidate / rotate / close and the thin ``sync_auth_flow`` / ``async_auth_flow`` drivers
+(the async one yields the caller's request to httpx from its own frame, so its loop is here).
+Over 400 lines with this docstring and the constructor's documented keywords, as one class.
 """
 
 from __future__ import annotations
@@ -67,29 +69,22 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import threading
-import weakref
 from collections.abc import (
     AsyncGenerator,
-    Awaitable,
     Callable,
     Generator,
     Iterable,
     Mapping,
     MutableMapping,
 )
-from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
 from ._core._errors import (
     ConfigurationError,
-    TokenError,
 )
-from ._core._fork import ForkGuard
-from ._core._fork import register as fork_register
-from ._core._httplib import HTTPX, HttpLib, asend_credentialed, send_credentialed
+from ._core._httplib import HTTPX, HttpLib
 from ._core._logging import EventKind, get_logger, log_event, register_held_secret
 from ._core._regions import Endpoints, Region
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
@@ -99,7 +94,7 @@ from .caches._memory import MemoryTokenCache, TokenCache
 from .credentials._credentials import ClientCredentials
 
 if TYPE_CHECKING:  # the engine (and oauth/) load when the first auth is built, not on import
-    from ._engine._engine import Plan
+    pass
 
 __all__ = ["PingOneWorkerAuth"]
 
@@ -144,20 +139,6 @@ def _wrap_secrets(overrides: dict[str, Any]) -> None:
             overrides["private_key"] = key
 
 
-class _Drive:
-    """What one run of a driver keeps: the calling client, the lock the lead holds, and the
-    retry sleep of the fetch it leads (which ends early when the auth is closed)."""
-
-    __slots__ = ("alocks", "asleep", "caller", "locks", "sleep")
-
-    def __init__(self, caller: Any) -> None:
-        self.caller = caller
-        self.locks: contextlib.ExitStack = contextlib.ExitStack()
-        self.alocks: contextlib.AsyncExitStack = contextlib.AsyncExitStack()
-        self.sleep: Callable[[float], None] | None = None
-        self.asleep: Callable[[float], Awaitable[None]] | None = None
-
-
 class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
     """All of ``PingOneWorkerAuth``, for any httpx-compatible library.
 
@@ -199,11 +180,13 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         wait_timeout: float = 120.0,
     ) -> None:
         from ._engine._background import RefreshJobs
+        from ._engine._clients import TokenClients
         from ._engine._config import AuthConfig
         from ._engine._engine import TokenEngine
-        from ._engine._flight import Flight
         from ._engine._guarded_cache import GuardedCache
         from ._engine._lead import Lead
+        from ._engine._lifecycle import CloseSignal, SecretReload
+        from ._engine._perform import Performer
 
         # The secret and the key are wrapped in Secret on the first line that sees them
         # (the parameters rebound): any failure below unwinds through this frame, whose
@@ -256,25 +239,27 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             config.client_secret if config.client_secret is not None else config.private_key
         )
         self._clock = config.clock
-        self._sleep = config.sleep
-        self._async_sleep = config.async_sleep
         self._wait_timeout = config.wait_timeout
-        self._secret_provider = config.secret_provider
-        self._http_client: Any = http_client
-        self._async_http_client: Any = async_http_client
-        self._own_client: Any = None
-        self._own_client_lock = threading.Lock()
-        # The pid each client was first seen in (see _used_before_fork).
-        self._client_pids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
-        self._seen_lock = threading.Lock()
+        self._clients = TokenClients(self._lib, http_client, async_http_client)
+        self._reload_secret = SecretReload(config.secret_provider)
         self._jobs = RefreshJobs()
-        # Set (and replaced) by close(): wakes token requests sleeping before a retry.
-        self._close_signal = Flight(refresh=False)
-        self._fork = ForkGuard()
-        fork_register(self)
+        # Set by close(): wakes token requests sleeping before a retry.
+        self._closing = CloseSignal()
         self._engine = TokenEngine(config)
         self._lead = Lead(
             self._engine, locking=self._store.locking, wait_timeout=config.wait_timeout
+        )
+        self._performer = Performer(
+            lib=self._lib,
+            engine=self._engine,
+            lead=self._lead,
+            store=self._store,
+            clients=self._clients,
+            closing=self._closing,
+            reload_secret=self._reload_secret,
+            jobs=self._jobs,
+            sleep=config.sleep,
+            async_sleep=config.async_sleep,
         )
         log_event(
             EventKind.CONFIGURING,
@@ -517,144 +502,20 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         its client's timeout, at most ``wait_timeout``); refresh tasks are cancelled.
         Using the auth afterwards works: a new internal client is made when needed.
         """
-        from ._engine._flight import Flight
-
-        signal, self._close_signal = self._close_signal, Flight(refresh=False)
-        signal.finish(abandoned=True)
+        self._closing.fire()
         self._jobs.stop(self._wait_timeout)
-        with self._own_client_lock:
-            client, self._own_client = self._own_client, None
-        if client is not None:
-            client.close()
+        self._clients.close_internal()
 
     async def aclose(self) -> None:
         """Async ``close``: cancels refresh tasks and waits for them (on this event loop)
         and for refresh threads (in a worker thread), without blocking the loop; a token
         request sleeping before a retry ends as with ``close``."""
-        from ._engine._flight import Flight
-
-        signal, self._close_signal = self._close_signal, Flight(refresh=False)
-        signal.finish(abandoned=True)
+        self._closing.fire()
         for job in self._jobs.cancel_tasks():
             await self._jobs.await_job(job, self._wait_timeout)
-        with self._own_client_lock:
-            client, self._own_client = self._own_client, None
-        if client is not None:
-            client.close()
-
-    def _after_fork(self) -> None:
-        """In a forked child: a fresh lock (the parent's may have been held by a thread that
-        is not here) and no internal client (its keep-alive sockets are the parent's; a
-        child that used them would read the parent's responses). Not closed: closing would
-        touch the parent's connections."""
-        from ._engine._flight import Flight
-
-        self._own_client_lock = threading.Lock()
-        self._own_client = None
-        self._seen_lock = threading.Lock()
-        self._close_signal = Flight(refresh=False)
-        self._fork.pid = os.getpid()
-
-    def _closed_error(self) -> TokenError:
-        return TokenError(
-            "PingOneWorkerAuth was closed while this token request waited to retry",
-            error="closed",
-            hint="close the auth only after the requests that use it have finished; "
-            "a later call works again (with a new internal client)",
-        )
-
-    def _lead_sleep(self) -> Callable[[float], None]:
-        """The sleep between retries of one fetch: ``sleep=`` if given, else one that ends
-        early, with the closed error, when ``close`` runs after the fetch started."""
-        if self._sleep is not None:
-            return self._sleep
-        signal = self._close_signal
-
-        def sleep(seconds: float) -> None:
-            if signal.wait(seconds):
-                raise self._closed_error()
-
-        return sleep
-
-    def _lead_asleep(self) -> Callable[[float], Awaitable[None]]:
-        """Async ``_lead_sleep`` (``async_sleep=`` if given)."""
-        if self._async_sleep is not None:
-            return self._asleep
-        signal = self._close_signal
-
-        async def sleep(seconds: float) -> None:
-            if await signal.wait_async(seconds):
-                raise self._closed_error()
-
-        return sleep
+        self._clients.close_internal()
 
     # -- background refresh ----------------------------------------------------------------
-
-    def _calling_client(self, frame: FrameType | None) -> Any:
-        """The client whose request is running this auth flow, or ``None``.
-
-        httpx's ``Auth`` API does not pass the client to the flow, so the flow looks one frame
-        up: the client's ``_send_handling_auth`` resumes the flow, and its ``self`` is the
-        client. Only read off the hot path (a refresh or a fetch is due); anything that is not
-        an open client of this library (a flow driven by hand) counts as no client.
-        """
-        candidate = frame.f_locals.get("self") if frame is not None else None
-        lib = self._lib
-        if isinstance(candidate, (lib.Client, lib.AsyncClient)) and not candidate.is_closed:
-            return candidate
-        return None
-
-    def _start_failed(self, plan: Plan, exc: BaseException) -> None:
-        """The background job could not start (e.g. no threads at interpreter exit)."""
-        if isinstance(exc, Exception):
-            self._engine.complete(plan, exc)  # a refresh: backs off, keeps the valid token
-        else:
-            self._engine.abandon(plan)
-
-    def _refresh_in_thread(self, plan: Plan, caller: Any) -> None:
-        """Lead ``plan`` (a refresh: a valid token is in hand) on the process-wide pool.
-
-        The token request goes through ``http_client``, else the client whose request
-        reached the refresh point, else the internal client; one attempt (no retries), the
-        valid token is the fallback and a failure backs off.
-        """
-        client = self._via(
-            caller if isinstance(caller, self._lib.Client) and not caller.is_closed else None
-        )
-        self._jobs.start_thread(
-            lambda: self._thread_refresh(plan, client),
-            lambda exc: self._start_failed(plan, exc),
-        )
-
-    def _thread_refresh(self, plan: Plan, client: Any) -> None:
-        get_client = (lambda: client) if client is not None else self._sync_client
-        try:
-            # Every exception of the send (a closed client, too) is the refresh's failure.
-            self._run(self._lead.lead(plan), get_client, errors=(Exception,))
-        except BaseException as exc:  # noqa: BLE001 - nothing may reach threading.excepthook
-            _log.debug("background refresh ended by %s", type(exc).__name__)
-        finally:
-            self._engine.abandon(plan)  # no-op once completed
-
-    def _refresh_in_task(self, plan: Plan, caller: Any) -> None:
-        """Async twin of ``_refresh_in_thread``: a task on the running event loop
-        (asyncio), or a trio system task (cancelled when ``trio.run`` ends)."""
-        client = self._async_http_client or (
-            caller if isinstance(caller, self._lib.AsyncClient) and not caller.is_closed else None
-        )
-        self._jobs.start_task(
-            lambda: self._task_refresh(plan, client),
-            lambda: self._engine.abandon(plan),
-            lambda exc: self._start_failed(plan, exc),
-        )
-
-    async def _task_refresh(self, plan: Plan, client: Any) -> None:
-        try:
-            await self._arun(self._lead.lead(plan), client, errors=(Exception,))
-        except Exception as exc:  # noqa: BLE001 - a background failure reaches nobody
-            _log.debug("background refresh ended by %s", type(exc).__name__)
-        finally:
-            self._engine.abandon(plan)  # no-op once completed
 
     def wait_for_refresh(self, timeout: float = 30.0) -> bool:
         """Block until no background refresh of this auth is running (for tests and
@@ -672,64 +533,6 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
     # -- sync ----------------------------------------------------------------------------
 
-    def _reload_secret(self) -> str | Secret | None:
-        """Ask the secret provider once more; a failing provider must not hide the
-        ``invalid_client`` error the user needs to see."""
-        if self._secret_provider is None:
-            return None
-        try:
-            # Wrapped at once: the fetch flow keeps it in a local while it retries, and a
-            # second invalid_client unwinds through that frame.
-            return take_secret(self._secret_provider())[0]
-        except Exception as exc:  # noqa: BLE001 - e.g. the stored entry was deleted
-            log_event(
-                EventKind.ERROR,
-                "could not re-read the client secret",
-                level=30,
-                logger="auth",
-                type=type(exc).__name__,
-            )
-            return None
-
-    def _sync_client(self) -> Any:
-        """``http_client``, else the internal client (made on first use)."""
-        if self._http_client:
-            return self._http_client
-        return self._internal_client()
-
-    def _internal_client(self) -> Any:
-        """This process's internal client (made on first use, closed by ``close``)."""
-        if self._fork.forked():  # a fork the at-fork hook did not see
-            self._after_fork()
-        with self._own_client_lock:
-            if self._own_client is None:
-                self._own_client = self._lib.Client(timeout=10.0)
-            return self._own_client
-
-    def _used_before_fork(self, client: Any) -> bool:
-        """True when this auth first saw ``client`` in another process: a client used before a
-        fork (``gunicorn --preload``, a module-level client warmed in the parent) shares its
-        keep-alive sockets with the parent and every sibling, so their responses can cross.
-        Such a client never carries this auth's token requests (the internal client, made in
-        this process, does); its other requests are the application's to keep apart."""
-        pid = os.getpid()
-        with self._seen_lock:
-            seen = self._client_pids.setdefault(client, pid)
-        if seen != pid:
-            _log.debug("a client used before fork; token requests use the internal client")
-        return seen != pid
-
-    def _via(self, caller: Any) -> Any:
-        """The client a sync token request goes through: ``http_client`` (your explicit
-        choice, used as it is), else the calling client, else ``None`` (the flow's driver
-        sends it); the internal client instead of a calling client used before a fork
-        (``_used_before_fork``)."""
-        if self._http_client:
-            return self._http_client
-        if caller is not None and self._used_before_fork(caller):
-            return self._internal_client()
-        return caller
-
     def get_token(self) -> Token:
         """A valid token: cached, or fetched now (single-flight).
 
@@ -741,7 +544,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        return self._run(self._lead.obtain(), self._sync_client)
+        return self._performer.run(self._lead.obtain(), self._clients.sync)
 
     def sync_auth_flow(self, request: _Req) -> Generator[_Req, _Resp, None]:
         """Add ``Authorization: Bearer …``; on 401 get a new token and resend once."""
@@ -756,158 +559,23 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             flow = self._lead.after_401(request, entry.token, response, replayable=replayable)
         else:
             flow = self._lead.auth_flow(request, replayable=replayable)
-        caller = self._calling_client(sys._getframe(1))
-        via = self._via(caller)
-        yield from self._drive(flow, caller, None if via is None else lambda: via)
-
-    # -- the sync driver: performs the lead's actions ------------------------------------------
-
-    def _run(
-        self,
-        flow: Generator[Any, Any, _T],
-        get_client: Callable[[], Any],
-        *,
-        errors: tuple[type[BaseException], ...] | None = None,
-    ) -> _T:
-        """Run ``flow`` to its end, sending its token requests through ``get_client()``."""
-        driver = self._drive(flow, None, get_client, errors=errors)
-        try:
-            next(driver)  # with a client nothing is yielded: the flow sends no request itself
-        except StopIteration as stop:
-            result: _T = stop.value
-            return result
-        driver.close()
-        raise RuntimeError("a token flow yielded a request to a client driver")  # pragma: no cover
-
-    def _drive(
-        self,
-        flow: Generator[Any, Any, _T],
-        caller: Any,
-        get_client: Callable[[], Any] | None,
-        *,
-        errors: tuple[type[BaseException], ...] | None = None,
-    ) -> Generator[_Req, _Resp, _T]:
-        """Perform ``flow``'s actions. Token requests go through ``get_client()`` (an error
-        of ``errors``, default the library's HTTP error, is the flow's to handle; any other
-        ends the flow) or, without one, are yielded like the caller's own request; an error
-        of any other action is thrown into the flow, outside this frame's except blocks."""
-        from ._engine._drivers import http_result, to_httpx_request, transport_failure
-        from ._engine._flow import SendRequest
-
-        lib = self._lib
-        drive = _Drive(caller)
-        outcome: Any = None
-        error: BaseException | None = None
-        with contextlib.ExitStack() as drive.locks:
-            try:
-                while True:
-                    try:
-                        action = flow.send(outcome) if error is None else flow.throw(error)
-                    except StopIteration as stop:
-                        result: _T = stop.value
-                        return result
-                    outcome = error = None
-                    if isinstance(action, SendRequest) and get_client is not None:
-                        outcome, error = self._send(get_client, action, errors)
-                        continue
-                    try:
-                        if isinstance(action, SendRequest):
-                            try:
-                                response = yield to_httpx_request(action.request, lib)
-                                response.read()
-                            except lib.HTTPError as exc:  # never raised: .request has secrets
-                                outcome = transport_failure(exc, lib)
-                            else:
-                                outcome = http_result(response)
-                        elif isinstance(action, lib.Request):
-                            outcome = yield action
-                        else:
-                            outcome = self._perform(action, drive)
-                    except BaseException as exc:  # noqa: BLE001 - the flow decides
-                        error = exc
-            finally:
-                flow.close()  # a lead suspended in it abandons its flight at once
-
-    def _send(
-        self,
-        get_client: Callable[[], Any],
-        action: Any,
-        errors: tuple[type[BaseException], ...] | None,
-    ) -> tuple[Any, BaseException | None]:
-        """Send a token request with a client: ``(outcome, None)`` or ``(None, error to
-        throw into the flow)``; an error outside ``errors`` propagates."""
-        from ._engine._drivers import http_result, to_httpx_request, transport_failure
-
-        lib = self._lib
-        caught = errors if errors is not None else (lib.HTTPError,)
-        try:
-            response = send_credentialed(get_client(), to_httpx_request(action.request, lib))
-        except caught as exc:
-            if isinstance(exc, lib.HTTPError):
-                return transport_failure(exc, lib), None
-            return None, exc
-        try:
-            response.read()
-        except lib.HTTPError as exc:
-            return transport_failure(exc, lib), None
-        except BaseException as exc:  # noqa: BLE001 - the flow decides
-            return None, exc
-        else:
-            return http_result(response), None
-        finally:
-            response.close()
-
-    def _perform(self, action: Any, drive: _Drive) -> Any:
-        """Perform one action of the lead other than a send; return its outcome."""
-        from ._engine._flow import CacheRead, CacheWrite, ReloadSecret, Sleep
-        from ._engine._lead import DeleteIf, EnterLock, ExitLock, ReadBody, StartRefresh, WaitFlight
-
-        if isinstance(action, CacheRead):
-            return self._store.get(action.key)
-        if isinstance(action, WaitFlight):
-            return action.flight.wait(action.timeout)
-        if isinstance(action, EnterLock):
-            drive.sleep = self._lead_sleep()  # a close() from now on ends its retry sleeps
-            return drive.locks.enter_context(self._store.lead_lock(refresh=action.try_once))
-        if isinstance(action, ExitLock):
-            drive.locks.close()
-        elif isinstance(action, CacheWrite):
-            self._store.set(action.key, action.token)
-        elif isinstance(action, Sleep):
-            (drive.sleep or self._lead_sleep())(action.seconds)
-        elif isinstance(action, ReloadSecret):
-            return self._reload_secret()
-        elif isinstance(action, StartRefresh):
-            self._refresh_in_thread(action.plan, drive.caller)
-        elif isinstance(action, DeleteIf):
-            self._store.delete_if(action.token)
-        elif isinstance(action, ReadBody):
-            action.response.read()
-        return None
+        caller = self._clients.calling(sys._getframe(1))
+        via = self._clients.via(caller)
+        yield from self._performer.drive(flow, caller, None if via is None else lambda: via)
 
     # -- async ---------------------------------------------------------------------------
-
-    async def _areload_secret(self) -> str | Secret | None:
-        from ._engine._eventloop import run_in_thread
-
-        return await run_in_thread(self._reload_secret)  # type: ignore[no-any-return]
-
-    async def _asleep(self, seconds: float) -> None:
-        if self._async_sleep is not None:
-            await self._async_sleep(seconds)
-            return
-        await self._lead_asleep()(seconds)
 
     async def aget_token(self) -> Token:
         """Async ``get_token`` (asyncio or trio); never blocks the event loop."""
         entry = self._engine.entry
         if entry is not None and self._clock() < entry.refresh_at:
             return entry.token
-        return await self._arun(self._lead.obtain(), self._async_http_client)
+        return await self._performer.arun(self._lead.obtain(), self._clients.async_http_client)
 
     async def async_auth_flow(self, request: _Req) -> AsyncGenerator[_Req, _Resp]:
-        """Async twin of ``sync_auth_flow``: the same steps, awaited (token requests are
-        yielded into the flow only when no client is known)."""
+        """Async twin of ``sync_auth_flow``. Its loop is the async driver's (`Performer.arun`)
+        with the caller's request, and token requests when no client is known, yielded to httpx
+        from this frame."""
         entry = self._engine.entry
         replayable = self._lib.replayable(request)
         if entry is not None and self._clock() < entry.refresh_at:
@@ -920,11 +588,12 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
             flow = self._lead.auth_flow(request, replayable=replayable)
         from ._engine._drivers import http_result, to_httpx_request, transport_failure
         from ._engine._flow import SendRequest
+        from ._engine._perform import Drive
 
         lib = self._lib
-        caller = self._calling_client(sys._getframe(1))
-        client = self._async_http_client or caller
-        drive = _Drive(caller)
+        caller = self._clients.calling(sys._getframe(1))
+        client = self._clients.async_via(caller)
+        drive = Drive(caller)
         outcome: Any = None
         error: BaseException | None = None
         async with contextlib.AsyncExitStack() as drive.alocks:
@@ -936,7 +605,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                         return
                     outcome = error = None
                     if isinstance(action, SendRequest) and client is not None:
-                        outcome, error = await self._asend(client, action, None)
+                        outcome, error = await self._performer.asend(client, action, None)
                         continue
                     try:
                         if isinstance(action, SendRequest):
@@ -950,105 +619,11 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
                         elif isinstance(action, lib.Request):
                             outcome = yield action
                         else:
-                            outcome = await self._aperform(action, drive)
+                            outcome = await self._performer.aperform(action, drive)
                     except BaseException as exc:  # noqa: BLE001 - the flow decides
                         error = exc
             finally:
                 flow.close()
-
-    async def _arun(
-        self,
-        flow: Generator[Any, Any, _T],
-        client: Any,
-        *,
-        errors: tuple[type[BaseException], ...] | None = None,
-    ) -> _T:
-        """Async twin of ``_run``: token requests go through ``client`` (``None``: a
-        short-lived client of the library, made when the first request is due)."""
-        from ._engine._flow import SendRequest
-
-        own: Any = None
-        drive = _Drive(None)
-        outcome: Any = None
-        error: BaseException | None = None
-        try:
-            async with contextlib.AsyncExitStack() as drive.alocks:
-                try:
-                    while True:
-                        try:
-                            action = flow.send(outcome) if error is None else flow.throw(error)
-                        except StopIteration as stop:
-                            result: _T = stop.value
-                            return result
-                        outcome = error = None
-                        if isinstance(action, SendRequest):
-                            if client is None:
-                                own = client = self._lib.AsyncClient(timeout=10.0)
-                            outcome, error = await self._asend(client, action, errors)
-                            continue
-                        try:
-                            outcome = await self._aperform(action, drive)
-                        except BaseException as exc:  # noqa: BLE001 - the flow decides
-                            error = exc
-                finally:
-                    flow.close()
-        finally:
-            if own is not None:
-                await own.aclose()
-
-    async def _asend(
-        self, client: Any, action: Any, errors: tuple[type[BaseException], ...] | None
-    ) -> tuple[Any, BaseException | None]:
-        """Async ``_send``."""
-        from ._engine._drivers import http_result, to_httpx_request, transport_failure
-
-        lib = self._lib
-        caught = errors if errors is not None else (lib.HTTPError,)
-        try:
-            response = await asend_credentialed(client, to_httpx_request(action.request, lib))
-        except caught as exc:
-            if isinstance(exc, lib.HTTPError):
-                return transport_failure(exc, lib), None
-            return None, exc
-        try:
-            await response.aread()
-        except lib.HTTPError as exc:
-            return transport_failure(exc, lib), None
-        except BaseException as exc:  # noqa: BLE001 - the flow decides
-            return None, exc
-        else:
-            return http_result(response), None
-        finally:
-            await response.aclose()
-
-    async def _aperform(self, action: Any, drive: _Drive) -> Any:
-        """Async ``_perform``."""
-        from ._engine._flow import CacheRead, CacheWrite, ReloadSecret, Sleep
-        from ._engine._lead import DeleteIf, EnterLock, ExitLock, ReadBody, StartRefresh, WaitFlight
-
-        if isinstance(action, CacheRead):
-            return await self._store.aget(action.key)
-        if isinstance(action, WaitFlight):
-            return await action.flight.wait_async(action.timeout)
-        if isinstance(action, EnterLock):
-            drive.asleep = self._lead_asleep()  # a close() from now on ends its retry sleeps
-            lock = self._store.alead_lock(refresh=action.try_once)
-            return await drive.alocks.enter_async_context(lock)
-        if isinstance(action, ExitLock):
-            await drive.alocks.aclose()
-        elif isinstance(action, CacheWrite):
-            await self._store.aset(action.key, action.token)
-        elif isinstance(action, Sleep):
-            await (drive.asleep or self._lead_asleep())(action.seconds)
-        elif isinstance(action, ReloadSecret):
-            return await self._areload_secret()
-        elif isinstance(action, StartRefresh):
-            self._refresh_in_task(action.plan, drive.caller)
-        elif isinstance(action, DeleteIf):
-            await self._store.adelete_if(action.token)
-        elif isinstance(action, ReadBody):
-            await action.response.aread()
-        return None
 
 
 class PingOneWorkerAuth(

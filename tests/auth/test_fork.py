@@ -194,8 +194,8 @@ HELD_LOCK = """
 auth = PingOneWorkerAuth(CLIENT_ID, SECRET, ENV_ID)
 held, release = threading.Event(), threading.Event()
 
-def builder():  # a thread inside _sync_client() at fork time, building the client
-    with auth._own_client_lock:
+def builder():  # a thread inside TokenClients.internal() at fork time, building the client
+    with auth._clients._own_lock:
         held.set()
         release.wait(60)
 

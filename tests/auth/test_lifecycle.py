@@ -173,12 +173,12 @@ def test_close_while_a_retry_sleeps_ends_it_with_a_clear_error_and_later_use_wor
             super().__init__(transport=transport, **kwargs)
 
     lib = dataclasses.replace(auth._lib, Client=MockedClient)
-    monkeypatch.setattr(auth, "_lib", lib)
+    monkeypatch.setattr(auth._clients, "lib", lib)
     leader, led = _run(auth.get_token)
     assert wait_until(lambda: endpoint.requests == 1 and _parked_in(leader, "sleep"))
     follower, followed = _run(auth.get_token)
     assert wait_until(lambda: _parked_in(follower, "wait"))
-    first_client = auth._own_client
+    first_client = auth._clients.own
     auth.close()
     leader.join(30)
     follower.join(30)
@@ -191,7 +191,7 @@ def test_close_while_a_retry_sleeps_ends_it_with_a_clear_error_and_later_use_wor
     assert endpoint.requests == 1  # nothing was sent on the closed client
     token = auth.get_token()
     assert token.access_token.get_secret_value() == "tok-2"
-    assert auth._own_client is not first_client
+    assert auth._clients.own is not first_client
     auth.close()
 
 
@@ -204,7 +204,7 @@ def test_aclose_while_an_async_retry_sleeps_ends_it() -> None:
         client = httpx.AsyncClient(transport=httpx.MockTransport(endpoint.handler))
         auth = _auth(async_http_client=client, retry=SLOW_RETRY, wait_timeout=600)
         leader = asyncio.create_task(auth.aget_token())
-        while not (endpoint.requests == 1 and auth._close_signal._callbacks):
+        while not (endpoint.requests == 1 and auth._closing._current._callbacks):
             await asyncio.sleep(0)  # until the leader sleeps on the close signal
         await auth.aclose()
         with pytest.raises(TokenError) as info:

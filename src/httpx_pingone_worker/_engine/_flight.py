@@ -1,7 +1,7 @@
-"""``Flight``: one in-flight token fetch that other callers wait for.
+"""`Wakeup` and `Flight`: what threads and tasks wait for (a fetch in flight, a close).
 
 Threads wait on a ``threading.Event``; asyncio and trio tasks register a callback that wakes
-their own loop, so one flight serves every kind of caller at once.
+their own loop, so one wake-up serves every kind of caller at once.
 """
 
 from __future__ import annotations
@@ -24,60 +24,39 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Flight",
+    "Wakeup",
 ]
 
 _log = get_logger("token")
 
 
-# --- the engine: per-instance token state and single-flight -----------------------------
+class Wakeup:
+    """A one-shot wake-up that threads, asyncio tasks and trio tasks can wait for at once.
 
+    `set()` wakes every waiter: threads through a `threading.Event`, tasks through a callback
+    that resumes their own event loop (from any thread). `Flight` is one with a result;
+    `CloseSignal` (`_lifecycle.py`) is one that `close()` sets.
+    """
 
-class Flight:
-    """One in-flight token fetch that other callers can wait for (threads, asyncio, trio)."""
+    __slots__ = ("_callbacks", "_event", "_lock", "done")
 
-    __slots__ = (
-        "_callbacks",
-        "_event",
-        "_lock",
-        "abandoned",
-        "done",
-        "error",
-        "from_cache",
-        "generation",
-        "refresh",
-        "started",
-        "token",
-    )
-
-    def __init__(self, *, refresh: bool, generation: int = 0) -> None:
-        self.refresh = refresh
-        #: ``time.monotonic()`` when it started: a flight older than the engine's
-        #: ``supersede_after`` no longer blocks new callers.
-        self.started = time.monotonic()
-        #: The engine's invalidation count when it started; ``from_cache`` is set when the
-        #: fetch answered with a token read from the (shared) cache.
-        self.generation = generation
-        self.from_cache = False
-        self.token: Token | None = None
-        self.error: BaseException | None = None
-        self.abandoned = False
+    def __init__(self) -> None:
         self.done = False
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._callbacks: list[Callable[[], None]] = []
 
-    def finish(
-        self,
-        *,
-        token: Token | None = None,
-        error: BaseException | None = None,
-        abandoned: bool = False,
-    ) -> None:
-        """Publish the result and wake every waiter."""
+    def set(self) -> None:
+        """Wake every waiter (once; later calls do nothing)."""
+        self._settle(None)
+
+    def _settle(self, record: Callable[[], None] | None) -> None:
+        """Run ``record`` (it stores a result) and wake every waiter, the first time only."""
         with self._lock:
             if self.done:
                 return
-            self.token, self.error, self.abandoned = token, error, abandoned
+            if record is not None:
+                record()
             self.done = True
             callbacks, self._callbacks = self._callbacks, []
         self._event.set()
@@ -148,3 +127,45 @@ class Flight:
             finally:
                 self._discard_callback(wake_asyncio)
         return self.done
+
+
+class Flight(Wakeup):
+    """One in-flight token fetch that other callers can wait for (threads, asyncio, trio)."""
+
+    __slots__ = (
+        "abandoned",
+        "error",
+        "from_cache",
+        "generation",
+        "refresh",
+        "started",
+        "token",
+    )
+
+    def __init__(self, *, refresh: bool, generation: int = 0) -> None:
+        super().__init__()
+        self.refresh = refresh
+        #: ``time.monotonic()`` when it started: a flight older than the engine's
+        #: ``supersede_after`` no longer blocks new callers.
+        self.started = time.monotonic()
+        #: The engine's invalidation count when it started; ``from_cache`` is set when the
+        #: fetch answered with a token read from the (shared) cache.
+        self.generation = generation
+        self.from_cache = False
+        self.token: Token | None = None
+        self.error: BaseException | None = None
+        self.abandoned = False
+
+    def finish(
+        self,
+        *,
+        token: Token | None = None,
+        error: BaseException | None = None,
+        abandoned: bool = False,
+    ) -> None:
+        """Publish the result and wake every waiter (the first result wins)."""
+
+        def record() -> None:
+            self.token, self.error, self.abandoned = token, error, abandoned
+
+        self._settle(record)
