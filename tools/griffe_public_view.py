@@ -4,7 +4,7 @@
 extension (``extensions:`` in ``mkdocs.yml``) rewrites, for every public class of the
 package, what a reader would otherwise see of its private machinery:
 
-- private type variables of a private generic base (``_AuthCore[httpx.Request, ...]``) are
+- private type variables of a private generic base (``_AuthBase[httpx.Request, ...]``) are
   replaced in signatures by the arguments the public class gives that base
   (``request: _Req`` → ``request: httpx.Request``), and a ``_Self`` type variable by the
   class itself; an inherited method is copied into the public class for that;
@@ -12,7 +12,7 @@ package, what a reader would otherwise see of its private machinery:
 - private parameters (``_blob``, ``_clients``: dataclass fields nobody passes) leave the
   signature;
 - ``Bases:`` lists public bases only (``extra["public_view"]["bases"]``, read by the class
-  template in ``tools/docs_templates``), so ``_AuthCore[...]`` or a private mixin do not
+  template in ``tools/docs_templates``), so ``_AuthBase[...]`` or a private mixin do not
   show; their members are still rendered as inherited members.
 
 ``tests/docs_site`` fails when a private name shows anywhere in the reference.

@@ -61,7 +61,8 @@ the secret reload in ``_lifecycle.py``; the background jobs in ``_background.py`
 is the public class: constructors, properties, ``get_token`` / ``aget_token``,
 invalidate / rotate / close and the thin ``sync_auth_flow`` / ``async_auth_flow`` drivers
 (the async one yields the caller's request to httpx from its own frame, so its loop is here).
-Over 400 lines with this docstring and the constructor's documented keywords, as one class.
+One cohesive thing (over 400 lines, half of it this docstring and the constructor's
+documented keywords): one public class.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ from collections.abc import (
     Mapping,
     MutableMapping,
 )
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -85,7 +86,7 @@ from ._core._errors import (
     ConfigurationError,
 )
 from ._core._httplib import HTTPX, HttpLib
-from ._core._logging import EventKind, get_logger, log_event, register_held_secret
+from ._core._logging import EventKind, log_event, register_held_secret
 from ._core._regions import Endpoints, Region
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret, take_secret
@@ -93,12 +94,7 @@ from ._core._token import DEFAULT_EXPIRY_MARGIN, Token
 from .caches._memory import MemoryTokenCache, TokenCache
 from .credentials._credentials import ClientCredentials
 
-if TYPE_CHECKING:  # the engine (and oauth/) load when the first auth is built, not on import
-    pass
-
 __all__ = ["PingOneWorkerAuth"]
-
-_log = get_logger("auth")
 
 
 SecretProvider = Callable[[], "str | Secret | None"]
@@ -124,8 +120,7 @@ _Req = TypeVar("_Req", bound=_RequestLike)
 _Resp = TypeVar("_Resp", bound=_ResponseLike)
 _Client = TypeVar("_Client")
 _AClient = TypeVar("_AClient")
-_Self = TypeVar("_Self", bound="_AuthCore[Any, Any, Any, Any]")
-_T = TypeVar("_T")
+_Self = TypeVar("_Self", bound="_AuthBase[Any, Any, Any, Any]")
 
 
 def _wrap_secrets(overrides: dict[str, Any]) -> None:
@@ -139,7 +134,7 @@ def _wrap_secrets(overrides: dict[str, Any]) -> None:
             overrides["private_key"] = key
 
 
-class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
+class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
     """All of ``PingOneWorkerAuth``, for any httpx-compatible library.
 
     A concrete class mixes this with the library's ``Auth`` base and sets ``_lib``
@@ -627,7 +622,7 @@ class _AuthCore(Generic[_Req, _Resp, _Client, _AClient]):
 
 
 class PingOneWorkerAuth(
-    _AuthCore[httpx.Request, httpx.Response, httpx.Client, httpx.AsyncClient], httpx.Auth
+    _AuthBase[httpx.Request, httpx.Response, httpx.Client, httpx.AsyncClient], httpx.Auth
 ):
     """httpx authentication with PingOne worker tokens (OAuth 2.0 client credentials).
 

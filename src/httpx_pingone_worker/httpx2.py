@@ -25,7 +25,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         name=exc.name,
     ) from exc
 
-from ._auth import _AuthCore
+from ._auth import _AuthBase
 from ._core._httplib import HttpLib
 
 __all__ = ["HTTPX2", "PingOneWorkerAuth"]
@@ -35,7 +35,7 @@ HTTPX2 = HttpLib.from_module(httpx2)
 
 
 class PingOneWorkerAuth(
-    _AuthCore[httpx2.Request, httpx2.Response, httpx2.Client, httpx2.AsyncClient], httpx2.Auth
+    _AuthBase[httpx2.Request, httpx2.Response, httpx2.Client, httpx2.AsyncClient], httpx2.Auth
 ):
     """httpx2 authentication with PingOne worker tokens (OAuth 2.0 client credentials).
 

@@ -23,7 +23,7 @@ RAW_ROLE = re.compile(
     r"(?<![\w:]):(?:py:)?(?:meth|class|func|attr|mod|exc|data|obj|const|ref|term|doc|any)"
     r":"
 )
-#: A private name: ``_AuthCore``, ``_core._retry``, ``_seed`` (not dunders, not ``/_emulator``).
+#: A private name: ``_AuthBase``, ``_core._retry``, ``_seed`` (not dunders, not ``/_emulator``).
 PRIVATE = re.compile(r"(?<![\w/])_(?!_)[A-Za-z]\w*")
 #: Names of PingOne's JSON (HAL) that start with an underscore: public, not private.
 JSON_FIELDS = {"_links", "_embedded"}

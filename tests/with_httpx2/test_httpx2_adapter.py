@@ -24,7 +24,7 @@ from httpx_pingone_worker import (  # noqa: E402 - after the skip
     create_pingone_client,
 )
 from httpx_pingone_worker import PingOneWorkerAuth as HttpxAuth  # noqa: E402
-from httpx_pingone_worker._auth import _AuthCore  # noqa: E402
+from httpx_pingone_worker._auth import _AuthBase  # noqa: E402
 from httpx_pingone_worker._core._httplib import HTTPX, HttpLib  # noqa: E402
 from httpx_pingone_worker.emulator import PingOneEmulator  # noqa: E402
 from httpx_pingone_worker.httpx2 import HTTPX2  # noqa: E402
@@ -54,7 +54,7 @@ def test_both_auth_classes_are_the_one_core_with_a_different_library() -> None:
     assert issubclass(HttpxAuth, httpx.Auth)
     assert not issubclass(HttpxAuth, httpx2.Auth)
     for cls, lib in ((HttpxAuth, HTTPX), (Httpx2Auth, HTTPX2)):
-        assert issubclass(cls, _AuthCore)
+        assert issubclass(cls, _AuthBase)
         # Dunders are Python's bookkeeping (__module__, __doc__, 3.13's __firstlineno__ …).
         own = {name for name in vars(cls) if not (name.startswith("__") and name.endswith("__"))}
         assert own == {"_lib"}

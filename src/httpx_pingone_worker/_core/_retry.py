@@ -16,7 +16,7 @@ while True:
     sleep(delay)                                     # the caller's sleep (sync or async)
 ```
 
-Rules (they follow Ping's own Go SDK and PINGONE.md):
+Rules (they follow Ping's own Go SDK and PingOne's documented limits):
 
 - retryable: 408, 429, 500, 501, 502, 503, 504, and transport failures (connect errors,
   timeouts) — the caller decides which exceptions count;

@@ -159,7 +159,7 @@ class AuthConfig:
                 "server), or set PINGONE_ENVIRONMENT_ID and use from_env()",
             )
         if auth_base_url is None and not (token_endpoint or issuer or custom_domain):
-            # DESIGN: the host override may come from the environment (e.g. an emulator server).
+            # The host override may come from the environment (e.g. an emulator server).
             auth_base_url = os.environ.get("PINGONE_AUTH_BASE_URL") or None
         if api_base_url is None:
             api_base_url = os.environ.get("PINGONE_API_BASE_URL") or None

@@ -18,9 +18,6 @@ from httpx_pingone_worker._core._httplib import (
     asend_credentialed,
     send_credentialed,
 )
-from httpx_pingone_worker._core._logging import (
-    get_logger,
-)
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._tls import is_certificate_error
 from httpx_pingone_worker._core._token import Token
@@ -53,7 +50,6 @@ __all__ = [
     "transport_failure",
 ]
 
-_log = get_logger("token")
 
 _T = TypeVar("_T")
 

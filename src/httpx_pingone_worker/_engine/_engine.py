@@ -2,8 +2,9 @@
 
 This is where single-flight is decided: ``TokenEngine.plan`` tells each caller to
 ``use`` the cached token, ``wait`` for the flight in progress, or lead a ``fetch`` or a
-background ``refresh``. It never blocks and never does I/O; its flows yield actions (see
-``_flow``) for a driver (see ``_drivers``). One cohesive state machine, so one module.
+background ``refresh``. It never blocks and never does I/O; its fetch flow yields actions
+(see ``_flow``) that the lead (``_lead``) passes to the ``Performer``. One cohesive thing
+(over 400 lines): one state machine whose fields one lock guards, so one module.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from httpx_pingone_worker._core._errors import (
     ConfigurationError,
@@ -67,8 +68,6 @@ __all__ = [
 ]
 
 _log = get_logger("token")
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)

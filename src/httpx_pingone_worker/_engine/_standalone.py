@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 import httpx
 
 from httpx_pingone_worker._core._logging import (
-    get_logger,
     register_secret,
 )
 from httpx_pingone_worker._core._regions import check_secure_url
@@ -44,8 +43,6 @@ __all__ = [
     "default_cache_key",
     "request_client_credentials_token",
 ]
-
-_log = get_logger("token")
 
 
 # --- public shells ----------------------------------------------------------------------

@@ -11,14 +11,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 
 _log = get_logger("cache.redis")
 

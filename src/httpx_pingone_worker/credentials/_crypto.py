@@ -12,9 +12,9 @@ associated data, so a modified, truncated, renamed or foreign-key file fails wit
 ``StorageError`` that names it. Files are written atomically (temporary file in the same
 directory, ``fsync``, ``os.replace``) with mode 0600 in 0700 directories.
 
-Key handling, sealing and the private-file helpers are the one at-rest format both stores
-rely on, kept in one place so it cannot drift between them. ``cryptography``, ``keyring`` and
-``filelock`` are imported on first use.
+One cohesive thing (over 400 lines): key handling, sealing and the private-file helpers are
+the one at-rest format both stores rely on, kept in one place so it cannot drift between them.
+``cryptography``, ``keyring`` and ``filelock`` are imported on first use.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from collections.abc import (
     Mapping,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import httpx
 
@@ -18,10 +18,6 @@ from httpx_pingone_worker._core._regions import Region
 from httpx_pingone_worker._core._retry import RetryPolicy
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 
 from ._core import DEFAULT_TIMEOUT, USER_AGENT, _Core
 from ._lib import _AuthLike, _timeout_for

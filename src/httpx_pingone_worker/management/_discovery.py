@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
 from httpx_pingone_worker._core._logging import EventKind, log_event
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 from ._async import AsyncPingOneClient
 from ._models import Application, Role, RoleAssignment

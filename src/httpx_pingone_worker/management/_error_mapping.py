@@ -10,7 +10,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,10 +27,6 @@ from httpx_pingone_worker._core._errors import (
 from httpx_pingone_worker._core._input import BadJSON, parse_json
 from httpx_pingone_worker._core._retry import parse_retry_after
 from httpx_pingone_worker._core._tls import CA_HINT, is_certificate_error
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 
 from ._models import _s
 

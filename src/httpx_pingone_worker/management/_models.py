@@ -11,12 +11,9 @@ from collections.abc import (
     Mapping,
 )
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from httpx_pingone_worker._core._errors import ManagementApiError
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 __all__ = [
     "Application",

@@ -10,15 +10,11 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
 from httpx_pingone_worker._core._logging import get_logger
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 
 from ._models import _expect_object, _raw_field, _s
 

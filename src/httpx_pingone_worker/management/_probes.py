@@ -9,13 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
 from httpx_pingone_worker._core._logging import EventKind, log_event
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 from ._async import AsyncPingOneClient
 from ._steps import _adrive, _aon, _Call, _drive, _on, _Op

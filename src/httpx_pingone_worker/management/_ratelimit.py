@@ -9,12 +9,8 @@ from collections.abc import (
     Awaitable,
     Callable,
 )
-from typing import TYPE_CHECKING
 
 from httpx_pingone_worker._core._errors import ConfigurationError
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 __all__ = [
     "DEFAULT_BURST",
@@ -24,7 +20,7 @@ __all__ = [
 
 
 #: Requests per minute of the default limiter: below the 35 % of a 600/min license that
-#: one IP address may use by default (PINGONE.md), so one process never trips the limit.
+#: one IP address may use by default (PingOne's rate limits), so one process never trips it.
 DEFAULT_RATE_PER_MINUTE = 200.0
 DEFAULT_BURST = 10
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from httpx_pingone_worker._core._errors import PingOneError
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 from ._async import AsyncPingOneClient
 from ._sync import PingOneClient
@@ -31,7 +28,7 @@ class _Call:
 
 
 @dataclass(frozen=True, slots=True)
-class _Token:
+class _RequestToken:
     """Ask the shell for a client-credentials token (``request_client_credentials_token``)."""
 
     kwargs: Mapping[str, Any]
@@ -44,7 +41,7 @@ class _OpenApi:
     kwargs: Mapping[str, Any]
 
 
-_Op = _Call | _Token | _OpenApi
+_Op = _Call | _RequestToken | _OpenApi
 _R = TypeVar("_R")
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 from ._async import AsyncPingOneClient
 from ._discovery import WorkerApp, _discovery_steps
 from ._probes import ApiAccessReport, _probe_steps
-from ._steps import _adrive, _aon, _drive, _on, _Op, _OpenApi, _Token
+from ._steps import _adrive, _aon, _drive, _on, _Op, _OpenApi, _RequestToken
 from ._sync import PingOneClient
 
 __all__ = [
@@ -187,7 +187,7 @@ def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
         steps.append(_failed("token", exc))
         return report(False)
     try:
-        token: Token = yield _Token(
+        token: Token = yield _RequestToken(
             {
                 "endpoint": endpoints.token,
                 "client_id": client_id,
@@ -318,7 +318,7 @@ def validate_worker_credentials(
         api: list[PingOneClient] = []
 
         def perform(op: _Op) -> Any:
-            if isinstance(op, _Token):
+            if isinstance(op, _RequestToken):
                 http = stack.enter_context(httpx.Client(transport=transport, timeout=timeout))
                 return request_client_credentials_token(**op.kwargs, client=http)
             if isinstance(op, _OpenApi):
@@ -356,7 +356,7 @@ async def avalidate_worker_credentials(
         api: list[AsyncPingOneClient] = []
 
         async def perform(op: _Op) -> Any:
-            if isinstance(op, _Token):
+            if isinstance(op, _RequestToken):
                 http = httpx.AsyncClient(transport=transport, timeout=timeout)
                 await stack.enter_async_context(http)
                 return await arequest_client_credentials_token(**op.kwargs, client=http)

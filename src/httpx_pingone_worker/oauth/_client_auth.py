@@ -10,9 +10,9 @@ one of the four methods PingOne supports for a worker app:
 - ``private_key_jwt``: an RS256 client assertion signed with the private key (``kid`` when
   given).
 
-Assertion claims follow PINGONE.md: ``iss`` = ``sub`` = client id, ``aud`` = the endpoint
-URL, a fresh ``jti``, ``iat`` and a short ``exp`` (60 s by default; PingOne rejects more than
-an hour ahead).
+Assertion claims as PingOne documents them: ``iss`` = ``sub`` = client id, ``aud`` = the
+endpoint URL, a fresh ``jti``, ``iat`` and a short ``exp`` (60 s by default; PingOne rejects
+more than an hour ahead).
 """
 
 from __future__ import annotations
