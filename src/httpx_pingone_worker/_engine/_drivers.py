@@ -1,14 +1,17 @@
-"""Drivers: perform a flow's actions with an httpx (or httpx2) client, sync or async.
+"""Sending a token request with an httpx (or httpx2) client, and the standalone drivers.
 
-The only I/O of the engine layer; everything they run is decided by the sans-IO flows.
+`send_token_request` / `asend_token_request` send one `SendRequest` of a flow: never
+redirected, without the client's event hooks or auth, and the library's errors become a
+`TransportFailure` outcome (described by type: their `.request` holds the credentials).
+The auth's `Performer` and `run_sync_flow` / `run_async_flow` (the standalone functions: no
+cache, no single-flight) use them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -18,7 +21,6 @@ from httpx_pingone_worker._core._httplib import (
     asend_credentialed,
     send_credentialed,
 )
-from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._tls import is_certificate_error
 from httpx_pingone_worker._core._token import Token
 from httpx_pingone_worker.oauth._token_request import (
@@ -29,32 +31,22 @@ from httpx_pingone_worker.oauth._token_request import (
 
 from ._eventloop import async_sleep
 from ._flow import (
-    CacheRead,
-    CacheWrite,
     Flow,
-    ReloadSecret,
     SendRequest,
     Sleep,
 )
 
 __all__ = [
-    "FlowDone",
-    "adrive_flow",
-    "asend_through",
-    "drive_flow",
+    "asend_token_request",
     "http_result",
     "run_async_flow",
     "run_sync_flow",
-    "send_through",
+    "send_token_request",
     "to_httpx_request",
     "transport_failure",
 ]
 
-
-_T = TypeVar("_T")
-
-
-# --- drivers over an httpx(-compatible) client ------------------------------------------
+Errors = tuple[type[BaseException], ...]
 
 
 def to_httpx_request(request: TokenRequest, lib: HttpLib = HTTPX) -> Any:
@@ -89,220 +81,97 @@ def _lib_of(client: object) -> HttpLib:
         return HTTPX
 
 
-@dataclass(frozen=True, slots=True)
-class FlowDone:
-    """Last item of an async driver: the flow's token (async generators cannot return one)."""
-
-    token: Token
-
-
-def drive_flow(
-    flow: Flow,
-    lib: HttpLib = HTTPX,
-    *,
-    cache_get: Callable[[str], Token | None] | None = None,
-    cache_set: Callable[[str, Token], None] | None = None,
-    reload_secret: Callable[[], str | Secret | None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Generator[Any, Any, Token]:
-    """Execute a flow's actions, yielding each request of ``lib`` and receiving its response.
-
-    The one sync action dispatcher: inside an auth flow the requests go to httpx, elsewhere
-    ``send_through`` sends them with a client. The response is read here; the library's
-    error (a transport error, or a body it cannot decode), raised by the read or thrown in at
-    the yield, becomes a ``TransportFailure`` for the flow: never raised as is, since its
-    ``.request`` holds the credentials. A missing callback answers ``None``.
-    """
-    outcome: Any = None
-    while True:
-        try:
-            action = flow.send(outcome)
-        except StopIteration as stop:
-            token: Token = stop.value
-            return token
-        outcome = None
-        if isinstance(action, SendRequest):
-            try:
-                response = yield to_httpx_request(action.request, lib)
-                response.read()
-            except lib.HTTPError as exc:  # a transport error, or a body httpx cannot decode
-                outcome = transport_failure(exc, lib)
-            else:
-                outcome = http_result(response)
-        elif isinstance(action, Sleep):
-            sleep(action.seconds)
-        elif isinstance(action, CacheRead):
-            outcome = cache_get(action.key) if cache_get else None
-        elif isinstance(action, CacheWrite):
-            if cache_set:
-                cache_set(action.key, action.token)
-        elif isinstance(action, ReloadSecret):
-            outcome = reload_secret() if reload_secret else None
-
-
-async def adrive_flow(
-    flow: Flow,
-    lib: HttpLib = HTTPX,
-    *,
-    cache_get: Callable[[str], Awaitable[Token | None]] | None = None,
-    cache_set: Callable[[str, Token], Awaitable[None]] | None = None,
-    reload_secret: Callable[[], Awaitable[str | Secret | None]] | None = None,
-    sleep: Callable[[float], Awaitable[Any]] = async_sleep,
-) -> AsyncGenerator[Any, Any]:
-    """Async twin of ``drive_flow``: yields requests, then one ``FlowDone``."""
-    outcome: Any = None
-    while True:
-        try:
-            action = flow.send(outcome)
-        except StopIteration as stop:
-            yield FlowDone(stop.value)
-            return
-        outcome = None
-        if isinstance(action, SendRequest):
-            try:
-                response = yield to_httpx_request(action.request, lib)
-                await response.aread()
-            except lib.HTTPError as exc:  # a transport error, or a body httpx cannot decode
-                outcome = transport_failure(exc, lib)
-            else:
-                outcome = http_result(response)
-        elif isinstance(action, Sleep):
-            await sleep(action.seconds)
-        elif isinstance(action, CacheRead):
-            outcome = await cache_get(action.key) if cache_get else None
-        elif isinstance(action, CacheWrite):
-            if cache_set:
-                await cache_set(action.key, action.token)
-        elif isinstance(action, ReloadSecret):
-            outcome = await reload_secret() if reload_secret else None
-
-
-def send_through(
-    get_client: Callable[[], Any],
-    gen: Generator[Any, Any, _T],
-    lib: HttpLib = HTTPX,
-    *,
-    errors: tuple[type[BaseException], ...] | None = None,
-) -> _T:
-    """Run a request-yielding generator (e.g. ``drive_flow``) with a sync client.
-
-    ``get_client`` is called when the first request is due. An exception of ``errors``
-    (default: the HTTP error of ``lib``) raised by ``get_client`` or the send is thrown
-    into the generator; each response is closed once the generator has taken it. Every
-    request carries a credential, so it is sent with ``send_credentialed``: the client's
-    transport and timeout, no redirect, no event hooks, no client auth.
-    """
+def send_token_request(
+    client: Any, action: SendRequest, lib: HttpLib, errors: Errors | None = None
+) -> tuple[Any, BaseException | None]:
+    """Send ``action``'s request with ``client``: ``(outcome, None)``, or ``(None, error)``
+    for the caller to throw into its flow. An error of ``errors`` (default: the library's
+    HTTP error) is the flow's (an HTTP error becomes a `TransportFailure`); any other
+    propagates."""
     caught = errors if errors is not None else (lib.HTTPError,)
     try:
-        try:
-            request = next(gen)
-        except StopIteration as stop:
-            first: _T = stop.value
-            return first
-        while True:
-            failure: BaseException | None = None
-            try:
-                response = send_credentialed(get_client(), request)
-            except caught as exc:
-                failure = exc
-            if failure is not None:
-                # Thrown outside the except block: an error the generator raises must not
-                # carry the transport error (whose .request holds the secret) as __context__.
-                try:
-                    request = gen.throw(failure)
-                except StopIteration as stop:
-                    thrown: _T = stop.value
-                    return thrown
-                finally:
-                    failure = None
-                continue
-            try:
-                request = gen.send(response)
-            except StopIteration as stop:
-                result: _T = stop.value
-                return result
-            finally:
-                response.close()
-    finally:
-        # Whatever ended the loop (an event hook raising, a closed client, KeyboardInterrupt):
-        # close the generator now, so a lead suspended in it abandons its flight at once
-        # instead of when the exception (and its traceback) is collected.
-        gen.close()
-
-
-async def asend_through(
-    client: Any | None,
-    agen: AsyncGenerator[Any, Any],
-    lib: HttpLib = HTTPX,
-    *,
-    errors: tuple[type[BaseException], ...] | None = None,
-) -> Token:
-    """Run a request-yielding async generator (e.g. ``adrive_flow``) with an async client.
-
-    Returns the token of the first ``FlowDone`` it yields. With ``client`` None, a
-    short-lived client of ``lib`` is made when the first request is due (closed here). An
-    exception of ``errors`` (default: the HTTP error of ``lib``) raised by the send is
-    thrown into the generator, which is closed at the end. Requests are sent with
-    ``asend_credentialed`` (no redirect, no event hooks, no client auth).
-    """
-    caught = errors if errors is not None else (lib.HTTPError,)
-    own: Any = None
+        response = send_credentialed(client, to_httpx_request(action.request, lib))
+    except caught as exc:
+        if isinstance(exc, lib.HTTPError):
+            return transport_failure(exc, lib), None
+        return None, exc
     try:
-        response: Any = None
-        error: BaseException | None = None
-        while True:
-            if error is not None:
-                item = await agen.athrow(error)
-                error = None
-            else:
-                try:
-                    item = await agen.asend(response)
-                finally:
-                    if response is not None:
-                        await response.aclose()
-                response = None
-            if isinstance(item, FlowDone):
-                return item.token
-            if client is None:
-                own = client = lib.AsyncClient(timeout=10.0)
-            try:
-                response = await asend_credentialed(client, item)
-            except caught as exc:
-                error = exc
+        response.read()
+    except lib.HTTPError as exc:  # a body httpx cannot decode, a connection lost while reading
+        return transport_failure(exc, lib), None
+    except BaseException as exc:  # noqa: BLE001 - the flow decides
+        return None, exc
+    else:
+        return http_result(response), None
     finally:
-        await agen.aclose()
-        if own is not None:
-            await own.aclose()
+        response.close()
+
+
+async def asend_token_request(
+    client: Any, action: SendRequest, lib: HttpLib, errors: Errors | None = None
+) -> tuple[Any, BaseException | None]:
+    """Async `send_token_request`."""
+    caught = errors if errors is not None else (lib.HTTPError,)
+    try:
+        response = await asend_credentialed(client, to_httpx_request(action.request, lib))
+    except caught as exc:
+        if isinstance(exc, lib.HTTPError):
+            return transport_failure(exc, lib), None
+        return None, exc
+    try:
+        await response.aread()
+    except lib.HTTPError as exc:
+        return transport_failure(exc, lib), None
+    except BaseException as exc:  # noqa: BLE001 - the flow decides
+        return None, exc
+    else:
+        return http_result(response), None
+    finally:
+        await response.aclose()
 
 
 def run_sync_flow(
-    flow: Flow,
-    client: httpx.Client | Any,
-    *,
-    cache_get: Callable[[str], Token | None] | None = None,
-    cache_set: Callable[[str, Token], None] | None = None,
-    reload_secret: Callable[[], str | Secret | None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    flow: Flow, client: httpx.Client | Any, *, sleep: Callable[[float], None] = time.sleep
 ) -> Token:
-    """Execute a flow's actions with a sync client of httpx (or httpx2)."""
+    """Run a token flow to its end with a sync client of httpx (or httpx2): its requests and
+    retry sleeps (no cache, no secret provider: those actions are answered with None)."""
     lib = _lib_of(client)
-    gen = drive_flow(
-        flow,
-        lib,
-        cache_get=cache_get,
-        cache_set=cache_set,
-        reload_secret=reload_secret,
-        sleep=sleep,
-    )
-    return send_through(lambda: client, gen, lib)
+    outcome: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                action = flow.send(outcome) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                token: Token = stop.value
+                return token
+            outcome = error = None
+            if isinstance(action, SendRequest):
+                outcome, error = send_token_request(client, action, lib)
+            elif isinstance(action, Sleep):
+                sleep(action.seconds)
+    finally:
+        flow.close()
 
 
 async def run_async_flow(
-    flow: Flow,
-    client: httpx.AsyncClient | Any,
-    *,
-    sleep: Callable[[float], Any] | None = None,
+    flow: Flow, client: httpx.AsyncClient | Any, *, sleep: Callable[[float], Any] | None = None
 ) -> Token:
-    """Execute a flow's HTTP and sleep actions with an async client (no cache)."""
+    """Async `run_sync_flow` (asyncio or trio)."""
     lib = _lib_of(client)
-    return await asend_through(client, adrive_flow(flow, lib, sleep=sleep or async_sleep), lib)
+    outcome: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                action = flow.send(outcome) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                token: Token = stop.value
+                return token
+            outcome = error = None
+            if isinstance(action, SendRequest):
+                outcome, error = await asend_token_request(client, action, lib)
+            elif isinstance(action, Sleep):
+                await (sleep or async_sleep)(action.seconds)
+    finally:
+        flow.close()

@@ -20,12 +20,18 @@ import contextlib
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
-from httpx_pingone_worker._core._httplib import HttpLib, asend_credentialed, send_credentialed
+from httpx_pingone_worker._core._httplib import HttpLib
 from httpx_pingone_worker._core._logging import get_logger
 
 from ._background import RefreshJobs
 from ._clients import TokenClients
-from ._drivers import http_result, to_httpx_request, transport_failure
+from ._drivers import (
+    asend_token_request,
+    http_result,
+    send_token_request,
+    to_httpx_request,
+    transport_failure,
+)
 from ._engine import Plan, TokenEngine
 from ._flow import CacheRead, CacheWrite, ReloadSecret, SendRequest, Sleep
 from ._guarded_cache import GuardedCache
@@ -213,27 +219,16 @@ class Performer:
         action: Any,
         errors: tuple[type[BaseException], ...] | None,
     ) -> tuple[Any, BaseException | None]:
-        """Send a token request with a client: ``(outcome, None)`` or ``(None, error to
-        throw into the flow)``; an error outside ``errors`` propagates."""
-
+        """Send a token request with ``get_client()`` (see `send_token_request`)."""
         lib = self.lib
         caught = errors if errors is not None else (lib.HTTPError,)
         try:
-            response = send_credentialed(get_client(), to_httpx_request(action.request, lib))
+            client = get_client()
         except caught as exc:
             if isinstance(exc, lib.HTTPError):
                 return transport_failure(exc, lib), None
             return None, exc
-        try:
-            response.read()
-        except lib.HTTPError as exc:
-            return transport_failure(exc, lib), None
-        except BaseException as exc:  # noqa: BLE001 - the flow decides
-            return None, exc
-        else:
-            return http_result(response), None
-        finally:
-            response.close()
+        return send_token_request(client, action, lib, errors)
 
     def perform(self, action: Any, drive: Drive) -> Any:
         """Perform one action of the lead other than a send; return its outcome."""
@@ -309,26 +304,8 @@ class Performer:
     async def asend(
         self, client: Any, action: Any, errors: tuple[type[BaseException], ...] | None
     ) -> tuple[Any, BaseException | None]:
-        """Async `send`."""
-
-        lib = self.lib
-        caught = errors if errors is not None else (lib.HTTPError,)
-        try:
-            response = await asend_credentialed(client, to_httpx_request(action.request, lib))
-        except caught as exc:
-            if isinstance(exc, lib.HTTPError):
-                return transport_failure(exc, lib), None
-            return None, exc
-        try:
-            await response.aread()
-        except lib.HTTPError as exc:
-            return transport_failure(exc, lib), None
-        except BaseException as exc:  # noqa: BLE001 - the flow decides
-            return None, exc
-        else:
-            return http_result(response), None
-        finally:
-            await response.aclose()
+        """Async `send` (see `asend_token_request`)."""
+        return await asend_token_request(client, action, self.lib, errors)
 
     async def aperform(self, action: Any, drive: Drive) -> Any:
         """Async `perform`."""
