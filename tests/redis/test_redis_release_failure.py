@@ -86,3 +86,30 @@ def test_a_failed_async_release_sweeps_its_lock(redis_server: RedisServer) -> No
         asyncio.run(main())
     finally:
         probe.close()
+
+
+def test_locks_released_before_an_outage_are_swept_when_redis_returns(
+    own_redis_server: RedisServer,
+) -> None:
+    """A copy of a released lock (as a promoted replica of a managed Redis would hold it)
+    found after an outage is compare-and-deleted once the cache reaches Redis again."""
+    cache = RedisTokenCache(own_redis_server.url, lock_ttl=LOCK_TTL, retry_interval=0.0)
+    cache.bind(credentials())
+    probe = own_redis_server.client()
+    with cache.fetch_lock(KEY):
+        owner = probe.get(cache.lock_key(KEY))
+    probe.close()
+    assert owner is not None
+    own_redis_server.stop()
+    assert cache.get(KEY) is None
+    assert cache.degraded
+    own_redis_server.start()
+    probe = own_redis_server.client()
+    try:
+        probe.set(cache.lock_key(KEY), owner, px=int(LOCK_TTL * 1000))  # the replicated copy
+        assert cache.get(KEY) is None  # Redis answers: sharing resumes, the sweep starts
+        assert not cache.degraded
+        assert wait_until(lambda: probe.exists(cache.lock_key(KEY)) == 0, GONE_WITHIN)
+    finally:
+        probe.close()
+        cache.close()

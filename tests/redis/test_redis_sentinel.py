@@ -19,6 +19,7 @@ from redis_support import (
     TokenServer,
     credentials,
     make_token,
+    wait_until,
 )
 
 from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
@@ -237,3 +238,24 @@ def test_tls_wrong_password_degrades_without_leaking_it(
     text = caplog.text + repr(auth.cache)
     assert "redis token cache unavailable" in text
     assert_no_canary(text, extra=[SENTINEL_ACL_PASSWORD, SENTINEL_SENTINELS_PASSWORD, wrong])
+
+
+def test_a_released_lock_replicated_before_a_failover_is_swept(
+    sentinel: SentinelDeployment,
+) -> None:
+    """On a Sentinel deployment the owner deletes its released lock again within lock_ttl: a
+    copy reaching the new master by replication (written here by hand) goes within seconds."""
+    cache = RedisTokenCache(sentinel.url(), socket_timeout=TEST_SOCKET_TIMEOUT, lock_ttl=60.0)
+    cache.bind(credentials())
+    master = sentinel.current_master()
+    assert master is not None
+    node = sentinel.node_client(master)
+    try:
+        with cache.fetch_lock(KEY):
+            owner = node.get(cache.lock_key(KEY))
+        assert owner is not None
+        node.set(cache.lock_key(KEY), owner, px=60_000)  # the copy on the promoted replica
+        assert wait_until(lambda: node.exists(cache.lock_key(KEY)) == 0, 10)
+    finally:
+        node.close()
+        cache.close()

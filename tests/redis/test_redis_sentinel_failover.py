@@ -1,6 +1,8 @@
-"""A Sentinel failover during traffic: the master is killed (SIGKILL) while sync threads and
-asyncio tasks get tokens through ``redis+sentinel://`` caches. No caller sees an error,
-sharing resumes on the promoted replica, and no fetch lock is left without an owner."""
+"""A Sentinel failover during traffic: the master is killed (SIGKILL), or the sentinels are told
+to fail over (``SENTINEL FAILOVER``: the old master lives on as a replica and answers writes
+with READONLY), while sync threads and asyncio tasks get tokens through ``redis+sentinel://``
+caches. No caller sees an error, sharing resumes on the promoted replica, and no fetch lock is
+left without an owner."""
 
 from __future__ import annotations
 
@@ -8,7 +10,9 @@ import asyncio
 import threading
 from typing import Any
 
+import pytest
 from redis_support import (
+    SENTINEL_SERVICE,
     SentinelDeployment,
     TokenServer,
     wait_until,
@@ -101,8 +105,9 @@ class Traffic:
         asyncio.run(main())
 
 
-def test_master_killed_during_traffic(own_sentinel: SentinelDeployment) -> None:
-    """SIGKILL the master mid-traffic: no caller error; after the sentinels promote the
+@pytest.mark.parametrize("how", ["kill", "sentinel failover"])
+def test_failover_during_traffic(own_sentinel: SentinelDeployment, how: str) -> None:
+    """Fail the master over mid-traffic: no caller error; after the sentinels promote the
     replica, the members store on it and a new auth reads that token without a request of
     its own; no fetch lock remains."""
     deployment = own_sentinel
@@ -119,7 +124,14 @@ def test_master_killed_during_traffic(own_sentinel: SentinelDeployment) -> None:
         new_master: Any = None
         try:
             assert wait_until(lambda: traffic.calls >= 40, 30), "traffic did not start"
-            deployment.kill(old_master)
+            if how == "kill":
+                deployment.kill(old_master)
+            else:
+                admin = deployment.sentinel_client(deployment.sentinel_ports[0])
+                try:
+                    admin.execute_command("SENTINEL FAILOVER", SENTINEL_SERVICE)
+                finally:
+                    admin.close()
             killed_at = traffic.calls
             assert wait_until(lambda: deployment.current_master() == deployment.replica_port, 30)
             new_master = deployment.node_client(deployment.replica_port)
@@ -143,18 +155,23 @@ def test_master_killed_during_traffic(own_sentinel: SentinelDeployment) -> None:
         assert traffic.calls > killed_at
         assert new_master is not None
 
-        # Sharing resumed: a new auth reads what a member stored after the failover.
-        stored = new_master.get(token_key)
-        assert stored is not None
+        # Sharing resumed: what one new auth stores on the new master (or finds there, from
+        # a member), another new auth reads without a token request of its own.
+        writer_cache = traffic.cache()
+        writer = traffic.auth(writer_cache)
+        written = writer.get_token()
+        assert new_master.get(token_key) is not None
         requests = server.requests
         fresh_cache = traffic.cache()
         fresh = traffic.auth(fresh_cache)
         token = fresh.get_token()
         assert server.requests == requests, "the new auth asked for its own token"
-        assert token.access_token.get_secret_value() in server.issued
+        assert token.access_token == written.access_token
         assert not fresh_cache.degraded
-        fresh.close()
-        fresh_cache.close()
+        assert not writer_cache.degraded
+        for auth, cache in ((writer, writer_cache), (fresh, fresh_cache)):
+            auth.close()
+            cache.close()
 
         # No lock without an owner: every holder released (or swept) its lock; bounded well
         # below lock_ttl (15 s), so an abandoned lock expiring by itself does not pass.

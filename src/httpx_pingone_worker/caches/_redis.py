@@ -80,6 +80,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import importlib.util
 import logging
 import math
@@ -292,6 +293,8 @@ class RedisTokenCache:
 
         self._cluster = False
         target = self._init_clients(url_or_client, async_client, cluster=cluster)
+        # A Sentinel deployment's master can move (see _after_release).
+        self._sentinel_managed = target.startswith(("redis+sentinel:", "rediss+sentinel:"))
         self._explicit: AESGCM | None = None
         self._key_source = "unbound"
         self._init_encryption(encryption_key, secret)
@@ -304,7 +307,9 @@ class RedisTokenCache:
         self._poll = float(poll_interval)
         self._clock: Callable[[], float] = clock or time.time
         self._target = target
-        self._breaker = _Breaker(float(retry_interval), target)
+        self._breaker = _Breaker(float(retry_interval), target, on_recover=self._sweep_released)
+        # (monotonic time, key, owner) of recent releases; see _sweep_released.
+        self._released: collections.deque[tuple[float, str, str]] = collections.deque(maxlen=64)
         fork_register(self)
 
     def _after_fork(self) -> None:
@@ -869,8 +874,56 @@ class RedisTokenCache:
             # run, a Sentinel failover that promoted a replica holding it): sweep it.
             self._clear_orphan(key, owner)
             return
+        self._after_release(key, owner)
         if not released:
             _log.debug("fetch lock %s had expired before release", self.lock_key(key))
+
+    def _after_release(self, key: str, owner: str) -> None:
+        """Remember a release (for :meth:`_sweep_released`); on a Sentinel deployment also
+        compare-and-delete the lock again a few times within ``lock_ttl``: a lock taken on
+        the master just before a failover reaches the promoted replica by replication, while
+        its release, sent to the old master before the switch, does not, and no error shows
+        it (the sentinels close every client connection, which redis-py reopens quietly)."""
+        self._released.append((time.monotonic(), key, owner))
+        if self._sentinel_managed and self._sync is not None:
+            threading.Thread(
+                target=self._late_sweeps,
+                args=(key, owner),
+                name="pingone-redis-orphan-lock",
+                daemon=True,
+            ).start()
+
+    def _late_sweeps(self, key: str, owner: str) -> None:
+        """Compare-and-delete ``owner``'s lock at growing intervals until ``lock_ttl`` has
+        passed (then it would have expired anyway). Never raises."""
+        client: Any = self._sync
+        started = time.monotonic()
+        lock_ttl = self._lock_ttl_ms / 1000
+        for at in (0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0):
+            wait = min(at, lock_ttl) - (time.monotonic() - started)
+            if wait > 0:
+                time.sleep(wait)
+            if at >= lock_ttl:
+                return
+            try:
+                client.eval(
+                    _RELEASE_LUA, 1, self.lock_key(key), owner, self.notify_channel(key),
+                    self._publish,
+                )  # fmt: skip
+            except Exception as exc:  # noqa: BLE001 - a sweeper never raises
+                _log.debug("late lock sweep failed (%s)", type(exc).__name__)
+
+    def _sweep_released(self) -> None:
+        """Redis is reachable again after failures: compare-and-delete the locks released in
+        the last ``lock_ttl``, in the background. A failover (Sentinel, or a managed Redis
+        moving its primary) may have promoted a replica that got a lock by replication while
+        its release went to the old master, still answering; that copy has no owner to
+        renew or release it, and would hold the fleet back until it expired. Each owner
+        token is random and ours, so deleting it again is harmless."""
+        horizon = time.monotonic() - self._lock_ttl_ms / 1000
+        for released_at, key, owner in list(self._released):
+            if released_at >= horizon:
+                self._clear_orphan(key, owner)
 
     @property
     def _renew_every(self) -> float:
@@ -1242,6 +1295,7 @@ class RedisTokenCache:
             self._breaker.failure(exc, "unlock")
             self._aclear_orphan(client, key, owner)  # as in _release
             return
+        self._after_release(key, owner)
         if not released:
             _log.debug("fetch lock %s had expired before release", self.lock_key(key))
 

@@ -139,11 +139,15 @@ def _is_stored(message: Any) -> bool:
 
 
 class _Breaker:
-    """Degraded-mode switch: after a Redis failure, skip Redis for ``interval`` seconds."""
+    """Degraded-mode switch: after a Redis failure, skip Redis for ``interval`` seconds.
+    ``on_recover`` runs (must not block or raise) when Redis answers again after failures."""
 
-    def __init__(self, interval: float, target: str) -> None:
+    def __init__(
+        self, interval: float, target: str, *, on_recover: Callable[[], None] | None = None
+    ) -> None:
         self._interval = interval
         self._target = target
+        self._on_recover = on_recover
         self._lock = threading.Lock()
         self._down = False
         self._retry_at = 0.0
@@ -184,6 +188,8 @@ class _Breaker:
             was_down, self._down = self._down, False
         if not was_down:  # another thread logged the recovery
             return
+        if self._on_recover is not None:
+            self._on_recover()
         log_event(
             EventKind.CACHE,
             "redis token cache reachable again; sharing tokens",
