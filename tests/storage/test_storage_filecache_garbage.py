@@ -43,10 +43,14 @@ def plant(cache: EncryptedFileTokenCache, name_key: str, plaintext: bytes, *, ag
     return path
 
 
-def _exercise(cache: EncryptedFileTokenCache, planted_key: str) -> None:
-    assert cache.get(planted_key) is None
+def _exercise(cache: EncryptedFileTokenCache, planted_key: str, *, garbage: bool = True) -> None:
+    """Every operation works with the planted entry present; a garbage one is a miss and an
+    unreadable row (``garbage=False``: the entry may happen to be a valid token)."""
+    got_planted = cache.get(planted_key)
     listed = cache.entries()
-    assert any(not e.readable for e in listed)
+    if garbage:
+        assert got_planted is None
+        assert any(not e.readable for e in listed)
     cache.sweep()
     cache.set(GOOD_KEY, token("good-token-value"))
     got = cache.get(GOOD_KEY)
@@ -76,8 +80,9 @@ FIELDS = [
 
 
 @st.composite
-def garbage_docs(draw: Any) -> tuple[str, bytes]:
-    """(the cache key whose file holds it, the plaintext)."""
+def garbage_docs(draw: Any) -> tuple[str, bytes, bool]:
+    """(the cache key whose file holds it, the plaintext, whether it is surely garbage: a
+    mutated near-token may still be a valid token, e.g. another access token string)."""
     kind = draw(st.sampled_from(["near-token", "any-json", "deep", "bytes"]))
     name_key = draw(st.sampled_from(["pingone:x", "", "k"]))
     file_key = name_key or "pingone:x"
@@ -100,14 +105,14 @@ def garbage_docs(draw: Any) -> tuple[str, bytes]:
             doc.get(f) == v for f, v in (("v", 1), ("access_token", "tok-abcdef"))
         ):
             doc["scopes"] = [{"not": "a string"}]  # keep it garbage
-        return file_key, json.dumps(doc).encode()
+        return file_key, json.dumps(doc).encode(), False
     if kind == "any-json":
-        return file_key, json.dumps(draw(json_values)).encode()
+        return file_key, json.dumps(draw(json_values)).encode(), True
     if kind == "deep":
         depth = draw(st.integers(min_value=100, max_value=50_000))
         opener = draw(st.sampled_from(["[", '{"key":']))
-        return file_key, (opener * depth).encode()
-    return file_key, draw(st.binary(max_size=64))
+        return file_key, (opener * depth).encode(), True
+    return file_key, draw(st.binary(max_size=64)), True
 
 
 @pytest.mark.parametrize(
@@ -131,12 +136,12 @@ def test_known_garbage_entries_are_skipped(tmp_path: Path, plaintext: bytes, age
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
 @given(garbage=garbage_docs(), age=st.sampled_from([0.0, 7200.0]))
 def test_any_garbage_entry_is_skipped(
-    tmp_path_factory: Any, garbage: tuple[str, bytes], age: float
+    tmp_path_factory: Any, garbage: tuple[str, bytes, bool], age: float
 ) -> None:
     cache = EncryptedFileTokenCache(tmp_path_factory.mktemp("tokens"), key=KEY, lock_timeout=5)
-    file_key, plaintext = garbage
+    file_key, plaintext, surely_garbage = garbage
     plant(cache, file_key, plaintext, age=age)
-    _exercise(cache, file_key)
+    _exercise(cache, file_key, garbage=surely_garbage)
 
 
 def _console(*args: str) -> tuple[int, str]:
