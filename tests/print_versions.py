@@ -20,6 +20,9 @@ NAMES = (
     "trustme",
     "pytest",
     "trio",
+    "gunicorn",
+    "uvicorn",
+    "fastapi",
 )
 
 
