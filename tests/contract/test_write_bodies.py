@@ -26,7 +26,7 @@ from .spec_support import SDK, errors, schema, unknown_fields
 @dataclass(frozen=True)
 class Write:
     method: str
-    path: str  # {user} {group} {other} {pop} {app} placeholders
+    path: str  # {user} {group} {other} {pop} {app} {role} {env} placeholders
     request: str  # request schema
     response: str | None  # response schema (None: 204 / no body)
     body: Callable[[dict[str, str]], dict[str, Any]]
@@ -206,6 +206,30 @@ WRITES: list[Write] = [
     ),
     Write(
         "POST",
+        "/users/{user}/roleAssignments",
+        "RoleAssignment",
+        "RoleAssignment",
+        lambda ids: {
+            "role": {"id": ids["role"]},
+            "scope": {"id": ids["env"], "type": "ENVIRONMENT"},
+        },
+        ("role", "role.id", "scope", "scope.id", "scope.type"),
+        "/users/{user}/roleAssignments",
+    ),
+    Write(
+        "POST",
+        "/applications/{app}/roleAssignments",
+        "RoleAssignment",
+        "RoleAssignment",
+        lambda ids: {
+            "role": {"id": ids["role"]},
+            "scope": {"id": ids["env"], "type": "ENVIRONMENT"},
+        },
+        ("role", "role.id", "scope", "scope.id", "scope.type"),
+        "/applications/{app}/roleAssignments",
+    ),
+    Write(
+        "POST",
         "/applications/{app}/secret",
         "ApplicationSecret",
         "ApplicationSecret",
@@ -290,7 +314,10 @@ def ids(api: Api) -> dict[str, str]:
     group = api.ok("POST", "/groups", json={"name": "W target"})["id"]
     other = api.ok("POST", "/groups", json={"name": "W other"})["id"]
     app = api.emu.add_worker_app(name="W app", roles=[]).client_id
+    roles = api.ok("GET", f"{api.emu.api_base_url}/roles")["_embedded"]["roles"]
     return {
+        "role": next(r["id"] for r in roles if r["name"] == "Identity Data Read Only"),
+        "env": api.emu.environment_id,
         "pop": pop,
         "user": user["id"],
         "home": user["population"]["id"],
