@@ -13,9 +13,9 @@ import threading
 import time
 
 import httpx
-from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
 from leak_support import exposure
 
+from canary import CANARY_CLIENT_ID, CANARY_ENV_ID, CANARY_SECRET, assert_no_canary
 from httpx_pingone_worker import PingOneWorkerAuth, RetryPolicy, TokenError
 
 SLOW_RETRY = RetryPolicy(
@@ -59,7 +59,7 @@ def test_sync_closed_retry_hides_the_secret() -> None:
         def run() -> None:
             try:
                 auth.get_token()
-            except BaseException as exc:  # noqa: BLE001 - inspected below
+            except BaseException as exc:
                 out.append(exc)
 
         thread = threading.Thread(target=run)
