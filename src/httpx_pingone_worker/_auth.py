@@ -90,6 +90,7 @@ from ._core._logging import EventKind, log_event, register_held_secret
 from ._core._regions import Endpoints, Region
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
 from ._core._secrets import Secret, take_secret
+from ._core._testtime import current_test_time
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token
 from .caches._memory import MemoryTokenCache, TokenCache
 from .credentials._credentials import ClientCredentials
@@ -188,6 +189,10 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         # locals pytest -l, --junitxml and TracebackException(capture_locals=True) print.
         client_secret, bad_secret = take_secret(client_secret)
         private_key, bad_key = take_secret(private_key, allow_bytes=True)
+        test_time = current_test_time()
+        if test_time is not None:  # built during an emulator-mode test: retry waits on its clock
+            sleep = sleep or test_time.sleep
+            async_sleep = async_sleep or test_time.async_sleep
         config = AuthConfig.build(
             client_id,
             client_secret,

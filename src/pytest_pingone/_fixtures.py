@@ -202,7 +202,7 @@ def pingone_emulator(
     routing = routing_for(request.config, allow_passthrough=cfg.allow_passthrough)
     routing.activate(emulator)
     request.node.stash[ROUTER_KEY] = routing
-    from httpx_pingone_worker.management._base import TestTime, set_test_time
+    from httpx_pingone_worker._core._testtime import TestTime, set_test_time
 
     # Clients the code under test builds itself (PingOneClient.from_env() …) wait on the
     # emulator's clock too: their default limiter, backoff and Retry-After.

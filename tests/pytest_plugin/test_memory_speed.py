@@ -78,6 +78,16 @@ def test_clients_built_by_the_code_under_test_wait_on_the_emulator_clock(pingone
     assert pingone_emulator.clock.offset >= 20
 
 
+def test_an_auth_built_by_the_code_under_test_retries_on_the_emulator_clock(pingone_emulator):
+    from httpx_pingone_worker import PingOneClient
+
+    pingone_emulator.inject_fault("token", "rate_limit", retry_after=7)
+    with PingOneClient.from_env(stored=None) as client:  # builds its own PingOneWorkerAuth
+        client.get_environment()
+    assert [r.status for r in pingone_emulator.requests if r.endpoint == "token"] == [429, 200]
+    assert pingone_emulator.clock.offset >= 7  # the token retry waited on the emulator's clock
+
+
 def test_clients_built_outside_an_emulator_test_keep_the_wall_clock():
     import time
 
@@ -102,7 +112,8 @@ async def test_async_limiter_and_retry_after_on_the_emulator_clock(
 
 
 def test_no_emulator_backed_wait_sleeps_in_real_time(ptr: pytest.Pytester) -> None:
-    """Limiter, backoff and Retry-After (API and token endpoint, sync and async) never sleep."""
+    """Limiter, backoff and Retry-After (API and token endpoint, sync and async, clients and
+    auths the code under test builds itself) never sleep."""
     ptr.makeconftest(CONFTEST)
     ptr.makepyfile(test_speed=TESTS)
-    ptr.runpytest().assert_outcomes(passed=7)
+    ptr.runpytest().assert_outcomes(passed=8)

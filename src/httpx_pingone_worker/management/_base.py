@@ -5,11 +5,9 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import (
-    Awaitable,
     Callable,
     Mapping,
 )
-from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 import httpx
@@ -17,6 +15,7 @@ import httpx
 from httpx_pingone_worker._core._regions import Region
 from httpx_pingone_worker._core._retry import RetryPolicy
 from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._testtime import TestTime, current_test_time, set_test_time
 from httpx_pingone_worker._core._token import Token
 
 from ._core import DEFAULT_TIMEOUT, USER_AGENT, _Core
@@ -24,29 +23,6 @@ from ._lib import _AuthLike, _timeout_for
 from ._ratelimit import RateLimiter
 
 __all__ = ["TestTime", "set_test_time"]
-
-
-@dataclass(frozen=True, slots=True)
-class TestTime:
-    """Where the clients built while a test runs take time from (the emulator's clock)."""
-
-    __test__ = False  # not a pytest test class
-
-    clock: Callable[[], float]
-    sleep: Callable[[float], None]
-    async_sleep: Callable[[float], Awaitable[None]]
-
-
-#: Set by the pytest plugin for the duration of an emulator-mode test, so that clients the
-#: code under test builds itself (``PingOneClient.from_env()`` …) also wait on the emulator's
-#: clock: their default rate limiter, retry backoff and ``Retry-After``. ``None`` otherwise.
-_test_time: TestTime | None = None
-
-
-def set_test_time(test_time: TestTime | None) -> None:
-    """Install (or, with ``None``, remove) the test time source of new clients."""
-    global _test_time  # noqa: PLW0603 - one switch, set and cleared by the plugin per test
-    _test_time = test_time
 
 
 _HttpT = TypeVar("_HttpT")  # the underlying client: httpx.Client or httpx.AsyncClient
@@ -83,7 +59,7 @@ class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
         clock: Callable[[], float] | None = None,
         **httpx_kwargs: Any,
     ) -> None:
-        test_time = _test_time
+        test_time = current_test_time()
         if test_time is not None:  # an emulator-mode test: wait on the emulator's clock
             clock = clock or test_time.clock
             if sleep is None:
