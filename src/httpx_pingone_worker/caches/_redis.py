@@ -879,7 +879,7 @@ class RedisTokenCache:
             _log.debug("fetch lock %s had expired before release", self.lock_key(key))
 
     def _after_release(self, key: str, owner: str) -> None:
-        """Remember a release (for :meth:`_sweep_released`); on a Sentinel deployment also
+        """Remember a release (for `_sweep_released`); on a Sentinel deployment also
         compare-and-delete the lock again a few times within ``lock_ttl``: a lock taken on
         the master just before a failover reaches the promoted replica by replication, while
         its release, sent to the old master before the switch, does not, and no error shows
