@@ -182,7 +182,10 @@ def paged(
     limit_raw = ctx.param("limit")
     limit = DEFAULT_LIMIT
     if limit_raw is not None:
-        if not _plain_digits(limit_raw.strip(), 6) or not 1 <= int(limit_raw) <= MAX_LIMIT:
+        # Checked and converted from the same stripped text: str.strip() removes characters
+        # int() does not (e.g. "\x1f"), which made "0\x1f" a 500.
+        limit_raw = limit_raw.strip()
+        if not _plain_digits(limit_raw, 6) or not 1 <= int(limit_raw) <= MAX_LIMIT:
             return _bad(
                 ctx, "OUT_OF_RANGE", "limit", f"limit must be an integer from 1 to {MAX_LIMIT}"
             )
