@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import httpx
@@ -60,6 +61,35 @@ def test_latency_fault(harness: Harness) -> None:
     assert r.status_code == 200
     assert time.monotonic() - started >= 0.05
     assert harness.emu.requests[-1].fault == "latency"
+
+
+def test_latency_fault_delays_error_answers_too() -> None:
+    """A latency fault adds its delay to whatever the request is answered, an error
+    included: an unknown user, a body that is not JSON, a wrong client secret. The answer
+    is the one the request gets without the fault, byte for byte except the correlation id."""
+    emu = PingOneEmulator(users=1)
+    auth = {"authorization": f"Bearer {emu.issue_token().get_secret_value()}"}
+    users = f"{emu.api_base_url}/environments/{emu.environment_id}/users"
+    bad_secret = "Basic " + base64.b64encode(f"{emu.client_id}:wrong".encode()).decode()
+    form = {"content-type": "application/x-www-form-urlencoded", "authorization": bad_secret}
+    requests = [
+        ("users", "GET", f"{users}/no-such-user", auth, b""),
+        ("users", "POST", users, {**auth, "content-type": "application/json"}, b"{not json"),
+        ("token", "POST", emu.token_endpoint, form, b"grant_type=client_credentials"),
+    ]
+    for endpoint, method, url, headers, body in requests:
+        plain = emu.respond(method, url, headers, body)
+        emu.inject_fault(endpoint, "latency", delay=0.25)
+        slow = emu.respond(method, url, headers, body)
+        assert plain.status in (401, 400, 404)
+        assert (slow.status, slow.delay, slow.action) == (plain.status, 0.25, None)
+        assert slow.body.replace(
+            slow.headers["Correlation-Id"].encode(), b""
+        ) == plain.body.replace(plain.headers["Correlation-Id"].encode(), b"")
+        assert {k: v for k, v in slow.headers.items() if k != "Correlation-Id"} == {
+            k: v for k, v in plain.headers.items() if k != "Correlation-Id"
+        }
+        assert emu.requests[-1].fault == "latency"
 
 
 def test_connect_fault(harness: Harness) -> None:

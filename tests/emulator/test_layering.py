@@ -58,3 +58,28 @@ def test_modules_stay_small() -> None:
     """No module is over ~400 lines: each has one job."""
     sizes = {p.name: len(p.read_text().splitlines()) for p in ROOT.glob("*.py")}
     assert max(sizes.values()) <= 420, sizes
+
+
+def test_errors_are_raised_and_answered_in_one_place() -> None:
+    """Handlers and helpers raise ``Abort`` with an error answer instead of returning it
+    beside their value (no ``isinstance(x, EmulatorResponse)`` check after a call), and
+    only the dispatcher turns it back into the answer, so it cannot escape a handler."""
+    checks: list[str] = []
+    catchers: list[str] = []
+    for path in sorted(ROOT.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "isinstance"
+                and ast.unparse(node.args[1]) == "EmulatorResponse"
+            ):
+                checks.append(f"{path.name}:{node.lineno}")
+            if (
+                isinstance(node, ast.ExceptHandler)
+                and node.type is not None
+                and "Abort" in ast.unparse(node.type)
+            ):
+                catchers.append(path.name)
+    assert checks == []
+    assert catchers == ["_dispatch.py"]

@@ -19,7 +19,7 @@ import re
 
 from . import _api_apps, _api_config, _api_groups, _api_populations, _api_roles, _api_users
 from ._engine import Engine
-from ._fault_answers import apply_fault, delayed, rate_limited
+from ._fault_answers import apply_fault, rate_limited
 from ._http import Ctx, EmulatorResponse, api_error, not_emulated, not_found
 from ._routes import Call, Handler, Route, forbidden
 
@@ -144,11 +144,9 @@ def handle_api(engine: Engine, ctx: Ctx) -> EmulatorResponse:
     handler = candidate.methods.get(ctx.method)
     if handler is None:
         return not_emulated(ctx)
-    faulted = apply_fault(engine, ctx)
-    if isinstance(faulted, EmulatorResponse):
-        return faulted
+    apply_fault(engine, ctx)
     permission = permission_of(ctx.method, candidate)
-    return delayed(_call(engine, ctx, match.groupdict(), permission, handler), faulted)
+    return _call(engine, ctx, match.groupdict(), permission, handler)
 
 
 def _unauthorized(ctx: Ctx, why: str, header: str) -> EmulatorResponse:

@@ -15,7 +15,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ._http import HAL, EmulatorResponse, api_error, invalid_data, json_body, not_found, read_json
+from ._http import (
+    HAL,
+    Abort,
+    EmulatorResponse,
+    api_error,
+    invalid_data,
+    json_body,
+    not_found,
+    read_json,
+)
 from ._paging import collection, item, with_links
 from ._roles import SECRET_DENIED, may_manage_secret
 from ._routes import Call, Route, Validator, forbidden, route
@@ -35,9 +44,11 @@ _AUTH_METHODS = (
 )
 
 
-def app_or_404(call: Call, app_id: str) -> App | EmulatorResponse:
+def app_or_404(call: Call, app_id: str) -> App:
     app = call.environment.apps.get(app_id)
-    return app if app is not None else not_found(call.ctx, "application", app_id)
+    if app is None:
+        raise Abort(not_found(call.ctx, "application", app_id))
+    return app
 
 
 def rotate_secret(call: Call, app: App, previous_expires_at: float | None) -> None:
@@ -73,18 +84,12 @@ def _list(call: Call) -> EmulatorResponse:
 
 def _get(call: Call) -> EmulatorResponse:
     app = app_or_404(call, call.params["id"])
-    if isinstance(app, EmulatorResponse):
-        return app
     return item(call.ctx, app.to_json(), call.ctx.path)
 
 
 def _update(call: Call) -> EmulatorResponse:
     app = app_or_404(call, call.params["id"])
-    if isinstance(app, EmulatorResponse):
-        return app
     body = read_json(call.ctx)
-    if isinstance(body, EmulatorResponse):
-        return body
     v = Validator(body)
     v.unknown(
         {"name", "description", "enabled", "type", "protocol", "tokenEndpointAuthMethod"},
@@ -168,16 +173,10 @@ def _check_grace(v: Validator, seconds: float) -> None:
 
 def _secret(call: Call) -> EmulatorResponse:
     app = app_or_404(call, call.params["id"])
-    if isinstance(app, EmulatorResponse):
-        return app
     if not may_manage_secret(call.engine.world, call.app.role_assignments, app.role_assignments):
         return forbidden(call.ctx, SECRET_DENIED)
     if call.ctx.method == "POST":
-        body: dict[str, Any] | EmulatorResponse = {}
-        if call.ctx.body.strip():
-            body = read_json(call.ctx)
-        if isinstance(body, EmulatorResponse):
-            return body
+        body = read_json(call.ctx) if call.ctx.body.strip() else {}
         v = Validator(body)
         v.unknown({"previous"}, {"_links", "environment", "secret"})
         expires_at: float | None = None

@@ -23,6 +23,7 @@ from typing import Any
 from ._api_users import group_ids_of, user_or_404
 from ._filters import InvalidFilter, compile_filter
 from ._http import (
+    Abort,
     Detail,
     EmulatorResponse,
     invalid_data,
@@ -48,9 +49,11 @@ _READ_ONLY = {
 }
 
 
-def _group_or_404(call: Call, group_id: str) -> dict[str, Any] | EmulatorResponse:
+def _group_or_404(call: Call, group_id: str) -> dict[str, Any]:
     group = call.environment.groups.get(group_id)
-    return group if group is not None else not_found(call.ctx, "group", group_id)
+    if group is None:
+        raise Abort(not_found(call.ctx, "group", group_id))
+    return group
 
 
 def _check_user_filter(v: Validator, text: str) -> None:
@@ -62,9 +65,7 @@ def _check_user_filter(v: Validator, text: str) -> None:
         v.fail("INVALID_FILTER", "userFilter", f"Invalid userFilter: {exc}", **exc.inner)
 
 
-def _validate(
-    call: Call, body: dict[str, Any], current: dict[str, Any] | None
-) -> dict[str, Any] | EmulatorResponse:
+def _validate(call: Call, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
     v = Validator(body)
     v.unknown(_WRITABLE, _READ_ONLY)
     env = call.environment
@@ -108,7 +109,7 @@ def _validate(
         else:
             v.fail("INVALID_VALUE", "customData", "customData must be an object.")
     if v.details:
-        return invalid_data(call.ctx, *v.details)
+        raise Abort(invalid_data(call.ctx, *v.details))
     return out
 
 
@@ -124,11 +125,7 @@ def _list(call: Call) -> EmulatorResponse:
 
 def _create(call: Call) -> EmulatorResponse:
     body = read_json(call.ctx)
-    if isinstance(body, EmulatorResponse):
-        return body
     attrs = _validate(call, body, None)
-    if isinstance(attrs, EmulatorResponse):
-        return attrs
     env = call.environment
     group = {"id": call.engine.world.new_id(), "environment": {"id": env.id}, **attrs}
     env.groups[group["id"]] = group
@@ -137,21 +134,13 @@ def _create(call: Call) -> EmulatorResponse:
 
 def _get(call: Call) -> EmulatorResponse:
     group = _group_or_404(call, call.params["id"])
-    if isinstance(group, EmulatorResponse):
-        return group
     return item(call.ctx, group, call.ctx.path)
 
 
 def _replace(call: Call) -> EmulatorResponse:
     group = _group_or_404(call, call.params["id"])
-    if isinstance(group, EmulatorResponse):
-        return group
     body = read_json(call.ctx)
-    if isinstance(body, EmulatorResponse):
-        return body
     attrs = _validate(call, body, group)
-    if isinstance(attrs, EmulatorResponse):
-        return attrs
     kept = {"id": group["id"], "environment": group["environment"]}
     group.clear()
     group.update(kept | attrs)
@@ -160,8 +149,6 @@ def _replace(call: Call) -> EmulatorResponse:
 
 def _delete(call: Call) -> EmulatorResponse:
     group = _group_or_404(call, call.params["id"])
-    if isinstance(group, EmulatorResponse):
-        return group
     call.engine.world.delete_group(call.environment, group["id"])
     return no_content(call.ctx)
 
@@ -188,8 +175,6 @@ def _membership(
 
 def _memberships(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     env = call.environment
     items = [
         _membership(call, user["id"], env.groups[g], kind)
@@ -206,11 +191,7 @@ def _memberships(call: Call) -> EmulatorResponse:
 
 def _add(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     body = read_json(call.ctx)
-    if isinstance(body, EmulatorResponse):
-        return body
     v = Validator(body)
     v.unknown({"id"}, {"_links", "type", "name", "environment"})
     group_id = v.string("id", required=True)
@@ -256,8 +237,6 @@ def _add(call: Call) -> EmulatorResponse:
 
 def _one(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     env = call.environment
     group_id = call.params["group"]
     groups = env.memberships.get(user["id"], [])
@@ -284,8 +263,6 @@ def _nesting(call: Call, child_id: str, parent_id: str) -> dict[str, Any]:
 
 def _nestings(call: Call) -> EmulatorResponse:
     group = _group_or_404(call, call.params["id"])
-    if isinstance(group, EmulatorResponse):
-        return group
     env = call.environment
     items = [
         _nesting(call, group["id"], parent)
@@ -303,11 +280,7 @@ def _nestings(call: Call) -> EmulatorResponse:
 
 def _nest(call: Call) -> EmulatorResponse:
     group = _group_or_404(call, call.params["id"])
-    if isinstance(group, EmulatorResponse):
-        return group
     body = read_json(call.ctx)
-    if isinstance(body, EmulatorResponse):
-        return body
     v = Validator(body)
     v.unknown({"id"}, {"_links", "type"})
     parent_id = v.string("id", required=True)
@@ -337,8 +310,6 @@ def _nest(call: Call) -> EmulatorResponse:
 
 def _one_nesting(call: Call) -> EmulatorResponse:
     group = _group_or_404(call, call.params["id"])
-    if isinstance(group, EmulatorResponse):
-        return group
     env = call.environment
     parent_id = call.params["parent"]
     parents = env.nesting.get(group["id"], [])

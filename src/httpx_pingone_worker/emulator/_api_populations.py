@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._http import Detail, EmulatorResponse, invalid_data, no_content, not_found, read_json
+from ._http import Abort, Detail, EmulatorResponse, invalid_data, no_content, not_found, read_json
 from ._paging import item, paged
 from ._routes import Call, Route, Validator, route, unique
 
@@ -29,14 +29,14 @@ _WRITABLE = {
 _READ_ONLY = {"id", "environment", "_links", "createdAt", "updatedAt", "userCount"}
 
 
-def _pop_or_404(call: Call, pop_id: str) -> dict[str, Any] | EmulatorResponse:
+def _pop_or_404(call: Call, pop_id: str) -> dict[str, Any]:
     pop = call.environment.populations.get(pop_id)
-    return pop if pop is not None else not_found(call.ctx, "population", pop_id)
+    if pop is None:
+        raise Abort(not_found(call.ctx, "population", pop_id))
+    return pop
 
 
-def _validate(
-    call: Call, body: dict[str, Any], current: dict[str, Any] | None
-) -> dict[str, Any] | EmulatorResponse:
+def _validate(call: Call, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
     v = Validator(body)
     v.unknown(_WRITABLE, _READ_ONLY)
     env = call.environment
@@ -79,7 +79,7 @@ def _validate(
         else:
             v.fail("INVALID_VALUE", "alternativeIdentifiers", "must be a list of strings.")
     if v.details:
-        return invalid_data(call.ctx, *v.details)
+        raise Abort(invalid_data(call.ctx, *v.details))
     return out
 
 
@@ -102,11 +102,7 @@ def _list(call: Call) -> EmulatorResponse:
 
 def _create(call: Call) -> EmulatorResponse:
     body = read_json(call.ctx)
-    if isinstance(body, EmulatorResponse):
-        return body
     attrs = _validate(call, body, None)
-    if isinstance(attrs, EmulatorResponse):
-        return attrs
     env = call.environment
     now = call.now()
     pop = {
@@ -126,21 +122,13 @@ def _create(call: Call) -> EmulatorResponse:
 
 def _get(call: Call) -> EmulatorResponse:
     pop = _pop_or_404(call, call.params["id"])
-    if isinstance(pop, EmulatorResponse):
-        return pop
     return item(call.ctx, pop, call.ctx.path)
 
 
 def _replace(call: Call) -> EmulatorResponse:
     pop = _pop_or_404(call, call.params["id"])
-    if isinstance(pop, EmulatorResponse):
-        return pop
     body = read_json(call.ctx)
-    if isinstance(body, EmulatorResponse):
-        return body
     attrs = _validate(call, body, pop)
-    if isinstance(attrs, EmulatorResponse):
-        return attrs
     kept = {k: pop[k] for k in ("id", "environment", "default", "userCount", "createdAt")}
     pop.clear()
     pop.update(kept | attrs)
@@ -152,8 +140,6 @@ def _replace(call: Call) -> EmulatorResponse:
 
 def _delete(call: Call) -> EmulatorResponse:
     pop = _pop_or_404(call, call.params["id"])
-    if isinstance(pop, EmulatorResponse):
-        return pop
     if pop.get("default"):
         return invalid_data(
             call.ctx,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._http import Detail, EmulatorResponse, invalid_data, no_content, not_found, read_json
+from ._http import Abort, Detail, EmulatorResponse, invalid_data, no_content, not_found, read_json
 from ._paging import collection, item, with_links
 from ._roles import APPLICABLE_TO, ROLE_PERMISSION_IDS, may_assign, scope_chain
 from ._routes import Call, Route, Validator, forbidden, route
@@ -56,17 +56,17 @@ def _roles(call: Call) -> EmulatorResponse:
     return collection(call.ctx, "roles", items)
 
 
-def _holder(call: Call) -> tuple[list[RoleAssignment], str] | EmulatorResponse:
+def _holder(call: Call) -> tuple[list[RoleAssignment], str]:
     """The role assignment list of the app or user in the path, and its path."""
     env = call.environment
     if "app" in call.params:
         app = env.apps.get(call.params["app"])
         if app is None:
-            return not_found(call.ctx, "application", call.params["app"])
+            raise Abort(not_found(call.ctx, "application", call.params["app"]))
         return app.role_assignments, call.env_path(f"/applications/{app.id}/roleAssignments")
     user_id = call.params["user"]
     if user_id not in env.users:
-        return not_found(call.ctx, "user", user_id)
+        raise Abort(not_found(call.ctx, "user", user_id))
     return env.user_roles.setdefault(user_id, []), call.env_path(
         f"/users/{user_id}/roleAssignments"
     )
@@ -83,9 +83,7 @@ def _scope_exists(call: Call, scope_type: str, scope_id: str) -> bool:
     return scope_id in env.apps
 
 
-def _validate(
-    call: Call, body: dict[str, Any], held: list[RoleAssignment]
-) -> RoleAssignment | EmulatorResponse:
+def _validate(call: Call, body: dict[str, Any], held: list[RoleAssignment]) -> RoleAssignment:
     v = Validator(body)
     v.unknown({"role", "scope"}, {"_links", "id", "environment", "readOnly"})
     role_id = v.reference("role", required=True)
@@ -114,24 +112,20 @@ def _validate(
     elif isinstance(scope_id, str) and scope_id and not _scope_exists(call, scope_type, scope_id):
         v.fail("INVALID_VALUE", "scope.id", f"No {str(scope_type).lower()} with id {scope_id!r}.")
     if v.details or role_id is None or role_name is None:
-        return invalid_data(call.ctx, *v.details)
+        raise Abort(invalid_data(call.ctx, *v.details))
     assert isinstance(scope_id, str)  # noqa: S101 - checked above
     assert isinstance(scope_type, str)  # noqa: S101
-    refused = _may_not_assign(call, role_name, scope_type, scope_id)
-    if refused is not None:
-        return refused
+    _check_may_assign(call, role_name, scope_type, scope_id)
     chain = scope_chain(call.engine.world, scope_type, scope_id)
     for ra in held:
         if ra.role_id == role_id and (ra.scope_type, ra.scope_id) in chain:
-            return invalid_data(
-                call.ctx,
-                Detail(
-                    "UNIQUENESS_VIOLATION",
-                    "May not assign duplicate Role",
-                    "role",
-                    {"existingId": ra.id},
-                ),
+            duplicate = Detail(
+                "UNIQUENESS_VIOLATION",
+                "May not assign duplicate Role",
+                "role",
+                {"existingId": ra.id},
             )
+            raise Abort(invalid_data(call.ctx, duplicate))
     return RoleAssignment(
         id=call.engine.world.new_id(),
         role_id=role_id,
@@ -142,32 +136,26 @@ def _validate(
     )
 
 
-def _may_not_assign(
-    call: Call, role_name: str, scope_type: str, scope_id: str
-) -> EmulatorResponse | None:
-    """The 403 for an actor that may not assign (or remove) ``role_name`` at that scope."""
+def _check_may_assign(call: Call, role_name: str, scope_type: str, scope_id: str) -> None:
+    """Raise the 403 for an actor that may not assign (or remove) ``role_name`` at that
+    scope."""
     if may_assign(call.engine.world, call.app.role_assignments, role_name, scope_type, scope_id):
-        return None
-    return forbidden(
-        call.ctx,
-        f"The actor attempting to perform the request may not assign the role {role_name} "
-        f"at {scope_type} scope (it can assign only roles it holds or its roles can assign, "
-        "at the scope it holds them or a narrower one).",
+        return
+    raise Abort(
+        forbidden(
+            call.ctx,
+            f"The actor attempting to perform the request may not assign the role {role_name} "
+            f"at {scope_type} scope (it can assign only roles it holds or its roles can assign, "
+            "at the scope it holds them or a narrower one).",
+        )
     )
 
 
 def _assignments(call: Call) -> EmulatorResponse:
-    holder = _holder(call)
-    if isinstance(holder, EmulatorResponse):
-        return holder
-    held, base = holder
+    held, base = _holder(call)
     if call.ctx.method == "POST":
         body = read_json(call.ctx)
-        if isinstance(body, EmulatorResponse):
-            return body
         new = _validate(call, body, held)
-        if isinstance(new, EmulatorResponse):
-            return new
         held.append(new)
         return item(call.ctx, new.to_json(), f"{base}/{new.id}", status=201)
     items = [with_links(call.ctx, ra.to_json(), f"{base}/{ra.id}") for ra in held]
@@ -175,16 +163,11 @@ def _assignments(call: Call) -> EmulatorResponse:
 
 
 def _assignment(call: Call) -> EmulatorResponse:
-    holder = _holder(call)
-    if isinstance(holder, EmulatorResponse):
-        return holder
-    held, _ = holder
+    held, _ = _holder(call)
     for ra in held:
         if ra.id == call.params["id"]:
             if call.ctx.method == "DELETE":
-                refused = _may_not_assign(call, ra.role_name, ra.scope_type, ra.scope_id)
-                if refused is not None:
-                    return refused
+                _check_may_assign(call, ra.role_name, ra.scope_type, ra.scope_id)
                 if ra.read_only:
                     return invalid_data(
                         call.ctx,

@@ -19,6 +19,7 @@ from typing import Any
 from ._http import (
     HAL,
     JSON,
+    Abort,
     Detail,
     EmulatorResponse,
     invalid_data,
@@ -42,9 +43,11 @@ from ._user_body import (
 __all__ = ["ROUTES", "group_ids_of", "user_or_404"]
 
 
-def user_or_404(call: Call, user_id: str) -> dict[str, Any] | EmulatorResponse:
+def user_or_404(call: Call, user_id: str) -> dict[str, Any]:
     user = call.environment.users.get(user_id)
-    return user if user is not None else not_found(call.ctx, "user", user_id)
+    if user is None:
+        raise Abort(not_found(call.ctx, "user", user_id))
+    return user
 
 
 def group_ids_of(env: Environment, user_id: str) -> list[tuple[str, str]]:
@@ -120,8 +123,6 @@ def _list(call: Call) -> EmulatorResponse:
 
 def _create(call: Call) -> EmulatorResponse:
     body = read_json(call.ctx, JSON, IMPORT_JSON)
-    if isinstance(body, EmulatorResponse):
-        return body
     imported = call.ctx.content_type == IMPORT_JSON
     attrs, password, details = validate_user(
         call, body, partial=False, create=True, imported=imported
@@ -169,18 +170,12 @@ def _create(call: Call) -> EmulatorResponse:
 
 def _get(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     return item(call.ctx, _view(call, user), call.ctx.path)
 
 
 def _update(call: Call, *, replace: bool) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     body = read_json(call.ctx)
-    if isinstance(body, EmulatorResponse):
-        return body
     attrs, _, details = validate_user(call, body, partial=not replace, create=False)
     clash = _unique_username(call, attrs.get("username"), user["id"])
     if clash is not None:
@@ -226,8 +221,6 @@ def _update(call: Call, *, replace: bool) -> EmulatorResponse:
 
 def _delete(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     call.engine.world.delete_user(call.environment, user["id"])
     return no_content(call.ctx)
 
@@ -242,12 +235,8 @@ def _sub(call: Call, user: dict[str, Any], body: dict[str, Any]) -> EmulatorResp
 
 def _enabled(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     if call.ctx.method == "PUT":
         body = read_json(call.ctx)
-        if isinstance(body, EmulatorResponse):
-            return body
         v = Validator(body)
         v.unknown({"enabled"}, {"_links"})
         flag = v.boolean("enabled", required=True)
@@ -260,12 +249,8 @@ def _enabled(call: Call) -> EmulatorResponse:
 
 def _population(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     if call.ctx.method == "PUT":
         body = read_json(call.ctx)
-        if isinstance(body, EmulatorResponse):
-            return body
         v = Validator(body)
         v.unknown({"id"}, {"_links"})
         pop_id = v.string("id", required=True)
@@ -294,14 +279,10 @@ def _population(call: Call) -> EmulatorResponse:
 
 def _password(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
-    if isinstance(user, EmulatorResponse):
-        return user
     env = call.environment
     state = env.passwords.get(user["id"], {"status": "NO_PASSWORD"})
     if call.ctx.method == "PUT":
         body = read_json(call.ctx, PASSWORD_SET)
-        if isinstance(body, EmulatorResponse):
-            return body
         v = Validator(body)
         v.unknown({"value", "forceChange"}, set())
         value = v.string("value", required=True)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qs, unquote_plus
 
 from httpx_pingone_worker._core._input import BadJSON, parse_json
 
 from ._engine import Engine
-from ._http import Ctx, EmulatorResponse, oauth_error
+from ._http import Abort, Ctx, oauth_error
 from ._keys import b64url_decode
 from ._state import App, Environment
 
@@ -57,32 +57,33 @@ def _unverified_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     return header, claims
 
 
-def authenticate(
-    engine: Engine, ctx: Ctx, env: Environment, form: dict[str, str]
-) -> App | EmulatorResponse:
-    """Client authentication on the token/introspect/revoke endpoints (RFC 6749 §2.3).
+def _reject(
+    ctx: Ctx, status: int, error: str, description: str, extra: dict[str, str] | None = None
+) -> NoReturn:
+    """Refuse the client: raise ``Abort`` with the RFC 6749 §5.2 error.
 
     Every ``401`` to a client that authenticated with HTTP Basic carries
     ``WWW-Authenticate: Basic`` (RFC 6749 §5.2: "MUST ... include the WWW-Authenticate
     response header field matching the authentication scheme used by the client").
     """
-    result = _authenticate(engine, ctx, env, form)
+    headers = dict(extra or {})
     if (
-        isinstance(result, EmulatorResponse)
-        and result.status == 401
+        status == 401
         and ctx.headers.get("authorization", "")[:6].lower() == "basic "
-        and not any(name.lower() == "www-authenticate" for name in result.headers)
+        and not any(name.lower() == "www-authenticate" for name in headers)
     ):
-        result.headers["WWW-Authenticate"] = _BASIC_CHALLENGE
-    return result
+        headers["WWW-Authenticate"] = _BASIC_CHALLENGE
+    raise Abort(oauth_error(ctx, status, error, description, headers or None))
 
 
 _BASIC_CHALLENGE = 'Basic realm="PingOne"'
 
 
-def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
+def authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
     engine: Engine, ctx: Ctx, env: Environment, form: dict[str, str]
-) -> App | EmulatorResponse:
+) -> App:
+    """Client authentication on the token/introspect/revoke endpoints (RFC 6749 §2.3): the
+    app, or ``Abort`` with the error (``_reject``)."""
     presented: list[str] = []
     client_id: str | None = form.get("client_id")
     basic: tuple[str, str] | None = None
@@ -92,7 +93,7 @@ def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in orde
             raw = base64.b64decode(auth_header[6:].strip(), validate=True).decode("utf-8")
             user, _, password = raw.partition(":")
         except (binascii.Error, UnicodeDecodeError, ValueError):
-            return oauth_error(
+            _reject(
                 ctx,
                 401,
                 "invalid_client",
@@ -102,7 +103,7 @@ def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in orde
         basic = (unquote_plus(user), unquote_plus(password))
         presented.append("client_secret_basic")
         if client_id is not None and client_id != basic[0]:
-            return oauth_error(
+            _reject(
                 ctx,
                 400,
                 "invalid_request",
@@ -115,19 +116,17 @@ def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in orde
     parsed: tuple[dict[str, Any], dict[str, Any]] | None = None
     if assertion is not None:
         if form.get("client_assertion_type") != ASSERTION_TYPE:
-            return oauth_error(
-                ctx, 400, "invalid_request", f"client_assertion_type must be {ASSERTION_TYPE}"
-            )
+            _reject(ctx, 400, "invalid_request", f"client_assertion_type must be {ASSERTION_TYPE}")
         parsed = _unverified_jwt(assertion)
         if parsed is None:
-            return oauth_error(ctx, 401, "invalid_client", "client_assertion is not a JWT")
+            _reject(ctx, 401, "invalid_client", "client_assertion is not a JWT")
         alg = str(parsed[0].get("alg", ""))
         if alg in ("HS256", "HS384", "HS512"):
             presented.append("client_secret_jwt")
         elif alg in ("RS256", "RS384", "RS512"):
             presented.append("private_key_jwt")
         else:
-            return oauth_error(
+            _reject(
                 ctx,
                 401,
                 "invalid_client",
@@ -137,7 +136,7 @@ def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in orde
         if client_id is None and isinstance(sub, str):
             client_id = sub
     if len(presented) > 1:
-        return oauth_error(
+        _reject(
             ctx,
             400,
             "invalid_request",
@@ -147,7 +146,7 @@ def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in orde
     ctx.client_id = client_id
     ctx.auth_method = method
     if not client_id:
-        return oauth_error(
+        _reject(
             ctx,
             401,
             "invalid_client",
@@ -156,9 +155,9 @@ def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in orde
         )
     app = env.apps.get(client_id)
     if app is None:
-        return oauth_error(ctx, 401, "invalid_client", "Client authentication failed")
+        _reject(ctx, 401, "invalid_client", "Client authentication failed")
     if method != app.auth_method and (engine.settings.strict_auth or method == "none"):
-        return oauth_error(ctx, 401, "invalid_client", "Unsupported authentication method")
+        _reject(ctx, 401, "invalid_client", "Unsupported authentication method")
     now = engine.clock.now()
     secrets = app.secrets(now)
     ok = False
@@ -172,10 +171,10 @@ def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in orde
             engine, ctx, env, app, assertion=assertion, parsed=parsed, method=method, now=now
         )
         if problem is not None:
-            return oauth_error(ctx, 401, "invalid_client", problem)
+            _reject(ctx, 401, "invalid_client", problem)
         ok = True
     if not ok:
-        return oauth_error(
+        _reject(
             ctx,
             401,
             "invalid_client",
@@ -185,7 +184,7 @@ def _authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in orde
             else None,
         )
     if not app.enabled:
-        return oauth_error(ctx, 400, "unauthorized_client", "The application is disabled")
+        _reject(ctx, 400, "unauthorized_client", "The application is disabled")
     return app
 
 

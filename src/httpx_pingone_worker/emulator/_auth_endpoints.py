@@ -11,7 +11,7 @@ from typing import Any
 
 from ._auth_client import authenticate, form_body, issuer_url
 from ._engine import Engine
-from ._fault_answers import apply_fault, delayed
+from ._fault_answers import apply_fault
 from ._http import Ctx, EmulatorResponse, api_error, json_body, not_emulated, oauth_error
 from ._state import Environment
 
@@ -31,33 +31,26 @@ def handle_auth(engine: Engine, ctx: Ctx, env_id: str) -> EmulatorResponse:
     """Answer one auth-host request for environment ``env_id``."""
     if ctx.endpoint == "token":
         engine.token_request_count += 1  # faulted requests count too
-    faulted = apply_fault(engine, ctx)
-    if isinstance(faulted, EmulatorResponse):
-        return faulted
+    apply_fault(engine, ctx)
     env = engine.world.environments.get(env_id)
     if env is None or (ctx.region is not None and env.region != ctx.region):
         where = f" in region {ctx.region.value}" if ctx.region is not None else ""
-        return delayed(
-            api_error(ctx, 404, "NOT_FOUND", f"Environment {env_id} was not found{where}."),
-            faulted,
-        )
+        return api_error(ctx, 404, "NOT_FOUND", f"Environment {env_id} was not found{where}.")
     if ctx.endpoint == "discovery":
-        resp = (
+        return (
             json_body(200, _discovery(ctx, env), ctx) if ctx.method == "GET" else not_emulated(ctx)
         )
-    elif ctx.endpoint == "jwks":
-        resp = json_body(200, engine.jwks(), ctx) if ctx.method == "GET" else not_emulated(ctx)
-    elif ctx.method != "POST":
-        resp = oauth_error(
+    if ctx.endpoint == "jwks":
+        return json_body(200, engine.jwks(), ctx) if ctx.method == "GET" else not_emulated(ctx)
+    if ctx.method != "POST":
+        return oauth_error(
             ctx, 405, "invalid_request", f"{ctx.endpoint} requires POST", {"Allow": "POST"}
         )
-    elif ctx.endpoint == "token":
-        resp = _token(engine, ctx, env)
-    elif ctx.endpoint == "introspect":
-        resp = _introspect(engine, ctx, env)
-    else:
-        resp = _revoke(engine, ctx, env)
-    return delayed(resp, faulted)
+    if ctx.endpoint == "token":
+        return _token(engine, ctx, env)
+    if ctx.endpoint == "introspect":
+        return _introspect(engine, ctx, env)
+    return _revoke(engine, ctx, env)
 
 
 #: Signing algorithms of client assertions the emulator verifies (HS* for
@@ -122,10 +115,7 @@ def _token(engine: Engine, ctx: Ctx, env: Environment) -> EmulatorResponse:
     grant = form.get("grant_type")
     if not grant:
         return oauth_error(ctx, 400, "invalid_request", "grant_type is required")
-    authed = authenticate(engine, ctx, env, form)
-    if isinstance(authed, EmulatorResponse):
-        return authed
-    app = authed
+    app = authenticate(engine, ctx, env, form)
     if grant != "client_credentials":
         return oauth_error(
             ctx, 400, "unsupported_grant_type", "Only grant_type=client_credentials is emulated"
@@ -157,9 +147,7 @@ def _introspect(engine: Engine, ctx: Ctx, env: Environment) -> EmulatorResponse:
         return oauth_error(
             ctx, 400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded"
         )
-    authed = authenticate(engine, ctx, env, form)
-    if isinstance(authed, EmulatorResponse):
-        return authed
+    authenticate(engine, ctx, env, form)
     token = form.get("token")
     if not token:
         return oauth_error(ctx, 400, "invalid_request", "token is required")
@@ -199,9 +187,7 @@ def _revoke(engine: Engine, ctx: Ctx, env: Environment) -> EmulatorResponse:
         return oauth_error(
             ctx, 400, "invalid_request", "Content-Type must be application/x-www-form-urlencoded"
         )
-    authed = authenticate(engine, ctx, env, form)
-    if isinstance(authed, EmulatorResponse):
-        return authed
+    authenticate(engine, ctx, env, form)
     token = form.get("token")
     if not token:
         return oauth_error(ctx, 400, "invalid_request", "token is required")

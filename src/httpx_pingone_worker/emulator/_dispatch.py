@@ -9,6 +9,10 @@ in-process transport or respx) and the loopback HTTPS server:
 
 The host picks the region: ``auth.pingone.eu`` serves only EU environments; a loopback host
 serves every environment.
+
+**Errors.** Handlers and their helpers answer an error (or an injected fault) by raising
+``Abort``; ``dispatch`` is the one place that turns it into the answer, and adds
+any injected latency (``Ctx.delay``) to whatever the request is answered.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from httpx_pingone_worker._core._regions import Region, is_loopback_host
 from ._api import handle_api
 from ._auth_endpoints import AUTH_ENDPOINTS, handle_auth
 from ._engine import Engine
-from ._http import Ctx, EmulatorResponse, not_emulated
+from ._fault_answers import delayed
+from ._http import Abort, Ctx, EmulatorResponse, not_emulated
 
 __all__ = ["dispatch", "make_ctx"]
 
@@ -67,6 +72,16 @@ def dispatch(
     engine: Engine, ctx: Ctx, control: Callable[[Ctx], EmulatorResponse]
 ) -> EmulatorResponse:
     """Route one request; the caller holds the emulator's lock."""
+    try:
+        resp = _route(engine, ctx, control)
+    except Abort as exc:
+        resp = exc.response
+    return delayed(resp, ctx.delay)
+
+
+def _route(
+    engine: Engine, ctx: Ctx, control: Callable[[Ctx], EmulatorResponse]
+) -> EmulatorResponse:
     if ctx.host_kind == "unknown":
         return not_emulated(ctx)
     if ctx.path.startswith("/_emulator/") and ctx.host_kind == "loopback":

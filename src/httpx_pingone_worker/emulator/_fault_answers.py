@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from ._engine import Engine
-from ._http import JSON, Ctx, EmulatorResponse, api_error, oauth_error
+from ._faults import Fault
+from ._http import JSON, Abort, Ctx, EmulatorResponse, api_error, oauth_error
 from ._state import iso
 
 __all__ = ["apply_fault", "delayed", "rate_limited"]
@@ -34,14 +35,21 @@ def rate_limited(ctx: Ctx, now: float, retry_after: float | None, message: str) 
     )
 
 
-def apply_fault(engine: Engine, ctx: Ctx) -> EmulatorResponse | float:
-    """The injected failure for this request, or the latency to add (``0.0``: none)."""
+def apply_fault(engine: Engine, ctx: Ctx) -> None:
+    """Take the fault injected for this request: a latency goes to ``ctx.delay`` (the
+    dispatcher adds it to the answer); a failure is raised as ``Abort``."""
     fault = engine.take_fault(ctx.endpoint, ctx.resource)
     if fault is None:
-        return 0.0
+        return
     ctx.fault = fault.kind
     if fault.kind == "latency":
-        return fault.delay
+        ctx.delay = fault.delay
+        return
+    raise Abort(_failure(engine, ctx, fault))
+
+
+def _failure(engine: Engine, ctx: Ctx, fault: Fault) -> EmulatorResponse:
+    """The answer of an injected failure (anything but a latency)."""
     if fault.kind in ("connect", "timeout"):
         return EmulatorResponse(
             0, {}, b"", delay=fault.delay, action=fault.kind, endpoint=ctx.endpoint
@@ -80,9 +88,9 @@ def apply_fault(engine: Engine, ctx: Ctx) -> EmulatorResponse | float:
     return delayed(resp, fault.delay)
 
 
-def delayed(resp: EmulatorResponse, delay: float | EmulatorResponse) -> EmulatorResponse:
-    """``resp`` answered after ``delay`` seconds of injected latency."""
-    if not isinstance(delay, float) or not delay:
+def delayed(resp: EmulatorResponse, delay: float) -> EmulatorResponse:
+    """``resp`` answered after ``delay`` seconds of injected latency (``0``: as it is)."""
+    if not delay:
         return resp
     return EmulatorResponse(
         resp.status,

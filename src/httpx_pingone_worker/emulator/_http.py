@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HAL",
     "JSON",
+    "Abort",
     "Ctx",
     "Detail",
     "EmulatorResponse",
@@ -62,6 +63,19 @@ class EmulatorResponse:
     def json(self) -> Any:
         """The body parsed as JSON (tests and control clients)."""
         return json.loads(self.body)
+
+
+class Abort(Exception):
+    """Ends the handling of a request early with ``response`` (an error body, an injected
+    fault). Helpers raise it instead of returning the answer beside their value; the one
+    place that turns it back into the answer is ``_dispatch.dispatch``, so it never leaves
+    the emulator: the adapters and the facade only ever see an ``EmulatorResponse``. (Not
+    the public ``EmulatorError``, which tells a caller of the scenario API it asked for
+    something the emulator does not support.)"""
+
+    def __init__(self, response: EmulatorResponse) -> None:
+        super().__init__(f"emulator answer {response.status} ({response.endpoint})")
+        self.response = response
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +146,7 @@ class Ctx:
     auth_method: str | None = None
     environment_id: str | None = None
     fault: str | None = None
+    delay: float = 0.0  # injected latency, added to whatever the request is answered
 
     def param(self, name: str) -> str | None:
         """First value of a query parameter, or ``None``."""
@@ -239,28 +254,32 @@ def not_found(ctx: Ctx, what: str, ident: str) -> EmulatorResponse:
     return api_error(ctx, 404, "NOT_FOUND", f"Unable to find {what} with id {ident!r}.")
 
 
-def read_json(ctx: Ctx, *media_types: str) -> dict[str, Any] | EmulatorResponse:
-    """The request body as a JSON object, or PingOne's error answer.
+def read_json(ctx: Ctx, *media_types: str) -> dict[str, Any]:
+    """The request body as a JSON object; raises ``Abort`` with PingOne's answer.
 
     A media type other than ``media_types`` (default ``application/json``) is
     ``415 INVALID_REQUEST``; a body that is not JSON is ``400 INVALID_REQUEST``; JSON that
-    is not an object is ``400 INVALID_DATA``. Never raises.
+    is not an object is ``400 INVALID_DATA``.
     """
     allowed = media_types or (JSON,)
     if ctx.content_type not in allowed:
-        return api_error(
-            ctx,
-            415,
-            "INVALID_REQUEST",
-            f"Unsupported media type {ctx.content_type or '(none)'!r} for {ctx.method} "
-            f"{ctx.path}; use Content-Type: {' or '.join(allowed)}",
+        raise Abort(
+            api_error(
+                ctx,
+                415,
+                "INVALID_REQUEST",
+                f"Unsupported media type {ctx.content_type or '(none)'!r} for {ctx.method} "
+                f"{ctx.path}; use Content-Type: {' or '.join(allowed)}",
+            )
         )
     try:
         payload = parse_json(ctx.body or b"")
     except BadJSON as exc:
-        return api_error(ctx, 400, "INVALID_REQUEST", exc.describe("The request body") + ".")
+        described = exc.describe("The request body") + "."
+        raise Abort(api_error(ctx, 400, "INVALID_REQUEST", described)) from None
     if not isinstance(payload, dict):
-        return invalid_data(ctx, Detail("INVALID_VALUE", "The request body must be a JSON object."))
+        detail = Detail("INVALID_VALUE", "The request body must be a JSON object.")
+        raise Abort(invalid_data(ctx, detail))
     return payload
 
 
