@@ -17,13 +17,6 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 LIMIT = 420  # ~400, with room for a docstring line or two
 
-#: Not split yet, so listed here with the size they may not grow beyond. Remove a line once
-#: the module is split (or says why it is one piece).
-NOT_SPLIT_YET = {
-    # one class: its lock (like redis-py's lock.py), its clients and its codec are to move out
-    "httpx_pingone_worker/caches/_redis.py": 1500,
-}
-
 _REASON = re.compile(r"over\s+400\s+lines", re.IGNORECASE)
 
 
@@ -44,20 +37,7 @@ def test_module_is_small_or_says_why(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     lines = len(text.splitlines())
     name = path.relative_to(SRC).as_posix()
-    if name in NOT_SPLIT_YET:
-        assert lines <= NOT_SPLIT_YET[name], f"{name} grew to {lines} lines: split it"
-        return
     assert lines <= LIMIT or _says_why(text), (
         f"{name} has {lines} lines: split it, or say in its docstring why it is one piece "
         '("One cohesive thing (over 400 lines): …")'
     )
-
-
-def test_the_not_split_list_is_current() -> None:
-    """Every module listed as not split yet exists and is still over the limit."""
-    for name in NOT_SPLIT_YET:
-        path = SRC / name
-        assert path.exists(), name
-        assert len(path.read_text(encoding="utf-8").splitlines()) > LIMIT, (
-            f"{name} is small now: remove it from NOT_SPLIT_YET"
-        )

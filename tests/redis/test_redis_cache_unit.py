@@ -152,7 +152,7 @@ def test_bind_accepts_a_secret_and_rejects_other_types() -> None:
     for value in (secret, Secret(secret), credentials()):
         cache = RedisTokenCache(URL)
         cache.bind(value, cache_key=KEY)
-        assert cache._cipher(KEY) is not None
+        assert cache._codec.cipher(KEY) is not None
         cache.close()
     cache = RedisTokenCache(URL)
     with pytest.raises(ConfigurationError, match="bind\\(\\) takes"):

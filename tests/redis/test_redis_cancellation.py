@@ -49,7 +49,7 @@ def _held_by_other_process(redis_server: RedisServer) -> Iterator[RedisTokenCach
 
 
 def _acquire_threads() -> list[threading.Thread]:
-    """Worker threads of this process still inside RedisTokenCache._acquire."""
+    """Worker threads of this process still inside the cache's blocking lock acquire."""
     import sys
 
     found = []
@@ -57,7 +57,7 @@ def _acquire_threads() -> list[threading.Thread]:
     for thread in threading.enumerate():
         frame = frames.get(thread.ident or -1)
         while frame is not None:
-            if frame.f_code.co_name == "_acquire" and "_redis" in frame.f_code.co_filename:
+            if frame.f_code.co_name == "acquire" and "_redis_lock" in frame.f_code.co_filename:
                 found.append(thread)
                 break
             frame = frame.f_back
@@ -69,14 +69,14 @@ def _record_acquire(cache: RedisTokenCache) -> list[tuple[str, bool]]:
     about THIS cache's lock is checked by owner (a lock key's mere existence could be anyone's,
     and on a loaded machine the holder's own release may be slow)."""
     outcomes: list[tuple[str, bool]] = []
-    real_acquire = cache._acquire
+    real_acquire = cache._lock.acquire
 
     def recording_acquire(key: str, owner: str, gone: Any = None) -> bool:
         held = bool(real_acquire(key, owner, gone))
         outcomes.append((owner, held))
         return held
 
-    cache._acquire = recording_acquire  # type: ignore[method-assign]
+    cache._lock.acquire = recording_acquire  # type: ignore[method-assign]
     return outcomes
 
 
@@ -150,7 +150,7 @@ def test_asyncio_holder_cancelled_twice_still_releases(redis_server: RedisServer
         task.cancel()  # cancelled again mid-release
         with pytest.raises(asyncio.CancelledError):
             await task
-        await asyncio.gather(*cache._background)  # the shielded release, if still running
+        await asyncio.gather(*cache._alock.background)  # the shielded release, if still running
         assert await aclient.exists(lock) == 0
         await aclient.aclose()
 
@@ -331,7 +331,7 @@ def test_async_client_on_a_second_loop_uses_the_sync_client_when_there_is_one(
     assert token_server.requests == 1
     assert not holder["cache"].degraded
     sync.close()
-    _close_dead_loop_client(holder["cache"]._async)  # the user's client: closed for them
+    _close_dead_loop_client(holder["cache"]._clients.async_)  # the user's client: closed for them
 
 
 def _cache_connections(client: Any, name: str) -> int:
@@ -344,7 +344,7 @@ def test_per_loop_clients_of_dead_loops_are_dropped_and_closed(
     """Five asyncio.run() calls without aclose(): the clients of the closed loops are
     dropped and their connections closed, not kept for ever (counted on the server)."""
     cache = bound_cache(redis_server.url)
-    cache._url = redis_server.url + "?client_name=lifecycle-probe"
+    cache._clients.url = redis_server.url + "?client_name=lifecycle-probe"
     client = redis_server.client()
 
     async def use() -> None:
@@ -353,7 +353,7 @@ def test_per_loop_clients_of_dead_loops_are_dropped_and_closed(
 
     for _ in range(5):
         asyncio.run(use())
-    assert len(cache._async_by_loop) == 1
+    assert len(cache._clients.by_loop) == 1
     _until(
         lambda: _cache_connections(client, "lifecycle-probe") == 1,
         "the dead loops' connections are closed",

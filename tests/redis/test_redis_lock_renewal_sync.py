@@ -18,7 +18,7 @@ from redis_support import (
 )
 
 from canary import assert_no_canary
-from httpx_pingone_worker import RedisTokenCache
+from httpx_pingone_worker.caches._redis_lock import RedisLock
 
 TTL = 1.2  # seconds; renewed every TTL/3 (0.4 s: a loaded CI machine can stall a thread that long)
 HOLD = 3.3 * TTL  # the holder works more than three lock TTLs
@@ -98,7 +98,7 @@ def test_control_without_renewal_the_waiter_gets_in(
     def no_renewal(self: Any, key: str, owner: str, stopped: threading.Event) -> None:
         stopped.wait()
 
-    monkeypatch.setattr(RedisTokenCache, "_renew_loop", no_renewal)
+    monkeypatch.setattr(RedisLock, "_renew_loop", no_renewal)
     section, _ = hold_while_waiter_tries(redis_server)
     assert section.most == 2  # the waiter entered while the holder was still inside
 

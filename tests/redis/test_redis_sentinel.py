@@ -66,7 +66,7 @@ def test_sentinel_url_async_round_trip(sentinel: SentinelDeployment) -> None:
 
         token = await cache.aget(KEY)
         assert token is not None
-        client = cache._aclient()  # the per-loop client: really redis.asyncio, no thread
+        client = cache._clients.aclient()  # the per-loop client: really redis.asyncio, no thread
         assert isinstance(client, redis.asyncio.Redis)
         async with cache.afetch_lock(KEY):
             assert await client.exists(cache.lock_key(KEY)) == 1

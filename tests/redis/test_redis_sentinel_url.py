@@ -23,7 +23,7 @@ def _chain_text(exc: BaseException) -> str:
 
 def _kwargs(cache: RedisTokenCache) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The connection options of the master pool and of each sentinel client."""
-    client = cache._sync
+    client = cache._clients.sync
     pool = client.connection_pool  # type: ignore[union-attr]
     sentinels = [s.connection_pool.connection_kwargs for s in pool.sentinel_manager.sentinels]
     return pool.connection_kwargs, sentinels
@@ -39,7 +39,7 @@ def test_url_parts_reach_redis_py() -> None:
     )
     node, sentinels = _kwargs(cache)
     assert (node["db"], node["username"], node["password"]) == (4, "app", PASSWORD)
-    assert cache._sync.connection_pool.service_name == "my-svc"  # type: ignore[union-attr]
+    assert cache._clients.sync.connection_pool.service_name == "my-svc"  # type: ignore[union-attr]
     assert [(s["host"], s["port"]) for s in sentinels] == [
         ("10.0.0.1", 26380),
         ("::1", 26379),
@@ -74,7 +74,7 @@ def test_tls_scheme_and_options_apply_to_sentinels_and_nodes() -> None:
         secret=SECRET,
     )
     node, sentinels = _kwargs(cache)
-    assert "SSL" in cache._sync.connection_pool.connection_class.__name__  # type: ignore[union-attr]
+    assert "SSL" in cache._clients.sync.connection_pool.connection_class.__name__  # type: ignore[union-attr]
     for kwargs in (node, *sentinels):
         assert kwargs["ssl_ca_certs"] == "/ca.pem"
         assert kwargs["ssl_cert_reqs"] == "required"

@@ -1,5 +1,6 @@
-"""Support of the Redis token cache: error classes, client descriptions, the breaker that
-puts the cache in degraded mode, fetch-lock renewal, and closing clients of dead loops.
+"""Support of the Redis token cache: the names of its keys, error classes, client
+descriptions, the breaker that puts the cache in degraded mode, the fetch-lock renewal thread,
+and closing clients of dead loops.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 import threading
 import time
@@ -14,9 +16,93 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from httpx_pingone_worker._core._errors import ConfigurationError
+from httpx_pingone_worker._core._fork import register as fork_register
 from httpx_pingone_worker._core._logging import EventKind, get_logger, log_event
 
 _log = get_logger("cache.redis")
+
+_KEY_NAMESPACE = "pingone:"
+
+
+def check_settings(
+    *,
+    key_prefix: object,
+    lock_ttl: object,
+    lock_timeout: object,
+    poll_interval: object,
+    socket_timeout: object,
+    retry_interval: object,
+    cluster: object,
+) -> None:
+    """`RedisTokenCache`'s settings other than its clients and keys, or a
+    `ConfigurationError` saying which one is wrong and what it takes."""
+    if not isinstance(key_prefix, str) or not key_prefix:
+        raise ConfigurationError(
+            "key_prefix must be a non-empty string",
+            hint='use the default "pingone:" or a namespace such as "myapp:pingone:"',
+        )
+    for name, value in (
+        ("lock_ttl", lock_ttl),
+        ("lock_timeout", lock_timeout),
+        ("poll_interval", poll_interval),
+        ("socket_timeout", socket_timeout),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 < value < math.inf
+        ):
+            raise ConfigurationError(
+                f"{name} must be a positive, finite number of seconds, got {value!r}"
+            )
+    if isinstance(retry_interval, bool) or not isinstance(retry_interval, (int, float)):
+        raise ConfigurationError(
+            f"retry_interval must be a number of seconds, got {retry_interval!r}"
+        )
+    if not 0 <= retry_interval < math.inf:
+        raise ConfigurationError(
+            f"retry_interval must be a finite number >= 0, got {retry_interval!r}"
+        )
+    if not isinstance(cluster, bool):
+        raise ConfigurationError(
+            f"cluster must be True or False, got {cluster!r}",
+            hint="cluster=True builds a redis.cluster.RedisCluster from the URL",
+        )
+
+
+class RedisKeys:
+    """The Redis names of one cache's entries: `<prefix>token:{<id>}`, `<prefix>lock:{<id>}`
+    and the channel `<prefix>notify:{<id>}`, where `<id>` is the cache key without its
+    `pingone:` namespace.
+
+    The entry id is a hash tag (`{…}`): a token, its lock and its channel live in one
+    cluster slot, so every script touches one node (and a single Redis does not care).
+    """
+
+    __slots__ = ("prefix",)
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    @staticmethod
+    def id(key: str) -> str:
+        """The entry id of cache key `key` (a `TypeError` for anything but a non-empty str)."""
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"cache keys are non-empty strings, got {type(key).__name__}")
+        return key[len(_KEY_NAMESPACE) :] if key.startswith(_KEY_NAMESPACE) else key
+
+    def token(self, key: str) -> str:
+        """The key holding the encrypted token."""
+        return f"{self.prefix}token:{{{self.id(key)}}}"
+
+    def lock(self, key: str) -> str:
+        """The key of the fetch lock."""
+        return f"{self.prefix}lock:{{{self.id(key)}}}"
+
+    def channel(self, key: str) -> str:
+        """The pub/sub channel announcing stored tokens and released locks."""
+        return f"{self.prefix}notify:{{{self.id(key)}}}"
 
 
 def _describe_target(url: str) -> str:
@@ -151,6 +237,11 @@ class _Breaker:
         self._lock = threading.Lock()
         self._down = False
         self._retry_at = 0.0
+        fork_register(self)
+
+    def _after_fork(self) -> None:
+        """A fresh lock in a forked child (a parent thread may have held it)."""
+        self._lock = threading.Lock()
 
     @property
     def degraded(self) -> bool:
