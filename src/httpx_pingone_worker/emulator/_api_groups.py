@@ -18,6 +18,7 @@ nesting through other groups is allowed, as in PingOne ("Nested groups").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._api_users import group_ids_of, user_or_404
@@ -180,13 +181,7 @@ def _memberships(call: Call) -> EmulatorResponse:
         _membership(call, user["id"], env.groups[g], kind)
         for g, kind in group_ids_of(env, user["id"])
     ]
-    return paged(
-        call.ctx,
-        "groupMemberships",
-        items,
-        lambda m: call.env_path(f"/users/{user['id']}/memberOfGroups/{m['id']}"),
-        cap=call.engine.settings.page_sizes.get("memberOfGroups"),
-    )
+    return _member_of_list(call, f"/users/{user['id']}", items, "memberOfGroups")
 
 
 def _add(call: Call) -> EmulatorResponse:
@@ -238,14 +233,13 @@ def _add(call: Call) -> EmulatorResponse:
 def _one(call: Call) -> EmulatorResponse:
     user = user_or_404(call, call.params["id"])
     env = call.environment
-    group_id = call.params["group"]
-    groups = env.memberships.get(user["id"], [])
-    if group_id not in groups or group_id not in env.groups:
-        return not_found(call.ctx, "group membership", group_id)
-    if call.ctx.method == "DELETE":
-        groups.remove(group_id)
-        return no_content(call.ctx)
-    return item(call.ctx, _membership(call, user["id"], env.groups[group_id]), call.ctx.path)
+    return _member_of_one(
+        call,
+        env.memberships.get(user["id"], []),
+        call.params["group"],
+        "group membership",
+        lambda g: _membership(call, user["id"], env.groups[g]),
+    )
 
 
 # --------------------------------------------------------------------------- nesting
@@ -269,13 +263,7 @@ def _nestings(call: Call) -> EmulatorResponse:
         for parent in env.nesting.get(group["id"], [])
         if parent in env.groups
     ]
-    return paged(
-        call.ctx,
-        "groupMemberships",
-        items,
-        lambda n: call.env_path(f"/groups/{group['id']}/memberOfGroups/{n['id']}"),
-        cap=call.engine.settings.page_sizes.get("groupNesting"),
-    )
+    return _member_of_list(call, f"/groups/{group['id']}", items, "groupNesting")
 
 
 def _nest(call: Call) -> EmulatorResponse:
@@ -310,15 +298,47 @@ def _nest(call: Call) -> EmulatorResponse:
 
 def _one_nesting(call: Call) -> EmulatorResponse:
     group = _group_or_404(call, call.params["id"])
-    env = call.environment
-    parent_id = call.params["parent"]
-    parents = env.nesting.get(group["id"], [])
-    if parent_id not in parents or parent_id not in env.groups:
-        return not_found(call.ctx, "group nesting", parent_id)
+    return _member_of_one(
+        call,
+        call.environment.nesting.get(group["id"], []),
+        call.params["parent"],
+        "group nesting",
+        lambda p: _nesting(call, group["id"], p),
+    )
+
+
+# --------------------------------------------------------------------------- memberOfGroups
+# A user's groups and a group's parents are the same kind of collection, under the user
+# or the group: ``<owner>/memberOfGroups[/<groupId>]``.
+def _member_of_list(
+    call: Call, owner: str, items: list[dict[str, Any]], page_size: str
+) -> EmulatorResponse:
+    """The ``memberOfGroups`` collection of ``owner`` (``/users/<id>`` or ``/groups/<id>``),
+    paged at the size set for ``page_size`` (a ``set_page_size`` collection name)."""
+    return paged(
+        call.ctx,
+        "groupMemberships",
+        items,
+        lambda m: call.env_path(f"{owner}/memberOfGroups/{m['id']}"),
+        cap=call.engine.settings.page_sizes.get(page_size),
+    )
+
+
+def _member_of_one(
+    call: Call,
+    direct: list[str],
+    group_id: str,
+    what: str,
+    view: Callable[[str], dict[str, Any]],
+) -> EmulatorResponse:
+    """``GET`` (``view`` of it) or ``DELETE`` one entry of the owner's ``direct`` group ids;
+    an id not there (or of a deleted group) is ``404`` naming ``what``."""
+    if group_id not in direct or group_id not in call.environment.groups:
+        return not_found(call.ctx, what, group_id)
     if call.ctx.method == "DELETE":
-        parents.remove(parent_id)
+        direct.remove(group_id)
         return no_content(call.ctx)
-    return item(call.ctx, _nesting(call, group["id"], parent_id), call.ctx.path)
+    return item(call.ctx, view(group_id), call.ctx.path)
 
 
 _G = "/environments/{env}/groups"
