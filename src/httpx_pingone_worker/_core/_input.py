@@ -196,7 +196,7 @@ def split_url(url: str, *, what: str) -> SplitResult:
         raise ConfigurationError(
             f"{what} must be a str, not {type(url).__name__}", hint="give a full https:// URL"
         )
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+    if _CONTROL_CHAR.search(url):
         raise ConfigurationError(
             f"{what} contains a control character (NUL, tab, newline …)",
             hint="check how the value was written or quoted; a URL has no control characters",
@@ -220,6 +220,7 @@ def split_url(url: str, *, what: str) -> SplitResult:
     return parts
 
 
+_CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f]")
 _HOST_CHARS = re.compile(r"[a-z0-9._~%!$&'()*+,;=-]+")
 
 

@@ -67,9 +67,12 @@ def _holder(call: Call) -> tuple[list[RoleAssignment], str]:
     user_id = call.params["user"]
     if user_id not in env.users:
         raise Abort(not_found(call.ctx, "user", user_id))
-    return env.user_roles.setdefault(user_id, []), call.env_path(
-        f"/users/{user_id}/roleAssignments"
-    )
+    # Only a write makes the entry: a read leaves the directory as it was (cheap resets).
+    if call.ctx.method == "POST":
+        held = env.user_roles.setdefault(user_id, [])
+    else:
+        held = env.user_roles.get(user_id, [])
+    return held, call.env_path(f"/users/{user_id}/roleAssignments")
 
 
 def _scope_exists(call: Call, scope_type: str, scope_id: str) -> bool:

@@ -20,6 +20,7 @@ from httpx_pingone_worker._core._regions import Region
 from httpx_pingone_worker.credentials._credentials import ClientCredentials, parse_auth_method
 
 from ._app_factory import credentials_of
+from ._auth_endpoints import AUTH_ENDPOINTS
 from ._clock import EmulatorClock
 from ._control import describe, handle_control
 from ._dispatch import dispatch, make_ctx
@@ -29,6 +30,7 @@ from ._roles import DEFAULT_ROLES
 from ._scenario import ScenarioMixin, check_lifetime, check_rate_limit, check_roles
 from ._seed import check_users, load_seed_file
 from ._snapshots import EmulatorSnapshot, baseline
+from ._urls import UrlsMixin
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -42,8 +44,13 @@ __all__ = ["EmulatorSnapshot", "PingOneEmulator"]
 
 _log = get_logger("emulator")
 
+#: Methods of requests that change nothing but what ``Engine.rewind`` puts back. Requests to
+#: the auth host (token, introspection, revocation, JWKS, discovery) change only that too.
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_AUTH_ENDPOINTS = frozenset(AUTH_ENDPOINTS.values())
 
-class PingOneEmulator(ScenarioMixin):
+
+class PingOneEmulator(ScenarioMixin, UrlsMixin):
     """An offline, deterministic PingOne: auth endpoints, a writable Management API, faults.
 
     ```pycon
@@ -114,6 +121,10 @@ class PingOneEmulator(ScenarioMixin):
         self._lock = threading.RLock()
         self._servers: list[EmulatorServer] = []
         self._named: dict[str, EmulatorSnapshot] = {}
+        self._state: Engine
+        self._runtime = b""
+        self._installed: EmulatorSnapshot | None = None
+        self._changed = True
         self._rebuild(seed)
 
     # ------------------------------------------------------------------ state
@@ -145,8 +156,28 @@ class PingOneEmulator(ScenarioMixin):
             self._baseline = EmulatorSnapshot(blob, app.environment_id, app.id)
             self._install(self._baseline)
 
+    # ------------------------------------------------------------------ state
+    # ``_state`` is the engine. Code that may change the directory (every scenario method,
+    # the control endpoints, any request but a read) reaches it through ``_engine``, which
+    # marks it changed. A restore of the snapshot installed last then only has to rewind
+    # what serving reads and token requests changes (``Engine.rewind``: tokens, ids, the
+    # request log, counters, faults) instead of unpickling the whole directory, which is
+    # most of what a test of the pytest plugin would otherwise cost.
+
+    @property
+    def _engine(self) -> Engine:
+        """The engine, for code that may change the directory (see above)."""
+        self._changed = True
+        return self._state
+
     def _install(self, snap: EmulatorSnapshot) -> None:
-        self._engine = Engine.restore(snap._blob, self.clock)
+        if snap is self._installed and not self._changed:
+            self._state.rewind(self._runtime, self.clock)
+        else:
+            self._state = Engine.restore(snap._blob, self.clock)
+            self._runtime = self._state.runtime()
+            self._installed = snap
+        self._changed = False
         self._default_env_id = snap._env_id
         self._default_client_id = snap._client_id
 
@@ -154,7 +185,7 @@ class PingOneEmulator(ScenarioMixin):
         """Save the whole state (directory, apps, tokens, faults, request log) but the clock."""
         with self._lock:
             return EmulatorSnapshot(
-                self._engine.snapshot(), self._default_env_id, self._default_client_id
+                self._state.snapshot(), self._default_env_id, self._default_client_id
             )
 
     def restore(self, snapshot: EmulatorSnapshot) -> None:
@@ -175,7 +206,7 @@ class PingOneEmulator(ScenarioMixin):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise EmulatorError(f"seed must be an int, got {seed!r}")
         with self._lock:
-            if seed is None or seed == self._engine.seed:
+            if seed is None or seed == self._state.seed:
                 self._install(self._baseline)
             else:
                 self._rebuild(seed)
@@ -190,40 +221,28 @@ class PingOneEmulator(ScenarioMixin):
             )
         self.restore(self._named[name])
 
-    def _trust_client_jwks(self, jwks: Mapping[str, Any]) -> None:
-        """The seeded app (``private_key_jwt``) trusts ``jwks`` (public keys the caller holds
-        the private half of) instead of its generated key pair; ``reset`` keeps that.
-
-        ``credentials`` cannot hold the caller's private key, so from then on it reports
-        the app's (throwaway) secret with ``client_secret_basic``, which the app refuses
-        under ``strict_auth``: the runner (``--client-jwks``) is the only caller."""
-        with self._lock:
-            app = self._app(self._default_client_id)
-            if app.auth_method != "private_key_jwt":
-                raise EmulatorError(
-                    "a client JWKS or public key needs auth_method private_key_jwt",
-                    hint="pass --auth-method private_key_jwt (or leave --auth-method out)",
-                )
-            app.jwks = json.loads(json.dumps(dict(jwks)))
-            kids = [k.get("kid") for k in app.jwks.get("keys", []) if isinstance(k, dict)]
-            app.private_pem, app.key_id = None, next((k for k in kids if k), None)
-            app.credential_method = "client_secret_basic"
-            self._baseline = self.snapshot()
+    def _rebaseline(self) -> None:
+        """Make the current state what ``reset`` returns to (for ``_trust_client_jwks``)."""
+        self._baseline = self.snapshot()
 
     def _fault_count(self) -> int:
-        return len(self._engine.faults)
+        return len(self._state.faults)
 
     # ------------------------------------------------------------------ properties
     @property
     def seed(self) -> int:
         """The seed the current state was built from."""
-        return self._engine.seed
+        return self._state.seed
 
     @property
     def credentials(self) -> ClientCredentials:
         """Credentials of the seeded worker app (current secret; the value is throwaway)."""
         with self._lock:
-            return credentials_of(self._engine, self._app(self._default_client_id))
+            engine = self._state  # read only: a restore need not rebuild the directory
+            app = engine.world.find_app(self._default_client_id)
+            if app is None:  # pragma: no cover - the seeded app cannot be deleted
+                raise EmulatorError(f"no application {self._default_client_id!r} in the emulator")
+            return credentials_of(engine, app)
 
     @property
     def environment_id(self) -> str:
@@ -233,7 +252,7 @@ class PingOneEmulator(ScenarioMixin):
     @property
     def organization_id(self) -> str:
         """Id of the emulated organization."""
-        return self._engine.world.organization_id
+        return self._state.world.organization_id
 
     @property
     def client_id(self) -> str:
@@ -241,75 +260,45 @@ class PingOneEmulator(ScenarioMixin):
         return self._default_client_id
 
     token_lifetime = property(
-        lambda self: self._engine.settings.token_lifetime,
+        lambda self: self._state.settings.token_lifetime,
         doc="Default access token lifetime (seconds).",
     )
     rate_limit = property(
-        lambda self: self._engine.settings.rate_limit,
+        lambda self: self._state.settings.rate_limit,
         doc="Default API requests per minute per license (None: off).",
     )
     strict_auth = property(
-        lambda self: self._engine.settings.strict_auth,
+        lambda self: self._state.settings.strict_auth,
         doc="Whether apps must use their configured auth method.",
     )
     assertion_leeway = property(
-        lambda self: self._engine.settings.assertion_leeway,
+        lambda self: self._state.settings.assertion_leeway,
         doc="Clock skew allowed on client assertions (s).",
     )
-
-    @property
-    def auth_base_url(self) -> str:
-        """``https://auth.pingone.<tld>`` of the emulator's region (served by the adapters)."""
-        return self.region.auth_base_url
-
-    @property
-    def api_base_url(self) -> str:
-        """``https://api.pingone.<tld>/v1`` of the emulator's region."""
-        return self.region.api_base_url
-
-    @property
-    def issuer(self) -> str:
-        """Issuer of the seeded environment on PingOne's host."""
-        return f"{self.auth_base_url}/{self.environment_id}/as"
-
-    @property
-    def token_endpoint(self) -> str:
-        """Token endpoint of the seeded environment on PingOne's host."""
-        return f"{self.issuer}/token"
-
-    @property
-    def jwks_url(self) -> str:
-        """JWKS URL of the seeded environment on PingOne's host."""
-        return f"{self.issuer}/jwks"
-
-    @property
-    def introspection_endpoint(self) -> str:
-        """Introspection URL of the seeded environment on PingOne's host."""
-        return f"{self.issuer}/introspect"
 
     @property
     def requests(self) -> list[RequestRecord]:
         """Redacted log of every request handled since the last reset (a copy): method,
         path, query, resource, status, client id — never headers or bodies."""
         with self._lock:
-            return list(self._engine.requests)
+            return list(self._state.requests)
 
     @property
     def token_requests(self) -> int:
         """Number of requests that reached the token endpoint (failed ones included)."""
-        return self._engine.token_request_count
+        return self._state.token_request_count
 
     @property
     def regions(self) -> frozenset[Region]:
         """Regions that hold at least one environment."""
         with self._lock:
-            return frozenset(e.region for e in self._engine.world.environments.values())
+            return frozenset(e.region for e in self._state.world.environments.values())
 
     @property
     def jwks(self) -> dict[str, Any]:
         """The JWKS the emulator publishes (public keys only)."""
         with self._lock:
-            return self._engine.jwks()
+            return self._state.jwks()
 
     # ------------------------------------------------------------------ handling
     def respond(
@@ -326,12 +315,14 @@ class PingOneEmulator(ScenarioMixin):
         ctx = make_ctx(method, url, hdrs, data)
         with self._lock:
             try:
-                resp = dispatch(self._engine, ctx, self._control)
+                resp = dispatch(self._state, ctx, self._control)
             except Exception:  # noqa: BLE001 - a bug must answer 500, as PingOne would, not crash the server
                 _log.exception("emulator: unexpected error handling %s %s", ctx.method, ctx.path)
                 resp = api_error(ctx, 500, "UNEXPECTED_ERROR", "An unexpected error occurred.")
             if resp.endpoint != "control":
-                self._engine.log(ctx, resp)
+                self._state.log(ctx, resp)
+            if ctx.method not in _READS and ctx.endpoint not in _AUTH_ENDPOINTS:
+                self._changed = True  # a write, or anything the emulator does not know
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug(
                 "emulator %s %s -> %s endpoint=%s client_id=%s auth_method=%s fault=%s",

@@ -114,6 +114,43 @@ class Engine:
             rate_windows=windows,
         )
 
+    def runtime(self) -> bytes:
+        """What serving a request changes without a write to the directory, serialized: the
+        issued tokens, the id generator, the request log and counters, rate windows, faults.
+
+        ``rewind`` puts these back, which is all a restore has to do when nothing else
+        changed since (the facade tracks that: see ``PingOneEmulator._install``)."""
+        world = self.world
+        state = (
+            world.tokens,
+            world.rng.getstate(),
+            world.tick,
+            self.signing_index,
+            self.client_key_index,
+            self.faults,
+            self.requests,
+            self.token_request_count,
+            self.rate_windows,
+        )
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def rewind(self, runtime: bytes, clock: EmulatorClock) -> None:
+        """Put back what ``runtime`` saved, and run on ``clock`` from now on."""
+        world = self.world
+        (
+            world.tokens,
+            rng_state,
+            world.tick,
+            self.signing_index,
+            self.client_key_index,
+            self.faults,
+            self.requests,
+            self.token_request_count,
+            self.rate_windows,
+        ) = pickle.loads(runtime)  # noqa: S301 - our own bytes, never from outside
+        world.rng.setstate(rng_state)
+        self.clock = clock
+
     # ------------------------------------------------------------------ keys and tokens
     def jwks(self) -> dict[str, Any]:
         """The published JWKS (public keys, newest first)."""

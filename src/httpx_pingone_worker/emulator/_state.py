@@ -196,7 +196,7 @@ class World:
         self.tokens: dict[str, IssuedToken] = {}  # sha256(token) -> record
         self.licenses: dict[str, int | None] = {}  # license id -> requests/minute (None = off)
         self.license_names: dict[str, str] = {}
-        self._tick = 0
+        self.tick = 0
 
     def new_id(self) -> str:
         """A UUID (version 4 layout) from the seeded generator."""
@@ -209,8 +209,8 @@ class World:
 
     def timestamp(self) -> str:
         """A deterministic, increasing ``createdAt`` value."""
-        self._tick += 1
-        return iso(_EPOCH + self._tick)
+        self.tick += 1
+        return iso(_EPOCH + self.tick)
 
     def role_name(self, role_id: str) -> str | None:
         for name, rid in self.roles.items():
