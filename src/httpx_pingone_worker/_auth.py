@@ -1,146 +1,50 @@
 """``PingOneWorkerAuth``: PingOne worker tokens inside httpx request flows (sync and async).
 
-The adapter is a thin shell over ``TokenEngine``
-(sans-IO: token state, freshness, single-flight, the fetch as a generator of actions):
-
-- the hot path (a fresh token) is a memory look-up and a clock read;
-- **refresh-ahead runs in the background**: once ``refresh_ratio`` of the
-  lifetime has passed, the first caller to notice starts one refresh *beside* the request
-  flow and goes on with the still-valid token, like every other caller. No caller waits
-  for a refresh and none sees its failure: a failed refresh (HTTP error, connect error,
-  timeout, unusable answer) keeps the valid token, logs a warning and backs off;
-- with no usable token, N threads / asyncio tasks / trio tasks cause one token request and
-  wait for it (threads on a ``threading.Event``, tasks on a loop-safe wake-up: no event loop
-  is ever blocked);
-- a 401 from the resource server invalidates exactly the token that was sent
-  (compare-and-invalidate) and the request is resent once, when its body can be replayed.
-
-Where the background refresh runs:
-
-- sync callers and ``get_token``: a thread of the process-wide refresh pool (at most
-  four daemon threads serve every auth object; one refresh at a time per auth);
-- asyncio: a task on the running loop; trio: a system task (``spawn_system_task``). Both
-  are cancelled when the loop or ``trio.run`` ends, their flight is then released.
-
-Which client sends token requests (so transports, proxies, TLS settings and mocks apply):
-
-1. ``http_client`` (sync) / ``async_http_client`` (async), when given;
-2. else the client whose request needs the token. httpx's ``Auth`` API does not hand the
-   client to the flow, so the flow reads it from the calling frame (the client's
-   ``_send_handling_auth``); only off the hot path, and only an open client of this library
-   counts;
-3. else an internal client with default settings (``timeout=10``; sync: one per auth,
-   closed by ``close``; async: one per request).
-
-A *refresh* uses that client from the background: if you close the client right after each
-request (``httpx.get(url, auth=auth)``, a client per call), the refresh may find it closed,
-fails quietly and backs off; pass ``http_client=`` / ``async_http_client=`` then. A
-*blocking fetch* (no valid token) is sent through that client directly from the flow (the
-request is not yielded into httpx's flow), so transport errors are retried under the
-``RetryPolicy`` like 429/5xx; after a 401 the flow reads the 401 body first, so the
-refetch never holds two connections of the caller's pool. Only when no client is known
-(a flow driven by hand) is the fetch yielded to the driver as before.
-
-Lifetime: ``close`` joins a running refresh thread (one attempt, bounded by the
-client's timeout and ``wait_timeout``) and cancels refresh tasks; ``aclose`` cancels
-refresh tasks and awaits them without blocking the loop. Refresh threads are daemons, so a
-process exiting never waits for one. ``wait_for_refresh`` / ``await_for_refresh``
-wait for a running refresh (for tests that drive the clock, and for shutdown).
-
-The engine (``_engine/``, and through it ``oauth/``) is imported when the first auth is built,
-not when this module is: ``from httpx_pingone_worker import PingOneWorkerAuth`` stays close to
-the cost of ``import httpx``. Methods import the engine names they use; hot paths do so only
-after the cached-token check.
-
-Where the pieces live (all in ``_engine/``): the validated settings in ``_config.py``
-(``AuthConfig``); every decision around a fetch and around one request in ``_lead.py``
-(``Lead``: generators of actions, sans-IO); their performance with the library in
-``_perform.py`` (``Performer``: the sync and async drivers); cache access where a broken cache
-is a miss in ``_guarded_cache.py``; the client choice in ``_clients.py``; the close signal and
-the secret reload in ``_lifecycle.py``; the background jobs in ``_background.py``. This module
-is the public class: constructors, properties, ``get_token`` / ``aget_token``,
-invalidate / rotate / close and the thin ``sync_auth_flow`` / ``async_auth_flow`` drivers
-(the async one yields the caller's request to httpx from its own frame, so its loop is here).
-One cohesive thing (over 400 lines, half of it this docstring and the constructor's
-documented keywords): one public class.
+The public class: constructors, properties, ``get_token`` / ``aget_token``, invalidate /
+rotate / close, and the thin ``sync_auth_flow`` / ``async_auth_flow`` drivers. Only the hot
+path (a fresh token: a memory look-up and a clock read) runs here; everything else is the
+token engine's (``_engine/``: its ``__init__`` lists the pieces, from ``AuthConfig`` and
+``AuthParts`` to the sans-IO ``Lead`` and the ``Performer`` that carries out its decisions),
+imported when the first auth is built, so ``from httpx_pingone_worker import
+PingOneWorkerAuth`` stays close to the cost of ``import httpx``. One cohesive thing (a little
+over 400 lines): one public class, most of it what users read (the documented constructor
+and its hand-over to ``AuthConfig``, the parameter list, the property and method docstrings).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import (
-    AsyncGenerator,
-    Callable,
-    Generator,
-    Iterable,
-    Mapping,
-    MutableMapping,
-)
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 
-from ._core._errors import (
-    ConfigurationError,
-)
-from ._core._httplib import HTTPX, HttpLib
-from ._core._logging import EventKind, log_event, register_held_secret
+from ._core._errors import ConfigurationError
+from ._core._httplib import HTTPX, HttpLib, RequestLike, ResponseLike
+from ._core._logging import EventKind, log_event
 from ._core._regions import Endpoints, Region
 from ._core._retry import DEFAULT_RETRY, RetryPolicy
-from ._core._secrets import Secret, take_secret
-from ._core._testtime import current_test_time
+from ._core._secrets import Secret, SecretProvider, take_secret, wrap_secret_overrides
 from ._core._token import DEFAULT_EXPIRY_MARGIN, Token
-from .caches._memory import MemoryTokenCache, TokenCache
+from .caches._memory import TokenCache
 from .credentials._credentials import ClientCredentials
 
 __all__ = ["PingOneWorkerAuth"]
 
-
-SecretProvider = Callable[[], "str | Secret | None"]
-
-
-class _RequestLike(Protocol):
-    @property
-    def headers(self) -> MutableMapping[str, str]: ...
-
-
-class _ResponseLike(Protocol):
-    @property
-    def status_code(self) -> int: ...
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-    @property
-    def content(self) -> bytes: ...
-    def read(self) -> bytes: ...
-    async def aread(self) -> bytes: ...
-
-
-_Req = TypeVar("_Req", bound=_RequestLike)
-_Resp = TypeVar("_Resp", bound=_ResponseLike)
+_Req = TypeVar("_Req", bound=RequestLike)
+_Resp = TypeVar("_Resp", bound=ResponseLike)
 _Client = TypeVar("_Client")
 _AClient = TypeVar("_AClient")
 _Self = TypeVar("_Self", bound="_AuthBase[Any, Any, Any, Any]")
-
-
-def _wrap_secrets(overrides: dict[str, Any]) -> None:
-    """Wrap a secret or key among a constructor's `**overrides` in place, before anything can
-    fail (`overrides` is a local of the caller's frame; blank becomes None: not given)."""
-    if isinstance(overrides.get("client_secret"), str):
-        overrides["client_secret"] = take_secret(overrides["client_secret"])[0]
-    if isinstance(overrides.get("private_key"), (str, bytes)):
-        key, problem = take_secret(overrides["private_key"], allow_bytes=True)
-        if problem is None:  # else the constructor names the problem
-            overrides["private_key"] = key
 
 
 class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
     """All of ``PingOneWorkerAuth``, for any httpx-compatible library.
 
     A concrete class mixes this with the library's ``Auth`` base and sets ``_lib``
-    (``HttpLib``); the type parameters are the library's
-    request, response, client and async client classes. Nothing here names httpx itself.
+    (``HttpLib``); the type parameters are the library's request, response, client and async
+    client classes. Nothing here names httpx itself.
     """
 
     _lib: ClassVar[HttpLib]
@@ -175,24 +79,14 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         async_sleep: Callable[[float], Any] | None = None,
         wait_timeout: float = 120.0,
     ) -> None:
-        from ._engine._background import RefreshJobs
-        from ._engine._clients import TokenClients
+        from ._engine._assembly import AuthParts
         from ._engine._config import AuthConfig
-        from ._engine._engine import TokenEngine
-        from ._engine._guarded_cache import GuardedCache
-        from ._engine._lead import Lead
-        from ._engine._lifecycle import CloseSignal, SecretReload
-        from ._engine._perform import Performer
 
         # The secret and the key are wrapped in Secret on the first line that sees them
         # (the parameters rebound): any failure below unwinds through this frame, whose
         # locals pytest -l, --junitxml and TracebackException(capture_locals=True) print.
         client_secret, bad_secret = take_secret(client_secret)
         private_key, bad_key = take_secret(private_key, allow_bytes=True)
-        test_time = current_test_time()
-        if test_time is not None:  # built during an emulator-mode test: retry waits on its clock
-            sleep = sleep or test_time.sleep
-            async_sleep = async_sleep or test_time.async_sleep
         config = AuthConfig.build(
             client_id,
             client_secret,
@@ -221,53 +115,15 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
             wait_timeout=wait_timeout,
         )
         self._config = config
-        self._region = config.region
-        self._client_id = config.client_id
-        self._environment_id = config.environment_id
-        self._scopes = config.scopes
-        self._auth_method = config.auth_method
-        self._private_key = config.private_key
-        self._key_id = config.key_id
-        register_held_secret(config.client_secret)
-        register_held_secret(config.private_key)
-        self._endpoints = config.endpoints
-        self._api_base_url = config.api_base_url
-        self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
-        self._cache_key = config.cache_key
-        self._store = GuardedCache(self._cache, self._cache_key)
-        self._store.bind(
-            config.client_secret if config.client_secret is not None else config.private_key
-        )
         self._clock = config.clock
-        self._wait_timeout = config.wait_timeout
-        self._clients = TokenClients(self._lib, http_client, async_http_client)
-        self._reload_secret = SecretReload(config.secret_provider)
-        self._jobs = RefreshJobs()
-        # Set by close(): wakes token requests sleeping before a retry.
-        self._closing = CloseSignal()
-        self._engine = TokenEngine(config)
-        self._lead = Lead(
-            self._engine, locking=self._store.locking, wait_timeout=config.wait_timeout
-        )
-        self._performer = Performer(
-            lib=self._lib,
-            engine=self._engine,
-            lead=self._lead,
-            store=self._store,
-            clients=self._clients,
-            closing=self._closing,
-            reload_secret=self._reload_secret,
-            jobs=self._jobs,
-            sleep=config.sleep,
-            async_sleep=config.async_sleep,
-        )
-        log_event(
-            EventKind.CONFIGURING,
-            "configuring",
-            logger="auth",
-            client_id=self._client_id,
-            env=self._environment_id or "-",
-        )
+        parts = AuthParts(self._lib, config, cache, http_client, async_http_client)
+        self._store = parts.store
+        self._clients = parts.clients
+        self._jobs = parts.jobs
+        self._closing = parts.closing
+        self._engine = parts.engine
+        self._lead = parts.lead
+        self._performer = parts.performer
 
     # -- constructors --------------------------------------------------------------------
 
@@ -280,42 +136,11 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         explicit keywords win. Missing settings raise one ``ConfigurationError``
         listing all of them.
         """
-        from .credentials._settings import resolve_settings
-        from .credentials._sources import EnvView
-        from .credentials._store import stored_credentials_lookup
+        wrap_secret_overrides(overrides)  # first: nothing below may see them raw
+        from ._engine._assembly import env_options
 
-        _wrap_secrets(overrides)
-        if isinstance(overrides.get("env"), Mapping):
-            overrides["env"] = EnvView(overrides["env"])
-        resolve_keys = (
-            "client_id",
-            "client_secret",
-            "environment_id",
-            "region",
-            "scopes",
-            "auth_base_url",
-            "api_base_url",
-            "env",
-            "env_file",
-            "settings_file",
-            "stored",
-        )
-        resolve_args = {k: overrides.pop(k) for k in resolve_keys if k in overrides}
-        # Stored credentials are the last configuration source; pass stored=None
-        # to leave the store out.
-        resolve_args.setdefault("stored", stored_credentials_lookup)
-        loopback = bool(overrides.get("allow_loopback_http", False))
-        settings = resolve_settings(**resolve_args, allow_loopback_http=loopback)
-        creds = settings.credentials
-        assert creds is not None  # noqa: S101 - require=True raises instead
-        kwargs: dict[str, Any] = {
-            "scopes": creds.scopes or settings.scopes,
-            "auth_base_url": settings.auth_base_url,
-            "api_base_url": settings.api_base_url,
-            "refresh_ratio": settings.refresh_ratio,
-        }
-        kwargs.update(overrides)
-        return cls.from_credentials(creds, **kwargs)
+        credentials, options = env_options(overrides)
+        return cls.from_credentials(credentials, **options)
 
     @classmethod
     def from_credentials(
@@ -330,24 +155,10 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         >>> auth = PingOneWorkerAuth.from_credentials(creds, cache=cache)
         ```
         """
-        if not isinstance(credentials, ClientCredentials):
-            raise ConfigurationError(
-                f"from_credentials() needs a ClientCredentials, not {type(credentials).__name__}",
-                hint="build one with ClientCredentials(client_id, client_secret, environment_id)",
-            )
-        _wrap_secrets(overrides)
-        options: dict[str, Any] = {
-            "client_id": credentials.client_id,
-            "client_secret": credentials.client_secret,
-            "environment_id": credentials.environment_id,
-            "region": credentials.region,
-            "scopes": credentials.scopes,
-            "auth_method": credentials.auth_method,
-            "private_key": credentials.private_key,
-            "key_id": credentials.key_id,
-        }
-        options.update(overrides)
-        return cls(**options)
+        wrap_secret_overrides(overrides)  # first: nothing below may see them raw
+        from ._engine._assembly import credentials_options
+
+        return cls(**credentials_options(credentials, overrides))
 
     @classmethod
     def from_store(
@@ -362,49 +173,42 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         The store is read now and once more after an ``invalid_client`` answer (the secret
         may have been rotated in the store meanwhile).
         """
-        from .credentials._store import secure_retrieve
+        from ._engine._assembly import store_options
 
-        def provider() -> Secret | None:
-            return secure_retrieve(client_id, directory=directory).client_secret
-
-        creds: ClientCredentials = secure_retrieve(client_id, directory=directory)
-        return cls.from_credentials(creds, **{"secret_provider": provider, **kwargs})
+        credentials, options = store_options(client_id, directory, kwargs)
+        return cls.from_credentials(credentials, **options)
 
     # -- attributes ----------------------------------------------------------------------
 
     @property
     def client_id(self) -> str:
         """The worker app's client id."""
-        return self._client_id
+        return self._config.client_id
 
     @property
     def environment_id(self) -> str | None:
         """The PingOne environment id (``None`` for a custom OIDC server without one)."""
-        return self._environment_id
+        return self._config.environment_id
 
     @property
     def region(self) -> Region:
         """The PingOne region."""
-        return self._region
+        return self._config.region
 
     @property
     def scopes(self) -> frozenset[str]:
         """The requested scopes."""
-        return self._scopes
+        return self._config.scopes
 
     @property
     def endpoints(self) -> Endpoints | None:
         """The environment's endpoints; with ``issuer=`` filled after discovery."""
-        return self._engine.discovered or self._endpoints
+        return self._engine.discovered or self._config.endpoints
 
     @property
     def issuer(self) -> str | None:
         """The ``issuer=`` given (discovery reads its endpoints), else the known issuer URL."""
-        if self._engine.issuer:
-            return self._engine.issuer
-        ep = self._endpoints
-        # A bare token_endpoint= names no issuer (its endpoints carry only the token URL).
-        return ep.issuer if ep is not None and ep.introspection is not None else None
+        return self._engine.issuer or self._config.known_issuer
 
     @property
     def token_endpoint(self) -> str | None:
@@ -414,17 +218,17 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
     @property
     def api_base_url(self) -> str:
         """Base URL of the PingOne Platform API for this region / override."""
-        return self._api_base_url
+        return self._config.api_base_url
 
     @property
     def cache(self) -> TokenCache:
         """The token cache."""
-        return self._cache
+        return self._store.cache
 
     @property
     def cache_key(self) -> str:
         """This instance's cache key (issuer/endpoint + client id + scopes, hashed)."""
-        return self._cache_key
+        return self._config.cache_key
 
     @property
     def credentials(self) -> ClientCredentials:
@@ -434,16 +238,7 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         ``issuer=`` without an environment): the credentials still authenticate the client,
         e.g. to ``introspect_token``.
         """
-        return ClientCredentials(
-            self._client_id,
-            self._engine.client_secret,
-            self._environment_id,
-            self._region,
-            self._scopes,
-            auth_method=self._auth_method,
-            private_key=self._private_key,
-            key_id=self._key_id,
-        )
+        return self._config.credentials(self._engine.client_secret)
 
     @property
     def current_token(self) -> Token | None:
@@ -451,25 +246,14 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         return self._engine.current_token
 
     def __repr__(self) -> str:
-        # getattr with defaults: a half-built instance (its __init__ raised) is repr'd by
-        # TracebackException(capture_locals=True) and pytest -l, which must not crash.
-        engine = getattr(self, "_engine", None)
-        token = getattr(engine, "current_token", None)
-        region = getattr(self, "_region", None)
-        return (
-            f"PingOneWorkerAuth(client_id={getattr(self, '_client_id', None)!r}, "
-            f"environment_id={getattr(self, '_environment_id', None)!r}, "
-            f"region={getattr(region, 'value', None)!r}, "
-            f"auth_method={getattr(self, '_auth_method', None)!r}, "
-            f"scopes={sorted(getattr(self, '_scopes', ()))!r}, "
-            f"client_secret=Secret('**********'), "
-            f"token={token.fingerprint if token else None!r})"
-        )
+        from ._engine._assembly import auth_repr
+
+        return auth_repr(self)
 
     def __reduce__(self) -> Any:
         raise TypeError("PingOneWorkerAuth refuses to be pickled: it holds a secret")
 
-    # -- management ----------------------------------------------------------------------
+    # -- invalidate, rotate, close, wait for a refresh -------------------------------------
 
     def invalidate(self) -> None:
         """Drop the cached token (memory and cache); the next request fetches a new one."""
@@ -503,7 +287,7 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         Using the auth afterwards works: a new internal client is made when needed.
         """
         self._closing.fire()
-        self._jobs.stop(self._wait_timeout)
+        self._jobs.stop(self._config.wait_timeout)
         self._clients.close_internal()
 
     async def aclose(self) -> None:
@@ -512,10 +296,8 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         request sleeping before a retry ends as with ``close``."""
         self._closing.fire()
         for job in self._jobs.cancel_tasks():
-            await self._jobs.await_job(job, self._wait_timeout)
+            await self._jobs.await_job(job, self._config.wait_timeout)
         self._clients.close_internal()
-
-    # -- background refresh ----------------------------------------------------------------
 
     def wait_for_refresh(self, timeout: float = 30.0) -> bool:
         """Block until no background refresh of this auth is running (for tests and
@@ -531,7 +313,7 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         (asyncio or trio) without blocking it, and for refresh threads in a worker thread."""
         return await self._jobs.await_all(timeout)
 
-    # -- sync ----------------------------------------------------------------------------
+    # -- tokens and request flows ----------------------------------------------------------
 
     def get_token(self) -> Token:
         """A valid token: cached, or fetched now (single-flight).
@@ -559,11 +341,7 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
             flow = self._lead.after_401(request, entry.token, response, replayable=replayable)
         else:
             flow = self._lead.auth_flow(request, replayable=replayable)
-        caller = self._clients.calling(sys._getframe(1))
-        via = self._clients.via(caller)
-        yield from self._performer.drive(flow, caller, None if via is None else lambda: via)
-
-    # -- async ---------------------------------------------------------------------------
+        yield from self._performer.drive_request(flow, self._clients.calling(sys._getframe(1)))
 
     async def aget_token(self) -> Token:
         """Async ``get_token`` (asyncio or trio); never blocks the event loop."""
@@ -573,9 +351,7 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
         return await self._performer.arun(self._lead.obtain(), self._clients.async_http_client)
 
     async def async_auth_flow(self, request: _Req) -> AsyncGenerator[_Req, _Resp]:
-        """Async twin of ``sync_auth_flow``. Its loop is the async driver's (`Performer.arun`)
-        with the caller's request, and token requests when no client is known, yielded to httpx
-        from this frame."""
+        """Async twin of ``sync_auth_flow``."""
         entry = self._engine.entry
         replayable = self._lib.replayable(request)
         if entry is not None and self._clock() < entry.refresh_at:
@@ -586,44 +362,16 @@ class _AuthBase(Generic[_Req, _Resp, _Client, _AClient]):
             flow = self._lead.after_401(request, entry.token, response, replayable=replayable)
         else:
             flow = self._lead.auth_flow(request, replayable=replayable)
-        from ._engine._drivers import http_result, to_httpx_request, transport_failure
-        from ._engine._flow import SendRequest
-        from ._engine._perform import Drive
-
-        lib = self._lib
-        caller = self._clients.calling(sys._getframe(1))
-        client = self._clients.async_via(caller)
-        drive = Drive(caller)
-        outcome: Any = None
-        error: BaseException | None = None
-        async with contextlib.AsyncExitStack() as drive.alocks:
-            try:
-                while True:
-                    try:
-                        action = flow.send(outcome) if error is None else flow.throw(error)
-                    except StopIteration:
-                        return
-                    outcome = error = None
-                    if isinstance(action, SendRequest) and client is not None:
-                        outcome, error = await self._performer.asend(client, action, None)
-                        continue
-                    try:
-                        if isinstance(action, SendRequest):
-                            try:
-                                response = yield to_httpx_request(action.request, lib)
-                                await response.aread()
-                            except lib.HTTPError as exc:  # never raised: .request has secrets
-                                outcome = transport_failure(exc, lib)
-                            else:
-                                outcome = http_result(response)
-                        elif isinstance(action, lib.Request):
-                            outcome = yield action
-                        else:
-                            outcome = await self._performer.aperform(action, drive)
-                    except BaseException as exc:  # noqa: BLE001 - the flow decides
-                        error = exc
-            finally:
-                flow.close()
+        driver = self._performer.adrive_request(flow, self._clients.calling(sys._getframe(1)))
+        try:
+            outgoing = await driver.__anext__()
+            while True:
+                incoming = yield outgoing
+                outgoing = await driver.asend(incoming)
+        except StopAsyncIteration:
+            return
+        finally:
+            await driver.aclose()
 
 
 class PingOneWorkerAuth(

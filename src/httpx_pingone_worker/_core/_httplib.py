@@ -15,13 +15,42 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-__all__ = ["HTTPX", "HttpLib", "asend_credentialed", "send_credentialed"]
+__all__ = [
+    "HTTPX",
+    "HttpLib",
+    "RequestLike",
+    "ResponseLike",
+    "asend_credentialed",
+    "send_credentialed",
+]
+
+
+class RequestLike(Protocol):
+    """What an auth flow uses of a library's request."""
+
+    @property
+    def headers(self) -> MutableMapping[str, str]: ...
+
+
+class ResponseLike(Protocol):
+    """What an auth flow uses of a library's response."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content(self) -> bytes: ...
+    def read(self) -> bytes: ...
+    async def aread(self) -> bytes: ...
+
 
 _REQUIRED = (
     "Auth",

@@ -8,10 +8,20 @@ import hmac
 from collections.abc import Callable
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
-__all__ = ["Secret", "fingerprint", "sealed_frames", "take_secret"]
+__all__ = [
+    "Secret",
+    "SecretProvider",
+    "fingerprint",
+    "sealed_frames",
+    "take_secret",
+    "wrap_secret_overrides",
+]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+#: A ``secret_provider=``: returns the client secret, asked again after ``invalid_client``.
+SecretProvider = Callable[[], "str | Secret | None"]
 
 _MASK = "**********"
 
@@ -124,6 +134,19 @@ def take_secret(value: object, *, allow_bytes: bool = False) -> tuple[Secret | N
     else:
         return None, f"a {type(value).__name__}"
     return (secret if secret.get_secret_value().strip() else None), None
+
+
+def wrap_secret_overrides(overrides: dict[str, Any]) -> None:
+    """Wrap a ``client_secret`` / ``private_key`` among a constructor's ``**overrides`` in
+    place, on the first line that sees them (``overrides`` is a local of the caller's frame;
+    blank becomes ``None``: not given; a key of the wrong type is left for the constructor to
+    name)."""
+    if isinstance(overrides.get("client_secret"), str):
+        overrides["client_secret"] = take_secret(overrides["client_secret"])[0]
+    if isinstance(overrides.get("private_key"), (str, bytes)):
+        key, problem = take_secret(overrides["private_key"], allow_bytes=True)
+        if problem is None:
+            overrides["private_key"] = key
 
 
 def sealed_frames(fn: Callable[_P, _R]) -> Callable[_P, _R]:

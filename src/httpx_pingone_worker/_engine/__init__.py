@@ -3,6 +3,9 @@
 Single-flight is decided here, and only here.
 
 - ``_config``: `AuthConfig`, one auth's settings, validated once;
+- ``_assembly``: `AuthParts`, the pieces one auth is built from (cache access, clients,
+  background jobs, close signal, engine, lead, performer), the arguments ``from_env`` /
+  ``from_credentials`` / ``from_store`` pass on, and the auth's masked repr;
 - ``_engine``: `TokenEngine` (token state, freshness, single-flight) and `Plan`;
 - ``_flight``: `Flight`, one in-flight fetch that threads and tasks wait for;
 - ``_flow``: the actions flows yield and `request_token_flow` (retry loop);
@@ -17,6 +20,6 @@ Single-flight is decided here, and only here.
 - ``_standalone``: `request_client_credentials_token` and its async twin.
 
 Sans-IO but for ``_perform``, ``_clients``, ``_guarded_cache``, ``_background``,
-``_drivers`` and ``_standalone``. This
+``_drivers``, ``_standalone`` and ``_assembly`` (which builds them). This
 ``__init__`` imports nothing.
 """

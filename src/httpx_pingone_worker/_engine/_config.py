@@ -28,14 +28,17 @@ from httpx_pingone_worker._core._regions import (
     endpoints_for,
 )
 from httpx_pingone_worker._core._retry import DEFAULT_RETRY, RetryPolicy
-from httpx_pingone_worker._core._secrets import Secret, take_secret
+from httpx_pingone_worker._core._secrets import Secret, SecretProvider, take_secret
+from httpx_pingone_worker._core._testtime import current_test_time
 from httpx_pingone_worker._core._token import DEFAULT_EXPIRY_MARGIN, normalize_scopes
 from httpx_pingone_worker.caches._memory import cache_key as make_cache_key
-from httpx_pingone_worker.credentials._credentials import AuthMethod, parse_auth_method
+from httpx_pingone_worker.credentials._credentials import (
+    AuthMethod,
+    ClientCredentials,
+    parse_auth_method,
+)
 
-__all__ = ["AuthConfig", "SecretProvider"]
-
-SecretProvider = Callable[[], "str | Secret | None"]
+__all__ = ["AuthConfig"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,26 @@ class AuthConfig:
     sleep: Callable[[float], None] | None
     async_sleep: Callable[[float], Any] | None
     secret_provider: SecretProvider | None
+
+    @property
+    def known_issuer(self) -> str | None:
+        """The issuer URL the endpoints name; a bare ``token_endpoint=`` names none (its
+        endpoints carry only the token URL), an ``issuer=`` is the engine's to report."""
+        ep = self.endpoints
+        return ep.issuer if ep is not None and ep.introspection is not None else None
+
+    def credentials(self, client_secret: Secret | None) -> ClientCredentials:
+        """These settings as `ClientCredentials`, with ``client_secret`` (the current one)."""
+        return ClientCredentials(
+            self.client_id,
+            client_secret,
+            self.environment_id,
+            self.region,
+            self.scopes,
+            auth_method=self.auth_method,
+            private_key=self.private_key,
+            key_id=self.key_id,
+        )
 
     @classmethod
     def build(
@@ -102,8 +125,14 @@ class AuthConfig:
 
         `client_secret` / `private_key` come wrapped (`take_secret`); `secret_problem` /
         `key_problem` say what was wrong with a value of the wrong type (raised here).
-        Blank counts as missing: the errors below say how to fix it.
+        Blank counts as missing: the errors below say how to fix it. Built during an
+        emulator-mode test, retries wait on the emulator's clock unless `sleep` /
+        `async_sleep` are given.
         """
+        test_time = current_test_time()
+        if test_time is not None:
+            sleep = sleep or test_time.sleep
+            async_sleep = async_sleep or test_time.async_sleep
         if client_secret is None and secret_problem is None and secret_provider is not None:
             client_secret, secret_problem = take_secret(secret_provider())
         for name, problem in (("client_secret", secret_problem), ("private_key", key_problem)):

@@ -16,13 +16,11 @@ from collections.abc import Awaitable, Callable
 from httpx_pingone_worker._core._errors import TokenError
 from httpx_pingone_worker._core._fork import register as fork_register
 from httpx_pingone_worker._core._logging import EventKind, log_event
-from httpx_pingone_worker._core._secrets import Secret, take_secret
+from httpx_pingone_worker._core._secrets import Secret, SecretProvider, take_secret
 
 from ._flight import Wakeup
 
-__all__ = ["CloseSignal", "SecretProvider", "SecretReload"]
-
-SecretProvider = Callable[[], "str | Secret | None"]
+__all__ = ["CloseSignal", "SecretReload"]
 
 
 def closed_error() -> TokenError:

@@ -6,9 +6,10 @@ the library's errors turned into a `TransportFailure` since their `.request` hol
 credentials), cache reads and writes through the `GuardedCache`, the fetch lock entered and
 left, waits for another caller's flight, retry sleeps that `close()` cuts short, the secret
 provider asked again, and background refreshes started on the refresh pool (sync) or as a
-task of the running loop (async). `run` / `drive` (sync) and `arun` (async) are the drivers;
-the auth's `async_auth_flow` drives a request flow with `asend` / `aperform` itself (it must
-yield the caller's request to httpx from its own frame).
+task of the running loop (async). `run` / `drive` (sync) and `arun` / `adrive_request`
+(async) are the drivers; `drive_request` / `adrive_request` run a request flow, yielding the
+caller's request (and token requests when no client is known) to the auth's
+`sync_auth_flow` / `async_auth_flow`, which hand them to httpx.
 
 An error an action raises is thrown into the flow outside any except block here, so an
 error the flow raises never carries it as `__context__`.
@@ -17,7 +18,7 @@ error the flow raises never carries it as `__context__`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
 from httpx_pingone_worker._core._httplib import HttpLib
@@ -213,6 +214,15 @@ class Performer:
             finally:
                 flow.close()  # a lead suspended in it abandons its flight at once
 
+    def drive_request(
+        self, flow: Generator[Any, Any, None], caller: Any
+    ) -> Generator[Any, Any, None]:
+        """`drive` for a request flow: token requests go through ``http_client`` or the
+        calling client; without either they are yielded, like the caller's request, to the
+        auth's `sync_auth_flow`, which hands them to httpx."""
+        via = self.clients.via(caller)
+        return self.drive(flow, caller, None if via is None else lambda: via)
+
     def send(
         self,
         get_client: Callable[[], Any],
@@ -255,6 +265,8 @@ class Performer:
         elif isinstance(action, ReadBody):
             action.response.read()
         return None
+
+    # -- async ---------------------------------------------------------------------------
 
     async def _asleep(self, seconds: float) -> None:
         if self.async_sleep is not None:
@@ -300,6 +312,46 @@ class Performer:
         finally:
             if own is not None:
                 await own.aclose()
+
+    async def adrive_request(
+        self, flow: Generator[Any, Any, None], caller: Any
+    ) -> AsyncGenerator[Any, Any]:
+        """Async `drive_request`: token requests go through ``async_http_client`` or the
+        calling client; without either they are yielded, like
+        the caller's request, to the auth's `async_auth_flow`, which hands them to httpx."""
+        lib = self.lib
+        client = self.clients.async_via(caller)
+        drive = Drive(caller)
+        outcome: Any = None
+        error: BaseException | None = None
+        async with contextlib.AsyncExitStack() as drive.alocks:
+            try:
+                while True:
+                    try:
+                        action = flow.send(outcome) if error is None else flow.throw(error)
+                    except StopIteration:
+                        return
+                    outcome = error = None
+                    if isinstance(action, SendRequest) and client is not None:
+                        outcome, error = await self.asend(client, action, None)
+                        continue
+                    try:
+                        if isinstance(action, SendRequest):
+                            try:
+                                response = yield to_httpx_request(action.request, lib)
+                                await response.aread()
+                            except lib.HTTPError as exc:  # never raised: .request has secrets
+                                outcome = transport_failure(exc, lib)
+                            else:
+                                outcome = http_result(response)
+                        elif isinstance(action, lib.Request):
+                            outcome = yield action
+                        else:
+                            outcome = await self.aperform(action, drive)
+                    except BaseException as exc:  # noqa: BLE001 - the flow decides
+                        error = exc
+            finally:
+                flow.close()
 
     async def asend(
         self, client: Any, action: Any, errors: tuple[type[BaseException], ...] | None
