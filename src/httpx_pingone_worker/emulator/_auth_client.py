@@ -57,6 +57,9 @@ def _unverified_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     return header, claims
 
 
+_BASIC_CHALLENGE = 'Basic realm="PingOne"'
+
+
 def _reject(
     ctx: Ctx, status: int, error: str, description: str, extra: dict[str, str] | None = None
 ) -> NoReturn:
@@ -73,10 +76,7 @@ def _reject(
         and not any(name.lower() == "www-authenticate" for name in headers)
     ):
         headers["WWW-Authenticate"] = _BASIC_CHALLENGE
-    raise Abort(oauth_error(ctx, status, error, description, headers or None))
-
-
-_BASIC_CHALLENGE = 'Basic realm="PingOne"'
+    raise Abort(oauth_error(ctx, status, error, description, headers))
 
 
 def authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
@@ -98,7 +98,7 @@ def authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
                 401,
                 "invalid_client",
                 "Malformed Basic authorization header",
-                {"WWW-Authenticate": 'Basic realm="PingOne"'},
+                {"WWW-Authenticate": _BASIC_CHALLENGE},
             )
         basic = (unquote_plus(user), unquote_plus(password))
         presented.append("client_secret_basic")
@@ -151,7 +151,7 @@ def authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
             401,
             "invalid_client",
             "Client authentication is required",
-            {"WWW-Authenticate": 'Basic realm="PingOne"'},
+            {"WWW-Authenticate": _BASIC_CHALLENGE},
         )
     app = env.apps.get(client_id)
     if app is None:
@@ -174,15 +174,7 @@ def authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
             _reject(ctx, 401, "invalid_client", problem)
         ok = True
     if not ok:
-        _reject(
-            ctx,
-            401,
-            "invalid_client",
-            "Client authentication failed",
-            {"WWW-Authenticate": 'Basic realm="PingOne"'}
-            if method == "client_secret_basic"
-            else None,
-        )
+        _reject(ctx, 401, "invalid_client", "Client authentication failed")
     if not app.enabled:
         _reject(ctx, 400, "unauthorized_client", "The application is disabled")
     return app
