@@ -1,6 +1,6 @@
 """Benchmark: request latency across refresh points, with a token endpoint that takes 500 ms.
 
-Refresh-ahead runs in the background (issue 16), so no caller should wait for a refresh
+Refresh-ahead runs in the background, so no caller should wait for a refresh
 while the token is valid. Each round makes ``--baseline`` requests that cross no refresh
 point, then moves the clock past the refresh point (85% of the token's lifetime, still
 valid) and makes ``--after`` requests while the 500 ms refresh is in flight, the first of

@@ -27,7 +27,7 @@ HOSTS = {
 
 @pytest.mark.parametrize("code", sorted(HOSTS))
 def test_all_six_regions_and_hosts(code: str) -> None:
-    """Each region has the auth and API hosts of PINGONE.md."""
+    """Each region has the auth and API hosts PingOne documents."""
     region = Region.parse(code)
     auth, api = HOSTS[code]
     assert region.value == code

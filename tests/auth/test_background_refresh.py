@@ -1,5 +1,5 @@
 """Refresh-ahead in the background: no caller fails or waits because of a refresh while a
-valid token exists, and the background work never outlives close()/aclose() (issue 16)."""
+valid token exists, and the background work never outlives close()/aclose()."""
 
 from __future__ import annotations
 

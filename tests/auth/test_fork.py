@@ -1,4 +1,4 @@
-"""Fork safety (issue 20, bugs 1-3): a forked child starts with clean per-process state.
+"""Fork safety: a forked child starts with clean per-process state.
 
 Each scenario runs in a fresh interpreter (``subprocess``, hard timeout) that forks: the
 parent sets up the state at fork time (a fetch in flight in another thread, a warm keep-alive

@@ -1,4 +1,4 @@
-"""Fetches that end badly, close() during a fetch, invalidate() racing a fetch (issue 20).
+"""Fetches that end badly, close() during a fetch, invalidate() racing a fetch.
 
 Bugs 4, 5, 6 and 12. Every test synchronises on a real condition (a request answered, a
 thread parked in a wait, a cache read done); hard timeouts only bound a broken run.

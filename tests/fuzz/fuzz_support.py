@@ -64,7 +64,7 @@ BAD_NUMBER_LITERALS = (
     "9" * 5000,
 )
 
-#: Each problem found by the fuzzing of issue 16, as a minimal body.
+#: Each problem the fuzzing found once, as a minimal body.
 KNOWN_BAD_BODIES = (
     b"[" * 100_000,
     b'{"a":' * 50_000,

@@ -1,4 +1,4 @@
-"""The file token cache and the credential store against corrupted files (issue 16 part 2, 22).
+"""The file token cache and the credential store against corrupted files.
 
 The file cache's ``get`` promises never to raise; an entry it returns must never count as
 fresh forever. The credential store raises StorageError naming the file, never the content.

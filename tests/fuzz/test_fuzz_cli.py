@@ -1,4 +1,4 @@
-"""The console against bad arguments, in-process (issue 16 part 2, 18-21 and the flags).
+"""The console against bad arguments, in-process (arguments and flags).
 
 Bad input is documented as exit status 2 (usage or configuration error); 70 (internal error)
 means a crash and must never happen; no canary may appear on stdout or stderr.

@@ -1,4 +1,4 @@
-"""URL checks, config sources and paths against hostile values (issue 16 part 2, 2-4 and 9).
+"""URL checks, config sources and paths against hostile values.
 
 Every entry point that takes a URL, a region, an auth method or a path ends in a
 ConfigurationError that names the setting, never the value.

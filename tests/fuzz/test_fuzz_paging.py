@@ -1,4 +1,4 @@
-"""Paging against servers whose next links never end or loop (issue 16 part 2, 10-11)."""
+"""Paging against servers whose next links never end or loop."""
 
 from __future__ import annotations
 

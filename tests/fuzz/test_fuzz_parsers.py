@@ -1,7 +1,7 @@
 """Every JSON parser against garbage bodies: a library error naming the problem, no leak.
 
-Covers issue 16 part 2, problems 1 (deep nesting → RecursionError), 5 (introspection
-exp/iat/nbf), 7 (tokenCacheTtlPercent), 8 (expires_in digits) and the not-JSON messages.
+Covers what fuzzing once found: deep nesting (a RecursionError), introspection
+exp/iat/nbf, tokenCacheTtlPercent, expires_in digits, and the not-JSON messages.
 """
 
 from __future__ import annotations

@@ -317,7 +317,7 @@ def test_errors_do_not_contain_token(sign: Sign, keys: Keys, verify: Verify) -> 
         assert token.split(".")[2][:16] not in text
 
 
-# --- issue 20 #14: a failed JWKS fetch backs off briefly and says "JWKS unavailable" -------
+# --- a failed JWKS fetch backs off briefly and says "JWKS unavailable" --------------------
 
 
 def _flaky_jwks(keys: Keys, failures: int) -> tuple[httpx.MockTransport, list[int]]:

@@ -1,4 +1,4 @@
-"""Fixtures for the Management API tests: respx routes built from PINGONE.md shapes."""
+"""Fixtures for the Management API tests: respx routes shaped like PingOne's documented answers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared constants and PINGONE.md-shaped builders for the Management API tests."""
+"""Shared constants and builders of PingOne-shaped answers for the Management API tests."""
 
 from __future__ import annotations
 

@@ -127,7 +127,7 @@ def test_api_retry_policy_statuses() -> None:
     }
 
 
-# --- issue 20 #11: a caller that never gets its turn gives its slot back ------------------
+# --- a caller that never gets its turn gives its slot back --------------------------------
 
 
 @pytest.fixture(params=["asyncio", "trio"])

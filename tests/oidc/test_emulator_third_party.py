@@ -107,7 +107,7 @@ def test_openid_client_and_jose_discover_verify_and_page_through() -> None:
 
 def test_openid_client_private_key_jwt_with_the_apps_key_file(tmp_path: Path) -> None:
     """openid-client's ``PrivateKeyJwt`` signs with the emulator app's PEM (a 0600 file, as
-    the runner writes it) and gets a token jose verifies. PINGONE.md: the assertion's
+    the runner writes it) and gets a token jose verifies. PingOne's docs: the assertion's
     ``iss`` = ``sub`` = client id, ``aud`` = the issuer or token endpoint (openid-client
     sends the issuer); RFC 7523 §2.2."""
     emu = PingOneEmulator(users=0, auth_method="private_key_jwt")

@@ -142,7 +142,7 @@ class TokenEngine:
         # Tokens invalidated here (401, invalidate()): never re-adopted from a shared cache.
         self._rejected: deque[Secret] = deque(maxlen=8)
 
-    # -- state -------------------------------------------------------------------------
+    # -- token state and single-flight -----------------------------------------------
 
     def _make_entry(self, token: Token) -> _Entry:
         margin = min(self.expiry_margin, token.expires_in * (1.0 - self.refresh_ratio) / 2)

@@ -64,7 +64,6 @@ _KEY_LEN = 32
 _NONCE_LEN = 12
 _KEY_ID_LEN = 4
 _TAG_LEN = 16
-_KEY_LOCK_TIMEOUT = 30.0
 _POSIX = os.name == "posix"
 
 _log = get_logger("storage")

@@ -191,7 +191,7 @@ def _check_assertion(
     method: str,
     now: float,
 ) -> str | None:
-    """Why a client assertion is rejected, or ``None`` (PINGONE.md's rules)."""
+    """Why a client assertion is rejected, or ``None`` (the rules PingOne documents)."""
     from jose import jws
     from jose.exceptions import JOSEError
 

@@ -1,6 +1,6 @@
 """``AsyncPingOneClient``: the Management API client over ``httpx.AsyncClient``.
 
-An I/O shell (asyncio or trio): it performs the steps of `_Core.exchange` with awaits. Over
+An I/O shell (asyncio or trio): it performs the actions of `_Core.exchange` with awaits. Over
 400 lines for the same reason as `PingOneClient`: one short awaited method per operation.
 """
 
@@ -30,18 +30,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from . import _provisioning as _p
 from . import _writes as _w
+from ._actions import arun_on
 from ._base import TestTime, _ClientBase
 from ._core import (
-    _Acquire,
-    _Close,
+    _AcquirePermit,
+    _Action,
+    _CloseResponse,
     _groups_query,
     _json_or_none,
     _populations_query,
     _Query,
     _RequestOptions,
     _role_assignments_query,
-    _Send,
-    _Step,
+    _SendRequest,
     _user_groups_query,
 )
 from ._lib import _split_from_env
@@ -67,7 +68,7 @@ __all__ = [
 _T = TypeVar("_T")
 
 
-# --- the clients: one shared base, sync and async I/O shells ------------------------------
+# --- the async I/O shell ---------------------------------------------------------------------
 
 
 async def _anyio_sleep(seconds: float) -> None:
@@ -135,26 +136,26 @@ class AsyncPingOneClient(
         flow = self._core.exchange(self.http.build_request, method, path, opts)
         return _json_or_none(await self._send(flow))
 
-    async def _send(self, flow: Generator[_Step, Any, httpx.Response]) -> httpx.Response:
-        reply: Any = None
+    async def _send(self, flow: Generator[_Action, Any, httpx.Response]) -> httpx.Response:
+        outcome: Any = None
         while True:
             try:
-                step = flow.send(reply)
+                action = flow.send(outcome)
             except StopIteration as done:
                 response: httpx.Response = done.value
                 return response
-            reply = None
-            if isinstance(step, _Send):
+            outcome = None
+            if isinstance(action, _SendRequest):
                 try:
-                    reply = await asend_api(self.http, step.request)
+                    outcome = await asend_api(self.http, action.request)
                 except self._core.lib.HTTPError as exc:  # its .request holds the token
-                    reply = exc
-            elif isinstance(step, _Acquire):
-                await step.limiter.aacquire()
-            elif isinstance(step, _Close):
-                await step.response.aclose()
+                    outcome = exc
+            elif isinstance(action, _AcquirePermit):
+                await action.limiter.aacquire()
+            elif isinstance(action, _CloseResponse):
+                await action.response.aclose()
             else:
-                await self._sleep(step.seconds)
+                await self._sleep(action.seconds)
 
     async def get(self, path: str, **kw: Any) -> Any:
         """``GET path``."""
@@ -286,8 +287,8 @@ class AsyncPingOneClient(
         environment_id: str | None = None,
     ) -> Group | None:
         """The group called ``name``, or `None` (see `PingOneClient.find_group`)."""
-        steps = _p.find_group(self._core, name, population_id, environment_id)
-        return await _p.adrive(steps, self)
+        flow = _p.find_group(self._core, name, population_id, environment_id)
+        return await arun_on(flow, self)
 
     async def get_or_create_group(
         self,
@@ -299,8 +300,8 @@ class AsyncPingOneClient(
     ) -> tuple[Group, bool]:
         """The group called ``name``, created when missing (`True`); safe under concurrent
         tasks and processes (see `PingOneClient.get_or_create_group`)."""
-        steps = _p.get_or_create_group(self._core, name, population_id, description, environment_id)
-        return await _p.adrive(steps, self)
+        flow = _p.get_or_create_group(self._core, name, population_id, description, environment_id)
+        return await arun_on(flow, self)
 
     async def find_user(
         self,
@@ -311,7 +312,7 @@ class AsyncPingOneClient(
     ) -> User | None:
         """The one user with this username and/or email, or `None` (see
         `PingOneClient.find_user`)."""
-        return await _p.adrive(_p.find_user(self._core, username, email, environment_id), self)
+        return await arun_on(_p.find_user(self._core, username, email, environment_id), self)
 
     async def iter_user_groups(
         self, user_id: str, *, environment_id: str | None = None
@@ -414,8 +415,8 @@ class AsyncPingOneClient(
         """Change some attributes of a user (``PATCH``); see `PingOneClient.update_user`."""
         given: dict[str, Any] = {"username": username, "email": email, "name": name}
         given |= {"population_id": population_id, "enabled": enabled, **fields}
-        steps = _p.update_user(user_id, attributes, given, environment_id)
-        return await _p.adrive(steps, self)
+        flow = _p.update_user(user_id, attributes, given, environment_id)
+        return await arun_on(flow, self)
 
     async def _patch_user(
         self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
@@ -439,7 +440,7 @@ class AsyncPingOneClient(
     ) -> tuple[User, bool]:
         """The user ``username`` holding these values; `True` when created (see
         `PingOneClient.create_or_update_user`)."""
-        steps = _p.create_or_update_user(
+        flow = _p.create_or_update_user(
             self._core,
             username=username,
             email=email,
@@ -449,7 +450,7 @@ class AsyncPingOneClient(
             attributes=attributes,
             environment_id=environment_id,
         )
-        return await _p.adrive(steps, self)
+        return await arun_on(flow, self)
 
     async def move_user(
         self, user_id: str, population_id: str, *, environment_id: str | None = None

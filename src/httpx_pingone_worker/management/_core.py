@@ -1,9 +1,10 @@
 """The sans-IO core of the Management API clients: configuration, paths, headers, retries.
 
-``exchange`` is one API call written as the I/O steps (send, wait for the rate
-limiter, close, sleep) that the sync and async shells perform; rate limiting, retries and
-error mapping are decided here, so both clients behave the same. A little over 400 lines:
-configuration, path building and the request flow are one decision table the shells share.
+``exchange`` is one API call written as a flow of actions (send the request, wait for a rate
+limiter permit, close a response, sleep) that the sync and async shells perform; rate
+limiting, retries and error mapping are decided here, so both clients behave the same. A
+little over 400 lines: configuration, path building and the request flow are one decision
+table the shells share.
 """
 
 from __future__ import annotations
@@ -249,11 +250,11 @@ class _Core:
         method: str,
         path: str,
         opts: _RequestOptions,
-    ) -> Generator[_Step, Any, httpx.Response]:
-        """One API call as the I/O steps its shell performs; returns the successful response.
+    ) -> Generator[_Action, Any, httpx.Response]:
+        """One API call as a flow of actions its shell performs; returns the successful response.
 
-        The shell answers a ``send`` step with the response or the library's
-        ``TransportError`` (as a value), and every other step with ``None``. Rate limiting,
+        The shell answers a ``_SendRequest`` with the response or the library's
+        ``TransportError`` (as a value), and every other action with ``None``. Rate limiting,
         retries (429 for every method, after ``Retry-After``; 502/503/504 and network errors
         for idempotent methods or ``safe_to_retry``) and error mapping are decided here.
         """
@@ -268,10 +269,10 @@ class _Core:
             attempt += 1
             request = build(method, url, params=opts.params, json=opts.json, headers=hdrs)
             if self.rate_limiter is not None:
-                yield _Acquire(self.rate_limiter)
+                yield _AcquirePermit(self.rate_limiter)
             _log_request(request, attempt)
             started = time.monotonic()
-            reply = yield _Send(request)
+            reply = yield _SendRequest(request)
             if isinstance(reply, Exception):
                 failure = _unreachable(method, url, reply)
                 # A certificate that is not trusted fails the same way every time: no retry.
@@ -289,7 +290,7 @@ class _Core:
             delay = self.retry_delay(state, response) if retryable else None
             if delay is None:
                 raise error_from_response(response, method=method, path=url)
-            yield _Close(response)
+            yield _CloseResponse(response)
             yield _Sleep(delay)
 
     # typed reads (what to GET and how to parse it) ------------------------------------
@@ -330,21 +331,21 @@ class _RequestOptions(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class _Send:
+class _SendRequest:
     """Send ``request``; answer with the response, or the ``TransportError`` raised."""
 
     request: httpx.Request
 
 
 @dataclass(frozen=True, slots=True)
-class _Acquire:
+class _AcquirePermit:
     """Wait for the rate limiter."""
 
     limiter: RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
-class _Close:
+class _CloseResponse:
     """Close a response that will be retried."""
 
     response: httpx.Response
@@ -357,8 +358,8 @@ class _Sleep:
     seconds: float
 
 
-#: One I/O step ``exchange`` asks its sync or async shell to perform.
-_Step = _Send | _Acquire | _Close | _Sleep
+#: One action ``exchange`` asks its sync or async shell to perform.
+_Action = _SendRequest | _AcquirePermit | _CloseResponse | _Sleep
 
 
 @dataclass(frozen=True, slots=True)

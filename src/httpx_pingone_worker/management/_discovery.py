@@ -12,9 +12,9 @@ from typing import Any
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
 from httpx_pingone_worker._core._logging import EventKind, log_event
 
+from ._actions import CallClient, ClientAction, arun_on, run_on
 from ._async import AsyncPingOneClient
 from ._models import Application, Role, RoleAssignment
-from ._steps import _adrive, _aon, _Call, _drive, _on, _Op
 from ._sync import PingOneClient
 
 __all__ = [
@@ -128,26 +128,26 @@ def _find_by_client_id(apps: Iterable[Application], client_id: str) -> Applicati
     return next((a for a in apps if client_id in (a.client_id, a.id)), None)
 
 
-def _discovery_steps(
+def _discovery_flow(
     client: PingOneClient | AsyncPingOneClient, client_id: str | None, environment_id: str | None
-) -> Generator[_Op, Any, WorkerApp]:
+) -> Generator[ClientAction, Any, WorkerApp]:
     cid = _client_id_of(client, client_id)
     env = {"environment_id": environment_id}
     try:
-        app: Application = yield _Call("get_application", (cid,), env)
+        app: Application = yield CallClient("get_application", (cid,), env)
     except ManagementApiError as exc:
         if exc.status_code != 404:
             raise
-        found = _find_by_client_id((yield _Call("list_applications", (), env)), cid)
+        found = _find_by_client_id((yield CallClient("list_applications", (), env)), cid)
         if found is None:
             raise
         app = found
-    assignments: list[RoleAssignment] = yield _Call("list_role_assignments", (app.id,), env)
+    assignments: list[RoleAssignment] = yield CallClient("list_role_assignments", (app.id,), env)
     roles: dict[str, Role] = {}
     for ra in assignments:
         if ra.role_id and ra.role_id not in roles:
             try:
-                roles[ra.role_id] = yield _Call("get_role", (ra.role_id,))
+                roles[ra.role_id] = yield CallClient("get_role", (ra.role_id,))
             except ManagementApiError:
                 continue  # the id is still reported; the name is a nicety
     return _worker_app(app, cid, assignments, roles)
@@ -163,11 +163,11 @@ def discover_worker_app(
     cannot be read keeps ``name=None``. API errors raise ``ManagementApiError``
     (a 403 names the role needed to read applications).
     """
-    return _drive(_discovery_steps(client, client_id, environment_id), _on(client))
+    return run_on(_discovery_flow(client, client_id, environment_id), client)
 
 
 async def adiscover_worker_app(
     client: AsyncPingOneClient, client_id: str | None = None, *, environment_id: str | None = None
 ) -> WorkerApp:
     """Async [`discover_worker_app`][httpx_pingone_worker.discover_worker_app]."""
-    return await _adrive(_discovery_steps(client, client_id, environment_id), _aon(client))
+    return await arun_on(_discovery_flow(client, client_id, environment_id), client)

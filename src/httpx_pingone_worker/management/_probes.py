@@ -14,8 +14,8 @@ from typing import Any, Literal
 from httpx_pingone_worker._core._errors import ConfigurationError, ManagementApiError
 from httpx_pingone_worker._core._logging import EventKind, log_event
 
+from ._actions import CallClient, ClientAction, arun_on, run_on
 from ._async import AsyncPingOneClient
-from ._steps import _adrive, _aon, _Call, _drive, _on, _Op
 from ._sync import PingOneClient
 
 __all__ = [
@@ -158,18 +158,20 @@ def _probe_result(name: str, path: str, exc: Exception | None) -> ProbeResult:
     return result
 
 
-def _probe_steps(probes: Iterable[str] | str | None) -> Generator[_Op, Any, list[ProbeResult]]:
+def _probe_flow(
+    probes: Iterable[str] | str | None,
+) -> Generator[ClientAction, Any, list[ProbeResult]]:
     results: list[ProbeResult] = []
     for name, path, params in _probe_plan(probes):
-        results.append((yield from _probe_step(name, path, params)))
+        results.append((yield from _probe_one(name, path, params)))
     return results
 
 
-def _probe_step(
+def _probe_one(
     name: str, path: str, params: dict[str, Any] | None
-) -> Generator[_Op, Any, ProbeResult]:
+) -> Generator[ClientAction, Any, ProbeResult]:
     try:
-        yield _Call("get", (path,), {"params": params})
+        yield CallClient("get", (path,), {"params": params})
     except ManagementApiError as exc:
         return _probe_result(name, path, exc)
     return _probe_result(name, path, None)
@@ -185,7 +187,7 @@ def test_api_access(
     ``roles``, ``environment``) or paths relative to the API base (``{env}`` templated).
     Paged endpoints are read with ``limit=1``. Every probe runs; none raises for a 4xx/5xx.
     """
-    results = _drive(_probe_steps(probes), _on(client))
+    results = run_on(_probe_flow(probes), client)
     return ApiAccessReport(tuple(results), client.environment_id)
 
 
@@ -193,7 +195,7 @@ async def atest_api_access(
     client: AsyncPingOneClient, probes: Iterable[str] | str | None = None
 ) -> ApiAccessReport:
     """Async [`test_api_access`][httpx_pingone_worker.test_api_access]."""
-    results = await _adrive(_probe_steps(probes), _aon(client))
+    results = await arun_on(_probe_flow(probes), client)
     return ApiAccessReport(tuple(results), client.environment_id)
 
 

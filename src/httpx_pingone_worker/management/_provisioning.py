@@ -1,18 +1,17 @@
-"""Typed lookups and idempotent writes, written once as generators of client calls.
+"""Typed lookups and idempotent writes, written once as flows of client calls.
 
-Each operation (`find_user`, `get_or_create_group`, `create_or_update_user`, …) is a
-generator that yields `_Do` (call this method of the client) and receives the result, or
-has the library error the call raised thrown in; `drive` / `adrive` are the sync and async
-shells. So `PingOneClient` and `AsyncPingOneClient` decide the same way: what counts as a
-match, how a racing creator's uniqueness violation is resolved (read the winner), which
-changes an update sends.
+Each operation (`find_user`, `get_or_create_group`, `create_or_update_user`, …) is a flow:
+a generator that yields `CallClient` actions (call this method of the client) and receives
+the result, or has the library error the call raised thrown in; `run_on` / `arun_on`
+(`_actions.py`) are the sync and async drivers. So `PingOneClient` and
+`AsyncPingOneClient` decide the same way: what counts as a match, how a racing creator's
+uniqueness violation is resolved (read the winner), which changes an update sends.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Generator, Mapping
 from typing import Any, TypeVar
 
 from httpx_pingone_worker._core._errors import (
@@ -20,64 +19,18 @@ from httpx_pingone_worker._core._errors import (
     InvalidArgumentError,
     ManagementApiError,
     NotFoundError,
-    PingOneError,
 )
 
+from ._actions import CallClient
 from ._core import _Core, _groups_query
 from ._models import Group, User
 
-__all__ = [
-    "adrive",
-    "drive",
-    "quote",
-]
+__all__ = ["quote"]
 
 _R = TypeVar("_R")
 
 
-@dataclass(frozen=True, slots=True)
-class _Do:
-    """Call ``name(*args, **kwargs)`` on the client (awaited by the async shell)."""
-
-    name: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-
-_Steps = Generator[_Do, Any, _R]
-
-
-def drive(steps: _Steps[_R], client: Any) -> _R:
-    """Run ``steps`` against a sync client."""
-    reply: Any = None
-    error: PingOneError | None = None
-    while True:
-        try:
-            op = steps.send(reply) if error is None else steps.throw(error)
-        except StopIteration as done:
-            result: _R = done.value
-            return result
-        try:
-            reply, error = getattr(client, op.name)(*op.args, **op.kwargs), None
-        except PingOneError as exc:  # handed to the steps, which decide
-            reply, error = None, exc
-
-
-async def adrive(steps: _Steps[_R], client: Any) -> _R:
-    """Run ``steps`` against an async client."""
-    reply: Any = None
-    error: PingOneError | None = None
-    while True:
-        try:
-            op = steps.send(reply) if error is None else steps.throw(error)
-        except StopIteration as done:
-            result: _R = done.value
-            return result
-        try:
-            call: Callable[..., Awaitable[Any]] = getattr(client, op.name)
-            reply, error = await call(*op.args, **op.kwargs), None
-        except PingOneError as exc:
-            reply, error = None, exc
+_Flow = Generator[CallClient, Any, _R]
 
 
 # --- argument checks --------------------------------------------------------------------
@@ -109,7 +62,7 @@ def _same(a: str | None, b: str) -> bool:
 
 def find_user(
     core: _Core, username: str | None, email: str | None, environment_id: str | None
-) -> _Steps[User | None]:
+) -> _Flow[User | None]:
     """The one user whose username (and/or email) matches, or ``None``."""
     hint = "pass username= and/or email=, e.g. find_user(username='ada')"
     username = _optional_text(username, "username", hint)
@@ -124,7 +77,7 @@ def find_user(
         )
 
     query = core.users_query(" and ".join(terms), None, environment_id)
-    matches: list[User] = yield _Do("_collect", (query, accept, 2))
+    matches: list[User] = yield CallClient("_collect", (query, accept, 2))
     if len(matches) > 1:
         by = "username and email" if username and email else "username" if username else "email"
         raise ManagementApiError(
@@ -137,7 +90,7 @@ def find_user(
 
 def find_group(
     core: _Core, name: str, population_id: str | None, environment_id: str | None
-) -> _Steps[Group | None]:
+) -> _Flow[Group | None]:
     """The group called ``name`` (in ``population_id`` when given), or ``None``."""
     name = _text(name, "name", "pass the group's name")
     population_id = _optional_text(population_id, "population_id", "pass a population id")
@@ -147,7 +100,7 @@ def find_group(
         return in_scope and _same(group.name, name)
 
     query = _groups_query(core, environment_id, f"name eq {quote(name)}")
-    matches: list[Group] = yield _Do("_collect", (query, accept, 2))
+    matches: list[Group] = yield CallClient("_collect", (query, accept, 2))
     if len(matches) > 1:
         raise ManagementApiError(
             "find_group: groups of that name exist in more than one population",
@@ -165,7 +118,7 @@ def get_or_create_group(
     population_id: str | None,
     description: str | None,
     environment_id: str | None,
-) -> _Steps[tuple[Group, bool]]:
+) -> _Flow[tuple[Group, bool]]:
     """The group called ``name``, created when missing; ``True`` when this call created it.
 
     A racing creator's ``UNIQUENESS_VIOLATION`` is resolved by reading the winner.
@@ -174,7 +127,7 @@ def get_or_create_group(
     if found is not None:
         return found, False
     try:
-        created: Group = yield _Do(
+        created: Group = yield CallClient(
             "create_group",
             (),
             {
@@ -198,11 +151,11 @@ def _winner(
     name: str,
     population_id: str | None,
     environment_id: str | None,
-) -> _Steps[Group | None]:
+) -> _Flow[Group | None]:
     """The group that made ``conflict``: by its id, else found by name again."""
     if conflict.existing_id:
         try:
-            group: Group = yield _Do(
+            group: Group = yield CallClient(
                 "get_group", (conflict.existing_id,), {"environment_id": environment_id}
             )
         except NotFoundError:  # deleted again in the meantime: look it up by name
@@ -225,7 +178,7 @@ def create_or_update_user(
     enabled: bool | None,
     attributes: Mapping[str, Any] | None,
     environment_id: str | None,
-) -> _Steps[tuple[User, bool]]:
+) -> _Flow[tuple[User, bool]]:
     """The user ``username`` with these values: created when missing (``True``), else
     changed only where it differs (a re-run with the same values sends no write)."""
     username = _text(username, "username", "PingOne identifies users by a unique username")
@@ -235,7 +188,7 @@ def create_or_update_user(
     user = yield from find_user(core, username, None, environment_id)
     if user is None:
         try:
-            created: User = yield _Do(
+            created: User = yield CallClient(
                 "create_user",
                 (),
                 {
@@ -251,7 +204,7 @@ def create_or_update_user(
         except ConflictError as conflict:  # created by a racing caller: update the winner
             if not conflict.existing_id:
                 raise
-            user = yield _Do(
+            user = yield CallClient(
                 "get_user", (conflict.existing_id,), {"environment_id": environment_id}
             )
         else:
@@ -266,7 +219,7 @@ def update_user(
     attributes: Mapping[str, Any] | None,
     fields: Mapping[str, Any],
     environment_id: str | None,
-) -> _Steps[User]:
+) -> _Flow[User]:
     """``PATCH`` the attributes; a population or enabled change goes to its own endpoint."""
     user_id = _text(user_id, "user_id", "pass the user's id (a UUID from PingOne)")
     if attributes is not None and not isinstance(attributes, Mapping):
@@ -303,13 +256,13 @@ def update_user(
         )
     user: User | None = None
     if population_id is not None:
-        yield _Do("move_user", (user_id, population_id), {"environment_id": environment_id})
+        yield CallClient("move_user", (user_id, population_id), {"environment_id": environment_id})
     if enabled is not None:
-        yield _Do("set_user_enabled", (user_id, enabled), {"environment_id": environment_id})
+        yield CallClient("set_user_enabled", (user_id, enabled), {"environment_id": environment_id})
     if body:
-        user = yield _Do("_patch_user", (user_id, body), {"environment_id": environment_id})
+        user = yield CallClient("_patch_user", (user_id, body), {"environment_id": environment_id})
     if user is None:
-        user = yield _Do("get_user", (user_id,), {"environment_id": environment_id})
+        user = yield CallClient("get_user", (user_id,), {"environment_id": environment_id})
     return user
 
 
@@ -358,7 +311,7 @@ def _converge(
     population_id: str | None,
     enabled: bool | None,
     environment_id: str | None,
-) -> _Steps[User]:
+) -> _Flow[User]:
     changes = {k: v for k, v in wanted.items() if _differs(user.raw.get(k), v)}
     fields: dict[str, Any] = {}
     if population_id is not None and population_id != user.population_id:

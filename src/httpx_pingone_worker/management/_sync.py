@@ -1,6 +1,6 @@
 """``PingOneClient``: the Management API client over ``httpx.Client`` (or httpx2's).
 
-An I/O shell: it performs the steps of `_Core.exchange` with blocking calls. Over 400 lines
+An I/O shell: it performs the actions of `_Core.exchange` with blocking calls. Over 400 lines
 because it is the public surface: one short typed method per Management API operation (their
 logic lives in `_core`, `_writes` and `_provisioning`), each with its user-facing docstring.
 """
@@ -32,18 +32,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from . import _provisioning as _p
 from . import _writes as _w
+from ._actions import run_on
 from ._base import TestTime, _ClientBase
 from ._core import (
-    _Acquire,
-    _Close,
+    _AcquirePermit,
+    _Action,
+    _CloseResponse,
     _groups_query,
     _json_or_none,
     _populations_query,
     _Query,
     _RequestOptions,
     _role_assignments_query,
-    _Send,
-    _Step,
+    _SendRequest,
     _user_groups_query,
 )
 from ._lib import _AuthLike, _split_from_env
@@ -153,26 +154,26 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
             self._send(self._core.exchange(self.http.build_request, method, path, opts))
         )
 
-    def _send(self, flow: Generator[_Step, Any, httpx.Response]) -> httpx.Response:
-        reply: Any = None
+    def _send(self, flow: Generator[_Action, Any, httpx.Response]) -> httpx.Response:
+        outcome: Any = None
         while True:
             try:
-                step = flow.send(reply)
+                action = flow.send(outcome)
             except StopIteration as done:
                 response: httpx.Response = done.value
                 return response
-            reply = None
-            if isinstance(step, _Send):
+            outcome = None
+            if isinstance(action, _SendRequest):
                 try:
-                    reply = send_api(self.http, step.request)
+                    outcome = send_api(self.http, action.request)
                 except self._core.lib.HTTPError as exc:  # its .request holds the token
-                    reply = exc
-            elif isinstance(step, _Acquire):
-                step.limiter.acquire()
-            elif isinstance(step, _Close):
-                step.response.close()
+                    outcome = exc
+            elif isinstance(action, _AcquirePermit):
+                action.limiter.acquire()
+            elif isinstance(action, _CloseResponse):
+                action.response.close()
             else:
-                self._sleep(step.seconds)
+                self._sleep(action.seconds)
 
     def get(self, path: str, **kw: Any) -> Any:
         """``GET path``; see ``request`` for keyword arguments."""
@@ -297,7 +298,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         ``population_id`` narrows the search to that population's groups; without it a name
         used in more than one population is ambiguous (`ManagementApiError`).
         """
-        return _p.drive(_p.find_group(self._core, name, population_id, environment_id), self)
+        return run_on(_p.find_group(self._core, name, population_id, environment_id), self)
 
     def get_or_create_group(
         self,
@@ -314,8 +315,8 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         violation is resolved by reading the winner, so every caller gets the one group.
         ``description`` is used only when creating.
         """
-        steps = _p.get_or_create_group(self._core, name, population_id, description, environment_id)
-        return _p.drive(steps, self)
+        flow = _p.get_or_create_group(self._core, name, population_id, description, environment_id)
+        return run_on(flow, self)
 
     def find_user(
         self,
@@ -329,7 +330,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         Values are quoted for PingOne's filter for you. More than one match (emails need not
         be unique) raises `ManagementApiError`; pass ``username=`` to be exact.
         """
-        return _p.drive(_p.find_user(self._core, username, email, environment_id), self)
+        return run_on(_p.find_user(self._core, username, email, environment_id), self)
 
     def iter_user_groups(
         self, user_id: str, *, environment_id: str | None = None
@@ -425,8 +426,8 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         """
         given: dict[str, Any] = {"username": username, "email": email, "name": name}
         given |= {"population_id": population_id, "enabled": enabled, **fields}
-        steps = _p.update_user(user_id, attributes, given, environment_id)
-        return _p.drive(steps, self)
+        flow = _p.update_user(user_id, attributes, given, environment_id)
+        return run_on(flow, self)
 
     def _patch_user(
         self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
@@ -455,7 +456,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         a re-run with the same values sends no write. A user created meanwhile by a racing
         caller is updated instead.
         """
-        steps = _p.create_or_update_user(
+        flow = _p.create_or_update_user(
             self._core,
             username=username,
             email=email,
@@ -465,7 +466,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
             attributes=attributes,
             environment_id=environment_id,
         )
-        return _p.drive(steps, self)
+        return run_on(flow, self)
 
     def move_user(
         self, user_id: str, population_id: str, *, environment_id: str | None = None

@@ -20,10 +20,18 @@ from httpx_pingone_worker._core._secrets import Secret
 if TYPE_CHECKING:  # pragma: no cover
     from httpx_pingone_worker._core._token import Token
 
+from ._actions import (
+    ClientAction,
+    OpenClient,
+    RequestToken,
+    acalls_on,
+    adrive,
+    calls_on,
+    drive,
+)
 from ._async import AsyncPingOneClient
-from ._discovery import WorkerApp, _discovery_steps
-from ._probes import ApiAccessReport, _probe_steps
-from ._steps import _adrive, _aon, _drive, _on, _Op, _OpenApi, _RequestToken
+from ._discovery import WorkerApp, _discovery_flow
+from ._probes import ApiAccessReport, _probe_flow
 from ._sync import PingOneClient
 
 __all__ = [
@@ -99,7 +107,7 @@ def _failed(name: str, exc: PingOneError) -> ValidationStep:
     )
 
 
-def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
+def _validation_flow(  # noqa: PLR0915 - one linear block per validation step
     client_id: str | None,
     client_secret: str | Secret | None,
     environment_id: str | None,
@@ -115,8 +123,9 @@ def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
     discover: bool,
     probes: Iterable[str] | None,
     allow_loopback_http: bool,
-) -> Generator[_Op, Any, ValidationReport]:
-    """The steps of ``validate_worker_credentials``; the shells perform the I/O ops."""
+) -> Generator[ClientAction, Any, ValidationReport]:
+    """``validate_worker_credentials`` as a flow (its steps are the report's checks); the
+    shells perform its actions (request a token, open a client, call it)."""
     from httpx_pingone_worker.credentials._credentials import ClientCredentials
     from httpx_pingone_worker.credentials._format import validate_credential_format
 
@@ -187,7 +196,7 @@ def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
         steps.append(_failed("token", exc))
         return report(False)
     try:
-        token: Token = yield _RequestToken(
+        token: Token = yield RequestToken(
             {
                 "endpoint": endpoints.token,
                 "client_id": client_id,
@@ -218,7 +227,7 @@ def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
     if not discover and probes is None:
         steps.append(ValidationStep("discovery", "skipped", "discover=False"))
         return report(True, **extra)
-    api = yield _OpenApi(
+    api = yield OpenClient(
         {
             "token": token,
             "environment_id": environment_id,
@@ -230,7 +239,7 @@ def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
     )
     if discover:
         try:
-            app = yield from _discovery_steps(api, client_id, None)
+            app = yield from _discovery_flow(api, client_id, None)
         except ManagementApiError as exc:
             status: StepStatus = "warning" if exc.status_code == 403 else "failed"
             steps.append(
@@ -270,7 +279,7 @@ def _validation_steps(  # noqa: PLR0915 - one linear block per validation step
                 )
             )
     if probes is not None:
-        access = ApiAccessReport(tuple((yield from _probe_steps(probes))), api.environment_id)
+        access = ApiAccessReport(tuple((yield from _probe_flow(probes))), api.environment_id)
         extra["api_access"] = access
         steps.append(
             ValidationStep(
@@ -311,22 +320,22 @@ def validate_worker_credentials(
     ``probes`` are given, ``api_access``. Pass ``credentials=ClientCredentials(...)`` or
     the individual values. Never raises for a failing step.
     """
-    steps = _validation_steps(**_step_inputs(locals()))  # first: locals() = the arguments
+    flow = _validation_flow(**_flow_inputs(locals()))  # first: locals() = the arguments
     from httpx_pingone_worker._engine._standalone import request_client_credentials_token
 
     with contextlib.ExitStack() as stack:
         api: list[PingOneClient] = []
 
-        def perform(op: _Op) -> Any:
-            if isinstance(op, _RequestToken):
+        def perform(action: ClientAction) -> Any:
+            if isinstance(action, RequestToken):
                 http = stack.enter_context(httpx.Client(transport=transport, timeout=timeout))
-                return request_client_credentials_token(**op.kwargs, client=http)
-            if isinstance(op, _OpenApi):
-                api.append(stack.enter_context(PingOneClient(transport=transport, **op.kwargs)))
+                return request_client_credentials_token(**action.kwargs, client=http)
+            if isinstance(action, OpenClient):
+                api.append(stack.enter_context(PingOneClient(transport=transport, **action.kwargs)))
                 return api[-1]
-            return _on(api[-1])(op)
+            return calls_on(api[-1])(action)
 
-        return _drive(steps, perform)
+        return drive(flow, perform)
 
 
 async def avalidate_worker_credentials(
@@ -349,26 +358,26 @@ async def avalidate_worker_credentials(
     timeout: float = 10.0,
 ) -> ValidationReport:
     """Async ``validate_worker_credentials`` (the same steps; asyncio or trio)."""
-    steps = _validation_steps(**_step_inputs(locals()))  # first: locals() = the arguments
+    flow = _validation_flow(**_flow_inputs(locals()))  # first: locals() = the arguments
     from httpx_pingone_worker._engine._standalone import arequest_client_credentials_token
 
     async with contextlib.AsyncExitStack() as stack:
         api: list[AsyncPingOneClient] = []
 
-        async def perform(op: _Op) -> Any:
-            if isinstance(op, _RequestToken):
+        async def perform(action: ClientAction) -> Any:
+            if isinstance(action, RequestToken):
                 http = httpx.AsyncClient(transport=transport, timeout=timeout)
                 await stack.enter_async_context(http)
-                return await arequest_client_credentials_token(**op.kwargs, client=http)
-            if isinstance(op, _OpenApi):
-                client = AsyncPingOneClient(transport=transport, **op.kwargs)
+                return await arequest_client_credentials_token(**action.kwargs, client=http)
+            if isinstance(action, OpenClient):
+                client = AsyncPingOneClient(transport=transport, **action.kwargs)
                 api.append(await stack.enter_async_context(client))
                 return client
-            return await _aon(api[-1])(op)
+            return await acalls_on(api[-1])(action)
 
-        return await _adrive(steps, perform)
+        return await adrive(flow, perform)
 
 
-def _step_inputs(values: Mapping[str, Any]) -> dict[str, Any]:
+def _flow_inputs(values: Mapping[str, Any]) -> dict[str, Any]:
     """A shell's arguments minus what only the shell uses (its transport and timeout)."""
     return {k: v for k, v in values.items() if k not in {"transport", "timeout"}}
