@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 from . import _api_apps, _api_config, _api_groups, _api_populations, _api_roles, _api_users
-from ._engine import Engine
+from ._engine import EmulatorEngine
 from ._fault_answers import apply_fault, rate_limited
 from ._http import Ctx, EmulatorResponse, api_error, not_emulated, not_found
 from ._routes import Call, Handler, Route, forbidden
@@ -131,7 +131,7 @@ def permission_of(method: str, route: Route) -> str | None:
     return _PERMISSION_OF.get(_key(method, route.template), _UNLISTED)
 
 
-def handle_api(engine: Engine, ctx: Ctx) -> EmulatorResponse:
+def handle_api(engine: EmulatorEngine, ctx: Ctx) -> EmulatorResponse:
     """Answer one Management API request."""
     ctx.endpoint = "api"
     for candidate in ROUTES:
@@ -170,7 +170,11 @@ def _denied(ctx: Ctx, permission: str) -> EmulatorResponse:
 
 
 def _call(
-    engine: Engine, ctx: Ctx, params: dict[str, str], permission: str | None, handler: Handler
+    engine: EmulatorEngine,
+    ctx: Ctx,
+    params: dict[str, str],
+    permission: str | None,
+    handler: Handler,
 ) -> EmulatorResponse:
     world = engine.world
     auth = ctx.headers.get("authorization", "")

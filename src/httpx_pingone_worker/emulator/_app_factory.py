@@ -10,14 +10,14 @@ from typing import Any
 from httpx_pingone_worker._core._errors import EmulatorError
 from httpx_pingone_worker.credentials._credentials import ClientCredentials
 
-from ._engine import Engine
+from ._engine import EmulatorEngine
 from ._keys import SigningKey, signing_key
 from ._state import App, Environment, RoleAssignment
 
 __all__ = ["add_app", "credentials_of"]
 
 
-def credentials_of(engine: Engine, app: App) -> ClientCredentials:
+def credentials_of(engine: EmulatorEngine, app: App) -> ClientCredentials:
     """The ClientCredentials of ``app`` (current secret; throwaway values)."""
     env = engine.world.environments[app.environment_id]
     return ClientCredentials(
@@ -32,7 +32,7 @@ def credentials_of(engine: Engine, app: App) -> ClientCredentials:
 
 
 def add_app(
-    engine: Engine,
+    engine: EmulatorEngine,
     env: Environment,
     *,
     name: str,

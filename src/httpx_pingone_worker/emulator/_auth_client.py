@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, unquote_plus
 
 from httpx_pingone_worker._core._input import BadJSON, parse_json
 
-from ._engine import Engine
+from ._engine import EmulatorEngine
 from ._http import Abort, Ctx, oauth_error
 from ._keys import b64url_decode
 from ._state import App, Environment
@@ -80,7 +80,7 @@ def _reject(
 
 
 def authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
-    engine: Engine, ctx: Ctx, env: Environment, form: dict[str, str]
+    engine: EmulatorEngine, ctx: Ctx, env: Environment, form: dict[str, str]
 ) -> App:
     """Client authentication on the token/introspect/revoke endpoints (RFC 6749 §2.3): the
     app, or ``Abort`` with the error (``_reject``)."""
@@ -181,7 +181,7 @@ def authenticate(  # noqa: PLR0915 - one check per RFC 6749 §2.3 rule, in order
 
 
 def _check_assertion(
-    engine: Engine,
+    engine: EmulatorEngine,
     ctx: Ctx,
     env: Environment,
     app: App,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._auth_client import authenticate, form_body, issuer_url
-from ._engine import Engine
+from ._engine import EmulatorEngine
 from ._fault_answers import apply_fault
 from ._http import Ctx, EmulatorResponse, api_error, json_body, not_emulated, oauth_error
 from ._state import Environment
@@ -27,7 +27,7 @@ AUTH_ENDPOINTS = {
 }
 
 
-def handle_auth(engine: Engine, ctx: Ctx, env_id: str) -> EmulatorResponse:
+def handle_auth(engine: EmulatorEngine, ctx: Ctx, env_id: str) -> EmulatorResponse:
     """Answer one auth-host request for environment ``env_id``."""
     if ctx.endpoint == "token":
         engine.token_request_count += 1  # faulted requests count too
@@ -106,7 +106,7 @@ def _discovery(ctx: Ctx, env: Environment) -> dict[str, Any]:
     }
 
 
-def _token(engine: Engine, ctx: Ctx, env: Environment) -> EmulatorResponse:
+def _token(engine: EmulatorEngine, ctx: Ctx, env: Environment) -> EmulatorResponse:
     form = form_body(ctx)
     if form is None:
         return oauth_error(
@@ -141,7 +141,7 @@ def _token(engine: Engine, ctx: Ctx, env: Environment) -> EmulatorResponse:
     return json_body(200, body, ctx, extra={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-def _introspect(engine: Engine, ctx: Ctx, env: Environment) -> EmulatorResponse:
+def _introspect(engine: EmulatorEngine, ctx: Ctx, env: Environment) -> EmulatorResponse:
     form = form_body(ctx)
     if form is None:
         return oauth_error(
@@ -173,7 +173,7 @@ def _introspect(engine: Engine, ctx: Ctx, env: Environment) -> EmulatorResponse:
     )
 
 
-def _revoke(engine: Engine, ctx: Ctx, env: Environment) -> EmulatorResponse:
+def _revoke(engine: EmulatorEngine, ctx: Ctx, env: Environment) -> EmulatorResponse:
     """Revocation (RFC 7009), as PingOne answers it for client-credentials tokens.
 
     PingOne does not support revoking client-credentials access tokens. The emulator

@@ -25,7 +25,7 @@ from httpx_pingone_worker._core._regions import Region, is_loopback_host
 
 from ._api import handle_api
 from ._auth_endpoints import AUTH_ENDPOINTS, handle_auth
-from ._engine import Engine
+from ._engine import EmulatorEngine
 from ._fault_answers import delayed
 from ._http import Abort, Ctx, EmulatorResponse, not_emulated
 
@@ -69,7 +69,7 @@ def make_ctx(method: str, url: str, headers: Mapping[str, str], body: bytes) -> 
 
 
 def dispatch(
-    engine: Engine, ctx: Ctx, control: Callable[[Ctx], EmulatorResponse]
+    engine: EmulatorEngine, ctx: Ctx, control: Callable[[Ctx], EmulatorResponse]
 ) -> EmulatorResponse:
     """Route one request; the caller holds the emulator's lock."""
     try:
@@ -80,7 +80,7 @@ def dispatch(
 
 
 def _route(
-    engine: Engine, ctx: Ctx, control: Callable[[Ctx], EmulatorResponse]
+    engine: EmulatorEngine, ctx: Ctx, control: Callable[[Ctx], EmulatorResponse]
 ) -> EmulatorResponse:
     if ctx.host_kind == "unknown":
         return not_emulated(ctx)

@@ -24,7 +24,7 @@ from ._auth_endpoints import AUTH_ENDPOINTS
 from ._clock import EmulatorClock
 from ._control import describe, handle_control
 from ._dispatch import dispatch, make_ctx
-from ._engine import Engine, Settings
+from ._engine import EmulatorEngine, Settings
 from ._http import Ctx, EmulatorResponse, RequestRecord, api_error, raise_action
 from ._roles import DEFAULT_ROLES
 from ._scenario import ScenarioMixin, check_lifetime, check_rate_limit, check_roles
@@ -44,7 +44,7 @@ __all__ = ["EmulatorSnapshot", "PingOneEmulator"]
 
 _log = get_logger("emulator")
 
-#: Methods of requests that change nothing but what ``Engine.rewind`` puts back. Requests to
+#: Methods of requests that change nothing but what ``EmulatorEngine.rewind`` puts back. Requests to
 #: the auth host (token, introspection, revocation, JWKS, discovery) change only that too.
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _AUTH_ENDPOINTS = frozenset(AUTH_ENDPOINTS.values())
@@ -121,7 +121,7 @@ class PingOneEmulator(ScenarioMixin, UrlsMixin):
         self._lock = threading.RLock()
         self._servers: list[EmulatorServer] = []
         self._named: dict[str, EmulatorSnapshot] = {}
-        self._state: Engine
+        self._state: EmulatorEngine
         self._runtime = b""
         self._installed: EmulatorSnapshot | None = None
         self._changed = True
@@ -151,7 +151,7 @@ class PingOneEmulator(ScenarioMixin, UrlsMixin):
         """Seed from scratch (cached per configuration) and make that the reset target."""
         with self._lock:
             blob = baseline(self._config(seed))
-            engine = Engine.restore(blob, self.clock)
+            engine = EmulatorEngine.restore(blob, self.clock)
             app = next(iter(next(iter(engine.world.environments.values())).apps.values()))
             self._baseline = EmulatorSnapshot(blob, app.environment_id, app.id)
             self._install(self._baseline)
@@ -160,12 +160,12 @@ class PingOneEmulator(ScenarioMixin, UrlsMixin):
     # ``_state`` is the engine. Code that may change the directory (every scenario method,
     # the control endpoints, any request but a read) reaches it through ``_engine``, which
     # marks it changed. A restore of the snapshot installed last then only has to rewind
-    # what serving reads and token requests changes (``Engine.rewind``: tokens, ids, the
+    # what serving reads and token requests changes (``EmulatorEngine.rewind``: tokens, ids, the
     # request log, counters, faults) instead of unpickling the whole directory, which is
     # most of what a test of the pytest plugin would otherwise cost.
 
     @property
-    def _engine(self) -> Engine:
+    def _engine(self) -> EmulatorEngine:
         """The engine, for code that may change the directory (see above)."""
         self._changed = True
         return self._state
@@ -174,7 +174,7 @@ class PingOneEmulator(ScenarioMixin, UrlsMixin):
         if snap is self._installed and not self._changed:
             self._state.rewind(self._runtime, self.clock)
         else:
-            self._state = Engine.restore(snap._blob, self.clock)
+            self._state = EmulatorEngine.restore(snap._blob, self.clock)
             self._runtime = self._state.runtime()
             self._installed = snap
         self._changed = False

@@ -1,6 +1,6 @@
 """The emulator's mutable runtime: world, keys, faults, request log, tokens, rate limits.
 
-Handlers receive an ``Engine`` (never the ``PingOneEmulator`` facade), so imports point
+Handlers receive an ``EmulatorEngine`` (never the ``PingOneEmulator`` facade), so imports point
 one way: ``_emulator`` → handlers → ``_engine`` → ``_state`` / ``_http``. The facade holds
 the lock; everything here runs under it.
 """
@@ -21,7 +21,7 @@ from ._keys import SigningKey, signing_key
 from ._roles import ROLE_PERMISSION_IDS
 from ._state import App, Environment, IssuedToken, World
 
-__all__ = ["Engine", "Settings", "record_active", "token_hash"]
+__all__ = ["EmulatorEngine", "Settings", "record_active", "token_hash"]
 
 
 def token_hash(token: str) -> str:
@@ -49,7 +49,7 @@ class Settings:
 
 
 @dataclass(slots=True)
-class Engine:
+class EmulatorEngine:
     """Everything a request can read or change. Rebuilt or restored on reset."""
 
     world: World
@@ -88,7 +88,7 @@ class Engine:
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
-    def restore(cls, blob: bytes, clock: EmulatorClock) -> Engine:
+    def restore(cls, blob: bytes, clock: EmulatorClock) -> EmulatorEngine:
         """An independent engine equal to the one ``snapshot`` saw, on ``clock``."""
         (
             world,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._engine import Engine
+from ._engine import EmulatorEngine
 from ._faults import Fault
 from ._http import JSON, Abort, Ctx, EmulatorResponse, api_error, oauth_error
 from ._state import iso
@@ -35,7 +35,7 @@ def rate_limited(ctx: Ctx, now: float, retry_after: float | None, message: str) 
     )
 
 
-def apply_fault(engine: Engine, ctx: Ctx) -> None:
+def apply_fault(engine: EmulatorEngine, ctx: Ctx) -> None:
     """Take the fault injected for this request: a latency goes to ``ctx.delay`` (the
     dispatcher adds it to the answer); a failure is raised as ``Abort``."""
     fault = engine.take_fault(ctx.endpoint, ctx.resource)
@@ -48,7 +48,7 @@ def apply_fault(engine: Engine, ctx: Ctx) -> None:
     raise Abort(_failure(engine, ctx, fault))
 
 
-def _failure(engine: Engine, ctx: Ctx, fault: Fault) -> EmulatorResponse:
+def _failure(engine: EmulatorEngine, ctx: Ctx, fault: Fault) -> EmulatorResponse:
     """The answer of an injected failure (anything but a latency)."""
     if fault.kind in ("connect", "timeout"):
         return EmulatorResponse(

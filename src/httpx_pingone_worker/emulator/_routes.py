@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._engine import Engine
+from ._engine import EmulatorEngine
 from ._http import Ctx, Detail, EmulatorResponse, api_error
 from ._state import App, Environment, iso
 
@@ -21,7 +21,7 @@ NO_ACCESS = "The request could not be completed. You do not have access to this 
 class Call:
     """One authorized Management API call, as a resource handler sees it."""
 
-    engine: Engine
+    engine: EmulatorEngine
     ctx: Ctx
     app: App
     params: dict[str, str]

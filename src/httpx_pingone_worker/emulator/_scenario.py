@@ -18,7 +18,7 @@ from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker.credentials._credentials import ClientCredentials, parse_auth_method
 
 from ._app_factory import add_app, credentials_of
-from ._engine import Engine, record_active
+from ._engine import EmulatorEngine, record_active
 from ._faults import make_fault
 from ._keys import signing_key
 from ._roles import DEFAULT_ROLES, ROLE_NAMES
@@ -82,7 +82,7 @@ class ScenarioMixin:
     _default_env_id: str
 
     @property
-    def _engine(self) -> Engine:
+    def _engine(self) -> EmulatorEngine:
         """The emulator's engine (the facade marks the directory as changed)."""
         raise NotImplementedError
 

@@ -10,7 +10,7 @@ from httpx_pingone_worker._core._regions import Region
 
 from ._app_factory import add_app
 from ._clock import EmulatorClock
-from ._engine import Engine, Settings
+from ._engine import EmulatorEngine, Settings
 from ._roles import ROLE_NAMES
 from ._scenario import DEFAULT_APP_SCOPES
 from ._seed import apply_seed_data, seed_configuration, seed_directory
@@ -37,7 +37,7 @@ def baseline(config: str) -> bytes:
     c = json.loads(config)
     clock = EmulatorClock()
     settings = Settings(c["token_lifetime"], c["rate_limit"], c["strict_auth"], c["leeway"])
-    engine = Engine(
+    engine = EmulatorEngine(
         world=World(c["seed"], ROLE_NAMES), clock=clock, settings=settings, seed=c["seed"]
     )
     world = engine.world
