@@ -9,7 +9,7 @@ import respx
 from mgmt_support import ENV, STATIC_TOKEN
 
 from httpx_pingone_worker import ConfigurationError, PingOneClient, RateLimiter
-from httpx_pingone_worker.management._core import API_RETRY
+from httpx_pingone_worker.management._sansio import API_RETRY
 
 
 class FakeClock:

@@ -373,7 +373,7 @@ class Session:
             import dataclasses
 
             from httpx_pingone_worker import PingOneClient
-            from httpx_pingone_worker.management._core import API_RETRY
+            from httpx_pingone_worker.management._sansio import API_RETRY
 
             creds = self.credentials
             self._client = PingOneClient(

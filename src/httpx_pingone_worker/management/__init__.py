@@ -4,7 +4,8 @@
 - ``_paging``: HAL collection pages and the pager state;
 - ``_ratelimit``: the client-side token-bucket [`RateLimiter`][httpx_pingone_worker.RateLimiter];
 - ``_error_mapping``: failed responses → ``ManagementApiError`` with a role hint;
-- ``_core``: the sans-IO client core (paths, headers, retries, one call as a flow of actions);
+- ``_sansio``: `_SansIO`, the clients' sans-IO half (paths, headers, retries, one call as a
+  flow of actions);
 - ``_base``, ``_sync``, ``_async``: the shared client base and the sync / async I/O shells;
 - ``_actions``: the actions of flows that use a whole client (`CallClient`, `RequestToken`,
   `OpenClient`) and their sync / async drivers;

@@ -7,7 +7,7 @@ token, open a client), receive its outcome, or have the library error it raised 
 whose only action is `CallClient` against one client. So `PingOneClient` and
 `AsyncPingOneClient` decide the same way.
 
-One API call inside a client is a flow too (`_Core.exchange`, with its own actions:
+One API call inside a client is a flow too (`_SansIO.exchange`, with its own actions:
 `_SendRequest`, `_AcquirePermit`, `_CloseResponse`, `_Sleep`), performed by the client's
 `_send`; a `CallClient` runs a whole client method, which runs such calls.
 """

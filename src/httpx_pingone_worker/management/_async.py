@@ -1,6 +1,6 @@
 """``AsyncPingOneClient``: the Management API client over ``httpx.AsyncClient``.
 
-An I/O shell (asyncio or trio): it performs the actions of `_Core.exchange` with awaits. Over
+An I/O shell (asyncio or trio): it performs the actions of `_SansIO.exchange` with awaits. Over
 400 lines for the same reason as `PingOneClient`: one short awaited method per operation.
 """
 
@@ -32,19 +32,6 @@ from . import _provisioning as _p
 from . import _writes as _w
 from ._actions import arun_on
 from ._base import TestTime, _ClientBase
-from ._core import (
-    _AcquirePermit,
-    _Action,
-    _CloseResponse,
-    _groups_query,
-    _json_or_none,
-    _populations_query,
-    _Query,
-    _RequestOptions,
-    _role_assignments_query,
-    _SendRequest,
-    _user_groups_query,
-)
 from ._lib import _split_from_env
 from ._models import (
     Application,
@@ -60,6 +47,19 @@ from ._models import (
 )
 from ._paging import MAX_PAGES, Page, _Pager
 from ._redirects import asend_api
+from ._sansio import (
+    _AcquirePermit,
+    _Action,
+    _CloseResponse,
+    _groups_query,
+    _json_or_none,
+    _populations_query,
+    _Query,
+    _RequestOptions,
+    _role_assignments_query,
+    _SendRequest,
+    _user_groups_query,
+)
 
 __all__ = [
     "AsyncPingOneClient",
@@ -133,7 +133,7 @@ class AsyncPingOneClient(
     ) -> Any:
         """Send one API request; see ``PingOneClient.request``."""
         opts = _RequestOptions(params, json, headers, transaction_id, session_id, safe_to_retry)
-        flow = self._core.exchange(self.http.build_request, method, path, opts)
+        flow = self._sansio.exchange(self.http.build_request, method, path, opts)
         return _json_or_none(await self._send(flow))
 
     async def _send(self, flow: Generator[_Action, Any, httpx.Response]) -> httpx.Response:
@@ -148,7 +148,7 @@ class AsyncPingOneClient(
             if isinstance(action, _SendRequest):
                 try:
                     outcome = await asend_api(self.http, action.request)
-                except self._core.lib.HTTPError as exc:  # its .request holds the token
+                except self._sansio.lib.HTTPError as exc:  # its .request holds the token
                     outcome = exc
             elif isinstance(action, _AcquirePermit):
                 await action.limiter.aacquire()
@@ -187,7 +187,7 @@ class AsyncPingOneClient(
         **kw: Any,
     ) -> AsyncGenerator[Page, None]:
         """Yield collection pages lazily, following ``_links.next.href``."""
-        pager = _Pager(path, params, key, self._core.url_for(path), max_pages)
+        pager = _Pager(path, params, key, self._sansio.url_for(path), max_pages)
         while (nxt := pager.request()) is not None:
             yield pager.feed(await self.request("GET", nxt[0], params=nxt[1], **kw))
 
@@ -220,25 +220,25 @@ class AsyncPingOneClient(
 
     async def get_environment(self, environment_id: str | None = None) -> Environment:
         """The environment (name, type, region, license, organization, products)."""
-        return await self._one(self._core.env_query(environment_id, "", Environment.from_json))
+        return await self._one(self._sansio.env_query(environment_id, "", Environment.from_json))
 
     async def get_application(
         self, app_id: str, *, environment_id: str | None = None
     ) -> Application:
         """One application (for a worker app, its id is its client id)."""
         path = f"/applications/{app_id}"
-        return await self._one(self._core.env_query(environment_id, path, Application.from_json))
+        return await self._one(self._sansio.env_query(environment_id, path, Application.from_json))
 
     async def list_applications(self, *, environment_id: str | None = None) -> list[Application]:
         """Every application of the environment."""
-        query = self._core.env_query(environment_id, "/applications", Application.from_json)
+        query = self._sansio.env_query(environment_id, "/applications", Application.from_json)
         return [app async for app in self._each(query)]
 
     async def list_role_assignments(
         self, app_id: str, *, environment_id: str | None = None
     ) -> list[RoleAssignment]:
         """The application's role assignments."""
-        query = _role_assignments_query(self._core, app_id, environment_id)
+        query = _role_assignments_query(self._sansio, app_id, environment_id)
         return [assignment async for assignment in self._each(query)]
 
     async def get_role(self, role_id: str) -> Role:
@@ -247,7 +247,7 @@ class AsyncPingOneClient(
 
     async def get_user(self, user_id: str, *, environment_id: str | None = None) -> User:
         """One user."""
-        query = self._core.env_query(environment_id, f"/users/{user_id}", User.from_json)
+        query = self._sansio.env_query(environment_id, f"/users/{user_id}", User.from_json)
         return await self._one(query)
 
     async def iter_users(
@@ -259,7 +259,7 @@ class AsyncPingOneClient(
     ) -> AsyncGenerator[User, None]:
         """Users of the environment, lazily (``filter`` is PingOne's SCIM-like filter)."""
         async with contextlib.aclosing(
-            self._each(self._core.users_query(filter, limit, environment_id))
+            self._each(self._sansio.users_query(filter, limit, environment_id))
         ) as users:
             async for user in users:
                 yield user
@@ -269,7 +269,7 @@ class AsyncPingOneClient(
     ) -> AsyncGenerator[Group, None]:
         """Groups of the environment, lazily (``filter``: PingOne's filter)."""
         async with contextlib.aclosing(
-            self._each(_groups_query(self._core, environment_id, filter))
+            self._each(_groups_query(self._sansio, environment_id, filter))
         ) as groups:
             async for group in groups:
                 yield group
@@ -277,7 +277,7 @@ class AsyncPingOneClient(
     async def get_group(self, group_id: str, *, environment_id: str | None = None) -> Group:
         """One group by id (`NotFoundError` when there is none)."""
         path = f"/groups/{_w.checked_id(group_id, 'group_id')}"
-        return await self._one(self._core.env_query(environment_id, path, Group.from_json))
+        return await self._one(self._sansio.env_query(environment_id, path, Group.from_json))
 
     async def find_group(
         self,
@@ -287,7 +287,7 @@ class AsyncPingOneClient(
         environment_id: str | None = None,
     ) -> Group | None:
         """The group called ``name``, or `None` (see `PingOneClient.find_group`)."""
-        flow = _p.find_group(self._core, name, population_id, environment_id)
+        flow = _p.find_group(self._sansio, name, population_id, environment_id)
         return await arun_on(flow, self)
 
     async def get_or_create_group(
@@ -300,7 +300,9 @@ class AsyncPingOneClient(
     ) -> tuple[Group, bool]:
         """The group called ``name``, created when missing (`True`); safe under concurrent
         tasks and processes (see `PingOneClient.get_or_create_group`)."""
-        flow = _p.get_or_create_group(self._core, name, population_id, description, environment_id)
+        flow = _p.get_or_create_group(
+            self._sansio, name, population_id, description, environment_id
+        )
         return await arun_on(flow, self)
 
     async def find_user(
@@ -312,13 +314,13 @@ class AsyncPingOneClient(
     ) -> User | None:
         """The one user with this username and/or email, or `None` (see
         `PingOneClient.find_user`)."""
-        return await arun_on(_p.find_user(self._core, username, email, environment_id), self)
+        return await arun_on(_p.find_user(self._sansio, username, email, environment_id), self)
 
     async def iter_user_groups(
         self, user_id: str, *, environment_id: str | None = None
     ) -> AsyncGenerator[Group, None]:
         """The groups ``user_id`` is a direct member of, lazily (paged)."""
-        query = _user_groups_query(self._core, user_id, environment_id)
+        query = _user_groups_query(self._sansio, user_id, environment_id)
         async with contextlib.aclosing(self.paginate(query.path)) as items:
             async for item in items:
                 if item.get("type", "DIRECT") == "DIRECT":
@@ -340,7 +342,7 @@ class AsyncPingOneClient(
         self, *, environment_id: str | None = None
     ) -> AsyncGenerator[Population, None]:
         """Populations of the environment, lazily."""
-        query = _populations_query(self._core, environment_id)
+        query = _populations_query(self._sansio, environment_id)
         async with contextlib.aclosing(self._each(query)) as populations:
             async for population in populations:
                 yield population
@@ -349,7 +351,7 @@ class AsyncPingOneClient(
         self, *, environment_id: str | None = None
     ) -> AsyncGenerator[SignOnPolicy, None]:
         """Sign-on policies of the environment, lazily."""
-        query = self._core.env_query(
+        query = self._sansio.env_query(
             environment_id, "/signOnPolicies", SignOnPolicy.from_json, key="signOnPolicies"
         )
         async with contextlib.aclosing(self._each(query)) as policies:
@@ -360,7 +362,7 @@ class AsyncPingOneClient(
         self, *, environment_id: str | None = None
     ) -> AsyncGenerator[Resource, None]:
         """Resources of the environment (PingOne API, openid, custom), lazily."""
-        query = self._core.env_query(
+        query = self._sansio.env_query(
             environment_id, "/resources", Resource.from_json, key="resources"
         )
         async with contextlib.aclosing(self._each(query)) as resources:
@@ -387,7 +389,7 @@ class AsyncPingOneClient(
         ``details`` name the field and the existing user's id."""
         return await self._write(
             _w.create_user(
-                self._core,
+                self._sansio,
                 username=username,
                 email=email,
                 population_id=population_id,
@@ -423,7 +425,7 @@ class AsyncPingOneClient(
     ) -> User:
         return await self._write(
             _w.update_user(
-                self._core, user_id, attributes, replace=False, environment_id=environment_id
+                self._sansio, user_id, attributes, replace=False, environment_id=environment_id
             )
         )
 
@@ -441,7 +443,7 @@ class AsyncPingOneClient(
         """The user ``username`` holding these values; `True` when created (see
         `PingOneClient.create_or_update_user`)."""
         flow = _p.create_or_update_user(
-            self._core,
+            self._sansio,
             username=username,
             email=email,
             population_id=population_id,
@@ -456,7 +458,7 @@ class AsyncPingOneClient(
         self, user_id: str, population_id: str, *, environment_id: str | None = None
     ) -> None:
         """Move a user to another population (``PUT …/users/{id}/population``)."""
-        await self._write(_w.move_user(self._core, user_id, population_id, environment_id))
+        await self._write(_w.move_user(self._sansio, user_id, population_id, environment_id))
 
     async def replace_user(
         self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
@@ -464,19 +466,19 @@ class AsyncPingOneClient(
         """Replace a user (``PUT``: attributes not sent are removed; needs username, email)."""
         return await self._write(
             _w.update_user(
-                self._core, user_id, attributes, replace=True, environment_id=environment_id
+                self._sansio, user_id, attributes, replace=True, environment_id=environment_id
             )
         )
 
     async def delete_user(self, user_id: str, *, environment_id: str | None = None) -> None:
         """Delete a user."""
-        await self._write(_w.delete(self._core, "user", user_id, environment_id))
+        await self._write(_w.delete(self._sansio, "user", user_id, environment_id))
 
     async def set_user_enabled(
         self, user_id: str, enabled: bool, *, environment_id: str | None = None
     ) -> bool:
         """Enable or disable a user; returns the new state."""
-        return await self._write(_w.set_enabled(self._core, user_id, enabled, environment_id))
+        return await self._write(_w.set_enabled(self._sansio, user_id, enabled, environment_id))
 
     async def create_group(
         self,
@@ -490,7 +492,7 @@ class AsyncPingOneClient(
         `ConflictError`)."""
         return await self._write(
             _w.create_group(
-                self._core,
+                self._sansio,
                 name=name,
                 description=description,
                 population_id=population_id,
@@ -500,7 +502,7 @@ class AsyncPingOneClient(
 
     async def delete_group(self, group_id: str, *, environment_id: str | None = None) -> None:
         """Delete a group (its memberships go with it)."""
-        await self._write(_w.delete(self._core, "group", group_id, environment_id))
+        await self._write(_w.delete(self._sansio, "group", group_id, environment_id))
 
     async def add_user_to_group(
         self,
@@ -513,7 +515,7 @@ class AsyncPingOneClient(
         """Make a user a direct member of a group; `True` when this call added it
         (``exist_ok=True``: an existing membership returns `False`)."""
         try:
-            await self._write(_w.add_to_group(self._core, user_id, group_id, environment_id))
+            await self._write(_w.add_to_group(self._sansio, user_id, group_id, environment_id))
         except ConflictError:
             if exist_ok:
                 return False
@@ -531,7 +533,7 @@ class AsyncPingOneClient(
         """End a user's direct membership of a group; `True` when this call removed it
         (``missing_ok=True``: no such membership returns `False`)."""
         try:
-            await self._write(_w.remove_from_group(self._core, user_id, group_id, environment_id))
+            await self._write(_w.remove_from_group(self._sansio, user_id, group_id, environment_id))
         except NotFoundError:
             if missing_ok:
                 return False
@@ -551,10 +553,12 @@ class AsyncPingOneClient(
         stops at once without it. Store the new secret before the old one expires.
         """
         return await self._write(
-            _w.rotate_secret(self._core, app_id, previous_expires_at, environment_id)
+            _w.rotate_secret(self._sansio, app_id, previous_expires_at, environment_id)
         )
 
     async def get_bill_of_materials(self, *, environment_id: str | None = None) -> BillOfMaterials:
         """The environment's bill of materials (its products)."""
-        query = self._core.env_query(environment_id, "/billOfMaterials", BillOfMaterials.from_json)
+        query = self._sansio.env_query(
+            environment_id, "/billOfMaterials", BillOfMaterials.from_json
+        )
         return await self._one(query)

@@ -18,9 +18,9 @@ from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._testtime import TestTime, current_test_time, set_test_time
 from httpx_pingone_worker._core._token import Token
 
-from ._core import DEFAULT_TIMEOUT, USER_AGENT, _Core
 from ._lib import _AuthLike, _timeout_for
 from ._ratelimit import RateLimiter
+from ._sansio import DEFAULT_TIMEOUT, USER_AGENT, _SansIO
 
 __all__ = ["TestTime", "set_test_time"]
 
@@ -73,7 +73,7 @@ class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
         clock = clock or time.monotonic
         if isinstance(token, str):  # wrapped first: no frame of a failure holds it raw
             token = Secret(token)
-        self._core = _Core(
+        self._sansio = _SansIO(
             auth=auth,
             token=token,
             transport=transport,
@@ -88,10 +88,10 @@ class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
         )
         self._sleep: Callable[[float], _SleepT] = sleep or self._default_sleep()
         #: The underlying client: an ``httpx2`` client when auth/transport are httpx2's.
-        self.http: _HttpT = getattr(self._core.lib, self._http_class)(
-            auth=self._core.auth,
+        self.http: _HttpT = getattr(self._sansio.lib, self._http_class)(
+            auth=self._sansio.auth,
             transport=transport,
-            timeout=_timeout_for(self._core.lib, timeout),
+            timeout=_timeout_for(self._sansio.lib, timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             **httpx_kwargs,
         )
@@ -105,23 +105,23 @@ class _ClientBase(Generic[_HttpT, _TransportT, _SleepT]):
     @property
     def environment_id(self) -> str | None:
         """The default environment of ``{env}`` paths and the typed getters."""
-        return self._core.environment_id
+        return self._sansio.environment_id
 
     @property
     def auth(self) -> httpx.Auth:
         """The ``httpx.Auth`` (``httpx2.Auth`` with httpx2) used for every request."""
-        auth: httpx.Auth = self._core.auth
+        auth: httpx.Auth = self._sansio.auth
         return auth
 
     @property
     def api_base_url(self) -> str:
         """``https://api.pingone.<tld>/v1`` or the override."""
-        return self._core.api_base_url
+        return self._sansio.api_base_url
 
     @property
     def rate_limiter(self) -> RateLimiter | None:
         """The client-side limiter (shareable), or ``None`` when disabled."""
-        return self._core.rate_limiter
+        return self._sansio.rate_limiter
 
     def __repr__(self) -> str:
         try:

@@ -71,7 +71,7 @@ class Page:
 def _cursor_of(url: str) -> str | None:
     try:
         values = parse_qs(urlsplit(url).query).get("cursor")
-    except ValueError:  # a next link urllib cannot split: _Core.url_for explains it
+    except ValueError:  # a next link urllib cannot split: _SansIO.url_for explains it
         return None
     return values[0] if values else None
 

@@ -22,8 +22,8 @@ from httpx_pingone_worker._core._errors import (
 )
 
 from ._actions import CallClient
-from ._core import _Core, _groups_query
 from ._models import Group, User
+from ._sansio import _groups_query, _SansIO
 
 __all__ = ["quote"]
 
@@ -61,7 +61,7 @@ def _same(a: str | None, b: str) -> bool:
 
 
 def find_user(
-    core: _Core, username: str | None, email: str | None, environment_id: str | None
+    sansio: _SansIO, username: str | None, email: str | None, environment_id: str | None
 ) -> _Flow[User | None]:
     """The one user whose username (and/or email) matches, or ``None``."""
     hint = "pass username= and/or email=, e.g. find_user(username='ada')"
@@ -76,7 +76,7 @@ def find_user(
             email is None or _same(user.email, email)
         )
 
-    query = core.users_query(" and ".join(terms), None, environment_id)
+    query = sansio.users_query(" and ".join(terms), None, environment_id)
     matches: list[User] = yield CallClient("_collect", (query, accept, 2))
     if len(matches) > 1:
         by = "username and email" if username and email else "username" if username else "email"
@@ -89,7 +89,7 @@ def find_user(
 
 
 def find_group(
-    core: _Core, name: str, population_id: str | None, environment_id: str | None
+    sansio: _SansIO, name: str, population_id: str | None, environment_id: str | None
 ) -> _Flow[Group | None]:
     """The group called ``name`` (in ``population_id`` when given), or ``None``."""
     name = _text(name, "name", "pass the group's name")
@@ -99,7 +99,7 @@ def find_group(
         in_scope = population_id is None or group.population_id == population_id
         return in_scope and _same(group.name, name)
 
-    query = _groups_query(core, environment_id, f"name eq {quote(name)}")
+    query = _groups_query(sansio, environment_id, f"name eq {quote(name)}")
     matches: list[Group] = yield CallClient("_collect", (query, accept, 2))
     if len(matches) > 1:
         raise ManagementApiError(
@@ -113,7 +113,7 @@ def find_group(
 
 
 def get_or_create_group(
-    core: _Core,
+    sansio: _SansIO,
     name: str,
     population_id: str | None,
     description: str | None,
@@ -123,7 +123,7 @@ def get_or_create_group(
 
     A racing creator's ``UNIQUENESS_VIOLATION`` is resolved by reading the winner.
     """
-    found = yield from find_group(core, name, population_id, environment_id)
+    found = yield from find_group(sansio, name, population_id, environment_id)
     if found is not None:
         return found, False
     try:
@@ -138,7 +138,7 @@ def get_or_create_group(
             },
         )
     except ConflictError as conflict:
-        winner = yield from _winner(core, conflict, name, population_id, environment_id)
+        winner = yield from _winner(sansio, conflict, name, population_id, environment_id)
         if winner is None:
             raise
         return winner, False
@@ -146,7 +146,7 @@ def get_or_create_group(
 
 
 def _winner(
-    core: _Core,
+    sansio: _SansIO,
     conflict: ConflictError,
     name: str,
     population_id: str | None,
@@ -164,12 +164,12 @@ def _winner(
             if population_id is None or group.population_id == population_id:
                 return group
             return None  # the name is taken in another scope: a real conflict
-    found: Group | None = yield from find_group(core, name, population_id, environment_id)
+    found: Group | None = yield from find_group(sansio, name, population_id, environment_id)
     return found
 
 
 def create_or_update_user(
-    core: _Core,
+    sansio: _SansIO,
     *,
     username: str,
     email: str | None,
@@ -185,7 +185,7 @@ def create_or_update_user(
     wanted = _user_fields(email=email, name=name, attributes=attributes)
     _check_enabled(enabled)
     population_id = _optional_text(population_id, "population_id", "pass a population id")
-    user = yield from find_user(core, username, None, environment_id)
+    user = yield from find_user(sansio, username, None, environment_id)
     if user is None:
         try:
             created: User = yield CallClient(

@@ -32,7 +32,7 @@ class RateLimiter:
     """A client-side token bucket: ``rate`` requests per ``per`` seconds, bursts of ``burst``.
 
     Share one instance between clients (sync and async alike) to keep a whole process under
-    PingOne's per-license limit. ``reserve`` is the sans-IO core: under a lock it takes
+    PingOne's per-license limit. ``reserve`` is the sans-IO part: under a lock it takes
     one token (running into debt when empty) and returns how long the caller must wait, so
     concurrent callers are spaced out exactly and never oversubscribe. ``clock``/``sleep``
     are injectable for tests.

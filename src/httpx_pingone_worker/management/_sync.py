@@ -1,8 +1,8 @@
 """``PingOneClient``: the Management API client over ``httpx.Client`` (or httpx2's).
 
-An I/O shell: it performs the actions of `_Core.exchange` with blocking calls. Over 400 lines
+An I/O shell: it performs the actions of `_SansIO.exchange` with blocking calls. Over 400 lines
 because it is the public surface: one short typed method per Management API operation (their
-logic lives in `_core`, `_writes` and `_provisioning`), each with its user-facing docstring.
+logic lives in `_sansio`, `_writes` and `_provisioning`), each with its user-facing docstring.
 """
 
 from __future__ import annotations
@@ -34,19 +34,6 @@ from . import _provisioning as _p
 from . import _writes as _w
 from ._actions import run_on
 from ._base import TestTime, _ClientBase
-from ._core import (
-    _AcquirePermit,
-    _Action,
-    _CloseResponse,
-    _groups_query,
-    _json_or_none,
-    _populations_query,
-    _Query,
-    _RequestOptions,
-    _role_assignments_query,
-    _SendRequest,
-    _user_groups_query,
-)
 from ._lib import _AuthLike, _split_from_env
 from ._models import (
     Application,
@@ -62,6 +49,19 @@ from ._models import (
 )
 from ._paging import MAX_PAGES, Page, _Pager
 from ._redirects import send_api
+from ._sansio import (
+    _AcquirePermit,
+    _Action,
+    _CloseResponse,
+    _groups_query,
+    _json_or_none,
+    _populations_query,
+    _Query,
+    _RequestOptions,
+    _role_assignments_query,
+    _SendRequest,
+    _user_groups_query,
+)
 
 __all__ = [
     "PingOneClient",
@@ -151,7 +151,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         """
         opts = _RequestOptions(params, json, headers, transaction_id, session_id, safe_to_retry)
         return _json_or_none(
-            self._send(self._core.exchange(self.http.build_request, method, path, opts))
+            self._send(self._sansio.exchange(self.http.build_request, method, path, opts))
         )
 
     def _send(self, flow: Generator[_Action, Any, httpx.Response]) -> httpx.Response:
@@ -166,7 +166,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
             if isinstance(action, _SendRequest):
                 try:
                     outcome = send_api(self.http, action.request)
-                except self._core.lib.HTTPError as exc:  # its .request holds the token
+                except self._sansio.lib.HTTPError as exc:  # its .request holds the token
                     outcome = exc
             elif isinstance(action, _AcquirePermit):
                 action.limiter.acquire()
@@ -206,7 +206,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         **kw: Any,
     ) -> Iterator[Page]:
         """Yield collection pages lazily, following ``_links.next.href``."""
-        pager = _Pager(path, params, key, self._core.url_for(path), max_pages)
+        pager = _Pager(path, params, key, self._sansio.url_for(path), max_pages)
         while (nxt := pager.request()) is not None:
             yield pager.feed(self.request("GET", nxt[0], params=nxt[1], **kw))
 
@@ -238,23 +238,23 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
 
     def get_environment(self, environment_id: str | None = None) -> Environment:
         """The environment (name, type, region, license, organization, products)."""
-        return self._one(self._core.env_query(environment_id, "", Environment.from_json))
+        return self._one(self._sansio.env_query(environment_id, "", Environment.from_json))
 
     def get_application(self, app_id: str, *, environment_id: str | None = None) -> Application:
         """One application (for a worker app, its id is its client id)."""
         path = f"/applications/{app_id}"
-        return self._one(self._core.env_query(environment_id, path, Application.from_json))
+        return self._one(self._sansio.env_query(environment_id, path, Application.from_json))
 
     def list_applications(self, *, environment_id: str | None = None) -> list[Application]:
         """Every application of the environment."""
-        query = self._core.env_query(environment_id, "/applications", Application.from_json)
+        query = self._sansio.env_query(environment_id, "/applications", Application.from_json)
         return list(self._each(query))
 
     def list_role_assignments(
         self, app_id: str, *, environment_id: str | None = None
     ) -> list[RoleAssignment]:
         """The application's role assignments (role ids and scopes; names via ``get_role``)."""
-        return list(self._each(_role_assignments_query(self._core, app_id, environment_id)))
+        return list(self._each(_role_assignments_query(self._sansio, app_id, environment_id)))
 
     def get_role(self, role_id: str) -> Role:
         """A role by id (``GET /roles/{roleId}``)."""
@@ -262,7 +262,9 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
 
     def get_user(self, user_id: str, *, environment_id: str | None = None) -> User:
         """One user."""
-        return self._one(self._core.env_query(environment_id, f"/users/{user_id}", User.from_json))
+        return self._one(
+            self._sansio.env_query(environment_id, f"/users/{user_id}", User.from_json)
+        )
 
     def iter_users(
         self,
@@ -272,19 +274,19 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         environment_id: str | None = None,
     ) -> Iterator[User]:
         """Users of the environment, lazily (``filter`` is PingOne's SCIM-like filter)."""
-        yield from self._each(self._core.users_query(filter, limit, environment_id))
+        yield from self._each(self._sansio.users_query(filter, limit, environment_id))
 
     def iter_groups(
         self, filter: str | None = None, *, environment_id: str | None = None
     ) -> Iterator[Group]:
         """Groups of the environment, lazily (``filter``: PingOne's filter, e.g.
         ``name eq "Sales"``)."""
-        yield from self._each(_groups_query(self._core, environment_id, filter))
+        yield from self._each(_groups_query(self._sansio, environment_id, filter))
 
     def get_group(self, group_id: str, *, environment_id: str | None = None) -> Group:
         """One group by id (`NotFoundError` when there is none)."""
         path = f"/groups/{_w.checked_id(group_id, 'group_id')}"
-        return self._one(self._core.env_query(environment_id, path, Group.from_json))
+        return self._one(self._sansio.env_query(environment_id, path, Group.from_json))
 
     def find_group(
         self,
@@ -298,7 +300,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         ``population_id`` narrows the search to that population's groups; without it a name
         used in more than one population is ambiguous (`ManagementApiError`).
         """
-        return run_on(_p.find_group(self._core, name, population_id, environment_id), self)
+        return run_on(_p.find_group(self._sansio, name, population_id, environment_id), self)
 
     def get_or_create_group(
         self,
@@ -315,7 +317,9 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         violation is resolved by reading the winner, so every caller gets the one group.
         ``description`` is used only when creating.
         """
-        flow = _p.get_or_create_group(self._core, name, population_id, description, environment_id)
+        flow = _p.get_or_create_group(
+            self._sansio, name, population_id, description, environment_id
+        )
         return run_on(flow, self)
 
     def find_user(
@@ -330,7 +334,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         Values are quoted for PingOne's filter for you. More than one match (emails need not
         be unique) raises `ManagementApiError`; pass ``username=`` to be exact.
         """
-        return run_on(_p.find_user(self._core, username, email, environment_id), self)
+        return run_on(_p.find_user(self._sansio, username, email, environment_id), self)
 
     def iter_user_groups(
         self, user_id: str, *, environment_id: str | None = None
@@ -340,7 +344,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         Each `Group` carries what the membership holds (`id`, `name`); `get_group` reads
         the rest. Memberships through nested groups are left out.
         """
-        query = _user_groups_query(self._core, user_id, environment_id)
+        query = _user_groups_query(self._sansio, user_id, environment_id)
         for item in self.paginate(query.path):
             if item.get("type", "DIRECT") == "DIRECT":
                 yield Group.from_json(item)
@@ -356,18 +360,18 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
 
     def iter_populations(self, *, environment_id: str | None = None) -> Iterator[Population]:
         """Populations of the environment, lazily."""
-        yield from self._each(_populations_query(self._core, environment_id))
+        yield from self._each(_populations_query(self._sansio, environment_id))
 
     def iter_sign_on_policies(self, *, environment_id: str | None = None) -> Iterator[SignOnPolicy]:
         """Sign-on policies of the environment, lazily."""
-        query = self._core.env_query(
+        query = self._sansio.env_query(
             environment_id, "/signOnPolicies", SignOnPolicy.from_json, key="signOnPolicies"
         )
         yield from self._each(query)
 
     def iter_resources(self, *, environment_id: str | None = None) -> Iterator[Resource]:
         """Resources of the environment (PingOne API, openid, custom), lazily."""
-        query = self._core.env_query(
+        query = self._sansio.env_query(
             environment_id, "/resources", Resource.from_json, key="resources"
         )
         yield from self._each(query)
@@ -392,7 +396,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         raises `ConflictError` whose ``existing_id`` is the existing user's id."""
         return self._write(
             _w.create_user(
-                self._core,
+                self._sansio,
                 username=username,
                 email=email,
                 population_id=population_id,
@@ -434,7 +438,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
     ) -> User:
         return self._write(
             _w.update_user(
-                self._core, user_id, attributes, replace=False, environment_id=environment_id
+                self._sansio, user_id, attributes, replace=False, environment_id=environment_id
             )
         )
 
@@ -457,7 +461,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         caller is updated instead.
         """
         flow = _p.create_or_update_user(
-            self._core,
+            self._sansio,
             username=username,
             email=email,
             population_id=population_id,
@@ -472,7 +476,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         self, user_id: str, population_id: str, *, environment_id: str | None = None
     ) -> None:
         """Move a user to another population (``PUT …/users/{id}/population``)."""
-        self._write(_w.move_user(self._core, user_id, population_id, environment_id))
+        self._write(_w.move_user(self._sansio, user_id, population_id, environment_id))
 
     def replace_user(
         self, user_id: str, attributes: Mapping[str, Any], *, environment_id: str | None = None
@@ -480,19 +484,19 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         """Replace a user (``PUT``: attributes not sent are removed; needs username, email)."""
         return self._write(
             _w.update_user(
-                self._core, user_id, attributes, replace=True, environment_id=environment_id
+                self._sansio, user_id, attributes, replace=True, environment_id=environment_id
             )
         )
 
     def delete_user(self, user_id: str, *, environment_id: str | None = None) -> None:
         """Delete a user."""
-        self._write(_w.delete(self._core, "user", user_id, environment_id))
+        self._write(_w.delete(self._sansio, "user", user_id, environment_id))
 
     def set_user_enabled(
         self, user_id: str, enabled: bool, *, environment_id: str | None = None
     ) -> bool:
         """Enable or disable a user; returns the new state."""
-        return self._write(_w.set_enabled(self._core, user_id, enabled, environment_id))
+        return self._write(_w.set_enabled(self._sansio, user_id, enabled, environment_id))
 
     def create_group(
         self,
@@ -506,7 +510,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         `ConflictError`; `get_or_create_group` is the idempotent form)."""
         return self._write(
             _w.create_group(
-                self._core,
+                self._sansio,
                 name=name,
                 description=description,
                 population_id=population_id,
@@ -516,7 +520,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
 
     def delete_group(self, group_id: str, *, environment_id: str | None = None) -> None:
         """Delete a group (its memberships go with it)."""
-        self._write(_w.delete(self._core, "group", group_id, environment_id))
+        self._write(_w.delete(self._sansio, "group", group_id, environment_id))
 
     def add_user_to_group(
         self,
@@ -532,7 +536,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         ``exist_ok=True``.
         """
         try:
-            self._write(_w.add_to_group(self._core, user_id, group_id, environment_id))
+            self._write(_w.add_to_group(self._sansio, user_id, group_id, environment_id))
         except ConflictError:
             if exist_ok:
                 return False
@@ -553,7 +557,7 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         ``missing_ok=True``.
         """
         try:
-            self._write(_w.remove_from_group(self._core, user_id, group_id, environment_id))
+            self._write(_w.remove_from_group(self._sansio, user_id, group_id, environment_id))
         except NotFoundError:
             if missing_ok:
                 return False
@@ -573,12 +577,14 @@ class PingOneClient(_ClientBase["httpx.Client", "httpx.BaseTransport | _Transpor
         stops at once without it. Store the new secret before the old one expires.
         """
         return self._write(
-            _w.rotate_secret(self._core, app_id, previous_expires_at, environment_id)
+            _w.rotate_secret(self._sansio, app_id, previous_expires_at, environment_id)
         )
 
     def get_bill_of_materials(self, *, environment_id: str | None = None) -> BillOfMaterials:
         """The environment's bill of materials (its products)."""
-        query = self._core.env_query(environment_id, "/billOfMaterials", BillOfMaterials.from_json)
+        query = self._sansio.env_query(
+            environment_id, "/billOfMaterials", BillOfMaterials.from_json
+        )
         return self._one(query)
 
 

@@ -18,8 +18,8 @@ from httpx_pingone_worker._core._errors import InvalidArgumentError, ManagementA
 from httpx_pingone_worker._core._logging import register_held_secret
 from httpx_pingone_worker._core._secrets import Secret
 
-from ._core import _Core
 from ._models import Group, User, _expect_object
+from ._sansio import _SansIO
 
 __all__ = [
     "add_to_group",
@@ -76,7 +76,7 @@ def _attributes(value: Any, name: str = "attributes") -> dict[str, Any]:
 
 
 def create_user(
-    core: _Core,
+    sansio: _SansIO,
     *,
     username: str,
     email: str | None,
@@ -99,12 +99,12 @@ def create_user(
         if not isinstance(enabled, bool):
             raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
         body["enabled"] = enabled
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
     return _Write("POST", f"/environments/{env}/users", body, User.from_json)
 
 
 def update_user(
-    core: _Core,
+    sansio: _SansIO,
     user_id: str,
     attributes: Mapping[str, Any],
     *,
@@ -118,24 +118,24 @@ def update_user(
             "replace_user needs the whole user, including username (and email)",
             hint="use update_user() to change only some attributes",
         )
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
     path = f"/environments/{env}/users/{_id(user_id, 'user_id')}"
     return _Write("PUT" if replace else "PATCH", path, body, User.from_json)
 
 
-def delete(core: _Core, kind: str, ident: str, environment_id: str | None) -> _Write[None]:
+def delete(sansio: _SansIO, kind: str, ident: str, environment_id: str | None) -> _Write[None]:
     """``DELETE /environments/{env}/<kind>/{id}``."""
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
     return _Write("DELETE", f"/environments/{env}/{kind}s/{_id(ident, f'{kind}_id')}", None, _none)
 
 
 def set_enabled(
-    core: _Core, user_id: str, enabled: bool, environment_id: str | None
+    sansio: _SansIO, user_id: str, enabled: bool, environment_id: str | None
 ) -> _Write[bool]:
     """``PUT /environments/{env}/users/{id}/enabled``; parses the new state."""
     if not isinstance(enabled, bool):
         raise InvalidArgumentError(f"enabled must be True or False, got {enabled!r}")
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
 
     def parse(body: Any) -> bool:
         value = _expect_object(body, "enabled state").get("enabled")
@@ -148,7 +148,7 @@ def set_enabled(
 
 
 def create_group(
-    core: _Core,
+    sansio: _SansIO,
     *,
     name: str,
     description: str | None,
@@ -161,39 +161,39 @@ def create_group(
         body["description"] = _text(description, "description", "omit it or pass text")
     if population_id is not None:
         body["population"] = {"id": _id(population_id, "population_id")}
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
     return _Write("POST", f"/environments/{env}/groups", body, Group.from_json)
 
 
 def move_user(
-    core: _Core, user_id: str, population_id: str, environment_id: str | None
+    sansio: _SansIO, user_id: str, population_id: str, environment_id: str | None
 ) -> _Write[None]:
     """``PUT /environments/{env}/users/{id}/population``."""
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
     path = f"/environments/{env}/users/{_id(user_id, 'user_id')}/population"
     return _Write("PUT", path, {"id": _id(population_id, "population_id")}, _none)
 
 
 def add_to_group(
-    core: _Core, user_id: str, group_id: str, environment_id: str | None
+    sansio: _SansIO, user_id: str, group_id: str, environment_id: str | None
 ) -> _Write[None]:
     """``POST /environments/{env}/users/{id}/memberOfGroups``."""
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
     path = f"/environments/{env}/users/{_id(user_id, 'user_id')}/memberOfGroups"
     return _Write("POST", path, {"id": _id(group_id, "group_id")}, _none)
 
 
 def remove_from_group(
-    core: _Core, user_id: str, group_id: str, environment_id: str | None
+    sansio: _SansIO, user_id: str, group_id: str, environment_id: str | None
 ) -> _Write[None]:
     """``DELETE /environments/{env}/users/{id}/memberOfGroups/{groupId}``."""
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
     user, group = _id(user_id, "user_id"), _id(group_id, "group_id")
     return _Write("DELETE", f"/environments/{env}/users/{user}/memberOfGroups/{group}", None, _none)
 
 
 def rotate_secret(
-    core: _Core,
+    sansio: _SansIO,
     app_id: str,
     previous_expires_at: dt.datetime | None,
     environment_id: str | None,
@@ -220,6 +220,6 @@ def rotate_secret(
         register_held_secret(value)  # never in a log line from now on
         return value
 
-    env = core.require_env(environment_id)
+    env = sansio.require_env(environment_id)
     path = f"/environments/{env}/applications/{_id(app_id, 'app_id')}/secret"
     return _Write("POST", path, body, parse)

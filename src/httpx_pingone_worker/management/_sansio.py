@@ -1,4 +1,4 @@
-"""The sans-IO core of the Management API clients: configuration, paths, headers, retries.
+"""`_SansIO`: the sans-IO half of the Management API clients: configuration, paths, retries.
 
 ``exchange`` is one API call written as a flow of actions (send the request, wait for a rate
 limiter permit, close a response, sleep) that the sync and async shells perform; rate
@@ -99,7 +99,7 @@ def _json_or_none(response: httpx.Response) -> Any:
     )
 
 
-class _Core:
+class _SansIO:
     """Configuration and pure request preparation shared by the sync and async clients."""
 
     def __init__(
@@ -390,28 +390,28 @@ def _log_response(request: httpx.Request, response: httpx.Response, elapsed: flo
 
 
 def _role_assignments_query(
-    core: _Core, app_id: str, environment_id: str | None
+    sansio: _SansIO, app_id: str, environment_id: str | None
 ) -> _Query[RoleAssignment]:
     path = f"/applications/{app_id}/roleAssignments"
-    return core.env_query(environment_id, path, RoleAssignment.from_json, key="roleAssignments")
+    return sansio.env_query(environment_id, path, RoleAssignment.from_json, key="roleAssignments")
 
 
 def _groups_query(
-    core: _Core, environment_id: str | None, filter: str | None = None
+    sansio: _SansIO, environment_id: str | None, filter: str | None = None
 ) -> _Query[Group]:
     params = {"filter": filter} if filter else None
-    return core.env_query(environment_id, "/groups", Group.from_json, key="groups", params=params)
+    return sansio.env_query(environment_id, "/groups", Group.from_json, key="groups", params=params)
 
 
-def _user_groups_query(core: _Core, user_id: str, environment_id: str | None) -> _Query[Group]:
+def _user_groups_query(sansio: _SansIO, user_id: str, environment_id: str | None) -> _Query[Group]:
     """A user's group memberships (``/users/{id}/memberOfGroups``, direct and indirect)."""
     if not isinstance(user_id, str) or not user_id.strip():
         raise InvalidArgumentError(
             "user_id must be a non-empty string", hint="pass the user's id (a UUID from PingOne)"
         )
     path = f"/users/{user_id}/memberOfGroups"
-    return core.env_query(environment_id, path, Group.from_json)
+    return sansio.env_query(environment_id, path, Group.from_json)
 
 
-def _populations_query(core: _Core, environment_id: str | None) -> _Query[Population]:
-    return core.env_query(environment_id, "/populations", Population.from_json, key="populations")
+def _populations_query(sansio: _SansIO, environment_id: str | None) -> _Query[Population]:
+    return sansio.env_query(environment_id, "/populations", Population.from_json, key="populations")
