@@ -14,6 +14,7 @@ from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
 from httpx_pingone_worker import (
     ConfigurationError,
     MemoryTokenCache,
+    PingOneWorkerAuth,
     Secret,
     Token,
     TokenCache,
@@ -185,3 +186,30 @@ def test_cache_key_never_contains_secret() -> None:
     """Nothing secret can reach a key: it is a hash of public inputs only."""
     key = cache_key(ENDPOINT, CANARY_SECRET, [CANARY_SECRET])
     assert_no_canary(key)
+
+
+class _OnlyGet:
+    def get(self, key: str) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["not a cache", 1, object(), {}, _OnlyGet(), MemoryTokenCache],
+    ids=["str", "int", "object", "dict", "only-get", "the-class"],
+)
+def test_a_cache_that_is_not_one_is_refused_at_construction(bad: object) -> None:
+    """`cache=` that cannot be a token cache (a string, a dict, an object missing `set` and
+    `delete`, the class instead of an instance) fails when the auth is built, saying what was
+    passed and what to pass, instead of failing as a miss on every request."""
+    with pytest.raises(ConfigurationError) as info:
+        PingOneWorkerAuth(
+            "6f1f0c5e-8a4b-4c2d-9e3f-0a1b2c3d4e5f",
+            CANARY_SECRET,
+            "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+            cache=bad,  # type: ignore[arg-type]
+        )
+    message = str(info.value)
+    assert "cache must be a token cache" in message
+    assert type(bad).__name__ in message or getattr(bad, "__name__", "") in message
+    assert CANARY_SECRET not in message

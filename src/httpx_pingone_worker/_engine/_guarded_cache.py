@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from httpx_pingone_worker._core._errors import StorageError
+from httpx_pingone_worker._core._errors import ConfigurationError, StorageError
 from httpx_pingone_worker._core._logging import get_logger
 from httpx_pingone_worker._core._secrets import Secret
 from httpx_pingone_worker._core._token import Token
@@ -60,6 +60,18 @@ class GuardedCache:
     __slots__ = ("async_cache", "cache", "key", "locking")
 
     def __init__(self, cache: TokenCache, key: str) -> None:
+        if isinstance(cache, type):
+            raise ConfigurationError(
+                f"cache must be a token cache instance, not the class {cache.__name__}",
+                hint=f"call it: cache={cache.__name__}(...)",
+            )
+        if not isinstance(cache, TokenCache):
+            raise ConfigurationError(
+                f"cache must be a token cache (get, set and delete methods), "
+                f"not {type(cache).__name__}",
+                hint="pass MemoryTokenCache(), EncryptedFileTokenCache(path), "
+                "RedisTokenCache(url) or an object with get/set/delete; omit it for the default",
+            )
         self.cache = cache
         self.key = key
         #: The cache serialises fetches across processes (file, Redis, or your own).
