@@ -1,9 +1,9 @@
 """``PingOneWorkerAuth``: PingOne worker tokens inside httpx request flows (sync and async).
 
 The public class: constructors, properties, ``get_token`` / ``aget_token``, invalidate /
-rotate / close, and the thin ``sync_auth_flow`` / ``async_auth_flow`` drivers. Only the hot
-path (a fresh token: a memory look-up and a clock read) runs here; everything else is the
-token engine's (``_engine/``: its ``__init__`` lists the pieces, from ``AuthConfig`` and
+rotate / close, and the thin ``sync_auth_flow`` / ``async_auth_flow`` drivers. The hot path
+(a fresh token: a memory look-up and a clock read) is decided here; every other decision is
+the token engine's (``_engine/``: its ``__init__`` lists the pieces, from ``AuthConfig`` and
 ``AuthParts`` to the sans-IO ``Lead`` and the ``Performer`` that carries out its decisions),
 imported when the first auth is built, so ``from httpx_pingone_worker import
 PingOneWorkerAuth`` stays close to the cost of ``import httpx``. One cohesive thing (a little
