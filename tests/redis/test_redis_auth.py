@@ -70,7 +70,7 @@ def test_auth_binds_its_client_secret_to_the_cache(
         for cache in caches
     ]
     if "unbound" in repr(caches[0]):
-        pytest.skip("PingOneWorkerAuth does not call RedisTokenCache.bind() yet (see issue 9)")
+        pytest.skip("PingOneWorkerAuth does not call RedisTokenCache.bind() yet")
     first = auths[0].get_token()
     assert auths[1].get_token().access_token == first.access_token
     assert token_server.requests == 1

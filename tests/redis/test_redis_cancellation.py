@@ -1,4 +1,4 @@
-"""RedisTokenCache under cancellation and across event loops (issue 20, bugs 7-10).
+"""RedisTokenCache under cancellation and across event loops.
 
 No lock, thread or connection outlives a cancelled caller; a redis.asyncio client used on a
 second event loop degrades the cache instead of failing the request. Every wait is on a

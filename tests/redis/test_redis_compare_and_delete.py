@@ -1,4 +1,4 @@
-"""A 401's compare-and-delete on a shared cache is atomic (issue 20, bug 13).
+"""A 401's compare-and-delete on a shared cache is atomic.
 
 Worker A got a 401 for token T1 and deletes it from the shared cache only if the cache still
 holds T1. Worker B stores a fresh T2 exactly between A's read and A's delete (a hook on A's
