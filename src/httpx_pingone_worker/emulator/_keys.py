@@ -145,15 +145,45 @@ def _probably_prime(n: int) -> bool:
     return True
 
 
+#: Where the primes of the keys most sessions use lie (seed 0: the signing key and its first
+#: two rotations, the first four client keys): ``label -> (p, q)`` steps of 2 from the derived
+#: start. Sieving for them costs 0.1-0.3 s of CPU per key at the start of every test session
+#: and emulator run; ``tests/emulator/test_keys.py`` derives them again and compares.
+_KNOWN_OFFSETS: dict[tuple[int, str, int], tuple[int, int]] = {
+    (0, "signing", 0): (155, 37),
+    (0, "signing", 1): (1653, 34),
+    (0, "signing", 2): (2185, 1024),
+    (0, "client", 0): (304, 376),
+    (0, "client", 1): (23, 86),
+    (0, "client", 2): (153, 207),
+    (0, "client", 3): (70, 300),
+}
+
+
+def _derived_start(label: bytes) -> int:
+    """The odd SHAKE-256-derived start of a prime search (top two bits set, so two primes
+    found from such starts multiply to a full-size modulus)."""
+    start = int.from_bytes(hashlib.shake_256(label).digest(_PRIME_BITS // 8), "big")
+    return start | (0b11 << (_PRIME_BITS - 2)) | 1
+
+
+def _known_prime(label: bytes, offset: int) -> int:
+    """``_derived_prime(label)`` when it is known to lie ``offset`` steps of 2 from the start
+    (checked cheaply: a wrong table entry raises instead of making a bad key)."""
+    n = _derived_start(label) + 2 * offset
+    if not (n - 1) % _E or pow(2, n - 1, n) != 1:  # pragma: no cover - the table is tested
+        raise AssertionError(f"the known prime offset of {label!r} is wrong")
+    return n
+
+
 def _derived_prime(label: bytes) -> int:
-    """The first prime at or after a SHAKE-256-derived odd start (top two bits set, so two of
-    them multiply to a full-size modulus) with ``p - 1`` coprime to ``e``.
+    """The first prime at or after a SHAKE-256-derived odd start (``_derived_start``) with
+    ``p - 1`` coprime to ``e``.
 
     Odd candidates are sieved a window at a time (one ``start % p`` per small prime, then
     strides through a bytearray), so Miller-Rabin runs only on the few that survive.
     """
-    start = int.from_bytes(hashlib.shake_256(label).digest(_PRIME_BITS // 8), "big")
-    base = start | (0b11 << (_PRIME_BITS - 2)) | 1
+    base = _derived_start(label)
     primes = _small_primes()
     while True:
         # alive[i] stands for base + 2 * i
@@ -176,8 +206,11 @@ def _generate(seed: int, purpose: str, index: int) -> RSAPrivateKey:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     label = f"httpx-pingone-worker emulator key:{seed}:{purpose}:{index}".encode()
-    p = _derived_prime(label + b":p")
-    q = _derived_prime(label + b":q")
+    known = _KNOWN_OFFSETS.get((seed, purpose, index))
+    if known is not None:
+        p, q = _known_prime(label + b":p", known[0]), _known_prime(label + b":q", known[1])
+    else:
+        p, q = _derived_prime(label + b":p"), _derived_prime(label + b":q")
     if p == q:  # pragma: no cover - two SHAKE outputs leading to one prime: 2**-1000
         raise AssertionError("derived the same prime twice")
     if p < q:
@@ -193,7 +226,9 @@ def _generate(seed: int, purpose: str, index: int) -> RSAPrivateKey:
         iqmp=pow(q, -1, p),
         public_numbers=rsa.RSAPublicNumbers(_E, p * q),
     )
-    return numbers.private_key()
+    # The primes are tested above (or in the test suite, for the known ones) and d is
+    # computed from them: OpenSSL's own check of the key (tens of ms) adds nothing.
+    return numbers.private_key(unsafe_skip_rsa_key_validation=True)
 
 
 def signing_key(seed: int, purpose: str, index: int = 0) -> SigningKey:
