@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from canary import CANARY_CLIENT_ID, CANARY_SECRET, CANARY_TOKEN, assert_no_canary
 from httpx_pingone_worker import (
@@ -571,3 +573,55 @@ def test_the_client_secret_stays_masked_after_many_token_fetches() -> None:
     assert CANARY_SECRET not in record.getMessage()
     del auth
     client.close()
+
+
+_PIECES = [
+    "client_secret",
+    "token",
+    "password",
+    "Authorization",
+    "redacted",
+    "=",
+    ":",
+    " ",
+    '"',
+    "'",
+    "&",
+    "x",
+    "Bearer ",
+    "basic\t",
+    "DPoP ",
+    "eyJhbGciOi.eyJzdWIiOi.c2ln",
+    "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+    "https://auth.pingone.com/as/token",
+    "s3cr3t-value",
+    "tok-abcdef",
+    "<",
+    ">",
+]
+
+
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(_PIECES), st.text(min_size=1, max_size=4)),
+        max_size=12,
+    ).map("".join)
+)
+@settings(max_examples=400, deadline=None)
+def test_the_fast_path_redacts_exactly_like_the_full_one(text: str) -> None:
+    """Text none of the patterns can match skips them (only known values are masked); for any
+    text, with known values registered that border keys, schemes and separators, the result
+    equals the full set of rules'."""
+    with _logging._isolated_registry():
+        register_secret("s3cr3t-value")
+        _logging.register_token("tok-abcdef")
+        assert _logging._builtin_redact(text) == _logging._full_redact(text)
+
+
+def test_the_fast_path_still_masks_known_values() -> None:
+    """A registered value in text without any pattern trigger is masked."""
+    with _logging._isolated_registry():
+        register_secret("plain-secret-without-separators")
+        out = _logging._builtin_redact("the value plain-secret-without-separators leaked")
+    assert "plain-secret-without-separators" not in out
+    assert "<redacted:" in out
