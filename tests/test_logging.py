@@ -625,3 +625,48 @@ def test_the_fast_path_still_masks_known_values() -> None:
         out = _logging._builtin_redact("the value plain-secret-without-separators leaked")
     assert "plain-secret-without-separators" not in out
     assert "<redacted:" in out
+
+
+_VALUE = st.text(alphabet="abcXYZ019-_.~+/=", min_size=6, max_size=14)
+
+
+@given(
+    values=st.lists(_VALUE, min_size=0, max_size=80, unique=True),
+    picks=st.lists(st.integers(0, 79), max_size=4),
+    noise=st.lists(st.text(alphabet="abcXYZ019-_ <>:", max_size=8), max_size=5),
+)
+@settings(max_examples=300, deadline=None)
+def test_masking_with_many_known_values_matches_the_plain_loop(
+    values: list[str], picks: list[int], noise: list[str]
+) -> None:
+    """Above `_INDEX_FROM` registered values a text is first checked against the index of
+    their starts; the result equals masking with every value in turn, whether the text holds
+    registered values (whole, overlapping, at its ends) or only near misses."""
+    with _logging._isolated_registry():
+        for i, value in enumerate(values):
+            if i % 2:
+                _logging.register_token(value)
+            else:
+                register_secret(value)
+        chosen = [values[p % len(values)] for p in picks] if values else []
+        parts = [*chosen, *noise, *(v[:-1] for v in values[:3])]  # near misses: cut short
+        text = " ".join(sorted(parts, key=lambda p: hash(p) % 7))
+        with _logging._KNOWN_LOCK:
+            everything = [*_logging._SECRETS, *_logging._KNOWN]
+        assert _logging._mask_known(text) == _logging._mask_all(text, everything)
+
+
+def test_with_hundreds_of_known_tokens_each_is_still_masked() -> None:
+    """A long session registers hundreds of tokens: the newest, the oldest kept and a
+    client secret are all masked (through the index), and text without them is unchanged."""
+    with _logging._isolated_registry():
+        register_secret("client-secret-value-0001")
+        tokens = [f"opaque-token-{i:06d}-abcdefghijkl" for i in range(600)]
+        for token in tokens:
+            _logging.register_token(token)
+        oldest_kept = tokens[-_logging._KNOWN_MAX]
+        for value in ("client-secret-value-0001", tokens[-1], oldest_kept):
+            out = _logging._builtin_redact(f"sent {value} to the server")
+            assert value not in out
+            assert out.startswith("sent <redacted:")
+        assert _logging._builtin_redact("nothing to hide here") == "nothing to hide here"

@@ -55,6 +55,13 @@ _SECRETS: dict[str, int] = {}  # raw value -> number of live registrations
 _HOLDERS: dict[int, weakref.ref[Secret]] = {}  # id(Secret) -> its weak reference
 _RELEASED: deque[tuple[int, weakref.ref[Secret], str]] = deque()  # filled by GC callbacks
 _MIN_KNOWN_LEN = 6
+# With many values registered (a long test session or service keeps up to 512 tokens), one
+# substring search per value and per redacted text adds up: above _INDEX_FROM values, a text
+# is first checked against an index of every value's first _MIN_KNOWN_LEN characters, and
+# only a text that holds a value is masked. Cleared on every change, rebuilt on next use.
+# A built index is never changed (a reader keeps using its own reference): a change replaces it.
+_INDEX: list[dict[str, tuple[str, ...]] | None] = [None]
+_INDEX_FROM = 32
 
 # The patterns compile on first use (``_rx()``), not at import: compiling them is a
 # noticeable part of ``import httpx_pingone_worker`` and most imports never log.
@@ -128,6 +135,7 @@ def _drain_released() -> None:
             _SECRETS[raw] = count
         else:
             _SECRETS.pop(raw, None)
+            _INDEX[0] = None
 
 
 def _released(key: int, raw: str, ref: weakref.ref[Secret]) -> None:
@@ -152,6 +160,7 @@ def register_secret(value: str | Secret | None) -> None:
         _drain_released()
         # Pinned: a count no release can bring to zero.
         _SECRETS[raw] = _SECRETS.get(raw, 0) + (1 << 40)
+        _INDEX[0] = None
 
 
 def register_held_secret(secret: Secret | None) -> None:
@@ -175,6 +184,8 @@ def register_held_secret(secret: Secret | None) -> None:
             return  # this object is registered already
         ref = weakref.ref(secret, functools.partial(_released, key, raw))
         _HOLDERS[key] = ref
+        if raw not in _SECRETS:
+            _INDEX[0] = None
         _SECRETS[raw] = _SECRETS.get(raw, 0) + 1
 
 
@@ -190,10 +201,13 @@ def register_token(value: str | Secret | None) -> None:
     if len(raw) < _MIN_KNOWN_LEN:
         return
     with _KNOWN_LOCK:
+        if raw not in _KNOWN:
+            _INDEX[0] = None
         _KNOWN[raw] = None
         _KNOWN.move_to_end(raw)
         while len(_KNOWN) > _KNOWN_MAX:
             _KNOWN.popitem(last=False)
+            _INDEX[0] = None
 
 
 def forget_secret(value: str | Secret) -> None:
@@ -203,6 +217,7 @@ def forget_secret(value: str | Secret) -> None:
         _drain_released()
         _KNOWN.pop(raw, None)
         _SECRETS.pop(raw, None)
+        _INDEX[0] = None
 
 
 @contextmanager
@@ -213,6 +228,7 @@ def _isolated_registry() -> Iterator[None]:
         known, secrets = dict(_KNOWN), dict(_SECRETS)
         _KNOWN.clear()
         _SECRETS.clear()
+        _INDEX[0] = None
     try:
         yield
     finally:
@@ -222,12 +238,47 @@ def _isolated_registry() -> Iterator[None]:
             _KNOWN.update(known)
             _SECRETS.clear()
             _SECRETS.update(secrets)
+            _INDEX[0] = None
 
 
 def _mask_known(text: str) -> str:
     with _KNOWN_LOCK:
         _drain_released()
+        few = len(_SECRETS) + len(_KNOWN) <= _INDEX_FROM
+        known = [*_SECRETS, *_KNOWN] if few else []
+        index = None if few else _known_index()
+    if index is None:
+        return _mask_all(text, known)
+    if not _holds_known(text, index):
+        return text  # exact: no value occurs, so the loop would replace nothing
+    with _KNOWN_LOCK:
         known = [*_SECRETS, *_KNOWN]
+    return _mask_all(text, known)
+
+
+def _known_index() -> dict[str, tuple[str, ...]]:
+    """Every registered value by its first `_MIN_KNOWN_LEN` characters (lock held)."""
+    index = _INDEX[0]
+    if index is None:
+        grouped: dict[str, list[str]] = {}
+        for raw in (*_SECRETS, *_KNOWN):
+            grouped.setdefault(raw[:_MIN_KNOWN_LEN], []).append(raw)
+        index = _INDEX[0] = {k: tuple(v) for k, v in grouped.items()}
+    return index
+
+
+def _holds_known(text: str, index: dict[str, tuple[str, ...]]) -> bool:
+    """Whether any indexed value occurs in `text`."""
+    width = _MIN_KNOWN_LEN
+    for i in range(len(text) - width + 1):
+        values = index.get(text[i : i + width])
+        if values is not None and any(text.startswith(v, i) for v in values):
+            return True
+    return False
+
+
+def _mask_all(text: str, known: list[str]) -> str:
+    """Replace each of `known` (in order) found in `text` by its placeholder."""
     for raw in known:
         if raw in text:
             text = text.replace(raw, f"<redacted:{fingerprint(raw)}>")
