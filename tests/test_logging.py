@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import sys
 import textwrap
@@ -670,3 +671,24 @@ def test_with_hundreds_of_known_tokens_each_is_still_masked() -> None:
             assert value not in out
             assert out.startswith("sent <redacted:")
         assert _logging._builtin_redact("nothing to hide here") == "nothing to hide here"
+
+
+def test_an_isolated_registry_is_not_emptied_by_a_release_from_outside_it() -> None:
+    """A `Secret` registered before `_isolated_registry` and collected during it releases its
+    own registration, not one made inside with the same value (that made a test of this file
+    flaky: a garbage collection in the middle unmasked the canary); the release is applied to
+    the outer registry when it comes back."""
+    value = "held-outside-and-inside-0001"
+    outside = Secret(value)
+    _logging.register_held_secret(outside)
+    with _logging._isolated_registry():
+        inside = Secret(value)
+        _logging.register_held_secret(inside)
+        del outside
+        gc.collect()
+        assert value not in _logging._builtin_redact(f"x {value} y")
+        del inside
+        gc.collect()
+        assert value in _logging._builtin_redact(f"x {value} y")  # nothing holds it any more
+    # back outside: the outer registration went with its collected Secret
+    assert value in _logging._builtin_redact(f"x {value} y")

@@ -12,6 +12,7 @@ too.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import threading
@@ -53,7 +54,15 @@ _KNOWN: OrderedDict[str, None] = OrderedDict()  # access tokens, most recent las
 _KNOWN_MAX = 512
 _SECRETS: dict[str, int] = {}  # raw value -> number of live registrations
 _HOLDERS: dict[int, weakref.ref[Secret]] = {}  # id(Secret) -> its weak reference
-_RELEASED: deque[tuple[int, weakref.ref[Secret], str]] = deque()  # filled by GC callbacks
+# Filled by GC callbacks: (id of the Secret, its weak reference, raw value, registry generation).
+_RELEASED: deque[tuple[int, weakref.ref[Secret], str, int]] = deque()
+# The registry's generation: always 0 outside tests. `_isolated_registry` (tests) swaps the
+# registries out under a new, higher generation; a release from an older generation is kept
+# in _PENDING and applied when that generation's registries are back, one from a newer
+# (ended) generation is dropped with its registries.
+_GENERATION = [0]
+_PENDING: dict[int, list[tuple[int, weakref.ref[Secret], str, int]]] = {}
+_GENERATIONS = itertools.count(1)
 _MIN_KNOWN_LEN = 6
 # With many values registered (a long test session or service keeps up to 512 tokens), one
 # substring search per value and per redacted text adds up: above _INDEX_FROM values, a text
@@ -127,20 +136,29 @@ def _drain_released() -> None:
     including one made while this thread holds the (non-reentrant) lock.
     """
     while _RELEASED:
-        key, ref, raw = _RELEASED.popleft()
-        if _HOLDERS.get(key) is ref:
-            del _HOLDERS[key]
-        count = _SECRETS.get(raw, 0) - 1
-        if count > 0:
-            _SECRETS[raw] = count
-        else:
-            _SECRETS.pop(raw, None)
-            _INDEX[0] = None
+        release = _RELEASED.popleft()
+        if release[3] < _GENERATION[0]:  # registered before an isolated registry (tests)
+            _PENDING.setdefault(release[3], []).append(release)
+        elif release[3] == _GENERATION[0]:
+            _apply_release(*release[:3])
+        # else: registered in an isolated registry that has ended (dropped whole)
 
 
-def _released(key: int, raw: str, ref: weakref.ref[Secret]) -> None:
+def _apply_release(key: int, ref: weakref.ref[Secret], raw: str) -> None:
+    """Drop one registration of a collected `Secret` (lock held)."""
+    if _HOLDERS.get(key) is ref:
+        del _HOLDERS[key]
+    count = _SECRETS.get(raw, 0) - 1
+    if count > 0:
+        _SECRETS[raw] = count
+    else:
+        _SECRETS.pop(raw, None)
+        _INDEX[0] = None
+
+
+def _released(key: int, raw: str, generation: int, ref: weakref.ref[Secret]) -> None:
     """A held `Secret` was collected: queue its release (see `_drain_released`)."""
-    _RELEASED.append((key, ref, raw))
+    _RELEASED.append((key, ref, raw, generation))
 
 
 def register_secret(value: str | Secret | None) -> None:
@@ -182,7 +200,7 @@ def register_held_secret(secret: Secret | None) -> None:
         held = _HOLDERS.get(key)
         if held is not None and held() is secret:
             return  # this object is registered already
-        ref = weakref.ref(secret, functools.partial(_released, key, raw))
+        ref = weakref.ref(secret, functools.partial(_released, key, raw, _GENERATION[0]))
         _HOLDERS[key] = ref
         if raw not in _SECRETS:
             _INDEX[0] = None
@@ -225,20 +243,29 @@ def _isolated_registry() -> Iterator[None]:
     """Run with empty registries and put the previous ones back afterwards (tests)."""
     with _KNOWN_LOCK:
         _drain_released()
-        known, secrets = dict(_KNOWN), dict(_SECRETS)
+        known, secrets, holders = dict(_KNOWN), dict(_SECRETS), dict(_HOLDERS)
+        outer = _GENERATION[0]
+        _GENERATION[0] = next(_GENERATIONS)
         _KNOWN.clear()
         _SECRETS.clear()
+        _HOLDERS.clear()
         _INDEX[0] = None
     try:
         yield
     finally:
         with _KNOWN_LOCK:
             _drain_released()
+            _PENDING.pop(_GENERATION[0], None)  # the isolated registries are dropped whole
+            _GENERATION[0] = outer
             _KNOWN.clear()
             _KNOWN.update(known)
             _SECRETS.clear()
             _SECRETS.update(secrets)
+            _HOLDERS.clear()
+            _HOLDERS.update(holders)
             _INDEX[0] = None
+            for release in _PENDING.pop(outer, []):  # outer Secrets collected meanwhile
+                _apply_release(*release[:3])
 
 
 def _mask_known(text: str) -> str:
