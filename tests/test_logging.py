@@ -27,7 +27,7 @@ from httpx_pingone_worker import (
     plugin_manager,
     register_secret,
 )
-from httpx_pingone_worker._core import _logging, _plugins
+from httpx_pingone_worker._core import _known, _logging, _plugins
 from httpx_pingone_worker._core._events import format_line
 from httpx_pingone_worker._core._logging import (
     forget_secret,
@@ -57,7 +57,7 @@ def _clean_plugins() -> Iterator[None]:
     """
     before = set(plugin_manager.get_plugins())
     reported = set(_plugins._reported)
-    with _logging._isolated_registry():
+    with _known._isolated_registry():
         yield
     for plugin in set(plugin_manager.get_plugins()) - before:
         plugin_manager.unregister(plugin)
@@ -613,7 +613,7 @@ def test_the_fast_path_redacts_exactly_like_the_full_one(text: str) -> None:
     """Text none of the patterns can match skips them (only known values are masked); for any
     text, with known values registered that border keys, schemes and separators, the result
     equals the full set of rules'."""
-    with _logging._isolated_registry():
+    with _known._isolated_registry():
         register_secret("s3cr3t-value")
         _logging.register_token("tok-abcdef")
         assert _logging._builtin_redact(text) == _logging._full_redact(text)
@@ -621,7 +621,7 @@ def test_the_fast_path_redacts_exactly_like_the_full_one(text: str) -> None:
 
 def test_the_fast_path_still_masks_known_values() -> None:
     """A registered value in text without any pattern trigger is masked."""
-    with _logging._isolated_registry():
+    with _known._isolated_registry():
         register_secret("plain-secret-without-separators")
         out = _logging._builtin_redact("the value plain-secret-without-separators leaked")
     assert "plain-secret-without-separators" not in out
@@ -643,7 +643,7 @@ def test_masking_with_many_known_values_matches_the_plain_loop(
     """Above `_INDEX_FROM` registered values a text is first checked against the index of
     their starts; the result equals masking with every value in turn, whether the text holds
     registered values (whole, overlapping, at its ends) or only near misses."""
-    with _logging._isolated_registry():
+    with _known._isolated_registry():
         for i, value in enumerate(values):
             if i % 2:
                 _logging.register_token(value)
@@ -652,20 +652,20 @@ def test_masking_with_many_known_values_matches_the_plain_loop(
         chosen = [values[p % len(values)] for p in picks] if values else []
         parts = [*chosen, *noise, *(v[:-1] for v in values[:3])]  # near misses: cut short
         text = " ".join(sorted(parts, key=lambda p: hash(p) % 7))
-        with _logging._KNOWN_LOCK:
-            everything = [*_logging._SECRETS, *_logging._KNOWN]
-        assert _logging._mask_known(text) == _logging._mask_all(text, everything)
+        with _known._KNOWN_LOCK:
+            everything = [*_known._SECRETS, *_known._KNOWN]
+        assert _known._mask_known(text) == _known._mask_all(text, everything)
 
 
 def test_with_hundreds_of_known_tokens_each_is_still_masked() -> None:
     """A long session registers hundreds of tokens: the newest, the oldest kept and a
     client secret are all masked (through the index), and text without them is unchanged."""
-    with _logging._isolated_registry():
+    with _known._isolated_registry():
         register_secret("client-secret-value-0001")
         tokens = [f"opaque-token-{i:06d}-abcdefghijkl" for i in range(600)]
         for token in tokens:
             _logging.register_token(token)
-        oldest_kept = tokens[-_logging._KNOWN_MAX]
+        oldest_kept = tokens[-_known._KNOWN_MAX]
         for value in ("client-secret-value-0001", tokens[-1], oldest_kept):
             out = _logging._builtin_redact(f"sent {value} to the server")
             assert value not in out
@@ -681,7 +681,7 @@ def test_an_isolated_registry_is_not_emptied_by_a_release_from_outside_it() -> N
     value = "held-outside-and-inside-0001"
     outside = Secret(value)
     _logging.register_held_secret(outside)
-    with _logging._isolated_registry():
+    with _known._isolated_registry():
         inside = Secret(value)
         _logging.register_held_secret(inside)
         del outside

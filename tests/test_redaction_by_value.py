@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
-from httpx_pingone_worker._core import _logging
+from httpx_pingone_worker._core import _known
 from httpx_pingone_worker._core._logging import forget_secret, redact, register_secret
 
 URL = "https://auth.example.test/0d9c8b7a/as/token"
@@ -16,7 +16,7 @@ URL = "https://auth.example.test/0d9c8b7a/as/token"
 @pytest.fixture(autouse=True)
 def _empty_registry() -> Iterator[None]:
     """Start without values other tests in this worker registered; put them back after."""
-    with _logging._isolated_registry():
+    with _known._isolated_registry():
         yield
 
 

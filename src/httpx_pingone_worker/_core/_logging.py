@@ -12,19 +12,20 @@ too.
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import re
-import threading
 import time
-import weakref
-from collections import OrderedDict, deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from ._events import ROOT_LOGGER, EventKind, LogEvent
+from ._known import (
+    _mask_known,
+    forget_secret,
+    register_held_secret,
+    register_secret,
+    register_token,
+)
 from ._plugins import _report_plugin_failure, _reported, get_plugin_manager
 from ._secrets import Secret, fingerprint
 
@@ -44,33 +45,6 @@ __all__ = [
 
 # --- redaction -------------------------------------------------------------------------
 
-# Two registries. Secrets (client secrets, private keys, values callers register) stay
-# masked for as long as the object holding them lives: a `Secret` is released when it is
-# garbage collected, a plain str is kept for the life of the process. Access tokens rotate
-# through a bounded LRU: a token is worthless after it expires, and a long-running service
-# fetches thousands of them, which must never push a secret out.
-_KNOWN_LOCK = threading.Lock()
-_KNOWN: OrderedDict[str, None] = OrderedDict()  # access tokens, most recent last
-_KNOWN_MAX = 512
-_SECRETS: dict[str, int] = {}  # raw value -> number of live registrations
-_HOLDERS: dict[int, weakref.ref[Secret]] = {}  # id(Secret) -> its weak reference
-# Filled by GC callbacks: (id of the Secret, its weak reference, raw value, registry generation).
-_RELEASED: deque[tuple[int, weakref.ref[Secret], str, int]] = deque()
-# The registry's generation: always 0 outside tests. `_isolated_registry` (tests) swaps the
-# registries out under a new, higher generation; a release from an older generation is kept
-# in _PENDING and applied when that generation's registries are back, one from a newer
-# (ended) generation is dropped with its registries.
-_GENERATION = [0]
-_PENDING: dict[int, list[tuple[int, weakref.ref[Secret], str, int]]] = {}
-_GENERATIONS = itertools.count(1)
-_MIN_KNOWN_LEN = 6
-# With many values registered (a long test session or service keeps up to 512 tokens), one
-# substring search per value and per redacted text adds up: above _INDEX_FROM values, a text
-# is first checked against an index of every value's first _MIN_KNOWN_LEN characters, and
-# only a text that holds a value is masked. Cleared on every change, rebuilt on next use.
-# A built index is never changed (a reader keeps using its own reference): a change replaces it.
-_INDEX: list[dict[str, tuple[str, ...]] | None] = [None]
-_INDEX_FROM = 32
 
 # The patterns compile on first use (``_rx()``), not at import: compiling them is a
 # noticeable part of ``import httpx_pingone_worker`` and most imports never log.
@@ -127,189 +101,6 @@ def _rx() -> _Patterns:
 def _kv_sub(m: re.Match[str]) -> str:
     q = '"' if m.group("dq") is not None else "'" if m.group("sq") is not None else ""
     return f"{m.group('key')}{m.group('sep')}{q}<redacted>{q}"
-
-
-def _drain_released() -> None:
-    """Drop the registrations of `Secret` objects collected since the last call (lock held).
-
-    The weakref callbacks only append to a deque: they may run inside any allocation,
-    including one made while this thread holds the (non-reentrant) lock.
-    """
-    while _RELEASED:
-        release = _RELEASED.popleft()
-        if release[3] < _GENERATION[0]:  # registered before an isolated registry (tests)
-            _PENDING.setdefault(release[3], []).append(release)
-        elif release[3] == _GENERATION[0]:
-            _apply_release(*release[:3])
-        # else: registered in an isolated registry that has ended (dropped whole)
-
-
-def _apply_release(key: int, ref: weakref.ref[Secret], raw: str) -> None:
-    """Drop one registration of a collected `Secret` (lock held)."""
-    if _HOLDERS.get(key) is ref:
-        del _HOLDERS[key]
-    count = _SECRETS.get(raw, 0) - 1
-    if count > 0:
-        _SECRETS[raw] = count
-    else:
-        _SECRETS.pop(raw, None)
-        _INDEX[0] = None
-
-
-def _released(key: int, raw: str, generation: int, ref: weakref.ref[Secret]) -> None:
-    """A held `Secret` was collected: queue its release (see `_drain_released`)."""
-    _RELEASED.append((key, ref, raw, generation))
-
-
-def register_secret(value: str | Secret | None) -> None:
-    """Mask every later occurrence of ``value`` in library log output.
-
-    The library registers client secrets and private keys itself; call this for other
-    values you know must never be logged. A value you register stays masked for the life
-    of the process. Access tokens the library sees rotate through a separate bounded
-    registry and can never push a secret out.
-    """
-    if value is None:
-        return
-    raw = value.get_secret_value() if isinstance(value, Secret) else value
-    if len(raw) < _MIN_KNOWN_LEN:
-        return
-    with _KNOWN_LOCK:
-        _drain_released()
-        # Pinned: a count no release can bring to zero.
-        _SECRETS[raw] = _SECRETS.get(raw, 0) + (1 << 40)
-        _INDEX[0] = None
-
-
-def register_held_secret(secret: Secret | None) -> None:
-    """Mask ``secret`` for as long as this `Secret` object lives (the library's own secrets).
-
-    The object holding the secret (an auth, its engine, a client) keeps the `Secret`; when
-    it is garbage collected the registration goes with it, so a long-running service that
-    builds and drops many auths does not grow the registry. Several objects holding the
-    same value keep it registered until the last one is gone.
-    """
-    if secret is None:
-        return
-    raw = secret.get_secret_value()
-    if len(raw) < _MIN_KNOWN_LEN:
-        return
-    with _KNOWN_LOCK:
-        _drain_released()
-        key = id(secret)
-        held = _HOLDERS.get(key)
-        if held is not None and held() is secret:
-            return  # this object is registered already
-        ref = weakref.ref(secret, functools.partial(_released, key, raw, _GENERATION[0]))
-        _HOLDERS[key] = ref
-        if raw not in _SECRETS:
-            _INDEX[0] = None
-        _SECRETS[raw] = _SECRETS.get(raw, 0) + 1
-
-
-def register_token(value: str | Secret | None) -> None:
-    """Mask an access token in later log output; the most recent 512 tokens are kept.
-
-    For values that expire on their own (access tokens). A token that is also registered
-    as a secret stays masked as long as the secret registration lasts.
-    """
-    if value is None:
-        return
-    raw = value.get_secret_value() if isinstance(value, Secret) else value
-    if len(raw) < _MIN_KNOWN_LEN:
-        return
-    with _KNOWN_LOCK:
-        if raw not in _KNOWN:
-            _INDEX[0] = None
-        _KNOWN[raw] = None
-        _KNOWN.move_to_end(raw)
-        while len(_KNOWN) > _KNOWN_MAX:
-            _KNOWN.popitem(last=False)
-            _INDEX[0] = None
-
-
-def forget_secret(value: str | Secret) -> None:
-    """Remove a value from both registries (tests)."""
-    raw = value.get_secret_value() if isinstance(value, Secret) else value
-    with _KNOWN_LOCK:
-        _drain_released()
-        _KNOWN.pop(raw, None)
-        _SECRETS.pop(raw, None)
-        _INDEX[0] = None
-
-
-@contextmanager
-def _isolated_registry() -> Iterator[None]:
-    """Run with empty registries and put the previous ones back afterwards (tests)."""
-    with _KNOWN_LOCK:
-        _drain_released()
-        known, secrets, holders = dict(_KNOWN), dict(_SECRETS), dict(_HOLDERS)
-        outer = _GENERATION[0]
-        _GENERATION[0] = next(_GENERATIONS)
-        _KNOWN.clear()
-        _SECRETS.clear()
-        _HOLDERS.clear()
-        _INDEX[0] = None
-    try:
-        yield
-    finally:
-        with _KNOWN_LOCK:
-            _drain_released()
-            _PENDING.pop(_GENERATION[0], None)  # the isolated registries are dropped whole
-            _GENERATION[0] = outer
-            _KNOWN.clear()
-            _KNOWN.update(known)
-            _SECRETS.clear()
-            _SECRETS.update(secrets)
-            _HOLDERS.clear()
-            _HOLDERS.update(holders)
-            _INDEX[0] = None
-            for release in _PENDING.pop(outer, []):  # outer Secrets collected meanwhile
-                _apply_release(*release[:3])
-
-
-def _mask_known(text: str) -> str:
-    with _KNOWN_LOCK:
-        _drain_released()
-        few = len(_SECRETS) + len(_KNOWN) <= _INDEX_FROM
-        known = [*_SECRETS, *_KNOWN] if few else []
-        index = None if few else _known_index()
-    if index is None:
-        return _mask_all(text, known)
-    if not _holds_known(text, index):
-        return text  # exact: no value occurs, so the loop would replace nothing
-    with _KNOWN_LOCK:
-        known = [*_SECRETS, *_KNOWN]
-    return _mask_all(text, known)
-
-
-def _known_index() -> dict[str, tuple[str, ...]]:
-    """Every registered value by its first `_MIN_KNOWN_LEN` characters (lock held)."""
-    index = _INDEX[0]
-    if index is None:
-        grouped: dict[str, list[str]] = {}
-        for raw in (*_SECRETS, *_KNOWN):
-            grouped.setdefault(raw[:_MIN_KNOWN_LEN], []).append(raw)
-        index = _INDEX[0] = {k: tuple(v) for k, v in grouped.items()}
-    return index
-
-
-def _holds_known(text: str, index: dict[str, tuple[str, ...]]) -> bool:
-    """Whether any indexed value occurs in `text`."""
-    width = _MIN_KNOWN_LEN
-    for i in range(len(text) - width + 1):
-        values = index.get(text[i : i + width])
-        if values is not None and any(text.startswith(v, i) for v in values):
-            return True
-    return False
-
-
-def _mask_all(text: str, known: list[str]) -> str:
-    """Replace each of `known` (in order) found in `text` by its placeholder."""
-    for raw in known:
-        if raw in text:
-            text = text.replace(raw, f"<redacted:{fingerprint(raw)}>")
-    return text
 
 
 def _builtin_redact(text: str) -> str:
