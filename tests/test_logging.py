@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -692,3 +693,68 @@ def test_an_isolated_registry_is_not_emptied_by_a_release_from_outside_it() -> N
         assert value in _logging._builtin_redact(f"x {value} y")  # nothing holds it any more
     # back outside: the outer registration went with its collected Secret
     assert value in _logging._builtin_redact(f"x {value} y")
+
+
+_OPS = st.lists(
+    st.tuples(st.sampled_from(["secret", "token", "forget", "held", "drop", "check"]), _VALUE),
+    min_size=1,
+    max_size=120,
+)
+
+
+@given(ops=_OPS)
+@settings(max_examples=150, deadline=None)
+def test_the_index_stays_exact_through_registrations_evictions_and_releases(
+    ops: list[tuple[str, str]],
+) -> None:
+    """Once built, the index is kept current by each change (a new secret or token, an LRU
+    eviction, `forget_secret`, a collected `Secret`): after any sequence, masking through it
+    equals masking with every registered value in turn, for each value ever used."""
+    held: dict[str, Secret] = {}
+    used: list[str] = []
+    with _known._isolated_registry(), mock.patch.object(_known, "_KNOWN_MAX", 40):
+        for i in range(_known._INDEX_FROM + 1):  # enough values for the index to be built
+            register_secret(f"filler-secret-{i:04d}")
+        _known._mask_known("build the index")
+        for op, value in ops:
+            used.append(value)
+            if op == "secret":
+                register_secret(value)
+            elif op == "token":
+                _known.register_token(value)
+            elif op == "forget":
+                forget_secret(value)
+            elif op == "held":
+                held[value] = Secret(value)
+                _known.register_held_secret(held[value])
+            elif op == "drop":
+                held.pop(value, None)
+                gc.collect()
+            for probe in (value, *used[-3:]):
+                text = f"a {probe} b"
+                with _known._KNOWN_LOCK:
+                    _known._drain_released()  # as _mask_known does first
+                    everything = [*_known._SECRETS, *_known._KNOWN]
+                assert _known._mask_known(text) == _known._mask_all(text, everything), (op, probe)
+
+
+def test_a_value_evicted_as_a_token_stays_masked_as_a_secret() -> None:
+    """A value registered both as a secret and as a token stays in the index (and masked)
+    when the token LRU evicts it, and when a held `Secret` of it is collected."""
+    with _known._isolated_registry(), mock.patch.object(_known, "_KNOWN_MAX", 40):
+        for i in range(_known._INDEX_FROM + 1):
+            register_secret(f"filler-secret-{i:04d}")
+        _known._mask_known("build the index")
+        register_secret("both-a-secret-and-a-token")
+        _known.register_token("both-a-secret-and-a-token")
+        held = Secret("held-and-a-token-value")
+        _known.register_held_secret(held)
+        _known.register_token("held-and-a-token-value")
+        for i in range(60):  # evicts both from the token LRU
+            _known.register_token(f"later-token-{i:04d}")
+        assert "both-a-secret-and-a-token" not in _known._KNOWN
+        assert "both-a-secret-and-a-token" not in _known._mask_known("x both-a-secret-and-a-token")
+        assert "held-and-a-token-value" not in _known._mask_known("x held-and-a-token-value")
+        del held
+        gc.collect()
+        assert "held-and-a-token-value" in _known._mask_known("x held-and-a-token-value")

@@ -49,8 +49,8 @@ _MIN_KNOWN_LEN = 6
 # With many values registered (a long test session or service keeps up to 512 tokens), one
 # substring search per value and per redacted text adds up: above _INDEX_FROM values, a text
 # is first checked against an index of every value's first _MIN_KNOWN_LEN characters, and
-# only a text that holds a value is masked. Cleared on every change, rebuilt on next use.
-# A built index is never changed (a reader keeps using its own reference): a change replaces it.
+# only a text that holds a value is masked. Built on first use and kept current by every
+# change (`_index_add`, `_index_discard`); rebuilt after an isolated registry (tests).
 _INDEX: list[dict[str, tuple[str, ...]] | None] = [None]
 _INDEX_FROM = 32
 
@@ -79,7 +79,7 @@ def _apply_release(key: int, ref: weakref.ref[Secret], raw: str) -> None:
         _SECRETS[raw] = count
     else:
         _SECRETS.pop(raw, None)
-        _INDEX[0] = None
+        _index_discard(raw)
 
 
 def _released(key: int, raw: str, generation: int, ref: weakref.ref[Secret]) -> None:
@@ -104,7 +104,7 @@ def register_secret(value: str | Secret | None) -> None:
         _drain_released()
         # Pinned: a count no release can bring to zero.
         _SECRETS[raw] = _SECRETS.get(raw, 0) + (1 << 40)
-        _INDEX[0] = None
+        _index_add(raw)
 
 
 def register_held_secret(secret: Secret | None) -> None:
@@ -128,8 +128,7 @@ def register_held_secret(secret: Secret | None) -> None:
             return  # this object is registered already
         ref = weakref.ref(secret, functools.partial(_released, key, raw, _GENERATION[0]))
         _HOLDERS[key] = ref
-        if raw not in _SECRETS:
-            _INDEX[0] = None
+        _index_add(raw)
         _SECRETS[raw] = _SECRETS.get(raw, 0) + 1
 
 
@@ -145,13 +144,12 @@ def register_token(value: str | Secret | None) -> None:
     if len(raw) < _MIN_KNOWN_LEN:
         return
     with _KNOWN_LOCK:
-        if raw not in _KNOWN:
-            _INDEX[0] = None
         _KNOWN[raw] = None
         _KNOWN.move_to_end(raw)
+        _index_add(raw)
         while len(_KNOWN) > _KNOWN_MAX:
-            _KNOWN.popitem(last=False)
-            _INDEX[0] = None
+            evicted, _ = _KNOWN.popitem(last=False)
+            _index_discard(evicted)
 
 
 def forget_secret(value: str | Secret) -> None:
@@ -161,7 +159,7 @@ def forget_secret(value: str | Secret) -> None:
         _drain_released()
         _KNOWN.pop(raw, None)
         _SECRETS.pop(raw, None)
-        _INDEX[0] = None
+        _index_discard(raw)
 
 
 @contextmanager
@@ -207,6 +205,30 @@ def _mask_known(text: str) -> str:
     with _KNOWN_LOCK:
         known = [*_SECRETS, *_KNOWN]
     return _mask_all(text, known)
+
+
+def _index_add(raw: str) -> None:
+    """Keep a built index current after `raw` was registered (lock held). Each prefix's
+    tuple is replaced, never changed, so a reader sees the old or the new one whole."""
+    index = _INDEX[0]
+    if index is not None:
+        prefix = raw[:_MIN_KNOWN_LEN]
+        values = index.get(prefix, ())
+        if raw not in values:
+            index[prefix] = (*values, raw)
+
+
+def _index_discard(raw: str) -> None:
+    """Keep a built index current after `raw` left one registry (lock held): it leaves the
+    index only when neither registry holds it any more."""
+    index = _INDEX[0]
+    if index is not None and raw not in _SECRETS and raw not in _KNOWN:
+        prefix = raw[:_MIN_KNOWN_LEN]
+        values = tuple(v for v in index.get(prefix, ()) if v != raw)
+        if values:
+            index[prefix] = values
+        else:
+            index.pop(prefix, None)
 
 
 def _known_index() -> dict[str, tuple[str, ...]]:
