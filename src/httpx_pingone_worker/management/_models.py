@@ -44,9 +44,17 @@ def _id_of(value: Any) -> str | None:
 
 def _copy(record: Mapping[str, Any]) -> dict[str, Any]:
     """A deep copy of a JSON record as plain dicts and lists (``raw``)."""
-    import copy
+    return {k: _copy_value(v) for k, v in record.items()}
 
-    return copy.deepcopy(dict(record))
+
+def _copy_value(value: Any) -> Any:
+    # JSON's shapes only (what a response body parses to), so no `copy.deepcopy` machinery:
+    # objects and arrays are copied, strings, numbers, booleans and null are immutable.
+    if isinstance(value, Mapping):
+        return _copy(value)
+    if isinstance(value, list):
+        return [_copy_value(v) for v in value]
+    return value
 
 
 def _bool(value: Any) -> bool | None:
