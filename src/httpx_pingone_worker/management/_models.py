@@ -50,10 +50,13 @@ def _copy(record: Mapping[str, Any]) -> dict[str, Any]:
 def _copy_value(value: Any) -> Any:
     # JSON's shapes only (what a response body parses to), so no `copy.deepcopy` machinery:
     # objects and arrays are copied, strings, numbers, booleans and null are immutable.
-    if isinstance(value, Mapping):
-        return _copy(value)
-    if isinstance(value, list):
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy_value(v) for k, v in value.items()}
+    if kind is list:
         return [_copy_value(v) for v in value]
+    if isinstance(value, Mapping):  # not from a JSON body, but copied all the same
+        return _copy(value)
     return value
 
 
