@@ -87,6 +87,14 @@ def _released(key: int, raw: str, generation: int, ref: weakref.ref[Secret]) -> 
     _RELEASED.append((key, ref, raw, generation))
 
 
+def _maskable(value: str | Secret | None) -> str | None:
+    """The raw value to register, or `None` for none or one too short to mask safely."""
+    if value is None:
+        return None
+    raw = value.get_secret_value() if isinstance(value, Secret) else value
+    return raw if len(raw) >= _MIN_KNOWN_LEN else None
+
+
 def register_secret(value: str | Secret | None) -> None:
     """Mask every later occurrence of ``value`` in library log output.
 
@@ -95,10 +103,8 @@ def register_secret(value: str | Secret | None) -> None:
     of the process. Access tokens the library sees rotate through a separate bounded
     registry and can never push a secret out.
     """
-    if value is None:
-        return
-    raw = value.get_secret_value() if isinstance(value, Secret) else value
-    if len(raw) < _MIN_KNOWN_LEN:
+    raw = _maskable(value)
+    if raw is None:
         return
     with _KNOWN_LOCK:
         _drain_released()
@@ -115,10 +121,8 @@ def register_held_secret(secret: Secret | None) -> None:
     builds and drops many auths does not grow the registry. Several objects holding the
     same value keep it registered until the last one is gone.
     """
-    if secret is None:
-        return
-    raw = secret.get_secret_value()
-    if len(raw) < _MIN_KNOWN_LEN:
+    raw = _maskable(secret)
+    if secret is None or raw is None:
         return
     with _KNOWN_LOCK:
         _drain_released()
@@ -138,10 +142,8 @@ def register_token(value: str | Secret | None) -> None:
     For values that expire on their own (access tokens). A token that is also registered
     as a secret stays masked as long as the secret registration lasts.
     """
-    if value is None:
-        return
-    raw = value.get_secret_value() if isinstance(value, Secret) else value
-    if len(raw) < _MIN_KNOWN_LEN:
+    raw = _maskable(value)
+    if raw is None:
         return
     with _KNOWN_LOCK:
         _KNOWN[raw] = None

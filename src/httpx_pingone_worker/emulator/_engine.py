@@ -48,6 +48,19 @@ class Settings:
     page_sizes: dict[str, int] = field(default_factory=lambda: {"users": 200})
 
 
+#: The engine's fields a request may change without writing to the directory (with the
+#: world's issued tokens, id generator and tick): what a snapshot holds besides the world,
+#: settings and seed, and what ``EmulatorEngine.rewind`` puts back.
+_RUNTIME = (
+    "signing_index",
+    "client_key_index",
+    "faults",
+    "requests",
+    "token_request_count",
+    "rate_windows",
+)
+
+
 @dataclass(slots=True)
 class EmulatorEngine:
     """Everything a request can read or change. Rebuilt or restored on reset."""
@@ -74,45 +87,15 @@ class EmulatorEngine:
     def snapshot(self) -> bytes:
         """Everything but the clock, serialized (keys by index: they regenerate from the
         seed, cached)."""
-        state = (
-            self.world,
-            self.settings,
-            self.seed,
-            self.signing_index,
-            self.client_key_index,
-            self.faults,
-            self.requests,
-            self.token_request_count,
-            self.rate_windows,
-        )
+        state = (self.world, self.settings, self.seed, *(getattr(self, f) for f in _RUNTIME))
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def restore(cls, blob: bytes, clock: EmulatorClock) -> EmulatorEngine:
         """An independent engine equal to the one ``snapshot`` saw, on ``clock``."""
-        (
-            world,
-            settings,
-            seed,
-            signing_index,
-            client_key_index,
-            faults,
-            requests,
-            count,
-            windows,
-        ) = pickle.loads(blob)  # noqa: S301 - our own bytes, never from outside
-        return cls(
-            world=world,
-            clock=clock,
-            settings=settings,
-            seed=seed,
-            signing_index=signing_index,
-            client_key_index=client_key_index,
-            faults=faults,
-            requests=requests,
-            token_request_count=count,
-            rate_windows=windows,
-        )
+        world, settings, seed, *runtime = pickle.loads(blob)  # noqa: S301 - our own bytes
+        fields: dict[str, Any] = dict(zip(_RUNTIME, runtime, strict=True))
+        return cls(world=world, clock=clock, settings=settings, seed=seed, **fields)
 
     def runtime(self) -> bytes:
         """What serving a request changes without a write to the directory, serialized: the
@@ -125,30 +108,17 @@ class EmulatorEngine:
             world.tokens,
             world.rng.getstate(),
             world.tick,
-            self.signing_index,
-            self.client_key_index,
-            self.faults,
-            self.requests,
-            self.token_request_count,
-            self.rate_windows,
+            *(getattr(self, f) for f in _RUNTIME),
         )
         return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
 
     def rewind(self, runtime: bytes, clock: EmulatorClock) -> None:
         """Put back what ``runtime`` saved, and run on ``clock`` from now on."""
         world = self.world
-        (
-            world.tokens,
-            rng_state,
-            world.tick,
-            self.signing_index,
-            self.client_key_index,
-            self.faults,
-            self.requests,
-            self.token_request_count,
-            self.rate_windows,
-        ) = pickle.loads(runtime)  # noqa: S301 - our own bytes, never from outside
+        world.tokens, rng_state, world.tick, *rest = pickle.loads(runtime)  # noqa: S301
         world.rng.setstate(rng_state)
+        for name, value in zip(_RUNTIME, rest, strict=True):
+            setattr(self, name, value)
         self.clock = clock
 
     # ------------------------------------------------------------------ keys and tokens
