@@ -91,6 +91,27 @@ def _crawl(client: httpx.Client) -> set[str]:
     return ran
 
 
+def _read_with_parameters(client: httpx.Client, emu: PingOneEmulator) -> None:
+    """Reads with the query parameters the emulator serves: paging (following the cursors),
+    filters (good and refused), `include=` on a user, for users and groups."""
+    e = f"/v1/environments/{emu.environment_id}"
+    users = client.get(f"{e}/users").json()["_embedded"]["users"]
+    reads = [
+        f"{e}/users?filter=" + 'username sw "crawl"',
+        f"{e}/users?filter=" + "not a filter",
+        f"{e}/users?limit=0",
+        f"{e}/groups?filter=" + 'name eq "Crawl"',
+        f"{e}/populations?limit=1",
+        *(f"{e}/users/{u['id']}?include=memberOfGroupIDs,memberOfGroupNames" for u in users),
+    ]
+    for url in reads:
+        assert client.get(url).status_code < 500, url
+    page: str | None = f"{e}/users?limit=3"
+    while page is not None:
+        body = client.get(page).json()
+        page = body.get("_links", {}).get("next", {}).get("href")
+
+
 def _populate(client: httpx.Client, emu: PingOneEmulator) -> None:
     """Writes that give every readable route something to read (nesting, assignments)."""
     e = f"/v1/environments/{emu.environment_id}"
@@ -115,6 +136,7 @@ def test_reads_leave_nothing_behind_and_take_the_shortcut(
     world, reference = emu._state.world, _blob(emu)
     logged = emu.requests
     ran = _crawl(client)
+    _read_with_parameters(client, emu)
     _token(client, emu)  # a token request counts, and remembers the token
     assert len(emu.requests) > len(logged) + 50
     emu.restore(saved)
