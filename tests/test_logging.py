@@ -758,3 +758,27 @@ def test_a_value_evicted_as_a_token_stays_masked_as_a_secret() -> None:
         del held
         gc.collect()
         assert "held-and-a-token-value" in _known._mask_known("x held-and-a-token-value")
+
+
+def test_the_basic_credential_of_an_auth_is_masked_while_the_auth_lives() -> None:
+    """The client secret's HTTP Basic form (bare base64 of `id:secret`, which no pattern
+    recognises) is masked like the secret itself, after a rotation too, and released with
+    the auth."""
+    from httpx_pingone_worker import PingOneWorkerAuth
+
+    rotated = "canary-ROTATED-4hT8wQ2zLm6Vx9Kp"
+    with _known._isolated_registry():
+        auth = PingOneWorkerAuth(
+            CANARY_CLIENT_ID, CANARY_SECRET, "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a"
+        )
+        basic = _known.basic_credential(CANARY_CLIENT_ID, CANARY_SECRET)
+        assert_no_canary(redact(f"upstream saw {basic} in a header dump"))
+        auth.rotate_secret(rotated)
+        basic_rotated = _known.basic_credential(CANARY_CLIENT_ID, rotated)
+        out = redact(f"then {basic_rotated}")
+        assert basic_rotated not in out
+        assert "<redacted:" in out
+        auth.close()
+        del auth
+        gc.collect()
+        assert basic in redact(f"x {basic}")  # nothing holds that secret any more

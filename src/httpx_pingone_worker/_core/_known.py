@@ -9,6 +9,7 @@ registration from a weakref callback, drained under the lock on the next use.
 
 from __future__ import annotations
 
+import base64
 import functools
 import itertools
 import threading
@@ -16,10 +17,12 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import quote_plus
 
 from ._secrets import Secret, fingerprint
 
 __all__ = [
+    "basic_credential",
     "forget_secret",
     "register_held_secret",
     "register_secret",
@@ -35,15 +38,15 @@ _KNOWN_LOCK = threading.Lock()
 _KNOWN: OrderedDict[str, None] = OrderedDict()  # access tokens, most recent last
 _KNOWN_MAX = 512
 _SECRETS: dict[str, int] = {}  # raw value -> number of live registrations
-_HOLDERS: dict[int, weakref.ref[Secret]] = {}  # id(Secret) -> its weak reference
-# Filled by GC callbacks: (id of the Secret, its weak reference, raw value, registry generation).
-_RELEASED: deque[tuple[int, weakref.ref[Secret], str, int]] = deque()
+_HOLDERS: dict[tuple[int, str], weakref.ref[Secret]] = {}  # (id(Secret), form) -> weak ref
+# Filled by GC callbacks: (holder key, its weak reference, raw value, registry generation).
+_RELEASED: deque[tuple[tuple[int, str], weakref.ref[Secret], str, int]] = deque()
 # The registry's generation: always 0 outside tests. `_isolated_registry` (tests) swaps the
 # registries out under a new, higher generation; a release from an older generation is kept
 # in _PENDING and applied when that generation's registries are back, one from a newer
 # (ended) generation is dropped with its registries.
 _GENERATION = [0]
-_PENDING: dict[int, list[tuple[int, weakref.ref[Secret], str, int]]] = {}
+_PENDING: dict[int, list[tuple[tuple[int, str], weakref.ref[Secret], str, int]]] = {}
 _GENERATIONS = itertools.count(1)
 _MIN_KNOWN_LEN = 6
 # With many values registered (a long test session or service keeps up to 512 tokens), one
@@ -70,7 +73,7 @@ def _drain_released() -> None:
         # else: registered in an isolated registry that has ended (dropped whole)
 
 
-def _apply_release(key: int, ref: weakref.ref[Secret], raw: str) -> None:
+def _apply_release(key: tuple[int, str], ref: weakref.ref[Secret], raw: str) -> None:
     """Drop one registration of a collected `Secret` (lock held)."""
     if _HOLDERS.get(key) is ref:
         del _HOLDERS[key]
@@ -82,7 +85,7 @@ def _apply_release(key: int, ref: weakref.ref[Secret], raw: str) -> None:
         _index_discard(raw)
 
 
-def _released(key: int, raw: str, generation: int, ref: weakref.ref[Secret]) -> None:
+def _released(key: tuple[int, str], raw: str, generation: int, ref: weakref.ref[Secret]) -> None:
     """A held `Secret` was collected: queue its release (see `_drain_released`)."""
     _RELEASED.append((key, ref, raw, generation))
 
@@ -113,27 +116,40 @@ def register_secret(value: str | Secret | None) -> None:
         _index_add(raw)
 
 
-def register_held_secret(secret: Secret | None) -> None:
+def basic_credential(client_id: str, secret: str) -> str:
+    """The `client_secret_basic` credential: base64 of the form-encoded ``id:secret`` (RFC 6749
+    section 2.3.1), what follows ``Basic `` in the header."""
+    pair = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return base64.b64encode(pair).decode("ascii")
+
+
+def register_held_secret(secret: Secret | None, *, basic_client_id: str | None = None) -> None:
     """Mask ``secret`` for as long as this `Secret` object lives (the library's own secrets).
 
     The object holding the secret (an auth, its engine, a client) keeps the `Secret`; when
     it is garbage collected the registration goes with it, so a long-running service that
     builds and drops many auths does not grow the registry. Several objects holding the
-    same value keep it registered until the last one is gone.
+    same value keep it registered until the last one is gone. With ``basic_client_id`` the
+    secret's HTTP Basic form (`basic_credential`) is masked too, for as long: a bare
+    base64 credential matches no pattern.
     """
     raw = _maskable(secret)
     if secret is None or raw is None:
         return
+    forms = [raw]
+    if basic_client_id is not None:
+        forms.append(basic_credential(basic_client_id, raw))
     with _KNOWN_LOCK:
         _drain_released()
-        key = id(secret)
-        held = _HOLDERS.get(key)
-        if held is not None and held() is secret:
-            return  # this object is registered already
-        ref = weakref.ref(secret, functools.partial(_released, key, raw, _GENERATION[0]))
-        _HOLDERS[key] = ref
-        _index_add(raw)
-        _SECRETS[raw] = _SECRETS.get(raw, 0) + 1
+        for form in forms:
+            key = (id(secret), form)
+            held = _HOLDERS.get(key)
+            if held is not None and held() is secret:
+                continue  # this object is registered already
+            ref = weakref.ref(secret, functools.partial(_released, key, form, _GENERATION[0]))
+            _HOLDERS[key] = ref
+            _index_add(form)
+            _SECRETS[form] = _SECRETS.get(form, 0) + 1
 
 
 def register_token(value: str | Secret | None) -> None:

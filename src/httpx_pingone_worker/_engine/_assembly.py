@@ -55,7 +55,7 @@ class AuthParts:
         http_client: Any,
         async_http_client: Any,
     ) -> None:
-        register_held_secret(config.client_secret)
+        register_held_secret(config.client_secret, basic_client_id=config.client_id)
         register_held_secret(config.private_key)
         self.cache: TokenCache = cache if cache is not None else MemoryTokenCache()
         self.store = GuardedCache(self.cache, config.cache_key)

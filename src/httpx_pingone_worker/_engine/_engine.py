@@ -346,7 +346,7 @@ class TokenEngine:
 
     def rotate_secret(self, secret: Secret) -> None:
         """Use ``secret`` for the next token request (the cached token stays)."""
-        register_held_secret(secret)
+        register_held_secret(secret, basic_client_id=self.client_id)
         with self._lock:
             self.client_secret = secret
 

@@ -17,16 +17,15 @@ more than an hour ahead).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote_plus
 
 from httpx_pingone_worker._core._errors import ConfigurationError
+from httpx_pingone_worker._core._known import basic_credential
 from httpx_pingone_worker._core._secrets import Secret, sealed_frames
 from httpx_pingone_worker.credentials._credentials import AuthMethod, parse_auth_method
 
@@ -144,9 +143,8 @@ def client_auth(
     if m == "client_secret_basic":
         if not secret:
             raise ConfigurationError("client_secret_basic needs a client secret")
-        pair = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
         return ClientAuthParts(
-            headers={"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")},
+            headers={"Authorization": "Basic " + basic_credential(client_id, secret)},
             form={},
         )
     if m == "client_secret_post":
