@@ -392,13 +392,22 @@ def test_management_client_constructor_failure_hides_the_token(
     "build",
     [
         lambda: EncryptedFileTokenCache(key=CANARY_SECRET.encode(), lock_timeout=-1),
+        lambda: EncryptedFileTokenCache(key=CANARY_SECRET.encode()),  # not a 256-bit key
+        lambda: EncryptedFileTokenCache(key=f"hpw-key-v1:{CANARY_SECRET}"),
         lambda: RedisTokenCache("redis://127.0.0.1:6379/0", secret=CANARY_SECRET, lock_ttl=-1),
         lambda: RedisTokenCache(
             "redis://127.0.0.1:6379/0", encryption_key=CANARY_SECRET.encode(), lock_ttl=-1
         ),
         lambda: RedisTokenCache(f"redis://:{CANARY_SECRET}@127.0.0.1:abc/0"),
     ],
-    ids=["file cache key", "redis secret", "redis encryption_key", "redis URL password"],
+    ids=[
+        "file cache key",
+        "file cache damaged key",
+        "file cache damaged key text",
+        "redis secret",
+        "redis encryption_key",
+        "redis URL password",
+    ],
 )
 def test_cache_constructor_failure_hides_its_secret(build: Callable[[], object]) -> None:
     """A shared cache given a secret, a key or a password, refusing another argument."""
@@ -475,3 +484,19 @@ def test_from_credentials_failure_hides_the_secret(bad: dict[str, Any]) -> None:
     assert_failure_hides_canary(
         lambda: PingOneWorkerAuth.from_credentials(creds, client_secret=CANARY_SECRET, **bad)
     )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [f"hpw-key-v1:{CANARY_SECRET}\n", f"{CANARY_SECRET}\u00e9\n"],
+    ids=["not a 256-bit key", "not ascii"],
+)
+def test_a_damaged_key_file_is_refused_without_its_content_in_frames(
+    tmp_path: Path, content: str
+) -> None:
+    """A key file that holds something else than a key (damaged, or a secret pasted in the
+    wrong place) is a `StorageError` naming the file; its content is in no frame's locals
+    and no exception of the chain (a decode error carries the bytes it failed on)."""
+    (tmp_path / ".tokens.key").write_text(content, encoding="utf-8")
+    exc = assert_failure_hides_canary(lambda: EncryptedFileTokenCache(tmp_path))
+    assert ".tokens.key" in str(exc)

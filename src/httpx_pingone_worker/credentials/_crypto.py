@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from httpx_pingone_worker._core._errors import StorageError
 from httpx_pingone_worker._core._logging import get_logger
-from httpx_pingone_worker._core._secrets import Secret
+from httpx_pingone_worker._core._secrets import Secret, sealed_frames
 
 __all__ = [
     "APP_NAME",
@@ -185,6 +185,7 @@ def _encode_key(raw: bytes) -> str:
     return _KEY_PREFIX + base64.urlsafe_b64encode(raw).decode("ascii")
 
 
+@sealed_frames  # its locals hold the (damaged) key
 def parse_key(value: str | bytes | Secret, *, source: str = "key") -> bytes:
     """Turn a key (32 raw bytes, ``hpw-key-v1:<base64>`` or bare urlsafe base64) into bytes.
 
@@ -260,6 +261,7 @@ def _usable_keyring() -> tuple[Any, str]:
     return backend, ""
 
 
+@sealed_frames  # its locals hold the file's text: a key, or whatever damaged it
 def _read_key_file(path: Path) -> bytes:
     if _POSIX:
         st = path.stat()
@@ -269,12 +271,18 @@ def _read_key_file(path: Path) -> bytes:
                 _log.warning("tightened permissions of the key file %s to 0600", path)
     try:
         text = path.read_text("ascii")
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise StorageError(
             f"cannot read the key file {path} ({type(exc).__name__})",
             path=str(path),
             hint="check its permissions; it must hold the line generate_key() writes",
         ) from exc
+    except UnicodeDecodeError:  # not chained: the error holds the file's bytes
+        raise StorageError(
+            f"cannot read the key file {path} (UnicodeDecodeError: it is not ASCII text)",
+            path=str(path),
+            hint="it must hold the line generate_key() writes",
+        ) from None
     return parse_key(text, source=str(path))
 
 
