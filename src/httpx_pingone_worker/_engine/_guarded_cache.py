@@ -54,29 +54,45 @@ def _try_lock_failed(exc: BaseException) -> None:
     _log.warning("could not try the cache's fetch lock (%s)", type(exc).__name__)
 
 
+#: What the library's own cache classes can do, by exact type: protocol checks look every
+#: method up on each call, and the default `MemoryTokenCache` is built with every auth.
+_OWN_CAPABILITIES: dict[type, tuple[bool, bool]] = {}
+
+
+def _capabilities(cache: object) -> tuple[bool, bool]:
+    """``(locking, async)`` of a token cache; a `ConfigurationError` for what is none."""
+    kind = type(cache)
+    known = _OWN_CAPABILITIES.get(kind)
+    if known is not None:
+        return known
+    if isinstance(cache, type):
+        raise ConfigurationError(
+            f"cache must be a token cache instance, not the class {cache.__name__}",
+            hint=f"call it: cache={cache.__name__}(...)",
+        )
+    if not isinstance(cache, TokenCache):
+        raise ConfigurationError(
+            f"cache must be a token cache (get, set and delete methods), not {kind.__name__}",
+            hint="pass MemoryTokenCache(), EncryptedFileTokenCache(path), "
+            "RedisTokenCache(url) or an object with get/set/delete; omit it for the default",
+        )
+    found = (isinstance(cache, SupportsFetchLock), isinstance(cache, AsyncTokenCache))
+    if kind.__module__.startswith("httpx_pingone_worker."):  # no per-instance methods
+        _OWN_CAPABILITIES[kind] = found
+    return found
+
+
 class GuardedCache:
     """The token cache of one auth object under one key, never raising on a broken cache."""
 
     __slots__ = ("async_cache", "cache", "key", "locking")
 
     def __init__(self, cache: TokenCache, key: str) -> None:
-        if isinstance(cache, type):
-            raise ConfigurationError(
-                f"cache must be a token cache instance, not the class {cache.__name__}",
-                hint=f"call it: cache={cache.__name__}(...)",
-            )
-        if not isinstance(cache, TokenCache):
-            raise ConfigurationError(
-                f"cache must be a token cache (get, set and delete methods), "
-                f"not {type(cache).__name__}",
-                hint="pass MemoryTokenCache(), EncryptedFileTokenCache(path), "
-                "RedisTokenCache(url) or an object with get/set/delete; omit it for the default",
-            )
         self.cache = cache
         self.key = key
-        #: The cache serialises fetches across processes (file, Redis, or your own).
-        self.locking = isinstance(cache, SupportsFetchLock)
-        self.async_cache = isinstance(cache, AsyncTokenCache)
+        #: The cache serialises fetches across processes (file, Redis, or your own); it has
+        #: async twins of its methods.
+        self.locking, self.async_cache = _capabilities(cache)
 
     def bind(self, material: Secret | None) -> None:
         """Give a cache that encrypts with a key derived from the secret (`RedisTokenCache`)
