@@ -121,13 +121,18 @@ class HttpLib:
 
         Raises ``TypeError`` when ``obj`` is from neither httpx nor a loaded fork.
         """
-        for cls in type(obj).__mro__:
+        kind = type(obj)
+        known = _BY_TYPE.get(kind)
+        if known is not None and sys.modules.get(known.name) is known.module:
+            return known  # the answer for this class, its library still the one loaded
+        for cls in kind.__mro__:
             root = cls.__module__.partition(".")[0]
             module = sys.modules.get(root)
             if module is None or not all(hasattr(module, a) for a in _REQUIRED):
                 continue
             lib = HttpLib.from_module(module)
             if isinstance(obj, _families(lib)):
+                _BY_TYPE[kind] = lib
                 return lib
         raise TypeError(f"{type(obj).__name__} is not an object of httpx or httpx2")
 
@@ -222,6 +227,8 @@ async def asend_credentialed(client: Any, request: Any) -> Any:
 
 _LOCK = threading.Lock()
 _LIBS: dict[str, HttpLib] = {}
+#: `HttpLib.of`'s answers by the object's class (checked against `sys.modules` on use).
+_BY_TYPE: dict[type, HttpLib] = {}
 
 HTTPX = HttpLib.from_module(httpx)
 """The default library."""
