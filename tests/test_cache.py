@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from canary import CANARY_SECRET, CANARY_TOKEN, assert_no_canary
 from httpx_pingone_worker import (
@@ -213,3 +215,31 @@ def test_a_cache_that_is_not_one_is_refused_at_construction(bad: object) -> None
     assert "cache must be a token cache" in message
     assert type(bad).__name__ in message or getattr(bad, "__name__", "") in message
     assert CANARY_SECRET not in message
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.binary(),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.booleans(),
+        st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+        st.tuples(st.text(max_size=5)),
+        st.sampled_from([object(), _OnlyGet(), MemoryTokenCache, TokenCache, len]),
+    )
+)
+@settings(max_examples=100, deadline=None)
+def test_any_non_cache_is_a_configuration_error(bad: object) -> None:
+    """Whatever is passed as `cache=` that is not a token cache, the auth refuses it with a
+    `ConfigurationError` (never a raw builtin exception), naming its type, never the secret."""
+    with pytest.raises(ConfigurationError) as info:
+        PingOneWorkerAuth(
+            "6f1f0c5e-8a4b-4c2d-9e3f-0a1b2c3d4e5f",
+            CANARY_SECRET,
+            "0d9c8b7a-6f5e-4d3c-8b2a-1f0e9d8c7b6a",
+            cache=bad,  # type: ignore[arg-type]
+        )
+    assert "cache must be a token cache" in str(info.value)
+    assert CANARY_SECRET not in str(info.value)

@@ -48,16 +48,19 @@ def _copy(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _copy_value(value: Any) -> Any:
-    # JSON's shapes only (what a response body parses to), so no `copy.deepcopy` machinery:
-    # objects and arrays are copied, strings, numbers, booleans and null are immutable.
+    # JSON's shapes (what a response body parses to), so no `copy.deepcopy` machinery: objects
+    # and arrays are copied; strings, numbers, booleans and null are immutable.
     kind = type(value)
-    if kind is dict:
-        return {k: _copy_value(v) for k, v in value.items()}
+    if kind in _SCALARS:
+        return value
     if kind is list:
         return [_copy_value(v) for v in value]
-    if isinstance(value, Mapping):  # not from a JSON body, but copied all the same
+    if isinstance(value, Mapping):
         return _copy(value)
     return value
+
+
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def _bool(value: Any) -> bool | None:
